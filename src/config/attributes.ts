@@ -1,0 +1,104 @@
+/**
+ * The attribute catalogues of spec sections 4.4 (ALB target groups) and 4.6 (load balancers):
+ * AWS's keys, AWS's string values, AWS's defaults and ranges. Both the config file and the
+ * admin API's modify call validate through here, so the two can never disagree.
+ */
+import type { ConfigIssue } from '../core/errors.ts';
+
+interface AttributeSpec {
+  readonly defaultValue: string;
+  readonly allowed: string;
+  /** Returns an error message, or undefined when the value is valid. */
+  check(value: string): string | undefined;
+}
+
+function intAttribute(lo: number, hi: number, defaultValue: string, extra?: readonly string[]): AttributeSpec {
+  const allowed = `${extra ? `${extra.join(' | ')} or ` : ''}an integer ${lo}–${hi}`;
+  return {
+    defaultValue,
+    allowed,
+    check(value) {
+      if (extra?.includes(value)) return undefined;
+      const n = Number(value);
+      return /^-?\d+$/.test(value) && n >= lo && n <= hi ? undefined : `must be ${allowed}: got ${JSON.stringify(value)}`;
+    },
+  };
+}
+
+function enumAttribute(values: readonly string[], defaultValue: string, notEmulated: Readonly<Record<string, string>> = {}): AttributeSpec {
+  const allowed = values.join(' | ');
+  return {
+    defaultValue,
+    allowed,
+    check(value) {
+      if (values.includes(value)) return undefined;
+      const why = notEmulated[value];
+      if (why !== undefined) return `${JSON.stringify(value)} is an AWS value that local-elb does not emulate yet (${why}); allowed here: ${allowed}`;
+      return `must be ${allowed}: got ${JSON.stringify(value)}`;
+    },
+  };
+}
+
+/** An AWS attribute whose other values local-elb does not emulate yet: say so, never ignore them. */
+function onlyValue(value: string, why: string): AttributeSpec {
+  return {
+    defaultValue: value,
+    allowed: value,
+    check: (v) => (v === value ? undefined : `local-elb supports only ${JSON.stringify(value)} here (${why}): got ${JSON.stringify(v)}`),
+  };
+}
+
+const booleanAttribute = (defaultValue: 'true' | 'false') => enumAttribute(['true', 'false'], defaultValue);
+
+/** ALB target group attributes (spec 4.4) that local-elb emulates. */
+export const applicationTargetGroupAttributes: Readonly<Record<string, AttributeSpec>> = {
+  'deregistration_delay.timeout_seconds': intAttribute(0, 3600, '300'),
+  'load_balancing.algorithm.type': enumAttribute(['round_robin', 'least_outstanding_requests'], 'round_robin', {
+    weighted_random: 'automatic target weights are planned with the routing-algorithm lab',
+  }),
+  'slow_start.duration_seconds': onlyValue('0', 'AWS allows 0 or 30–900; slow start is planned with the routing-algorithm lab'),
+  'stickiness.enabled': onlyValue('false', 'AWS allows true | false; sticky sessions are not emulated yet'),
+  'target_group_health.unhealthy_state_routing.minimum_healthy_targets.count': intAttribute(1, 1000, '1'),
+  'target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage': intAttribute(1, 100, 'off', ['off']),
+};
+
+/** ALB load balancer attributes (spec 4.6) that local-elb emulates. */
+export const applicationLoadBalancerAttributes: Readonly<Record<string, AttributeSpec>> = {
+  'idle_timeout.timeout_seconds': intAttribute(1, 4000, '60'),
+  'client_keep_alive.seconds': intAttribute(60, 604800, '3600'),
+  'routing.http.xff_header_processing.mode': enumAttribute(['append', 'preserve', 'remove'], 'append'),
+  'routing.http.xff_client_port.enabled': booleanAttribute('false'),
+  'routing.http.preserve_host_header.enabled': booleanAttribute('false'),
+};
+
+/**
+ * Validates `input` against `catalogue` and fills in every default. Returns the complete map
+ * (what DescribeTargetGroupAttributes would list) or the issues, each with its field path.
+ */
+export function resolveAttributes(
+  catalogue: Readonly<Record<string, AttributeSpec>>,
+  input: Readonly<Record<string, string>>,
+  path: string,
+  base?: Readonly<Record<string, string>>,
+): { ok: true; attributes: Record<string, string> } | { ok: false; issues: ConfigIssue[] } {
+  const issues: ConfigIssue[] = [];
+  const attributes: Record<string, string> = {};
+  for (const [key, spec] of Object.entries(catalogue)) attributes[key] = base?.[key] ?? spec.defaultValue;
+  for (const [key, value] of Object.entries(input)) {
+    const spec = catalogue[key];
+    const at = `${path}["${key}"]`;
+    if (spec === undefined) {
+      issues.push({ path: at, message: `unknown attribute; supported: ${Object.keys(catalogue).join(', ')}` });
+      continue;
+    }
+    const problem = spec.check(value);
+    if (problem !== undefined) issues.push({ path: at, message: problem });
+    else attributes[key] = value;
+  }
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, attributes };
+}
+
+/** Reads `count`/`percentage` style attributes where `off` means no threshold. */
+export function attributeNumberOrOff(value: string | undefined): number | undefined {
+  return value === undefined || value === 'off' ? undefined : Number(value);
+}

@@ -1,0 +1,310 @@
+/**
+ * The one configuration schema: names follow the ELBv2 API in camelCase, every default sits
+ * beside its field (AWS's defaults and ranges, spec sections 0, 2 and 4), unknown keys are an
+ * error. `parseConfig` returns a frozen config or throws one ConfigError listing every issue.
+ */
+import { z } from 'zod';
+import { ConfigError, type ConfigIssue } from '../core/errors.ts';
+import { applicationLoadBalancerAttributes, applicationTargetGroupAttributes, resolveAttributes } from './attributes.ts';
+import { parseMatcher } from './matcher.ts';
+
+const show = (v: unknown) => (v === undefined ? 'nothing' : JSON.stringify(v));
+
+function intIn(lo: number, hi: number) {
+  const error = (iss: { input?: unknown }) => `must be an integer ${lo}–${hi}: got ${show(iss.input)}`;
+  return z.number({ error }).int({ error }).min(lo, { error }).max(hi, { error });
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, { error: (iss) => `must be one of ${values.join(' | ')}: got ${show(iss.input)}` });
+}
+
+function strict<T extends z.ZodRawShape>(shape: T) {
+  return z.strictObject(shape, {
+    error: (iss) =>
+      iss.code === 'unrecognized_keys'
+        ? `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => JSON.stringify(k)).join(', ')}; allowed: ${Object.keys(shape).join(', ')}`
+        : iss.code === 'invalid_type'
+          ? `must be an object: got ${show(iss.input)}`
+          : undefined,
+  });
+}
+
+const name = z
+  .string({ error: (iss) => `must be a string: got ${show(iss.input)}` })
+  .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/, {
+    error: (iss) => `must be 1–32 letters, digits and hyphens, not starting or ending with a hyphen: got ${show(iss.input)}`,
+  });
+
+const attributeMap = z
+  .record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: (iss) => `must be a string: got ${show(iss.input)}` }).transform(String))
+  .default({});
+
+const targetSchema = strict({
+  /** An IP address or host name the target listens on (an `ip` target; `instance` ids are resolved the same way locally). */
+  id: z.string({ error: (iss) => `must be an IP address or host name: got ${show(iss.input)}` }).min(1),
+  /** Overrides the target group's port for this target. */
+  port: intIn(1, 65535).optional(),
+});
+
+/** Choices where AWS behaviour is UNCONFIRMED (spec 1.3); each default is documented in the README. */
+const emulatorSchema = strict({
+  /** Passes needed to leave `initial` for `healthy` (AWS: "must pass one health check"; UNCONFIRMED). */
+  initialHealthyThresholdCount: intIn(1, 10).default(1),
+  /** Time spent in `initial`/`Elb.RegistrationInProgress` before the first check (NLB in the field: ~120 s). */
+  registrationDelaySeconds: intIn(0, 600).default(0),
+}).default({ initialHealthyThresholdCount: 1, registrationDelaySeconds: 0 });
+
+const targetGroupSchema = strict({
+  name,
+  protocol: oneOf(['HTTP']),
+  port: intIn(1, 65535).optional(),
+  targetType: oneOf(['instance', 'ip']).default('instance'),
+  healthCheckProtocol: oneOf(['HTTP']).default('HTTP'),
+  healthCheckPort: z
+    .union([z.literal('traffic-port'), intIn(1, 65535), z.string().regex(/^\d+$/).transform(Number)], {
+      error: (iss) => `must be "traffic-port" or a port 1–65535: got ${show(iss.input)}`,
+    })
+    .default('traffic-port'),
+  healthCheckPath: z
+    .string()
+    .regex(/^\/[\x21-\x7e]*$/, { error: (iss) => `must start with / and hold visible ASCII only: got ${show(iss.input)}` })
+    .max(1024)
+    .default('/'),
+  healthCheckEnabled: z.literal(true, { error: 'health checks cannot be disabled for instance and ip targets (spec 2.1)' }).default(true),
+  healthCheckIntervalSeconds: intIn(5, 300).default(30),
+  healthCheckTimeoutSeconds: intIn(2, 120).default(5),
+  healthyThresholdCount: intIn(2, 10).default(5),
+  unhealthyThresholdCount: intIn(2, 10).default(2),
+  matcher: strict({ httpCode: z.string().default('200') }).default({ httpCode: '200' }),
+  attributes: attributeMap,
+  targets: z.array(targetSchema).default([]),
+  emulator: emulatorSchema,
+});
+
+const conditionValues = z.array(z.string().min(1)).min(1).max(5);
+const conditionSchema = strict({
+  field: oneOf(['host-header', 'path-pattern', 'http-header', 'http-request-method', 'query-string', 'source-ip']),
+  values: conditionValues.optional(),
+  hostHeaderConfig: strict({ values: conditionValues }).optional(),
+  pathPatternConfig: strict({ values: conditionValues }).optional(),
+  httpHeaderConfig: strict({ httpHeaderName: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,40}$/), values: conditionValues }).optional(),
+  httpRequestMethodConfig: strict({ values: conditionValues }).optional(),
+  queryStringConfig: strict({ values: z.array(strict({ key: z.string().optional(), value: z.string() })).min(1).max(5) }).optional(),
+  sourceIpConfig: strict({ values: conditionValues }).optional(),
+});
+
+const forwardAction = strict({
+  type: z.literal('forward'),
+  order: intIn(1, 50000).optional(),
+  targetGroupName: name.optional(),
+  forwardConfig: strict({
+    targetGroups: z.array(strict({ targetGroupName: name, weight: intIn(0, 999).default(1) })).min(1).max(5),
+  }).optional(),
+});
+const fixedResponseAction = strict({
+  type: z.literal('fixed-response'),
+  order: intIn(1, 50000).optional(),
+  fixedResponseConfig: strict({
+    statusCode: z.string().regex(/^[245]\d\d$/, { error: (iss) => `must match ^(2|4|5)\\d\\d$: got ${show(iss.input)}` }),
+    contentType: oneOf(['text/plain', 'text/css', 'text/html', 'application/javascript', 'application/json']).optional(),
+    messageBody: z.string().max(1024).optional(),
+  }),
+});
+const redirectAction = strict({
+  type: z.literal('redirect'),
+  order: intIn(1, 50000).optional(),
+  redirectConfig: strict({
+    protocol: z.string().default('#{protocol}'),
+    host: z.string().max(128).default('#{host}'),
+    port: z.string().default('#{port}'),
+    path: z.string().max(128).default('/#{path}'),
+    query: z.string().max(128).default('#{query}'),
+    statusCode: oneOf(['HTTP_301', 'HTTP_302']),
+  }),
+});
+const actionSchema = z.discriminatedUnion('type', [forwardAction, fixedResponseAction, redirectAction], {
+  error: (iss) => `type must be one of forward | fixed-response | redirect: got ${show((iss.input as { type?: unknown } | undefined)?.type)}`,
+});
+const actionsSchema = z.array(actionSchema).min(1, { error: 'needs at least one action' });
+
+const ruleSchema = strict({
+  priority: intIn(1, 50000),
+  conditions: z.array(conditionSchema).min(1),
+  actions: actionsSchema,
+});
+
+const listenerSchema = strict({
+  /** 0 asks the OS for a free port (tests); AWS listeners use 1–65535. */
+  port: intIn(0, 65535),
+  protocol: oneOf(['HTTP']).default('HTTP'),
+  /** Address to bind on this machine; loopback unless you mean to expose it. */
+  address: z.string().default('127.0.0.1'),
+  defaultActions: actionsSchema,
+  rules: z.array(ruleSchema).default([]),
+});
+
+const loadBalancerSchema = strict({
+  name,
+  type: oneOf(['application']).default('application'),
+  attributes: attributeMap,
+  listeners: z.array(listenerSchema).min(1, { error: 'needs at least one listener' }),
+});
+
+export const configSchema = strict({
+  targetGroups: z.array(targetGroupSchema).default([]),
+  loadBalancers: z.array(loadBalancerSchema).default([]),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+type Parsed = z.output<typeof configSchema>;
+export type TargetGroupConfig = Parsed['targetGroups'][number];
+export type LoadBalancerConfig = Parsed['loadBalancers'][number];
+export type ListenerConfig = LoadBalancerConfig['listeners'][number];
+export type RuleConfig = ListenerConfig['rules'][number];
+export type ActionConfig = ListenerConfig['defaultActions'][number];
+export type ConditionConfig = RuleConfig['conditions'][number];
+export type TargetConfig = TargetGroupConfig['targets'][number];
+
+export interface Config {
+  readonly targetGroups: readonly TargetGroupConfig[];
+  readonly loadBalancers: readonly LoadBalancerConfig[];
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else if (typeof part === 'string' && /^[A-Za-z_$][\w$]*$/.test(part)) out += out ? `.${part}` : part;
+    else out += `[${JSON.stringify(String(part))}]`;
+  }
+  return out;
+}
+
+/**
+ * Validates a configuration object (already read from YAML or JSON). `source` names where it
+ * came from, for the error message. Returns a deeply frozen config with every default filled.
+ */
+export function parseConfig(input: unknown, source = 'configuration'): Config {
+  const result = configSchema.safeParse(input ?? {});
+  if (!result.success) {
+    throw new ConfigError(
+      source,
+      result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })),
+    );
+  }
+  const issues: ConfigIssue[] = [];
+  const config = result.data;
+  checkCrossReferences(config, issues);
+  if (issues.length > 0) throw new ConfigError(source, issues);
+  return deepFreeze(config);
+}
+
+function checkCrossReferences(config: Parsed, issues: ConfigIssue[]): void {
+  const groupNames = new Set<string>();
+  config.targetGroups.forEach((tg, i) => {
+    const at = `targetGroups[${i}]`;
+    if (groupNames.has(tg.name)) issues.push({ path: `${at}.name`, message: `duplicate target group name ${JSON.stringify(tg.name)}` });
+    groupNames.add(tg.name);
+    if (tg.healthCheckTimeoutSeconds >= tg.healthCheckIntervalSeconds) {
+      issues.push({
+        path: `${at}.healthCheckTimeoutSeconds`,
+        message: `must be less than healthCheckIntervalSeconds (${tg.healthCheckIntervalSeconds}): got ${tg.healthCheckTimeoutSeconds}`,
+      });
+    }
+    const matcher = parseMatcher(tg.matcher.httpCode, 200, 499);
+    if (!matcher.ok) issues.push({ path: `${at}.matcher.httpCode`, message: matcher.message });
+    const attributes = resolveAttributes(applicationTargetGroupAttributes, tg.attributes, `${at}.attributes`);
+    if (attributes.ok) tg.attributes = attributes.attributes;
+    else issues.push(...attributes.issues);
+    tg.targets.forEach((t, j) => {
+      if (t.port === undefined && tg.port === undefined) {
+        issues.push({ path: `${at}.targets[${j}].port`, message: 'is required when the target group has no port' });
+      }
+    });
+  });
+
+  const lbNames = new Set<string>();
+  const usedBy = new Map<string, string>();
+  config.loadBalancers.forEach((lb, i) => {
+    const at = `loadBalancers[${i}]`;
+    if (lbNames.has(lb.name)) issues.push({ path: `${at}.name`, message: `duplicate load balancer name ${JSON.stringify(lb.name)}` });
+    lbNames.add(lb.name);
+    const attributes = resolveAttributes(applicationLoadBalancerAttributes, lb.attributes, `${at}.attributes`);
+    if (attributes.ok) lb.attributes = attributes.attributes;
+    else issues.push(...attributes.issues);
+    lb.listeners.forEach((listener, j) => {
+      const lat = `${at}.listeners[${j}]`;
+      const priorities = new Set<number>();
+      const checkActions = (actions: readonly ActionConfig[], path: string) => {
+        if (actions.length !== 1) issues.push({ path, message: `must hold exactly one action (forward, redirect or fixed-response): got ${actions.length}` });
+        actions.forEach((action, k) => {
+          if (action.type !== 'forward') return;
+          const apath = `${path}[${k}]`;
+          const names =
+            action.forwardConfig?.targetGroups.map((t) => t.targetGroupName) ?? (action.targetGroupName ? [action.targetGroupName] : []);
+          if (names.length === 0 || (action.targetGroupName && action.forwardConfig)) {
+            issues.push({ path: apath, message: 'a forward action needs exactly one of targetGroupName or forwardConfig' });
+          }
+          for (const tgName of names) {
+            if (!groupNames.has(tgName)) {
+              issues.push({ path: apath, message: `names target group ${JSON.stringify(tgName)}, which is not defined; defined: ${[...groupNames].join(', ') || 'none'}` });
+              continue;
+            }
+            const owner = usedBy.get(tgName);
+            if (owner !== undefined && owner !== lb.name) {
+              issues.push({ path: apath, message: `target group ${JSON.stringify(tgName)} is already used by load balancer ${JSON.stringify(owner)}; AWS allows one load balancer per target group` });
+            }
+            usedBy.set(tgName, lb.name);
+          }
+        });
+      };
+      checkActions(listener.defaultActions, `${lat}.defaultActions`);
+      listener.rules.forEach((rule, k) => {
+        const rat = `${lat}.rules[${k}]`;
+        if (priorities.has(rule.priority)) issues.push({ path: `${rat}.priority`, message: `duplicate priority ${rule.priority} on this listener` });
+        priorities.add(rule.priority);
+        checkActions(rule.actions, `${rat}.actions`);
+        checkConditions(rule.conditions, `${rat}.conditions`, issues);
+      });
+    });
+  });
+}
+
+const conditionConfigKey = {
+  'host-header': 'hostHeaderConfig',
+  'path-pattern': 'pathPatternConfig',
+  'http-header': 'httpHeaderConfig',
+  'http-request-method': 'httpRequestMethodConfig',
+  'query-string': 'queryStringConfig',
+  'source-ip': 'sourceIpConfig',
+} as const;
+
+function checkConditions(conditions: readonly ConditionConfig[], path: string, issues: ConfigIssue[]): void {
+  const once = new Set<string>();
+  conditions.forEach((c, i) => {
+    const at = `${path}[${i}]`;
+    const configKey = conditionConfigKey[c.field];
+    const configs = Object.values(conditionConfigKey).filter((k) => c[k] !== undefined);
+    if (configs.some((k) => k !== configKey)) {
+      issues.push({ path: at, message: `field ${c.field} takes values or ${configKey}, not ${configs.filter((k) => k !== configKey).join(', ')}` });
+    }
+    const needsConfig = c.field === 'http-header' || c.field === 'query-string';
+    if (needsConfig && c[configKey] === undefined) issues.push({ path: at, message: `field ${c.field} needs ${configKey}` });
+    if (!needsConfig && (c.values === undefined) === (c[configKey] === undefined)) {
+      issues.push({ path: at, message: `field ${c.field} needs exactly one of values or ${configKey}` });
+    }
+    if (c.field !== 'http-header' && c.field !== 'query-string') {
+      if (once.has(c.field)) issues.push({ path: at, message: `at most one ${c.field} condition per rule (spec 6.2)` });
+      once.add(c.field);
+    }
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

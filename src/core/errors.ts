@@ -1,0 +1,69 @@
+/**
+ * Errors carry a stable `code`; callers branch on the code, never on the message. Only
+ * src/l7 turns these into HTTP statuses, and src/l4 into resets.
+ */
+export const ErrorCodes = {
+  /** The configuration failed validation; `issues` lists every problem. */
+  CONFIG_INVALID: 'ELB_ERR_CONFIG_INVALID',
+  /** A named target group, load balancer or target does not exist. */
+  NOT_FOUND: 'ELB_ERR_NOT_FOUND',
+  /** An argument to a library call is out of range. */
+  INVALID_ARGUMENT: 'ELB_ERR_INVALID_ARGUMENT',
+  /** The target group has no registered targets (ALB answers 503). */
+  NO_REGISTERED_TARGETS: 'ELB_ERR_NO_REGISTERED_TARGETS',
+  /** Targets are registered but none can take traffic: all `initial` or `draining` (503). */
+  NO_ROUTABLE_TARGETS: 'ELB_ERR_NO_ROUTABLE_TARGETS',
+  /** The target refused or reset the connection, or closed it with a request outstanding (502). */
+  TARGET_CONNECTION_FAILED: 'ELB_ERR_TARGET_CONNECTION_FAILED',
+  /** The target sent a response that is not valid HTTP (502). */
+  TARGET_INVALID_RESPONSE: 'ELB_ERR_TARGET_INVALID_RESPONSE',
+  /** No connection to the target within the 10 s connect timeout (504). */
+  TARGET_CONNECT_TIMEOUT: 'ELB_ERR_TARGET_CONNECT_TIMEOUT',
+  /** The target did not answer within the idle timeout (504). */
+  TARGET_TIMEOUT: 'ELB_ERR_TARGET_TIMEOUT',
+  /** The deregistration delay ended while the target was still handling the request (502). */
+  DEREGISTRATION_DELAY_ELAPSED: 'ELB_ERR_DEREGISTRATION_DELAY_ELAPSED',
+  /** The client went away before the response was complete (logged as 460). */
+  CLIENT_CLOSED: 'ELB_ERR_CLIENT_CLOSED',
+  /** The listener could not bind its address. */
+  LISTEN_FAILED: 'ELB_ERR_LISTEN_FAILED',
+  /** The admin API answered with an error (CLI side). */
+  ADMIN_REQUEST_FAILED: 'ELB_ERR_ADMIN_REQUEST_FAILED',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class ElbError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ElbError';
+    this.code = code;
+  }
+}
+
+/** One problem found while validating a configuration. */
+export interface ConfigIssue {
+  /** Field path as a user writes it: `targetGroups[0].healthCheckIntervalSeconds`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/** A configuration error that names the source, and every field path that is wrong. */
+export class ConfigError extends ElbError {
+  readonly source: string;
+  readonly issues: readonly ConfigIssue[];
+
+  constructor(source: string, issues: readonly ConfigIssue[]) {
+    const lines = issues.map((i) => `  ${i.path ? `${i.path}: ` : ''}${i.message}`);
+    super(ErrorCodes.CONFIG_INVALID, `invalid configuration in ${source}:\n${lines.join('\n')}`);
+    this.name = 'ConfigError';
+    this.source = source;
+    this.issues = issues;
+  }
+}
+
+export function isElbError(err: unknown, code?: ErrorCode): err is ElbError {
+  return err instanceof ElbError && (code === undefined || err.code === code);
+}

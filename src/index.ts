@@ -1,0 +1,17 @@
+/**
+ * The public library API of local-elb, and nothing else re-exports.
+ */
+export { LocalElb, startLocalElb, type LocalElbOptions } from './local-elb.ts';
+export { parseConfig, type Config, type ConfigInput, type TargetGroupConfig, type LoadBalancerConfig } from './config/schema.ts';
+export { realClock, VirtualClock, type Clock } from './core/clock.ts';
+export { mathRandom, seededRandom, type Random } from './core/random.ts';
+export { ElbError, ConfigError, ErrorCodes, isElbError, type ErrorCode } from './core/errors.ts';
+export { ElbMetrics } from './core/metrics.ts';
+export { TargetGroup, type DrainOutcome, type TargetHealthDescription, type TargetGroupEvent } from './targets/target-group.ts';
+export type { TargetHealth, TargetHealthState, TargetHealthReason, ProbeResult } from './targets/health.ts';
+export type { Probe, ProbeTarget } from './targets/health-checker.ts';
+export type { Lease, Target, TargetSpec } from './targets/target.ts';
+export { algorithms, type Picker, type AlgorithmName } from './targets/algorithms/index.ts';
+export { ApplicationLoadBalancer } from './l7/application-load-balancer.ts';
+export type { RequestRecord } from './l7/request-record.ts';
+export { accessLogLine } from './l7/access-log.ts';

@@ -1,0 +1,53 @@
+/**
+ * ALB access-log lines (spec 8.1), fields in AWS's order, placeholders as AWS writes them.
+ * Fields 15–17, 19–20 and 28–33 have no local meaning on an HTTP listener and are `-`.
+ */
+import type { RequestRecord } from './request-record.ts';
+
+const q = (v: string | undefined) => `"${v === undefined || v === '' ? '-' : v.replace(/"/g, '\\"')}"`;
+const seconds = (ms: number) => (ms < 0 ? '-1' : (ms / 1000).toFixed(3));
+
+function isoMicros(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+export function accessLogLine(r: RequestRecord, loadBalancerId = r.loadBalancer): string {
+  const target = r.target ? `${r.target.id}:${r.target.port}` : '-';
+  const targetStatus = r.targetStatusCode !== undefined ? String(r.targetStatusCode) : '-';
+  const tgArn = r.targetGroup ? `arn:aws:elasticloadbalancing:local:000000000000:targetgroup/${r.targetGroup}/local` : '-';
+  return [
+    'http',
+    isoMicros(r.timeMs),
+    `app/${loadBalancerId}/local`,
+    `${r.client.ip}:${r.client.port}`,
+    target,
+    seconds(r.requestProcessingMs),
+    seconds(r.targetProcessingMs),
+    seconds(r.responseProcessingMs),
+    String(r.elbStatusCode),
+    targetStatus,
+    String(r.receivedBytes),
+    String(r.sentBytes),
+    q(`${r.method} ${r.url} HTTP/${r.httpVersion}`),
+    q(r.userAgent?.slice(0, 8192)),
+    '-',
+    '-',
+    tgArn,
+    q(r.traceId),
+    q(undefined),
+    q(undefined),
+    r.matchedRulePriority === undefined ? '-' : String(r.matchedRulePriority),
+    isoMicros(r.requestCreationTimeMs),
+    q(r.actionsExecuted.join(',')),
+    q(r.redirectUrl),
+    q(undefined),
+    q(r.target ? target : undefined),
+    q(r.target ? targetStatus : undefined),
+    q(undefined),
+    q(undefined),
+    '-',
+    q(undefined),
+    q(undefined),
+    q(undefined),
+  ].join(' ');
+}

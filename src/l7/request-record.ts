@@ -1,0 +1,41 @@
+/**
+ * What happened to one request, from arrival to the last byte: the facts the ALB access log
+ * (spec 8.1), the metrics and the graceful-shutdown harness all read. Made once per request.
+ */
+export interface RequestRecord {
+  readonly loadBalancer: string;
+  readonly listenerPort: number;
+  readonly client: { readonly ip: string; readonly port: number };
+  /** The target chosen, if any (access log `target:port`). */
+  readonly target?: { readonly id: string; readonly port: number };
+  readonly targetGroup?: string;
+  /** ms: arrival → sent to the target; -1 when not dispatched (spec 8.1 field 6). */
+  readonly requestProcessingMs: number;
+  /** ms: sent → target's response headers; -1 when there were none (field 7). */
+  readonly targetProcessingMs: number;
+  /** ms: target's headers → start of the response to the client; -1 when not dispatched (field 8). */
+  readonly responseProcessingMs: number;
+  /** Status the client got; 460 when the client left first (then nothing was sent). */
+  readonly elbStatusCode: number;
+  /** The target's status, if it answered. */
+  readonly targetStatusCode?: number;
+  /** Who made the response: the load balancer itself or the target. */
+  readonly producedBy: 'elb' | 'target';
+  readonly receivedBytes: number;
+  readonly sentBytes: number;
+  readonly method: string;
+  /** `http://host:port/uri` as received. */
+  readonly url: string;
+  readonly httpVersion: string;
+  readonly userAgent?: string;
+  readonly traceId?: string;
+  /** 1–50000 for a rule, 0 for the default rule, undefined when no rule was evaluated. */
+  readonly matchedRulePriority?: number;
+  readonly actionsExecuted: readonly string[];
+  readonly redirectUrl?: string;
+  /** Stable code of the failure, when there was one (`ELB_ERR_…`, or the socket/undici code). */
+  readonly errorCode?: string;
+  /** Wall-clock ms when the request arrived and when the response was done. */
+  readonly requestCreationTimeMs: number;
+  readonly timeMs: number;
+}

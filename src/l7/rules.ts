@@ -1,0 +1,127 @@
+/**
+ * Listener rules (spec 6.1, 6.2): conditions ANDed, values ORed, lowest priority first, the
+ * default rule last. Compiled once per listener into predicates; matching is pure.
+ */
+import { BlockList, isIPv6 } from 'node:net';
+import type { ActionConfig, ConditionConfig, ListenerConfig } from '../config/schema.ts';
+
+/** What the rules look at in one request. */
+export interface RequestFacts {
+  readonly method: string;
+  /** URL path without the query string. */
+  readonly path: string;
+  readonly query: URLSearchParams;
+  /** First Host header, without its port. */
+  readonly host: string;
+  /** The client's headers, `[name, value, …]`. */
+  readonly rawHeaders: readonly string[];
+  /** The TCP peer address (never X-Forwarded-For). */
+  readonly sourceIp: string;
+}
+
+export interface RuleMatch {
+  readonly action: ActionConfig;
+  /** 1–50000 for a rule, 0 for the default rule (access log `matched_rule_priority`). */
+  readonly priority: number;
+  /** How many non-default rules were evaluated (metric `RuleEvaluations`). */
+  readonly evaluations: number;
+}
+
+type Predicate = (facts: RequestFacts) => boolean;
+
+/** `*` any run of characters (including `/`), `?` exactly one; anchored (spec 6.2). */
+export function wildcardRegExp(pattern: string, caseInsensitive: boolean, escapes = false): RegExp {
+  let source = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]!;
+    if (escapes && ch === '\\' && i + 1 < pattern.length) source += escapeRe(pattern[++i]!);
+    else if (ch === '*') source += '.*';
+    else if (ch === '?') source += '.';
+    else source += escapeRe(ch);
+  }
+  return new RegExp(`^${source}$`, caseInsensitive ? 'is' : 's');
+}
+
+function escapeRe(ch: string): string {
+  return ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+function anyOf(patterns: readonly RegExp[], value: string): boolean {
+  return patterns.some((p) => p.test(value));
+}
+
+function compileCondition(c: ConditionConfig): Predicate {
+  switch (c.field) {
+    case 'host-header': {
+      const ps = (c.hostHeaderConfig?.values ?? c.values ?? []).map((v) => wildcardRegExp(v, true));
+      return (f) => anyOf(ps, f.host);
+    }
+    case 'path-pattern': {
+      const ps = (c.pathPatternConfig?.values ?? c.values ?? []).map((v) => wildcardRegExp(v, false));
+      return (f) => anyOf(ps, f.path);
+    }
+    case 'http-request-method': {
+      const methods = new Set(c.httpRequestMethodConfig?.values ?? c.values ?? []);
+      return (f) => methods.has(f.method);
+    }
+    case 'http-header': {
+      const name = c.httpHeaderConfig!.httpHeaderName.toLowerCase();
+      const ps = c.httpHeaderConfig!.values.map((v) => wildcardRegExp(v, true));
+      return (f) => {
+        for (let i = 0; i < f.rawHeaders.length; i += 2) {
+          if (f.rawHeaders[i]!.toLowerCase() === name && anyOf(ps, f.rawHeaders[i + 1]!)) return true;
+        }
+        return false;
+      };
+    }
+    case 'query-string': {
+      const items = c.queryStringConfig!.values.map((v) => ({
+        key: v.key === undefined ? undefined : wildcardRegExp(v.key, true, true),
+        value: wildcardRegExp(v.value, true, true),
+      }));
+      return (f) => {
+        for (const [key, value] of f.query) {
+          for (const item of items) {
+            if ((item.key === undefined || item.key.test(key)) && item.value.test(value)) return true;
+          }
+        }
+        return false;
+      };
+    }
+    case 'source-ip': {
+      const list = new BlockList();
+      for (const cidr of c.sourceIpConfig?.values ?? c.values ?? []) {
+        const [address, prefix] = cidr.split('/');
+        const type = isIPv6(address!) ? 'ipv6' : 'ipv4';
+        list.addSubnet(address!, Number(prefix ?? (type === 'ipv6' ? 128 : 32)), type);
+      }
+      return (f) => list.check(f.sourceIp, isIPv6(f.sourceIp) ? 'ipv6' : 'ipv4');
+    }
+  }
+}
+
+export interface CompiledRules {
+  match(facts: RequestFacts): RuleMatch;
+}
+
+export function compileRules(listener: Pick<ListenerConfig, 'rules' | 'defaultActions'>): CompiledRules {
+  const rules = [...listener.rules]
+    .sort((a, b) => a.priority - b.priority)
+    .map((r) => ({ priority: r.priority, action: terminalAction(r.actions), predicates: r.conditions.map(compileCondition) }));
+  const defaultAction = terminalAction(listener.defaultActions);
+  return {
+    match(facts) {
+      let evaluations = 0;
+      for (const rule of rules) {
+        evaluations++;
+        if (rule.predicates.every((p) => p(facts))) return { action: rule.action, priority: rule.priority, evaluations };
+      }
+      return { action: defaultAction, priority: 0, evaluations };
+    },
+  };
+}
+
+/** The action with the highest order (spec 6.3: the terminal action comes last). */
+function terminalAction(actions: readonly ActionConfig[]): ActionConfig {
+  return [...actions].sort((a, b) => (a.order ?? 0) - (b.order ?? 0)).at(-1)!;
+}

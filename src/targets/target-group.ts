@@ -1,0 +1,393 @@
+/**
+ * A target group (spec 1, 2.6, 2.7, 4.1): registration, health from checks, routing through a
+ * picker with fail-open, and deregistration with the delay. The same class runs under the
+ * real clock in the proxy and under a virtual clock in tests and simulations.
+ */
+import type { Clock } from '../core/clock.ts';
+import { realClock } from '../core/clock.ts';
+import { ElbError, ErrorCodes } from '../core/errors.ts';
+import { silentLogger, type Logger } from '../core/logger.ts';
+import { applicationTargetGroupAttributes, attributeNumberOrOff, resolveAttributes } from '../config/attributes.ts';
+import { parseMatcher } from '../config/matcher.ts';
+import type { TargetGroupConfig } from '../config/schema.ts';
+import { createPicker, type Picker } from './algorithms/index.ts';
+import { healthFromReason, type HealthThresholds, type TargetHealth } from './health.ts';
+import { HealthChecker, type Probe } from './health-checker.ts';
+import { httpProbe } from './probes.ts';
+import { Target, TargetLease, targetKey, type Lease, type TargetSpec } from './target.ts';
+
+/** One row of DescribeTargetHealth, in the ELBv2 shape (camelCase). */
+export interface TargetHealthDescription {
+  readonly target: { readonly id: string; readonly port: number };
+  readonly healthCheckPort: string;
+  readonly targetHealth: TargetHealth;
+}
+
+/** How a deregistration ended. */
+export interface DrainOutcome {
+  readonly target: { readonly id: string; readonly port: number };
+  /**
+   * `drained`: the delay ended with nothing in flight; `cut`: requests still in flight were cut
+   * (ALB answers them 502); `reregistered`: registered again while draining; `not-registered`:
+   * there was nothing to deregister (AWS succeeds silently); `closed`: the group was closed.
+   */
+  readonly result: 'drained' | 'cut' | 'reregistered' | 'not-registered' | 'closed';
+  readonly cutRequests: number;
+}
+
+export type TargetGroupEvent =
+  | { readonly type: 'target.state_changed'; readonly target: Target; readonly from: TargetHealth; readonly to: TargetHealth }
+  | { readonly type: 'target.removed'; readonly target: Target };
+
+export interface TargetGroupOptions {
+  readonly config: TargetGroupConfig;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Replaces the network probe (tests script results with it). */
+  readonly probe?: Probe;
+}
+
+interface Draining {
+  readonly cancel: () => void;
+  readonly done: Promise<DrainOutcome>;
+  readonly resolve: (outcome: DrainOutcome) => void;
+}
+
+export class TargetGroup {
+  readonly name: string;
+  readonly config: TargetGroupConfig;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #checker: HealthChecker;
+  readonly #thresholds: HealthThresholds;
+  readonly #targets = new Map<string, Target>();
+  readonly #draining = new Map<string, Draining>();
+  readonly #listeners = new Set<(event: TargetGroupEvent) => void>();
+  #attributes: Record<string, string>;
+  #picker: Picker<Target>;
+  #candidates: Target[] | undefined;
+  #failingOpen = false;
+  #inUse = false;
+  #loadBalancerNames: string[] = [];
+  #closed = false;
+
+  constructor(options: TargetGroupOptions) {
+    const { config } = options;
+    this.name = config.name;
+    this.config = config;
+    this.#clock = options.clock ?? realClock;
+    this.#log = (options.logger ?? silentLogger()).child({ targetGroup: config.name });
+    this.#attributes = { ...config.attributes };
+    this.#picker = createPicker(this.#attributes['load_balancing.algorithm.type'] ?? 'round_robin');
+    this.#thresholds = {
+      healthyThresholdCount: config.healthyThresholdCount,
+      unhealthyThresholdCount: config.unhealthyThresholdCount,
+      initialHealthyThresholdCount: config.emulator.initialHealthyThresholdCount,
+    };
+    const matcher = parseMatcher(config.matcher.httpCode, 200, 499);
+    if (!matcher.ok) throw new ElbError(ErrorCodes.INVALID_ARGUMENT, `matcher.httpCode ${matcher.message}`);
+    this.#checker = new HealthChecker({
+      clock: this.#clock,
+      probe: options.probe ?? httpProbe({ path: config.healthCheckPath, matcher: matcher.matches }),
+      intervalMs: config.healthCheckIntervalSeconds * 1000,
+      timeoutMs: config.healthCheckTimeoutSeconds * 1000,
+      onResult: (key, result) => {
+        const target = this.#targets.get(key);
+        if (target === undefined || target.registration !== 'registered') return;
+        const from = target.health;
+        const to = target.tracker.record(result);
+        if (to !== undefined) this.#changed(target, from, to);
+      },
+    });
+    this.register(config.targets);
+  }
+
+  /** Subscribes to state changes and removals; returns the unsubscribe function. */
+  on(listener: (event: TargetGroupEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Marks the group as used (or not) by a listener rule. Health checks run only for groups in
+   * use; targets of an unused group show `unused`/`Target.NotInUse` (spec 1.3).
+   */
+  setLoadBalancers(names: readonly string[]): void {
+    this.#loadBalancerNames = [...names];
+    const inUse = names.length > 0;
+    if (inUse === this.#inUse) return;
+    this.#inUse = inUse;
+    for (const target of this.#targets.values()) {
+      if (target.registration !== 'registered') continue;
+      if (inUse) this.#startChecks(target);
+      else this.#checker.unwatch(target.key);
+    }
+    this.#invalidate();
+  }
+
+  /** RegisterTargets: new targets start `initial`; a draining target is registered again. */
+  register(specs: readonly TargetSpec[]): void {
+    this.#assertOpen();
+    for (const spec of specs) {
+      const port = this.#portOf(spec);
+      const key = targetKey(spec.id, port);
+      const existing = this.#targets.get(key);
+      if (existing?.registration === 'registered') continue;
+      if (existing !== undefined) this.#finishDrain(existing, 'reregistered');
+      const target = new Target(spec.id, port, this.#thresholds);
+      this.#targets.set(key, target);
+      this.#log.info({ event: 'target.registered', target: key }, `target ${key} registered`);
+      if (this.#inUse) this.#startChecks(target);
+    }
+    this.#invalidate();
+  }
+
+  /**
+   * DeregisterTargets: the targets take no new requests from now on and show `draining`; after
+   * `deregistration_delay.timeout_seconds` the requests still in flight are cut and the
+   * targets are gone. Resolves when each target's delay has ended.
+   */
+  deregister(specs: readonly TargetSpec[]): Promise<DrainOutcome[]> {
+    this.#assertOpen();
+    const waits: Promise<DrainOutcome>[] = [];
+    for (const spec of specs) {
+      const port = this.#portOf(spec);
+      const key = targetKey(spec.id, port);
+      const target = this.#targets.get(key);
+      if (target === undefined) {
+        waits.push(Promise.resolve({ target: { id: spec.id, port }, result: 'not-registered', cutRequests: 0 }));
+        continue;
+      }
+      const pending = this.#draining.get(key);
+      if (pending !== undefined) {
+        waits.push(pending.done);
+        continue;
+      }
+      waits.push(this.#startDrain(target));
+    }
+    this.#invalidate();
+    return Promise.all(waits);
+  }
+
+  /**
+   * Chooses a target for one request (or connection) and counts it in flight until the lease
+   * is released. Throws `ELB_ERR_NO_REGISTERED_TARGETS` or `ELB_ERR_NO_ROUTABLE_TARGETS`.
+   */
+  acquire(): Lease {
+    const candidates = this.#candidates ?? this.#computeCandidates();
+    const target = this.#picker.pick(candidates);
+    if (target === undefined) {
+      let registered = 0;
+      for (const t of this.#targets.values()) if (t.registration === 'registered') registered++;
+      if (registered === 0) throw new ElbError(ErrorCodes.NO_REGISTERED_TARGETS, `target group ${this.name} has no registered targets`);
+      throw new ElbError(ErrorCodes.NO_ROUTABLE_TARGETS, `target group ${this.name} has no targets that can take traffic (all initial or draining)`);
+    }
+    return new TargetLease(target);
+  }
+
+  /** True while requests are being spread over unhealthy targets (fail-open, spec 2.6). */
+  get failingOpen(): boolean {
+    if (this.#candidates === undefined) this.#computeCandidates();
+    return this.#failingOpen;
+  }
+
+  /** DescribeTargetHealth: every registered and draining target, or the ones asked about. */
+  describeTargetHealth(specs?: readonly TargetSpec[]): TargetHealthDescription[] {
+    const describe = (id: string, port: number, health: TargetHealth): TargetHealthDescription => ({
+      target: { id, port },
+      healthCheckPort: String(this.config.healthCheckPort === 'traffic-port' ? port : this.config.healthCheckPort),
+      targetHealth: health,
+    });
+    if (specs !== undefined && specs.length > 0) {
+      return specs.map((spec) => {
+        const port = this.#portOf(spec);
+        const target = this.#targets.get(targetKey(spec.id, port));
+        return describe(spec.id, port, target ? this.#reportedHealth(target) : healthFromReason('unused', 'Target.NotRegistered'));
+      });
+    }
+    return [...this.#targets.values()].map((t) => describe(t.id, t.port, this.#reportedHealth(t)));
+  }
+
+  /** The group's targets (registered and draining), for metrics and tools. */
+  targets(): readonly Target[] {
+    return [...this.#targets.values()];
+  }
+
+  get healthyHostCount(): number {
+    let n = 0;
+    for (const t of this.#targets.values()) if (t.registration === 'registered' && t.health.state === 'healthy') n++;
+    return n;
+  }
+
+  get unhealthyHostCount(): number {
+    let n = 0;
+    for (const t of this.#targets.values()) if (t.registration === 'registered' && t.health.state === 'unhealthy') n++;
+    return n;
+  }
+
+  /** DescribeTargetGroupAttributes: every attribute with its current value. */
+  attributes(): Readonly<Record<string, string>> {
+    return { ...this.#attributes };
+  }
+
+  /** ModifyTargetGroupAttributes: validates every key and value, then applies them all. */
+  modifyAttributes(changes: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+    const resolved = resolveAttributes(applicationTargetGroupAttributes, changes, 'attributes', this.#attributes);
+    if (!resolved.ok) {
+      throw new ElbError(ErrorCodes.INVALID_ARGUMENT, resolved.issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+    }
+    const algorithm = resolved.attributes['load_balancing.algorithm.type'];
+    if (algorithm !== undefined && algorithm !== this.#attributes['load_balancing.algorithm.type']) {
+      this.#picker = createPicker(algorithm);
+    }
+    this.#attributes = resolved.attributes;
+    this.#invalidate();
+    return this.attributes();
+  }
+
+  /** DescribeTargetGroups, in the ELBv2 shape. */
+  describe() {
+    const c = this.config;
+    return {
+      targetGroupName: c.name,
+      protocol: c.protocol,
+      ...(c.port !== undefined ? { port: c.port } : {}),
+      targetType: c.targetType,
+      healthCheckProtocol: c.healthCheckProtocol,
+      healthCheckPort: String(c.healthCheckPort),
+      healthCheckPath: c.healthCheckPath,
+      healthCheckEnabled: c.healthCheckEnabled,
+      healthCheckIntervalSeconds: c.healthCheckIntervalSeconds,
+      healthCheckTimeoutSeconds: c.healthCheckTimeoutSeconds,
+      healthyThresholdCount: c.healthyThresholdCount,
+      unhealthyThresholdCount: c.unhealthyThresholdCount,
+      matcher: { httpCode: c.matcher.httpCode },
+      loadBalancerNames: [...this.#loadBalancerNames],
+      loadBalancingAlgorithmType: this.#attributes['load_balancing.algorithm.type'],
+    };
+  }
+
+  /** Stops checks and timers; pending deregistrations resolve as `closed`. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#checker.close();
+    for (const target of [...this.#targets.values()]) if (target.registration === 'draining') this.#finishDrain(target, 'closed');
+  }
+
+  #reportedHealth(target: Target): TargetHealth {
+    if (target.registration === 'draining') return healthFromReason('draining', 'Target.DeregistrationInProgress');
+    if (!this.#inUse) return healthFromReason('unused', 'Target.NotInUse');
+    return target.health;
+  }
+
+  #startChecks(target: Target): void {
+    const begin = () => {
+      if (this.#targets.get(target.key) !== target || target.registration !== 'registered' || !this.#inUse) return;
+      const from = target.health;
+      this.#changed(target, from, target.tracker.startChecking());
+      const port = this.config.healthCheckPort === 'traffic-port' ? target.port : this.config.healthCheckPort;
+      this.#checker.watch(target.key, { id: target.id, port });
+    };
+    const delayMs = this.config.emulator.registrationDelaySeconds * 1000;
+    if (delayMs > 0) this.#clock.setTimer(delayMs, begin);
+    else begin();
+  }
+
+  #startDrain(target: Target): Promise<DrainOutcome> {
+    const from = this.#reportedHealth(target);
+    target.registration = 'draining';
+    this.#checker.unwatch(target.key);
+    const delayMs = Number(this.#attributes['deregistration_delay.timeout_seconds']) * 1000;
+    let resolve!: (outcome: DrainOutcome) => void;
+    const done = new Promise<DrainOutcome>((r) => (resolve = r));
+    const cancel = this.#clock.setTimer(delayMs, () => this.#finishDrain(target, 'expired'));
+    this.#draining.set(target.key, { cancel, done, resolve });
+    this.#log.info(
+      { event: 'target.draining', target: target.key, inFlight: target.outstanding, delaySeconds: delayMs / 1000 },
+      `target ${target.key} draining (${target.outstanding} in flight, delay ${delayMs / 1000}s)`,
+    );
+    this.#emit({ type: 'target.state_changed', target, from, to: this.#reportedHealth(target) });
+    return done;
+  }
+
+  #finishDrain(target: Target, why: 'expired' | 'reregistered' | 'closed'): void {
+    const draining = this.#draining.get(target.key);
+    if (draining === undefined) return;
+    this.#draining.delete(target.key);
+    draining.cancel();
+    let cutRequests = 0;
+    if (why !== 'reregistered') {
+      const cut = new ElbError(ErrorCodes.DEREGISTRATION_DELAY_ELAPSED, `the deregistration delay elapsed for a request being handled by target ${target.key}`);
+      for (const lease of [...target.leases]) {
+        cutRequests++;
+        lease.cut(cut);
+      }
+    }
+    if (this.#targets.get(target.key) === target) this.#targets.delete(target.key);
+    const result = why === 'expired' ? (cutRequests > 0 ? 'cut' : 'drained') : why;
+    this.#log.info(
+      { event: 'target.deregistered', target: target.key, result, cutRequests },
+      `target ${target.key} deregistered (${result}${cutRequests > 0 ? `, ${cutRequests} requests cut` : ''})`,
+    );
+    this.#emit({ type: 'target.removed', target });
+    draining.resolve({ target: { id: target.id, port: target.port }, result, cutRequests });
+  }
+
+  #changed(target: Target, from: TargetHealth, to: TargetHealth): void {
+    this.#invalidate();
+    if (from.state !== to.state || from.reason !== to.reason) {
+      this.#log.info(
+        { event: 'target.state_changed', target: target.key, from: from.state, to: to.state, reason: to.reason },
+        `target ${target.key} ${from.state} -> ${to.state}${to.reason ? ` (${to.reason})` : ''}`,
+      );
+    }
+    this.#emit({ type: 'target.state_changed', target, from, to });
+  }
+
+  #emit(event: TargetGroupEvent): void {
+    for (const listener of this.#listeners) listener(event);
+  }
+
+  #invalidate(): void {
+    this.#candidates = undefined;
+  }
+
+  /**
+   * Healthy registered targets; when fewer are healthy than the routing-failover threshold
+   * (`target_group_health.unhealthy_state_routing.minimum_healthy_targets.*`, by default: none
+   * healthy) the unhealthy ones join them (fail-open, spec 2.6). `initial` and `draining`
+   * targets never take new requests (spec 2.7).
+   */
+  #computeCandidates(): Target[] {
+    const healthy: Target[] = [];
+    const unhealthy: Target[] = [];
+    let registered = 0;
+    if (this.#inUse) {
+      for (const t of this.#targets.values()) {
+        if (t.registration !== 'registered') continue;
+        registered++;
+        if (t.health.state === 'healthy') healthy.push(t);
+        else if (t.health.state === 'unhealthy') unhealthy.push(t);
+      }
+    }
+    const minCount = Number(this.#attributes['target_group_health.unhealthy_state_routing.minimum_healthy_targets.count'] ?? 1);
+    const minPercent = attributeNumberOrOff(this.#attributes['target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage']);
+    const below = healthy.length < minCount || (minPercent !== undefined && healthy.length * 100 < minPercent * registered);
+    this.#failingOpen = below && unhealthy.length > 0;
+    this.#candidates = this.#failingOpen ? [...healthy, ...unhealthy] : healthy;
+    return this.#candidates;
+  }
+
+  #portOf(spec: TargetSpec): number {
+    const port = spec.port ?? this.config.port;
+    if (port === undefined || !Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new ElbError(ErrorCodes.INVALID_ARGUMENT, `target ${spec.id} needs a port 1–65535 (the target group ${this.name} has no default port): got ${String(spec.port)}`);
+    }
+    return port;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ElbError(ErrorCodes.INVALID_ARGUMENT, `target group ${this.name} is closed`);
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * One registered target (an address and port) in one target group. Health (from checks) and
+ * registration (from the operator or a source) are two separate fields, as in HAProxy.
+ */
+import type { ElbError } from '../core/errors.ts';
+import { HealthTracker, type HealthThresholds, type TargetHealth } from './health.ts';
+
+export type Registration = 'registered' | 'draining';
+
+/** How a user names a target: `{ id: "127.0.0.1", port: 3001 }` (the ELBv2 `TargetDescription`). */
+export interface TargetSpec {
+  readonly id: string;
+  readonly port?: number;
+}
+
+export function targetKey(id: string, port: number): string {
+  return `${id}:${port}`;
+}
+
+/** A request or connection in flight on a target. Release it exactly once when done. */
+export interface Lease {
+  readonly target: Target;
+  /** Ends the lease; safe to call more than once. */
+  release(): void;
+  /**
+   * Called when the target group must cut the work in flight (the deregistration delay ended).
+   * The holder aborts its request and releases the lease.
+   */
+  onCut(fn: (reason: ElbError) => void): void;
+}
+
+export class Target {
+  readonly id: string;
+  readonly port: number;
+  readonly key: string;
+  readonly tracker: HealthTracker;
+  registration: Registration = 'registered';
+  /** Requests in flight: least outstanding requests and draining read the same counter. */
+  outstanding = 0;
+  /** Requests forwarded to this target since it was registered. */
+  requestCount = 0;
+  readonly leases = new Set<TargetLease>();
+
+  constructor(id: string, port: number, thresholds: HealthThresholds) {
+    this.id = id;
+    this.port = port;
+    this.key = targetKey(id, port);
+    this.tracker = new HealthTracker(thresholds);
+  }
+
+  get health(): TargetHealth {
+    return this.tracker.health;
+  }
+}
+
+export class TargetLease implements Lease {
+  readonly target: Target;
+  #released = false;
+  #onCut: ((reason: ElbError) => void) | undefined;
+
+  constructor(target: Target) {
+    this.target = target;
+    target.outstanding++;
+    target.requestCount++;
+    target.leases.add(this);
+  }
+
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.target.outstanding--;
+    this.target.leases.delete(this);
+  }
+
+  onCut(fn: (reason: ElbError) => void): void {
+    this.#onCut = fn;
+  }
+
+  cut(reason: ElbError): void {
+    const fn = this.#onCut;
+    this.release();
+    fn?.(reason);
+  }
+}

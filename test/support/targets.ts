@@ -1,0 +1,68 @@
+/**
+ * Real HTTP targets on 127.0.0.1, port 0, for integration tests. Each answers with its own
+ * name, records what it saw, and can be told to fail health checks, hang or reset.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface SeenRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly rawHeaders: string[];
+  readonly remoteAddress: string;
+}
+
+export interface TestTarget {
+  readonly name: string;
+  readonly port: number;
+  readonly seen: SeenRequest[];
+  /** Status the health path answers (200 by default). */
+  healthStatus: number;
+  /** Replaces the normal handler for non-health requests. */
+  handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  readonly open: number;
+  close(): Promise<void>;
+}
+
+export async function startTarget(name: string, options: { healthPath?: string } = {}): Promise<TestTarget> {
+  const healthPath = options.healthPath ?? '/healthz';
+  const sockets = new Set<Socket>();
+  const target: TestTarget & { healthStatus: number } = {
+    name,
+    port: 0,
+    seen: [],
+    healthStatus: 200,
+    handler: undefined,
+    get open() {
+      return sockets.size;
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+  const server = http.createServer((req, res) => {
+    if (req.url === healthPath) {
+      res.writeHead(target.healthStatus, { 'content-type': 'text/plain' });
+      res.end('ok');
+      return;
+    }
+    target.seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, remoteAddress: req.socket.remoteAddress ?? '' });
+    if (target.handler) return target.handler(req, res);
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'x-target': name });
+      res.end(chunks.length > 0 ? `${name}:${Buffer.concat(chunks).toString()}` : name);
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  (target as { port: number }).port = (server.address() as AddressInfo).port;
+  return target;
+}
