@@ -1,0 +1,188 @@
+/**
+ * The admin API (loopback by default; JSON in the ELBv2 API's shapes, camelCase): describe and
+ * change target groups and load balancers of a running LocalElb, and `/metrics` for
+ * Prometheus. Errors are `{ "code", "message" }` with 400, 404, 405 or 409.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+import { ElbError, ErrorCodes, isElbError } from '../core/errors.ts';
+import { silentLogger, type Logger } from '../core/logger.ts';
+import type { LocalElb } from '../local-elb.ts';
+
+export interface AdminServerOptions {
+  readonly address?: string;
+  readonly port?: number;
+  readonly logger?: Logger;
+}
+
+export interface AdminServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+class HttpError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+const targetsBody = z.strictObject({
+  targets: z
+    .array(z.strictObject({ id: z.string().min(1), port: z.number().int().min(1).max(65535).optional() }))
+    .min(1, { error: 'targets must list at least one target' }),
+});
+const attributesBody = z.strictObject({
+  attributes: z.array(z.strictObject({ key: z.string(), value: z.union([z.string(), z.number(), z.boolean()]).transform(String) })).min(1),
+});
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'ELB_ERR_BODY_TOO_LARGE', `request body over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new HttpError(400, ErrorCodes.INVALID_ARGUMENT, `request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function validate<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    const message = result.error.issues.map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ');
+    throw new HttpError(400, ErrorCodes.INVALID_ARGUMENT, message);
+  }
+  return result.data;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = `${JSON.stringify(body, null, 2)}\n`;
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+const toAttributeList = (a: Readonly<Record<string, string>>) => Object.entries(a).map(([key, value]) => ({ key, value }));
+
+type Handler = (req: IncomingMessage, params: string[], url: URL) => Promise<[number, unknown]> | [number, unknown];
+
+/** Serves the admin API for `elb` until `close()`. */
+export async function startAdminServer(elb: LocalElb, options: AdminServerOptions = {}): Promise<AdminServer> {
+  const log = (options.logger ?? silentLogger()).child({ component: 'admin' });
+  const routes: Array<{ method: string; pattern: RegExp; handler: Handler }> = [];
+  const route = (method: string, pattern: RegExp, handler: Handler) => routes.push({ method, pattern, handler });
+
+  route('GET', /^\/healthz$/, () => [200, { status: 'ok' }]);
+  route('GET', /^\/v1\/target-groups$/, () => [200, { targetGroups: elb.targetGroups().map((g) => g.describe()) }]);
+  route('GET', /^\/v1\/target-groups\/([^/]+)$/, (_req, [name]) => [200, { targetGroups: [elb.targetGroup(name!).describe()] }]);
+  route('GET', /^\/v1\/target-groups\/([^/]+)\/target-health$/, (_req, [name], url) => {
+    const ids = url.searchParams.getAll('id');
+    const ports = url.searchParams.getAll('port');
+    const specs = ids.map((id, i) => (ports[i] !== undefined ? { id, port: Number(ports[i]) } : { id }));
+    return [200, { targetHealthDescriptions: elb.targetGroup(name!).describeTargetHealth(specs.length > 0 ? specs : undefined) }];
+  });
+  route('POST', /^\/v1\/target-groups\/([^/]+)\/register-targets$/, async (req, [name]) => {
+    const group = elb.targetGroup(name!);
+    const body = validate(targetsBody, await readJson(req));
+    group.register(body.targets);
+    return [200, {}];
+  });
+  route('POST', /^\/v1\/target-groups\/([^/]+)\/deregister-targets$/, async (req, [name], url) => {
+    const group = elb.targetGroup(name!);
+    const body = validate(targetsBody, await readJson(req));
+    const drained = group.deregister(body.targets);
+    if (url.searchParams.get('wait') === 'true') return [200, { drainOutcomes: await drained }];
+    return [200, {}];
+  });
+  route('GET', /^\/v1\/target-groups\/([^/]+)\/attributes$/, (_req, [name]) => [200, { attributes: toAttributeList(elb.targetGroup(name!).attributes()) }]);
+  route('PUT', /^\/v1\/target-groups\/([^/]+)\/attributes$/, async (req, [name]) => {
+    const group = elb.targetGroup(name!);
+    const body = validate(attributesBody, await readJson(req));
+    return [200, { attributes: toAttributeList(group.modifyAttributes(Object.fromEntries(body.attributes.map((a) => [a.key, a.value])))) }];
+  });
+  route('GET', /^\/v1\/load-balancers$/, () => [200, { loadBalancers: elb.loadBalancers().map(describeLoadBalancer) }]);
+  route('GET', /^\/v1\/load-balancers\/([^/]+)\/attributes$/, (_req, [name]) => [200, { attributes: toAttributeList(elb.loadBalancer(name!).attributes()) }]);
+  route('PUT', /^\/v1\/load-balancers\/([^/]+)\/attributes$/, async (req, [name]) => {
+    const lb = elb.loadBalancer(name!);
+    const body = validate(attributesBody, await readJson(req));
+    return [200, { attributes: toAttributeList(lb.modifyAttributes(Object.fromEntries(body.attributes.map((a) => [a.key, a.value])))) }];
+  });
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://admin');
+    void (async () => {
+      try {
+        if (url.pathname === '/metrics' && req.method === 'GET') {
+          const text = await elb.metrics.registry.metrics();
+          res.writeHead(200, { 'Content-Type': elb.metrics.registry.contentType });
+          res.end(text);
+          return;
+        }
+        const matches = routes.filter((r) => r.pattern.test(url.pathname));
+        if (matches.length === 0) throw new HttpError(404, ErrorCodes.NOT_FOUND, `no admin route ${url.pathname}`);
+        const r = matches.find((m) => m.method === req.method);
+        if (r === undefined) {
+          res.setHeader('Allow', matches.map((m) => m.method).join(', '));
+          throw new HttpError(405, 'ELB_ERR_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}`);
+        }
+        const params = r.pattern.exec(url.pathname)!.slice(1).map((p) => decodeURIComponent(p));
+        const [status, body] = await r.handler(req, params, url);
+        send(res, status, body);
+      } catch (err) {
+        if (err instanceof HttpError) return send(res, err.status, { code: err.code, message: err.message });
+        if (isElbError(err)) {
+          const status = err.code === ErrorCodes.NOT_FOUND ? 404 : err.code === ErrorCodes.INVALID_ARGUMENT ? 400 : 409;
+          return send(res, status, { code: err.code, message: err.message });
+        }
+        log.error({ err }, 'admin request failed');
+        send(res, 500, { code: 'ELB_ERR_INTERNAL', message: String(err) });
+      }
+    })();
+  });
+  const address = options.address ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new ElbError(ErrorCodes.LISTEN_FAILED, `admin API cannot listen on ${address}:${options.port ?? 0}: ${err.code ?? err.message}`, { cause: err })),
+    );
+    server.listen(options.port ?? 0, address, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  log.info({ event: 'admin.started', url }, `admin API on ${url}`);
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function describeLoadBalancer(lb: ReturnType<LocalElb['loadBalancer']>) {
+  return {
+    loadBalancerName: lb.name,
+    type: lb.config.type,
+    dnsName: lb.url(0).replace(/^http:\/\//, ''),
+    listeners: lb.config.listeners.map((l, i) => ({
+      protocol: l.protocol,
+      port: lb.ports[i],
+      address: l.address,
+      url: lb.url(i),
+      rules: l.rules.length,
+    })),
+    targetGroupNames: lb.targetGroupNames(),
+  };
+}

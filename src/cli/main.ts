@@ -1,0 +1,220 @@
+/**
+ * The `local-elb` command: the only place that reads argv, the environment and files.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, ElbError, isElbError } from '../core/errors.ts';
+import { accessLogLine } from '../l7/access-log.ts';
+import { startAdminServer } from '../admin/server.ts';
+import { startLocalElb } from '../local-elb.ts';
+import { adminCall, DEFAULT_ADMIN, parseShorthand, parseTargets, toAwsShape } from './admin-client.ts';
+import { loadConfigFile } from './config-file.ts';
+import { demoGuide, startDemo } from './demo.ts';
+import { cliLogger, type LogFormat } from './log.ts';
+
+const CLI = 'local-elb';
+
+function hostPort(value: string): { address: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(value) ?? /^()()(\d+)$/.exec(value);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || !(port >= 0 && port <= 65535)) throw new InvalidArgumentError(`expected HOST:PORT or PORT (0–65535): got ${JSON.stringify(value)}`);
+  return { address: m[1] || m[2] || '127.0.0.1', port };
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port 0–65535: got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 20) throw new InvalidArgumentError(`expected an integer 1–20: got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0 && n <= 3600)) throw new InvalidArgumentError(`expected seconds 0–3600: got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/**
+ * Runs until SIGINT or SIGTERM, then `stop()`; a second signal exits at once. An uncaught
+ * error also stops (children included) and exits 1.
+ */
+function runUntilSignal(stop: () => Promise<void>, log: (msg: string) => void): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log(`${signal} again: exiting now`);
+      process.exit(130);
+    }
+    stopping = true;
+    log(`${signal}: shutting down`);
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log(`error while shutting down: ${String(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('uncaughtException', (err) => {
+    log(`fatal: ${err.stack ?? String(err)}`);
+    stop().finally(() => process.exit(1));
+  });
+}
+
+const adminOption = () =>
+  new Option('--admin <url>', 'admin API of the running local-elb').env('LOCAL_ELB_ADMIN').default(DEFAULT_ADMIN);
+const logOptions = (cmd: Command) =>
+  cmd
+    .addOption(new Option('--log-level <level>', 'log level').choices(['silent', 'error', 'warn', 'info', 'debug']).default('info'))
+    .addOption(new Option('--log-format <format>', 'log format on stderr').choices(['pretty', 'json']).default('pretty'));
+
+function print(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(toAwsShape(value), null, 4)}\n`);
+}
+
+export function buildProgram(): Command {
+  const program = new Command(CLI)
+    .description('An AWS Elastic Load Balancer (ALB) on your own machine, in front of local processes.')
+    .showHelpAfterError()
+    .configureOutput({ outputError: (str, write) => write(str) });
+
+  logOptions(
+    program
+      .command('serve')
+      .description('run the load balancers and target groups of a config file until SIGINT/SIGTERM')
+      .requiredOption('-c, --config <file>', 'YAML or JSON config file')
+      .option('--admin <host:port>', 'where the admin API listens', hostPort, { address: '127.0.0.1', port: 9090 })
+      .option('--no-admin', 'do not start the admin API')
+      .option('--access-log <file>', 'write ALB access-log lines to this file ("-" for stdout)')
+      .option('--shutdown-grace-seconds <s>', 'how long requests in flight may finish at shutdown', seconds, 5),
+  ).action(async (opts: { config: string; admin: { address: string; port: number } | false; accessLog?: string; shutdownGraceSeconds: number; logLevel: string; logFormat: LogFormat }) => {
+    const logger = cliLogger(opts.logLevel, opts.logFormat);
+    const config = await loadConfigFile(opts.config);
+    const elb = await startLocalElb({ config, logger });
+    let accessLog: WriteStream | NodeJS.WriteStream | undefined;
+    if (opts.accessLog !== undefined) {
+      const out = opts.accessLog === '-' ? process.stdout : createWriteStream(opts.accessLog, { flags: 'a' });
+      accessLog = out;
+      for (const lb of elb.loadBalancers()) lb.onRequest((r) => out.write(`${accessLogLine(r)}\n`));
+    }
+    let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
+    try {
+      if (opts.admin !== false) admin = await startAdminServer(elb, { ...opts.admin, logger });
+    } catch (err) {
+      await elb.close();
+      throw err;
+    }
+    for (const lb of elb.loadBalancers()) {
+      lb.ports.forEach((_, i) => process.stdout.write(`${CLI}: load balancer ${lb.name} listening on ${lb.url(i)}\n`));
+    }
+    if (admin) process.stdout.write(`${CLI}: admin API on ${admin.url}\n`);
+    runUntilSignal(async () => {
+      await admin?.close();
+      await elb.close(opts.shutdownGraceSeconds * 1000);
+      if (accessLog && accessLog !== process.stdout) await new Promise<void>((r) => (accessLog as WriteStream).end(() => r()));
+    }, (m) => logger.info(m));
+  });
+
+  logOptions(
+    program
+      .command('demo')
+      .description('start three demo targets behind an ALB (least outstanding requests) with the admin API')
+      .option('-p, --port <port>', 'listener port of the demo ALB', port, 8080)
+      .option('--admin <host:port>', 'where the admin API listens', hostPort, { address: '127.0.0.1', port: 9090 })
+      .option('--targets <n>', 'how many demo targets', positiveInt, 3),
+  ).action(async (opts: { port: number; admin: { address: string; port: number }; targets: number; logLevel: string; logFormat: LogFormat }) => {
+    const logger = cliLogger(opts.logLevel, opts.logFormat);
+    const demo = await startDemo({ port: opts.port, adminAddress: opts.admin.address, adminPort: opts.admin.port, targets: opts.targets, logger });
+    process.stdout.write(demoGuide(demo, 'npx local-elb'));
+    runUntilSignal(() => demo.stop(), (m) => logger.info(m));
+  });
+
+  const tgName = (cmd: Command) => cmd.requiredOption('--target-group-name <name>', 'target group name').addOption(adminOption());
+  const path = (name: string, rest: string) => `/v1/target-groups/${encodeURIComponent(name)}/${rest}`;
+
+  program
+    .command('describe-target-groups')
+    .description('list the target groups of a running local-elb')
+    .addOption(adminOption())
+    .option('--names <name...>', 'only these target groups')
+    .action(async (opts: { admin: string; names?: string[] }) => {
+      const all = (await adminCall(opts.admin, 'GET', '/v1/target-groups')) as { targetGroups: Array<{ targetGroupName: string }> };
+      print({ targetGroups: opts.names ? all.targetGroups.filter((g) => opts.names!.includes(g.targetGroupName)) : all.targetGroups });
+    });
+
+  tgName(program.command('describe-target-health').description('show the health of the targets in a target group'))
+    .option('--targets <Id=ip,Port=n...>', 'only these targets')
+    .action(async (opts: { targetGroupName: string; admin: string; targets?: string[] }) => {
+      const query = opts.targets ? `?${parseTargets(opts.targets).map((t) => `id=${encodeURIComponent(t.id)}${t.port ? `&port=${t.port}` : ''}`).join('&')}` : '';
+      print(await adminCall(opts.admin, 'GET', path(opts.targetGroupName, `target-health${query}`)));
+    });
+
+  tgName(program.command('register-targets').description('register targets with a target group'))
+    .requiredOption('--targets <Id=ip,Port=n...>', 'targets, e.g. Id=127.0.0.1,Port=3001')
+    .action(async (opts: { targetGroupName: string; admin: string; targets: string[] }) => {
+      print(await adminCall(opts.admin, 'POST', path(opts.targetGroupName, 'register-targets'), { targets: parseTargets(opts.targets) }));
+    });
+
+  tgName(program.command('deregister-targets').description('deregister targets (they drain for deregistration_delay.timeout_seconds)'))
+    .requiredOption('--targets <Id=ip,Port=n...>', 'targets, e.g. Id=127.0.0.1,Port=3001')
+    .option('--wait', 'wait until draining has ended and print how it ended')
+    .action(async (opts: { targetGroupName: string; admin: string; targets: string[]; wait?: boolean }) => {
+      print(await adminCall(opts.admin, 'POST', path(opts.targetGroupName, `deregister-targets${opts.wait ? '?wait=true' : ''}`), { targets: parseTargets(opts.targets) }));
+    });
+
+  tgName(program.command('describe-target-group-attributes').description('show the attributes of a target group')).action(
+    async (opts: { targetGroupName: string; admin: string }) => {
+      print(await adminCall(opts.admin, 'GET', path(opts.targetGroupName, 'attributes')));
+    },
+  );
+
+  tgName(program.command('modify-target-group-attributes').description('change attributes of a target group'))
+    .requiredOption('--attributes <Key=k,Value=v...>', 'e.g. Key=deregistration_delay.timeout_seconds,Value=30')
+    .action(async (opts: { targetGroupName: string; admin: string; attributes: string[] }) => {
+      const attributes = opts.attributes.map((a) => {
+        const kv = parseShorthand(a);
+        if (kv.key === undefined || kv.value === undefined) throw new ElbError('ELB_ERR_INVALID_ARGUMENT', `an attribute needs Key=…,Value=…: got ${JSON.stringify(a)}`);
+        return { key: kv.key, value: kv.value };
+      });
+      print(await adminCall(opts.admin, 'PUT', path(opts.targetGroupName, 'attributes'), { attributes }));
+    });
+
+  program
+    .command('describe-load-balancers')
+    .description('list the load balancers of a running local-elb')
+    .addOption(adminOption())
+    .action(async (opts: { admin: string }) => print(await adminCall(opts.admin, 'GET', '/v1/load-balancers')));
+
+  program
+    .command('validate')
+    .description('check a config file and print it with every default filled in')
+    .requiredOption('-c, --config <file>', 'YAML or JSON config file')
+    .action(async (opts: { config: string }) => {
+      process.stdout.write(`${JSON.stringify(await loadConfigFile(opts.config), null, 2)}\n`);
+    });
+
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv as string[]);
+  } catch (err) {
+    if (err instanceof ConfigError) process.stderr.write(`${CLI}: ${err.message}\n`);
+    else if (isElbError(err)) process.stderr.write(`${CLI}: ${err.message} [${err.code}]\n`);
+    else process.stderr.write(`${CLI}: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(isElbError(err) ? 2 : 1);
+  }
+}
+
+if (process.env.LOCAL_ELB_RUN_MAIN === '1') {
+  delete process.env.LOCAL_ELB_RUN_MAIN;
+  await main(process.argv);
+}
