@@ -1,0 +1,94 @@
+/**
+ * nginx from Debian as an independent target server. nginx cannot report a port it chose,
+ * so a random high port is tried and another one on "Address already in use" (a retry, not
+ * the listen-then-close race).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { waitFor } from './wait.ts';
+
+export function nginxBinary(): string | undefined {
+  for (const candidate of ['/usr/sbin/nginx', 'nginx']) {
+    const r = spawnSync(candidate, ['-v'], { stdio: 'ignore' });
+    if (r.status === 0) return candidate;
+  }
+  return undefined;
+}
+
+export interface NginxTarget {
+  readonly port: number;
+  readonly dir: string;
+  close(): Promise<void>;
+}
+
+/** Starts nginx with `serverBlock` inside `server { listen 127.0.0.1:PORT; … }`. */
+export async function startNginx(serverBlock: string, files: Record<string, string | Buffer> = {}): Promise<NginxTarget> {
+  const bin = nginxBinary();
+  if (bin === undefined) throw new Error('nginx is not installed (apt-get install nginx)');
+  const dir = await mkdtemp(join(tmpdir(), 'local-elb-nginx-'));
+  // nginx workers may run as another user: let them read the files it serves.
+  await chmod(dir, 0o755);
+  for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content, { mode: 0o644 });
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 30000);
+    const conf = `daemon off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log stderr warn;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  keepalive_timeout 75s;
+  keepalive_requests 10000;
+  server {
+    listen 127.0.0.1:${port};
+    root ${dir};
+    ${serverBlock}
+  }
+}
+`;
+    await writeFile(join(dir, 'nginx.conf'), conf);
+    const child: ChildProcess = spawn(bin, ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    const started = await waitFor(
+      async () => {
+        if (child.exitCode !== null) return 'exited';
+        const net = await import('node:net');
+        return new Promise<string | false>((resolve) => {
+          const s = net.connect(port, '127.0.0.1', () => {
+            s.destroy();
+            resolve('up');
+          });
+          s.on('error', () => resolve(false));
+        });
+      },
+      { timeoutMs: 10_000, what: 'nginx to listen' },
+    );
+    if (started === 'up') {
+      return {
+        port,
+        dir,
+        close: async () => {
+          child.kill('SIGTERM');
+          await exited;
+          await rm(dir, { recursive: true, force: true });
+        },
+      };
+    }
+    if (!/in use/i.test(stderr)) {
+      await rm(dir, { recursive: true, force: true });
+      throw new Error(`nginx did not start: ${stderr}`);
+    }
+  }
+  await rm(dir, { recursive: true, force: true });
+  throw new Error('nginx: no free port after 20 attempts');
+}
