@@ -82,6 +82,7 @@ export class VirtualClock implements Clock {
    * order without yielding to the microtask queue.
    */
   advanceSync(ms: number): void {
+    if (!(ms >= 0)) throw new RangeError(`VirtualClock.advanceSync: ms must be >= 0: got ${ms}`);
     const targetMs = this.#nowMs + ms;
     for (;;) {
       const next = this.#timers[0];

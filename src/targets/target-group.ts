@@ -177,9 +177,8 @@ export class TargetGroup {
     const candidates = this.#candidates ?? this.#computeCandidates();
     const target = this.#picker.pick(candidates);
     if (target === undefined) {
-      let registered = 0;
-      for (const t of this.#targets.values()) if (t.registration === 'registered') registered++;
-      if (registered === 0) throw new ElbError(ErrorCodes.NO_REGISTERED_TARGETS, `target group ${this.name} has no registered targets`);
+      // Draining targets still count (spec 2.7: a group of only initial or draining targets).
+      if (this.#targets.size === 0) throw new ElbError(ErrorCodes.NO_REGISTERED_TARGETS, `target group ${this.name} has no registered targets`);
       throw new ElbError(ErrorCodes.NO_ROUTABLE_TARGETS, `target group ${this.name} has no targets that can take traffic (all initial or draining)`);
     }
     return new TargetLease(target);

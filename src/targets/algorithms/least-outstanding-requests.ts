@@ -2,23 +2,26 @@ import type { Pickable, Picker } from './picker.ts';
 
 /**
  * `least_outstanding_requests` (spec 3.1): the candidate with the fewest requests in flight.
- * Ties (UNCONFIRMED in AWS) go round robin: the scan starts one place later each pick, so
- * equally loaded targets share the traffic instead of the first one taking it all.
+ * Ties (UNCONFIRMED in AWS) go round robin over the tied candidates only, so equally loaded
+ * targets share the traffic evenly, wherever they sit in the list.
  */
 export class LeastOutstandingRequestsPicker<T extends Pickable = Pickable> implements Picker<T> {
   readonly name = 'least_outstanding_requests';
-  #start = 0;
+  #turn = 0;
 
   pick(candidates: readonly T[]): T | undefined {
-    const n = candidates.length;
-    if (n === 0) return undefined;
-    if (this.#start >= n) this.#start = 0;
-    let best: T | undefined;
-    for (let i = 0; i < n; i++) {
-      const c = candidates[(this.#start + i) % n]!;
-      if (best === undefined || c.outstanding < best.outstanding) best = c;
+    let least = Infinity;
+    let ties = 0;
+    for (const c of candidates) {
+      if (c.outstanding < least) {
+        least = c.outstanding;
+        ties = 1;
+      } else if (c.outstanding === least) ties++;
     }
-    this.#start++;
-    return best;
+    if (ties === 0) return undefined;
+    let skip = this.#turn % ties;
+    this.#turn = (this.#turn + 1) % 0x7fffffff;
+    for (const c of candidates) if (c.outstanding === least && skip-- === 0) return c;
+    return undefined;
   }
 }

@@ -1,0 +1,216 @@
+import { describe, expect, it } from 'vitest';
+import { downstreamHeaders, MAX_XFF_ADDRESSES, plainIp, rewriteHost, upstreamHeaders, type ForwardHeaderOptions } from '../../../src/l7/headers.ts';
+
+const NOW_MS = 0x63441c4a * 1000;
+const CLIENT = { ip: '127.0.0.1', port: 54321 };
+const defaults: ForwardHeaderOptions = { xffMode: 'append', xffClientPort: false, preserveHost: false, listenerPort: 8080, protocol: 'http' };
+
+/** Runs upstreamHeaders and returns the outgoing headers as [name, value] pairs. */
+function forward(raw: string[], options: Partial<ForwardHeaderOptions> = {}, client = CLIENT, hostOverride?: string) {
+  const result = upstreamHeaders(raw, client, { ...defaults, ...options }, NOW_MS, hostOverride);
+  if (!result.ok) throw new Error(`expected ok, got ${result.status}`);
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i < result.headers.length; i += 2) pairs.push([result.headers[i]!, result.headers[i + 1]!]);
+  const all = (name: string) => pairs.filter(([n]) => n.toLowerCase() === name.toLowerCase()).map(([, v]) => v);
+  return { result, pairs, all, one: (name: string) => all(name)[0] };
+}
+
+describe('upstreamHeaders: X-Forwarded-For (spec 5.3)', () => {
+  it.each([
+    // [incoming XFF headers, mode, expected XFF values]
+    [[], 'append', ['127.0.0.1']],
+    [[], 'preserve', []],
+    [[], 'remove', []],
+    [['127.0.0.4'], 'append', ['127.0.0.4, 127.0.0.1']],
+    [['127.0.0.4'], 'preserve', ['127.0.0.4']],
+    [['127.0.0.4'], 'remove', []],
+    [['127.0.0.4, 127.0.0.8'], 'append', ['127.0.0.4, 127.0.0.8, 127.0.0.1']],
+    [['127.0.0.4, 127.0.0.8'], 'preserve', ['127.0.0.4, 127.0.0.8']],
+    [['127.0.0.4, 127.0.0.8'], 'remove', []],
+  ] as const)('with incoming %j in %s mode sends %j', (incoming, xffMode, expected) => {
+    const raw = ['Host', 'example.com', ...incoming.flatMap((v) => ['X-Forwarded-For', v])];
+    expect(forward(raw, { xffMode }).all('x-forwarded-for')).toEqual(expected);
+  });
+
+  it('joins several incoming X-Forwarded-For headers into one before appending', () => {
+    const { all } = forward(['X-Forwarded-For', '10.0.0.1', 'x-forwarded-for', '10.0.0.2']);
+    expect(all('x-forwarded-for')).toEqual(['10.0.0.1, 10.0.0.2, 127.0.0.1']);
+  });
+
+  it('treats an empty incoming X-Forwarded-For as absent when appending', () => {
+    expect(forward(['X-Forwarded-For', '']).all('x-forwarded-for')).toEqual(['127.0.0.1']);
+  });
+
+  it.each([
+    [{ ip: '192.0.2.10', port: 2817 }, '192.0.2.10:2817'],
+    [{ ip: '2001:db8::21f:5bff:febf:ce22', port: 8080 }, '[2001:db8::21f:5bff:febf:ce22]:8080'],
+  ])('appends the client port when xff_client_port is on: %j → %s', (client, item) => {
+    expect(forward([], { xffClientPort: true }, client).one('x-forwarded-for')).toBe(item);
+    expect(forward(['X-Forwarded-For', '203.0.113.1'], { xffClientPort: true }, client).one('x-forwarded-for')).toBe(`203.0.113.1, ${item}`);
+  });
+
+  it('appends an IPv6 client without brackets when xff_client_port is off', () => {
+    expect(forward([], {}, { ip: '2001:db8::1', port: 1 }).one('x-forwarded-for')).toBe('2001:db8::1');
+  });
+
+  it.each(['preserve', 'remove'] as const)('ignores xff_client_port in %s mode', (xffMode) => {
+    expect(forward(['X-Forwarded-For', '203.0.113.1'], { xffMode, xffClientPort: true }).all('x-forwarded-for')).toEqual(xffMode === 'preserve' ? ['203.0.113.1'] : []);
+  });
+
+  it.each([
+    [MAX_XFF_ADDRESSES, true],
+    [MAX_XFF_ADDRESSES + 1, false],
+    [50, false],
+  ])('with %i addresses in the incoming X-Forwarded-For accepts the request: %s (more than 30 → 463)', (n, ok) => {
+    const list = Array.from({ length: n }, (_, i) => `10.0.0.${i}`).join(', ');
+    const result = upstreamHeaders(['X-Forwarded-For', list], CLIENT, defaults, NOW_MS);
+    expect(result.ok).toBe(ok);
+    if (!result.ok) expect(result.status).toBe(463);
+  });
+
+  it('counts addresses across several X-Forwarded-For headers for the 463 limit', () => {
+    const half = Array.from({ length: 16 }, (_, i) => `10.0.0.${i}`).join(',');
+    expect(upstreamHeaders(['X-Forwarded-For', half, 'X-Forwarded-For', half], CLIENT, defaults, NOW_MS)).toEqual({ ok: false, status: 463 });
+  });
+
+  it('is 30 in MAX_XFF_ADDRESSES', () => {
+    expect(MAX_XFF_ADDRESSES).toBe(30);
+  });
+});
+
+describe('upstreamHeaders: hop-by-hop headers (RFC 9110 7.6.1)', () => {
+  it.each(['Connection', 'Keep-Alive', 'Proxy-Connection', 'TE', 'Trailer', 'Transfer-Encoding', 'Upgrade', 'HTTP2-Settings'])('drops %s', (name) => {
+    const { all, one } = forward([name, 'x', 'X-Kept', 'yes']);
+    expect(all(name)).toEqual([]);
+    expect(one('x-kept')).toBe('yes');
+  });
+
+  it('drops the headers the Connection header names, across several Connection headers', () => {
+    const { all, one } = forward(['Connection', 'close, X-Secret', 'connection', 'x-other', 'X-Secret', 's', 'X-Other', 'o', 'X-Kept', 'k']);
+    expect(all('x-secret')).toEqual([]);
+    expect(all('x-other')).toEqual([]);
+    expect(one('x-kept')).toBe('k');
+  });
+
+  it('keeps end-to-end headers in their original order and spelling', () => {
+    const { pairs } = forward(['Accept', 'a', 'x-Custom', 'c', 'Cookie', 'k=1', 'Cookie', 'k=2']);
+    expect(pairs.slice(0, 4)).toEqual([
+      ['Accept', 'a'],
+      ['x-Custom', 'c'],
+      ['Cookie', 'k=1'],
+      ['Cookie', 'k=2'],
+    ]);
+  });
+});
+
+describe('upstreamHeaders: X-Forwarded-Proto and X-Forwarded-Port (spec 5.4)', () => {
+  it('sets the listener protocol and port', () => {
+    const { one } = forward(['Host', 'example.com'], { listenerPort: 8443, protocol: 'https' });
+    expect(one('x-forwarded-proto')).toBe('https');
+    expect(one('x-forwarded-port')).toBe('8443');
+  });
+
+  it('overwrites values the client sent, leaving one of each', () => {
+    const { all } = forward(['X-Forwarded-Proto', 'https', 'X-Forwarded-Port', '443', 'x-forwarded-proto', 'ftp']);
+    expect(all('x-forwarded-proto')).toEqual(['http']);
+    expect(all('x-forwarded-port')).toEqual(['8080']);
+  });
+});
+
+describe('Host (spec 5.4)', () => {
+  it.each([
+    // [incoming Host, listener port, sent Host]
+    ['example.com', 80, 'example.com'],
+    ['example.com:80', 80, 'example.com'],
+    ['example.com:8080', 80, 'example.com'],
+    ['example.com:8443', 443, 'example.com'],
+    ['example.com', 443, 'example.com'],
+    ['example.com', 8080, 'example.com:8080'],
+    ['example.com:9000', 8080, 'example.com:9000'],
+    ['example.com:8080', 8080, 'example.com:8080'],
+    ['example.com:', 8080, 'example.com:8080'],
+    ['[::1]', 8080, '[::1]:8080'],
+    ['[::1]:9000', 8080, '[::1]:9000'],
+    ['[::1]:80', 80, '[::1]'],
+    ['10.0.0.1', 3000, '10.0.0.1:3000'],
+  ])('rewrites Host %j on listener port %i to %j', (host, port, expected) => {
+    expect(rewriteHost(host, port)).toBe(expected);
+    expect(forward(['Host', host], { listenerPort: port }).all('host')).toEqual([expected]);
+  });
+
+  it('sends every Host header unchanged when preserve_host_header is on, and reports the first', () => {
+    const { all, result } = forward(['Host', 'a.example.com', 'Host', 'b.example.com:1'], { preserveHost: true, listenerPort: 80 });
+    expect(all('host')).toEqual(['a.example.com', 'b.example.com:1']);
+    expect(result.ok && result.host).toBe('a.example.com');
+  });
+
+  it('sends one rewritten Host (the first) when preservation is off', () => {
+    const { all, result } = forward(['Host', 'a.example.com', 'Host', 'b.example.com'], { listenerPort: 8080 });
+    expect(all('host')).toEqual(['a.example.com:8080']);
+    expect(result.ok && result.host).toBe('a.example.com');
+  });
+
+  it.each([
+    [false, 80, 'dns.example.com'],
+    [false, 8080, 'dns.example.com:8080'],
+    [true, 8080, 'dns.example.com'],
+  ])('uses the absolute-form URI host instead of the Host header (preserve %s, port %i → %s)', (preserveHost, listenerPort, expected) => {
+    const { all, result } = forward(['Host', 'ignored.example.com'], { preserveHost, listenerPort }, CLIENT, 'dns.example.com');
+    expect(all('host')).toEqual([expected]);
+    expect(result.ok && result.host).toBe('dns.example.com');
+  });
+
+  it('sends no Host when the client sent none', () => {
+    const { all, result } = forward([]);
+    expect(all('host')).toEqual([]);
+    expect(result.ok && result.host).toBeUndefined();
+  });
+});
+
+describe('upstreamHeaders: X-Amzn-Trace-Id (spec 5.5)', () => {
+  it('adds a Root trace id from the request time and returns it', () => {
+    const { result, all } = forward([]);
+    expect(all('x-amzn-trace-id')).toHaveLength(1);
+    expect(all('x-amzn-trace-id')[0]).toMatch(/^Root=1-63441c4a-[0-9a-f]{24}$/);
+    expect(result.ok && result.traceId).toBe(all('x-amzn-trace-id')[0]);
+  });
+
+  it('inserts Self before the Root the client sent, and keeps only one header', () => {
+    const { all } = forward(['X-Amzn-Trace-Id', 'Root=1-67891233-abcdef012345678912345678']);
+    expect(all('x-amzn-trace-id')).toHaveLength(1);
+    expect(all('x-amzn-trace-id')[0]).toMatch(/^Self=1-63441c4a-[0-9a-f]{24};Root=1-67891233-abcdef012345678912345678$/);
+  });
+});
+
+describe('downstreamHeaders', () => {
+  it('drops hop-by-hop headers and those named by Connection, keeping the rest', () => {
+    expect(
+      downstreamHeaders({
+        connection: 'keep-alive, x-internal',
+        'keep-alive': 'timeout=5',
+        'transfer-encoding': 'chunked',
+        upgrade: 'h2c',
+        'x-internal': 'secret',
+        'content-type': 'text/plain',
+        'set-cookie': ['a=1', 'b=2'],
+        'x-target': 'a',
+      }),
+    ).toEqual({ 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'], 'x-target': 'a' });
+  });
+
+  it('skips undefined values', () => {
+    expect(downstreamHeaders({ 'content-length': '2', etag: undefined })).toEqual({ 'content-length': '2' });
+  });
+});
+
+describe('plainIp', () => {
+  it.each([
+    ['::ffff:127.0.0.1', '127.0.0.1'],
+    ['127.0.0.1', '127.0.0.1'],
+    ['::1', '::1'],
+    ['::ffff:abcd', '::ffff:abcd'],
+    [undefined, ''],
+  ])('turns %j into %j', (input, expected) => {
+    expect(plainIp(input)).toBe(expected);
+  });
+});
