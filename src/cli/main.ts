@@ -207,10 +207,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv as string[]);
   } catch (err) {
-    if (err instanceof ConfigError) process.stderr.write(`${CLI}: ${err.message}\n`);
-    else if (isElbError(err)) process.stderr.write(`${CLI}: ${err.message} [${err.code}]\n`);
-    else process.stderr.write(`${CLI}: ${(err as Error).stack ?? String(err)}\n`);
-    process.exit(isElbError(err) ? 2 : 1);
+    const message =
+      err instanceof ConfigError ? err.message : isElbError(err) ? `${err.message} [${err.code}]` : ((err as Error).stack ?? String(err));
+    // stderr may be a pipe (asynchronous): exit only once the message is out.
+    process.stderr.write(`${CLI}: ${message}\n`, () => process.exit(isElbError(err) ? 2 : 1));
   }
 }
 

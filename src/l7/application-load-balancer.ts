@@ -359,6 +359,8 @@ class Listener {
     };
 
     if (bad) return elbAnswer(400, 'BadUri');
+    // llhttp accepts `GET /` (HTTP/0.9) and `HTTP/2.0` request lines; ALB speaks HTTP/1.x here (spec 7.1).
+    if (req.httpVersionMajor !== 1) return elbAnswer(req.httpVersionMajor === 0 ? 400 : 505, 'BadHttpVersion');
     if (method === 'TRACE') return elbAnswer(405);
     const te = req.headers['transfer-encoding'];
     if (te !== undefined && !te.split(',').every((t) => ACCEPTED_TRANSFER_ENCODINGS.has(t.trim().toLowerCase()))) return elbAnswer(501);

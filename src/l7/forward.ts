@@ -4,6 +4,7 @@
  * back-pressure and nothing is buffered whole. Errors become statuses in error-responses.ts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PassThrough } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import { ElbError, ErrorCodes } from '../core/errors.ts';
 import type { Lease, Target } from '../targets/target.ts';
@@ -101,6 +102,9 @@ export function forward(request: ForwardRequest): Promise<ForwardResult> {
     const dispatchedAt = performance.now();
     let targetProcessingMs = -1;
     let targetStatus: number | undefined;
+    // undici destroys the body it was given when the exchange fails; handing it `req` itself
+    // would leave the client socket paused with body bytes unread and the connection stuck.
+    const body = hasBody(req) ? req.pipe(new PassThrough()) : null;
 
     const abort = (reason: Error) => {
       if (settled) return;
@@ -111,6 +115,13 @@ export function forward(request: ForwardRequest): Promise<ForwardResult> {
       if (settled) return;
       settled = true;
       res.off('close', onClientClose);
+      if (body !== null && !req.complete) {
+        // The target answered (or failed) before the whole body arrived: read and discard the
+        // rest so the client's keep-alive connection can carry its next request.
+        req.unpipe(body);
+        body.destroy();
+        if (!req.destroyed) req.resume();
+      }
       resolve({ targetStatus, targetProcessingMs, error, headersSent: res.headersSent });
     };
     const onClientClose = () => {
@@ -152,7 +163,7 @@ export function forward(request: ForwardRequest): Promise<ForwardResult> {
           path: request.path,
           method: req.method ?? 'GET',
           headers: request.headers,
-          body: hasBody(req) ? req : null,
+          body,
           headersTimeout: request.idleTimeoutMs,
           bodyTimeout: request.idleTimeoutMs,
         },

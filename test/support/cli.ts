@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from './wait.ts';
+import { StopWaiting, waitFor } from './wait.ts';
 
 export const BIN = fileURLToPath(new URL('../../bin/local-elb.js', import.meta.url));
 
@@ -31,7 +31,14 @@ export function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): 
     stdout: () => out,
     stderr: () => err,
     waitForStdout: (re, timeoutMs = 15_000) =>
-      waitFor(() => out.match(re), { timeoutMs, what: `${re} in stdout (stdout: ${out.slice(-500)} stderr: ${err.slice(-500)})` }),
+      waitFor(
+        () => {
+          const m = out.match(re);
+          if (m === null && child.exitCode !== null) throw new StopWaiting(`exited with ${child.exitCode}; stdout: ${out.slice(-500)} stderr: ${err.slice(-500)}`);
+          return m;
+        },
+        { timeoutMs, what: `${re} in stdout` },
+      ),
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;

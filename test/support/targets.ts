@@ -11,12 +11,16 @@ export interface SeenRequest {
   readonly headers: http.IncomingHttpHeaders;
   readonly rawHeaders: string[];
   readonly remoteAddress: string;
+  /** The ELB-side port of the connection it came on: equal ports mean a reused connection. */
+  readonly remotePort: number;
 }
 
 export interface TestTarget {
   readonly name: string;
   readonly port: number;
   readonly seen: SeenRequest[];
+  /** How many times the health path was requested. */
+  readonly healthChecks: number;
   /** Status the health path answers (200 by default). */
   healthStatus: number;
   /** Replaces the normal handler for non-health requests. */
@@ -28,10 +32,11 @@ export interface TestTarget {
 export async function startTarget(name: string, options: { healthPath?: string } = {}): Promise<TestTarget> {
   const healthPath = options.healthPath ?? '/healthz';
   const sockets = new Set<Socket>();
-  const target: TestTarget & { healthStatus: number } = {
+  const target: TestTarget & { healthStatus: number; healthChecks: number } = {
     name,
     port: 0,
     seen: [],
+    healthChecks: 0,
     healthStatus: 200,
     handler: undefined,
     get open() {
@@ -44,11 +49,12 @@ export async function startTarget(name: string, options: { healthPath?: string }
   };
   const server = http.createServer((req, res) => {
     if (req.url === healthPath) {
+      target.healthChecks++;
       res.writeHead(target.healthStatus, { 'content-type': 'text/plain' });
       res.end('ok');
       return;
     }
-    target.seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, remoteAddress: req.socket.remoteAddress ?? '' });
+    target.seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, remoteAddress: req.socket.remoteAddress ?? '', remotePort: req.socket.remotePort ?? 0 });
     if (target.handler) return target.handler(req, res);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));

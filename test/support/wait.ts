@@ -10,9 +10,13 @@ export async function waitFor<T>(
       const value = await condition();
       if (value) return value as NonNullable<T>;
     } catch (err) {
+      if (err instanceof StopWaiting) throw err;
       last = err;
     }
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** Thrown from a `waitFor` condition to fail at once (the thing waited for can no longer happen). */
+export class StopWaiting extends Error {}
