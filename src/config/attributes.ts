@@ -102,3 +102,50 @@ export function resolveAttributes(
 export function attributeNumberOrOff(value: string | undefined): number | undefined {
   return value === undefined || value === 'off' ? undefined : Number(value);
 }
+
+/**
+ * NLB target group attributes (spec 4.5). Some defaults depend on the protocol and target type:
+ * connection termination on deregistration is on for UDP/TCP_UDP; client IP preservation is
+ * off only for `ip` targets over TCP; unhealthy connection termination cannot be on for UDP.
+ */
+export function networkTargetGroupAttributes(protocol: string, targetType: string): Readonly<Record<string, AttributeSpec>> {
+  const udp = protocol === 'UDP' || protocol === 'TCP_UDP';
+  return {
+    'deregistration_delay.timeout_seconds': intAttribute(0, 3600, '300'),
+    'deregistration_delay.connection_termination.enabled': booleanAttribute(udp ? 'true' : 'false'),
+    'preserve_client_ip.enabled': booleanAttribute(udp || targetType === 'instance' ? 'true' : 'false'),
+    'proxy_protocol_v2.enabled': booleanAttribute('false'),
+    'stickiness.enabled': onlyValue('false', 'AWS allows true | false; source_ip stickiness is not emulated yet'),
+    'target_health_state.unhealthy.connection_termination.enabled': booleanAttribute(udp ? 'false' : 'true'),
+    'target_health_state.unhealthy.draining_interval_seconds': intAttribute(0, 360000, '0'),
+    'target_group_health.unhealthy_state_routing.minimum_healthy_targets.count': intAttribute(1, 1000, '1'),
+    'target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage': intAttribute(1, 100, 'off', ['off']),
+  };
+}
+
+/** Rules between NLB attributes that a single value cannot check (spec 4.3, 4.5). */
+export function checkNetworkTargetGroupAttributes(protocol: string, a: Readonly<Record<string, string>>, path: string): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const udp = protocol === 'UDP' || protocol === 'TCP_UDP';
+  if (udp && a['preserve_client_ip.enabled'] === 'false') {
+    issues.push({ path: `${path}["preserve_client_ip.enabled"]`, message: `cannot be disabled for ${protocol} target groups (spec 4.5)` });
+  }
+  if (udp && a['target_health_state.unhealthy.connection_termination.enabled'] === 'true') {
+    issues.push({ path: `${path}["target_health_state.unhealthy.connection_termination.enabled"]`, message: `cannot be enabled for ${protocol} target groups (spec 4.3)` });
+  }
+  if (a['target_health_state.unhealthy.connection_termination.enabled'] === 'true' && a['target_health_state.unhealthy.draining_interval_seconds'] !== '0') {
+    issues.push({
+      path: `${path}["target_health_state.unhealthy.draining_interval_seconds"]`,
+      message: 'can be set only when target_health_state.unhealthy.connection_termination.enabled is "false" (spec 4.3)',
+    });
+  }
+  return issues;
+}
+
+/** NLB load balancer attributes local-elb emulates: none yet (cross-zone and DNS have no local meaning). */
+export const networkLoadBalancerAttributes: Readonly<Record<string, AttributeSpec>> = {};
+
+/** NLB TCP listener attributes (spec 3.5, 4.6). */
+export const tcpListenerAttributes: Readonly<Record<string, AttributeSpec>> = {
+  'tcp.idle_timeout.seconds': intAttribute(60, 6000, '350'),
+};

@@ -5,7 +5,15 @@
  */
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../core/errors.ts';
-import { applicationLoadBalancerAttributes, applicationTargetGroupAttributes, resolveAttributes } from './attributes.ts';
+import {
+  applicationLoadBalancerAttributes,
+  applicationTargetGroupAttributes,
+  checkNetworkTargetGroupAttributes,
+  networkLoadBalancerAttributes,
+  networkTargetGroupAttributes,
+  resolveAttributes,
+  tcpListenerAttributes,
+} from './attributes.ts';
 import { parseMatcher } from './matcher.ts';
 
 const show = (v: unknown) => (v === undefined ? 'nothing' : JSON.stringify(v));
@@ -55,12 +63,16 @@ const emulatorSchema = strict({
   registrationDelaySeconds: intIn(0, 600).default(0),
 }).default({ initialHealthyThresholdCount: 1, registrationDelaySeconds: 0 });
 
+/**
+ * Fields whose default depends on the kind of target group (ALB `HTTP` vs NLB `TCP`/`UDP`/
+ * `TCP_UDP`, spec 2.2 and 2.3) are optional here and filled in by `resolveTargetGroup`.
+ */
 const targetGroupSchema = strict({
   name,
-  protocol: oneOf(['HTTP']),
+  protocol: oneOf(['HTTP', 'TCP', 'UDP', 'TCP_UDP']),
   port: intIn(1, 65535).optional(),
   targetType: oneOf(['instance', 'ip']).default('instance'),
-  healthCheckProtocol: oneOf(['HTTP']).default('HTTP'),
+  healthCheckProtocol: oneOf(['HTTP', 'TCP']).optional(),
   healthCheckPort: z
     .union([z.literal('traffic-port'), intIn(1, 65535), z.string().regex(/^\d+$/).transform(Number)], {
       error: (iss) => `must be "traffic-port" or a port 1–65535: got ${show(iss.input)}`,
@@ -70,13 +82,13 @@ const targetGroupSchema = strict({
     .string()
     .regex(/^\/[\x21-\x7e]*$/, { error: (iss) => `must start with / and hold visible ASCII only: got ${show(iss.input)}` })
     .max(1024)
-    .default('/'),
+    .optional(),
   healthCheckEnabled: z.literal(true, { error: 'health checks cannot be disabled for instance and ip targets (spec 2.1)' }).default(true),
   healthCheckIntervalSeconds: intIn(5, 300).default(30),
-  healthCheckTimeoutSeconds: intIn(2, 120).default(5),
+  healthCheckTimeoutSeconds: intIn(2, 120).optional(),
   healthyThresholdCount: intIn(2, 10).default(5),
   unhealthyThresholdCount: intIn(2, 10).default(2),
-  matcher: strict({ httpCode: z.string().default('200') }).default({ httpCode: '200' }),
+  matcher: strict({ httpCode: z.string() }).optional(),
   attributes: attributeMap,
   targets: z.array(targetSchema).default([]),
   emulator: emulatorSchema,
@@ -137,16 +149,19 @@ const ruleSchema = strict({
 const listenerSchema = strict({
   /** 0 asks the OS for a free port (tests); AWS listeners use 1–65535. */
   port: intIn(0, 65535),
-  protocol: oneOf(['HTTP']).default('HTTP'),
+  /** ALB: `HTTP` (the default); NLB: `TCP` (the default), `UDP` or `TCP_UDP`. */
+  protocol: oneOf(['HTTP', 'TCP', 'UDP', 'TCP_UDP']).optional(),
   /** Address to bind on this machine; loopback unless you mean to expose it. */
   address: z.string().default('127.0.0.1'),
   defaultActions: actionsSchema,
   rules: z.array(ruleSchema).default([]),
+  /** Listener attributes (spec 4.6): `tcp.idle_timeout.seconds` on NLB TCP listeners. */
+  attributes: attributeMap,
 });
 
 const loadBalancerSchema = strict({
   name,
-  type: oneOf(['application']).default('application'),
+  type: oneOf(['application', 'network']).default('application'),
   attributes: attributeMap,
   listeners: z.array(listenerSchema).min(1, { error: 'needs at least one listener' }),
 });
@@ -158,13 +173,35 @@ export const configSchema = strict({
 
 export type ConfigInput = z.input<typeof configSchema>;
 type Parsed = z.output<typeof configSchema>;
-export type TargetGroupConfig = Parsed['targetGroups'][number];
-export type LoadBalancerConfig = Parsed['loadBalancers'][number];
-export type ListenerConfig = LoadBalancerConfig['listeners'][number];
+type ParsedTargetGroup = Parsed['targetGroups'][number];
+type ParsedLoadBalancer = Parsed['loadBalancers'][number];
+type ParsedListener = ParsedLoadBalancer['listeners'][number];
+
+/** `application` for ALB target groups (HTTP), `network` for NLB ones (TCP, UDP, TCP_UDP). */
+export type TargetGroupKind = 'application' | 'network';
+
+export function targetGroupKind(protocol: ParsedTargetGroup['protocol']): TargetGroupKind {
+  return protocol === 'HTTP' ? 'application' : 'network';
+}
+
+/** A target group with every default filled for its kind. */
+export interface TargetGroupConfig extends Omit<ParsedTargetGroup, 'healthCheckProtocol' | 'healthCheckTimeoutSeconds' | 'matcher' | 'healthCheckPath'> {
+  readonly kind: TargetGroupKind;
+  readonly healthCheckProtocol: 'HTTP' | 'TCP';
+  readonly healthCheckTimeoutSeconds: number;
+  readonly healthCheckPath: string;
+  readonly matcher: { readonly httpCode: string };
+}
+export interface ListenerConfig extends Omit<ParsedListener, 'protocol'> {
+  readonly protocol: 'HTTP' | 'TCP' | 'UDP' | 'TCP_UDP';
+}
+export interface LoadBalancerConfig extends Omit<ParsedLoadBalancer, 'listeners'> {
+  readonly listeners: readonly ListenerConfig[];
+}
 export type RuleConfig = ListenerConfig['rules'][number];
 export type ActionConfig = ListenerConfig['defaultActions'][number];
 export type ConditionConfig = RuleConfig['conditions'][number];
-export type TargetConfig = TargetGroupConfig['targets'][number];
+export type TargetConfig = ParsedTargetGroup['targets'][number];
 
 export interface Config {
   readonly targetGroups: readonly TargetGroupConfig[];
@@ -186,6 +223,7 @@ function formatPath(path: readonly PropertyKey[]): string {
  * came from, for the error message. Returns a deeply frozen config with every default filled.
  */
 export function parseConfig(input: unknown, source = 'configuration'): Config {
+  if (isParsedConfig(input)) return input;
   const result = configSchema.safeParse(input ?? {});
   if (!result.success) {
     throw new ConfigError(
@@ -194,62 +232,121 @@ export function parseConfig(input: unknown, source = 'configuration'): Config {
     );
   }
   const issues: ConfigIssue[] = [];
-  const config = result.data;
-  checkCrossReferences(config, issues);
+  const config = resolveConfig(result.data, issues);
   if (issues.length > 0) throw new ConfigError(source, issues);
+  parsed.add(config);
   return deepFreeze(config);
 }
 
-function checkCrossReferences(config: Parsed, issues: ConfigIssue[]): void {
-  const groupNames = new Set<string>();
-  config.targetGroups.forEach((tg, i) => {
-    const at = `targetGroups[${i}]`;
-    if (groupNames.has(tg.name)) issues.push({ path: `${at}.name`, message: `duplicate target group name ${JSON.stringify(tg.name)}` });
-    groupNames.add(tg.name);
-    if (tg.healthCheckTimeoutSeconds >= tg.healthCheckIntervalSeconds) {
-      issues.push({
-        path: `${at}.healthCheckTimeoutSeconds`,
-        message: `must be less than healthCheckIntervalSeconds (${tg.healthCheckIntervalSeconds}): got ${tg.healthCheckTimeoutSeconds}`,
-      });
-    }
-    const matcher = parseMatcher(tg.matcher.httpCode, 200, 499);
-    if (!matcher.ok) issues.push({ path: `${at}.matcher.httpCode`, message: matcher.message });
-    const attributes = resolveAttributes(applicationTargetGroupAttributes, tg.attributes, `${at}.attributes`);
-    if (attributes.ok) tg.attributes = attributes.attributes;
-    else issues.push(...attributes.issues);
-    tg.targets.forEach((t, j) => {
-      if (t.port === undefined && tg.port === undefined) {
-        issues.push({ path: `${at}.targets[${j}].port`, message: 'is required when the target group has no port' });
-      }
+const parsed = new WeakSet<object>();
+
+/** True for the objects `parseConfig` returned (already validated, defaults filled, frozen). */
+export function isParsedConfig(value: unknown): value is Config {
+  return typeof value === 'object' && value !== null && parsed.has(value);
+}
+
+/** Fills the defaults that depend on the target group's kind (spec 2.2, 2.3, 4.4, 4.5). */
+function resolveTargetGroup(tg: ParsedTargetGroup, at: string, issues: ConfigIssue[]): TargetGroupConfig {
+  const kind = targetGroupKind(tg.protocol);
+  const healthCheckProtocol = tg.healthCheckProtocol ?? (kind === 'application' ? 'HTTP' : 'TCP');
+  if (kind === 'application' && healthCheckProtocol !== 'HTTP') {
+    issues.push({ path: `${at}.healthCheckProtocol`, message: `must be HTTP for an HTTP target group (spec 2.1): got ${JSON.stringify(healthCheckProtocol)}` });
+  }
+  const http = healthCheckProtocol === 'HTTP';
+  if (!http && tg.healthCheckPath !== undefined) issues.push({ path: `${at}.healthCheckPath`, message: 'applies to HTTP health checks only; healthCheckProtocol is TCP' });
+  if (!http && tg.matcher !== undefined) issues.push({ path: `${at}.matcher`, message: 'applies to HTTP health checks only; healthCheckProtocol is TCP' });
+  const timeout = tg.healthCheckTimeoutSeconds ?? (kind === 'application' ? 5 : http ? 6 : 10);
+  if (timeout >= tg.healthCheckIntervalSeconds) {
+    issues.push({
+      path: `${at}.healthCheckTimeoutSeconds`,
+      message: `must be less than healthCheckIntervalSeconds (${tg.healthCheckIntervalSeconds}): got ${timeout}${tg.healthCheckTimeoutSeconds === undefined ? ' (the default for this kind of health check)' : ''}`,
     });
+  }
+  const httpCode = tg.matcher?.httpCode ?? (kind === 'application' ? '200' : '200-399');
+  const [lo, hi] = kind === 'application' ? [200, 499] : [200, 599];
+  const matcher = parseMatcher(httpCode, lo, hi);
+  if (!matcher.ok) issues.push({ path: `${at}.matcher.httpCode`, message: matcher.message });
+  const catalogue = kind === 'application' ? applicationTargetGroupAttributes : networkTargetGroupAttributes(tg.protocol, tg.targetType);
+  const attributes = resolveAttributes(catalogue, tg.attributes, `${at}.attributes`);
+  if (attributes.ok) {
+    if (kind === 'network') issues.push(...checkNetworkTargetGroupAttributes(tg.protocol, attributes.attributes, `${at}.attributes`));
+  } else issues.push(...attributes.issues);
+  tg.targets.forEach((t, j) => {
+    if (t.port === undefined && tg.port === undefined) {
+      issues.push({ path: `${at}.targets[${j}].port`, message: 'is required when the target group has no port' });
+    }
+  });
+  return {
+    ...tg,
+    kind,
+    healthCheckProtocol,
+    healthCheckTimeoutSeconds: timeout,
+    healthCheckPath: tg.healthCheckPath ?? '/',
+    matcher: { httpCode },
+    attributes: attributes.ok ? attributes.attributes : tg.attributes,
+  };
+}
+
+/** Listener protocol → target group protocols it may forward to (spec 1.1). */
+const compatibleProtocols: Readonly<Record<ListenerConfig['protocol'], readonly string[]>> = {
+  HTTP: ['HTTP'],
+  TCP: ['TCP', 'TCP_UDP'],
+  UDP: ['UDP', 'TCP_UDP'],
+  TCP_UDP: ['TCP_UDP'],
+};
+
+function resolveConfig(config: Parsed, issues: ConfigIssue[]): Config {
+  const groups = new Map<string, TargetGroupConfig>();
+  const targetGroups = config.targetGroups.map((tg, i) => {
+    const at = `targetGroups[${i}]`;
+    if (groups.has(tg.name)) issues.push({ path: `${at}.name`, message: `duplicate target group name ${JSON.stringify(tg.name)}` });
+    const resolved = resolveTargetGroup(tg, at, issues);
+    groups.set(tg.name, resolved);
+    return resolved;
   });
 
   const lbNames = new Set<string>();
   const usedBy = new Map<string, string>();
-  config.loadBalancers.forEach((lb, i) => {
+  const loadBalancers = config.loadBalancers.map((lb, i): LoadBalancerConfig => {
     const at = `loadBalancers[${i}]`;
     if (lbNames.has(lb.name)) issues.push({ path: `${at}.name`, message: `duplicate load balancer name ${JSON.stringify(lb.name)}` });
     lbNames.add(lb.name);
-    const attributes = resolveAttributes(applicationLoadBalancerAttributes, lb.attributes, `${at}.attributes`);
-    if (attributes.ok) lb.attributes = attributes.attributes;
-    else issues.push(...attributes.issues);
-    lb.listeners.forEach((listener, j) => {
+    const network = lb.type === 'network';
+    const lbAttributes = resolveAttributes(network ? networkLoadBalancerAttributes : applicationLoadBalancerAttributes, lb.attributes, `${at}.attributes`);
+    if (!lbAttributes.ok) issues.push(...lbAttributes.issues);
+    const listeners = lb.listeners.map((listener, j): ListenerConfig => {
       const lat = `${at}.listeners[${j}]`;
+      const protocol = listener.protocol ?? (network ? 'TCP' : 'HTTP');
+      if (network === (protocol === 'HTTP')) {
+        issues.push({ path: `${lat}.protocol`, message: `must be ${network ? 'TCP | UDP | TCP_UDP on a network' : 'HTTP on an application'} load balancer: got ${JSON.stringify(protocol)}` });
+      }
+      if (network && listener.rules.length > 0) issues.push({ path: `${lat}.rules`, message: 'network load balancers have no listener rules (only a default forward action)' });
+      const catalogue = protocol === 'TCP' || protocol === 'TCP_UDP' ? tcpListenerAttributes : {};
+      const listenerAttributes = resolveAttributes(catalogue, listener.attributes, `${lat}.attributes`);
+      if (!listenerAttributes.ok) issues.push(...listenerAttributes.issues);
       const priorities = new Set<number>();
       const checkActions = (actions: readonly ActionConfig[], path: string) => {
         if (actions.length !== 1) issues.push({ path, message: `must hold exactly one action (forward, redirect or fixed-response): got ${actions.length}` });
         actions.forEach((action, k) => {
-          if (action.type !== 'forward') return;
           const apath = `${path}[${k}]`;
+          if (action.type !== 'forward') {
+            if (network) issues.push({ path: apath, message: `network load balancers only forward: got ${JSON.stringify(action.type)}` });
+            return;
+          }
           const names =
             action.forwardConfig?.targetGroups.map((t) => t.targetGroupName) ?? (action.targetGroupName ? [action.targetGroupName] : []);
           if (names.length === 0 || (action.targetGroupName && action.forwardConfig)) {
             issues.push({ path: apath, message: 'a forward action needs exactly one of targetGroupName or forwardConfig' });
           }
+          if (network && names.length > 1) issues.push({ path: apath, message: 'a network load balancer forwards to one target group' });
           for (const tgName of names) {
-            if (!groupNames.has(tgName)) {
-              issues.push({ path: apath, message: `names target group ${JSON.stringify(tgName)}, which is not defined; defined: ${[...groupNames].join(', ') || 'none'}` });
+            const group = groups.get(tgName);
+            if (group === undefined) {
+              issues.push({ path: apath, message: `names target group ${JSON.stringify(tgName)}, which is not defined; defined: ${[...groups.keys()].join(', ') || 'none'}` });
               continue;
+            }
+            if (!compatibleProtocols[protocol].includes(group.protocol)) {
+              issues.push({ path: apath, message: `a ${protocol} listener cannot forward to ${group.protocol} target group ${JSON.stringify(tgName)}; it takes ${compatibleProtocols[protocol].join(' | ')} (spec 1.1)` });
             }
             const owner = usedBy.get(tgName);
             if (owner !== undefined && owner !== lb.name) {
@@ -267,8 +364,11 @@ function checkCrossReferences(config: Parsed, issues: ConfigIssue[]): void {
         checkActions(rule.actions, `${rat}.actions`);
         checkConditions(rule.conditions, `${rat}.conditions`, issues);
       });
+      return { ...listener, protocol, attributes: listenerAttributes.ok ? listenerAttributes.attributes : listener.attributes };
     });
+    return { ...lb, attributes: lbAttributes.ok ? lbAttributes.attributes : lb.attributes, listeners };
   });
+  return { targetGroups, loadBalancers };
 }
 
 const conditionConfigKey = {

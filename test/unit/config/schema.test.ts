@@ -433,7 +433,8 @@ describe('parseConfig: cross references', () => {
     [{ healthCheckEnabled: false }, 'targetGroups[0].healthCheckEnabled', /cannot be disabled/],
     [{ name: '-web' }, 'targetGroups[0].name', /not starting or ending with a hyphen: got "-web"/],
     [{ name: 'a'.repeat(33) }, 'targetGroups[0].name', /1–32 letters/],
-    [{ protocol: 'TCP' }, 'targetGroups[0].protocol', /must be one of HTTP: got "TCP"/],
+    [{ protocol: 'TLS' }, 'targetGroups[0].protocol', /must be one of HTTP \| TCP \| UDP \| TCP_UDP: got "TLS"/],
+    [{ healthCheckProtocol: 'TCP' }, 'targetGroups[0].healthCheckProtocol', /must be HTTP for an HTTP target group/],
     [{ healthCheckPath: 'health' }, 'targetGroups[0].healthCheckPath', /must start with \//],
     [{ healthCheckPort: 'other' }, 'targetGroups[0].healthCheckPort', /"traffic-port" or a port 1–65535/],
   ])('rejects target group %j at %s', (overrides, path, message) => {
