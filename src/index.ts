@@ -1,7 +1,7 @@
 /**
  * The public library API of local-elb, and nothing else re-exports.
  */
-export { LocalElb, startLocalElb, type LocalElbOptions } from './local-elb.ts';
+export { LocalElb, startLocalElb, type LocalElbOptions, type LoadBalancer } from './local-elb.ts';
 export { parseConfig, type Config, type ConfigInput, type TargetGroupConfig, type LoadBalancerConfig } from './config/schema.ts';
 export { realClock, VirtualClock, type Clock } from './core/clock.ts';
 export { mathRandom, seededRandom, type Random } from './core/random.ts';
@@ -13,5 +13,7 @@ export type { Probe, ProbeTarget } from './targets/health-checker.ts';
 export type { Lease, Target, TargetSpec } from './targets/target.ts';
 export { algorithms, type Picker, type AlgorithmName } from './targets/algorithms/index.ts';
 export { ApplicationLoadBalancer } from './l7/application-load-balancer.ts';
+export { NetworkLoadBalancer } from './l4/network-load-balancer.ts';
+export { proxyHeader, localProxyHeader, awsVpceTlv } from './l4/proxy-protocol.ts';
 export type { RequestRecord } from './l7/request-record.ts';
 export { accessLogLine } from './l7/access-log.ts';

@@ -9,6 +9,7 @@ import { silentLogger, type Logger } from './core/logger.ts';
 import { ElbMetrics } from './core/metrics.ts';
 import type { Random } from './core/random.ts';
 import { parseConfig, type Config, type ConfigInput } from './config/schema.ts';
+import { NetworkLoadBalancer } from './l4/network-load-balancer.ts';
 import { ApplicationLoadBalancer } from './l7/application-load-balancer.ts';
 import type { Probe } from './targets/health-checker.ts';
 import { TargetGroup } from './targets/target-group.ts';
@@ -25,11 +26,14 @@ export interface LocalElbOptions {
   readonly metrics?: ElbMetrics;
 }
 
+/** An ALB (`type: application`) or an NLB (`type: network`). */
+export type LoadBalancer = ApplicationLoadBalancer | NetworkLoadBalancer;
+
 export class LocalElb {
   readonly config: Config;
   readonly metrics: ElbMetrics;
   readonly #groups = new Map<string, TargetGroup>();
-  readonly #balancers = new Map<string, ApplicationLoadBalancer>();
+  readonly #balancers = new Map<string, LoadBalancer>();
   #closed = false;
 
   constructor(options: LocalElbOptions) {
@@ -41,14 +45,11 @@ export class LocalElb {
       this.#groups.set(tg.name, new TargetGroup({ config: tg, clock, logger, ...(options.probe ? { probe: options.probe } : {}) }));
     }
     for (const lbConfig of this.config.loadBalancers) {
-      const lb = new ApplicationLoadBalancer({
-        config: lbConfig,
-        targetGroups: this.#groups,
-        clock,
-        logger,
-        metrics: this.metrics,
-        ...(options.random ? { random: options.random } : {}),
-      });
+      const common = { config: lbConfig, targetGroups: this.#groups, clock, logger, metrics: this.metrics };
+      const lb =
+        lbConfig.type === 'network'
+          ? new NetworkLoadBalancer(common)
+          : new ApplicationLoadBalancer({ ...common, ...(options.random ? { random: options.random } : {}) });
       this.#balancers.set(lb.name, lb);
     }
     const owners = new Map<string, string[]>();
@@ -86,7 +87,7 @@ export class LocalElb {
     return [...this.#groups.values()];
   }
 
-  loadBalancer(name: string): ApplicationLoadBalancer {
+  loadBalancer(name: string): LoadBalancer {
     const lb = this.#balancers.get(name);
     if (lb === undefined) {
       throw new ElbError(ErrorCodes.NOT_FOUND, `no load balancer named ${JSON.stringify(name)}; defined: ${[...this.#balancers.keys()].join(', ') || 'none'}`);
@@ -94,11 +95,25 @@ export class LocalElb {
     return lb;
   }
 
-  loadBalancers(): readonly ApplicationLoadBalancer[] {
+  /** The ALB named `name`; throws if it is missing or an NLB. */
+  applicationLoadBalancer(name: string): ApplicationLoadBalancer {
+    const lb = this.loadBalancer(name);
+    if (!(lb instanceof ApplicationLoadBalancer)) throw new ElbError(ErrorCodes.INVALID_ARGUMENT, `load balancer ${name} is a network load balancer`);
+    return lb;
+  }
+
+  /** The NLB named `name`; throws if it is missing or an ALB. */
+  networkLoadBalancer(name: string): NetworkLoadBalancer {
+    const lb = this.loadBalancer(name);
+    if (!(lb instanceof NetworkLoadBalancer)) throw new ElbError(ErrorCodes.INVALID_ARGUMENT, `load balancer ${name} is an application load balancer`);
+    return lb;
+  }
+
+  loadBalancers(): readonly LoadBalancer[] {
     return [...this.#balancers.values()];
   }
 
-  /** URL of a load balancer's listener (`http://127.0.0.1:8080`), after start. */
+  /** URL of a load balancer's listener (`http://127.0.0.1:8080`, `tcp://127.0.0.1:8443`), after start. */
   url(loadBalancerName: string, listenerIndex = 0): string {
     return this.loadBalancer(loadBalancerName).url(listenerIndex);
   }

@@ -5,6 +5,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, ElbError, isElbError } from '../core/errors.ts';
 import { accessLogLine } from '../l7/access-log.ts';
+import { ApplicationLoadBalancer } from '../l7/application-load-balancer.ts';
 import { startAdminServer } from '../admin/server.ts';
 import { startLocalElb } from '../local-elb.ts';
 import { adminCall, DEFAULT_ADMIN, parseShorthand, parseTargets, toAwsShape } from './admin-client.ts';
@@ -102,7 +103,7 @@ export function buildProgram(): Command {
     if (opts.accessLog !== undefined) {
       const out = opts.accessLog === '-' ? process.stdout : createWriteStream(opts.accessLog, { flags: 'a' });
       accessLog = out;
-      for (const lb of elb.loadBalancers()) lb.onRequest((r) => out.write(`${accessLogLine(r)}\n`));
+      for (const lb of elb.loadBalancers()) if (lb instanceof ApplicationLoadBalancer) lb.onRequest((r) => out.write(`${accessLogLine(r)}\n`));
     }
     let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
     try {

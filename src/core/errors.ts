@@ -23,6 +23,8 @@ export const ErrorCodes = {
   TARGET_TIMEOUT: 'ELB_ERR_TARGET_TIMEOUT',
   /** The deregistration delay ended while the target was still handling the request (502). */
   DEREGISTRATION_DELAY_ELAPSED: 'ELB_ERR_DEREGISTRATION_DELAY_ELAPSED',
+  /** An NLB target failed its health checks and its connections were reset (spec 4.3). */
+  TARGET_UNHEALTHY: 'ELB_ERR_TARGET_UNHEALTHY',
   /** The client went away before the response was complete (logged as 460). */
   CLIENT_CLOSED: 'ELB_ERR_CLIENT_CLOSED',
   /** The listener could not bind its address. */

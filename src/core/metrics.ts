@@ -26,6 +26,12 @@ export class ElbMetrics {
   readonly fixedResponses: Counter<'load_balancer'>;
   readonly redirects: Counter<'load_balancer'>;
   readonly ruleEvaluations: Counter<'load_balancer'>;
+  readonly activeFlows: Gauge<'load_balancer' | 'protocol'>;
+  readonly newFlows: Counter<'load_balancer' | 'protocol'>;
+  readonly clientResets: Counter<'load_balancer'>;
+  readonly targetResets: Counter<'load_balancer'>;
+  readonly elbResets: Counter<'load_balancer'>;
+  readonly unhealthyRoutingFlows: Counter<'load_balancer' | 'target_group'>;
   #hostCounts: Array<() => HostCounts[]> = [];
 
   constructor() {
@@ -46,6 +52,12 @@ export class ElbMetrics {
     this.fixedResponses = new Counter({ name: 'HTTP_Fixed_Response_Count', help: 'Successful fixed-response actions', labelNames: ['load_balancer'], registers });
     this.redirects = new Counter({ name: 'HTTP_Redirect_Count', help: 'Successful redirect actions', labelNames: ['load_balancer'], registers });
     this.ruleEvaluations = new Counter({ name: 'RuleEvaluations', help: 'Listener rules evaluated (default rule excluded)', labelNames: ['load_balancer'], registers });
+    this.activeFlows = new Gauge({ name: 'ActiveFlowCount', help: 'NLB: concurrent flows from clients to targets', labelNames: ['load_balancer', 'protocol'], registers });
+    this.newFlows = new Counter({ name: 'NewFlowCount', help: 'NLB: new flows from clients to targets', labelNames: ['load_balancer', 'protocol'], registers });
+    this.clientResets = new Counter({ name: 'TCP_Client_Reset_Count', help: 'NLB: resets sent by clients and passed to targets', labelNames: ['load_balancer'], registers });
+    this.targetResets = new Counter({ name: 'TCP_Target_Reset_Count', help: 'NLB: resets sent by targets and passed to clients', labelNames: ['load_balancer'], registers });
+    this.elbResets = new Counter({ name: 'TCP_ELB_Reset_Count', help: 'NLB: resets the load balancer made (idle timeout, unhealthy target, termination on deregistration, no target)', labelNames: ['load_balancer'], registers });
+    this.unhealthyRoutingFlows = new Counter({ name: 'UnhealthyRoutingFlowCount', help: 'NLB: flows routed by fail-open', labelNames: ['load_balancer', 'target_group'], registers });
     const hostCounts = this.#hostCounts;
     new Gauge({
       name: 'HealthyHostCount',

@@ -3,6 +3,7 @@
  * closed afterwards; the HTTP request carries the headers ALB sends.
  */
 import http from 'node:http';
+import net from 'node:net';
 import type { Matcher } from '../config/matcher.ts';
 import type { ProbeResult } from './health.ts';
 import type { Probe } from './health-checker.ts';
@@ -10,6 +11,13 @@ import type { Probe } from './health-checker.ts';
 export interface HttpProbeOptions {
   readonly path: string;
   readonly matcher: Matcher;
+  /**
+   * The Host header. ALB: the target's address and health-check port (the default). NLB: the
+   * load balancer node's address and the listener port (spec 2.4), known only once it listens.
+   */
+  readonly hostHeader?: (target: { id: string; port: number }) => string;
+  /** Bytes written first on the connection (an NLB's Proxy Protocol v2 LOCAL header). */
+  readonly preamble?: () => Buffer | undefined;
 }
 
 /**
@@ -27,8 +35,14 @@ export function httpProbe(options: HttpProbeOptions): Probe {
         method: 'GET',
         agent: false,
         signal,
+        createConnection: () => {
+          const socket = net.connect({ host: target.id, port: target.port });
+          const preamble = options.preamble?.();
+          if (preamble !== undefined) socket.write(preamble);
+          return socket;
+        },
         headers: {
-          Host: `${target.id}:${target.port}`,
+          Host: options.hostHeader?.(target) ?? `${target.id}:${target.port}`,
           'User-Agent': 'ELB-HealthChecker/2.0',
           Connection: 'close',
         },
@@ -43,5 +57,34 @@ export function httpProbe(options: HttpProbeOptions): Probe {
         resolve(signal.aborted ? { ok: false, failure: 'timeout' } : { ok: false, failure: 'failed', detail: err.code ?? err.message });
       });
       req.end();
+    });
+}
+
+/**
+ * NLB TCP check (spec 2.4): the handshake completes within the timeout; the connection is then
+ * closed. With Proxy Protocol v2 on, the LOCAL header is sent first, as NLB does.
+ */
+export function tcpProbe(options: { readonly preamble?: () => Buffer | undefined } = {}): Probe {
+  return (target, signal) =>
+    new Promise<ProbeResult>((resolve) => {
+      const socket = net.connect({ host: target.id, port: target.port });
+      const onAbort = () => {
+        socket.destroy();
+        resolve({ ok: false, failure: 'timeout' });
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      socket.once('connect', () => {
+        signal.removeEventListener('abort', onAbort);
+        const preamble = options.preamble?.();
+        if (preamble !== undefined) socket.end(preamble);
+        else socket.end();
+        socket.destroySoon();
+        resolve({ ok: true });
+      });
+      socket.once('error', (err: NodeJS.ErrnoException) => {
+        signal.removeEventListener('abort', onAbort);
+        socket.destroy();
+        resolve({ ok: false, failure: 'failed', detail: err.code ?? err.message });
+      });
     });
 }

@@ -7,13 +7,19 @@ import type { Clock } from '../core/clock.ts';
 import { realClock } from '../core/clock.ts';
 import { ElbError, ErrorCodes } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
-import { applicationTargetGroupAttributes, attributeNumberOrOff, resolveAttributes } from '../config/attributes.ts';
+import {
+  applicationTargetGroupAttributes,
+  attributeNumberOrOff,
+  checkNetworkTargetGroupAttributes,
+  networkTargetGroupAttributes,
+  resolveAttributes,
+} from '../config/attributes.ts';
 import { parseMatcher } from '../config/matcher.ts';
 import type { TargetGroupConfig } from '../config/schema.ts';
-import { createPicker, type Picker } from './algorithms/index.ts';
+import { createPicker, FlowHashPicker, type PickContext, type Picker } from './algorithms/index.ts';
 import { healthFromReason, type HealthThresholds, type TargetHealth } from './health.ts';
 import { HealthChecker, type Probe } from './health-checker.ts';
-import { httpProbe } from './probes.ts';
+import { httpProbe, tcpProbe } from './probes.ts';
 import { Target, TargetLease, targetKey, type Lease, type TargetSpec } from './target.ts';
 
 /** One row of DescribeTargetHealth, in the ELBv2 shape (camelCase). */
@@ -33,11 +39,23 @@ export interface DrainOutcome {
    */
   readonly result: 'drained' | 'cut' | 'reregistered' | 'not-registered' | 'closed';
   readonly cutRequests: number;
+  /** NLB without connection termination: connections still open when the target was removed. */
+  readonly remaining?: number;
 }
 
 export type TargetGroupEvent =
   | { readonly type: 'target.state_changed'; readonly target: Target; readonly from: TargetHealth; readonly to: TargetHealth }
   | { readonly type: 'target.removed'; readonly target: Target };
+
+/**
+ * What an NLB tells its target groups about their health checks (spec 2.4): the Host header
+ * of HTTP checks (the load balancer's address and listener port) and the Proxy Protocol v2
+ * LOCAL header that health-check connections carry when `proxy_protocol_v2.enabled`.
+ */
+export interface HealthCheckEnvironment {
+  readonly hostHeader?: () => string;
+  readonly proxyProtocolHeader?: Buffer;
+}
 
 export interface TargetGroupOptions {
   readonly config: TargetGroupConfig;
@@ -70,6 +88,10 @@ export class TargetGroup {
   #inUse = false;
   #loadBalancerNames: string[] = [];
   #closed = false;
+  #environment: HealthCheckEnvironment = {};
+  readonly #timers = new Set<() => void>();
+  /** NLB targets in `unhealthy.draining` (spec 4.3), with the timer that ends it. */
+  readonly #unhealthyDraining = new Map<string, () => void>();
 
   constructor(options: TargetGroupOptions) {
     const { config } = options;
@@ -78,28 +100,47 @@ export class TargetGroup {
     this.#clock = options.clock ?? realClock;
     this.#log = (options.logger ?? silentLogger()).child({ targetGroup: config.name });
     this.#attributes = { ...config.attributes };
-    this.#picker = createPicker(this.#attributes['load_balancing.algorithm.type'] ?? 'round_robin');
+    this.#picker = config.kind === 'network' ? new FlowHashPicker() : createPicker(this.#attributes['load_balancing.algorithm.type'] ?? 'round_robin');
     this.#thresholds = {
       healthyThresholdCount: config.healthyThresholdCount,
       unhealthyThresholdCount: config.unhealthyThresholdCount,
       initialHealthyThresholdCount: config.emulator.initialHealthyThresholdCount,
     };
-    const matcher = parseMatcher(config.matcher.httpCode, 200, 499);
+    const matcher = parseMatcher(config.matcher.httpCode, 200, config.kind === 'application' ? 499 : 599);
     if (!matcher.ok) throw new ElbError(ErrorCodes.INVALID_ARGUMENT, `matcher.httpCode ${matcher.message}`);
+    const preamble = () => (this.#attributes['proxy_protocol_v2.enabled'] === 'true' ? this.#environment.proxyProtocolHeader : undefined);
+    const hostHeader = config.kind === 'network' ? () => this.#environment.hostHeader?.() ?? '127.0.0.1' : undefined;
+    const probe =
+      options.probe ??
+      (config.healthCheckProtocol === 'TCP'
+        ? tcpProbe({ preamble })
+        : httpProbe({ path: config.healthCheckPath, matcher: matcher.matches, preamble, ...(hostHeader ? { hostHeader } : {}) }));
     this.#checker = new HealthChecker({
       clock: this.#clock,
-      probe: options.probe ?? httpProbe({ path: config.healthCheckPath, matcher: matcher.matches }),
+      probe,
       intervalMs: config.healthCheckIntervalSeconds * 1000,
       timeoutMs: config.healthCheckTimeoutSeconds * 1000,
       onResult: (key, result) => {
         const target = this.#targets.get(key);
         if (target === undefined || target.registration !== 'registered') return;
-        const from = target.health;
+        const from = this.#reportedHealth(target);
         const to = target.tracker.record(result);
-        if (to !== undefined) this.#changed(target, from, to);
+        if (to === undefined) return;
+        if (to.state === 'unhealthy' && from.state !== 'unhealthy' && from.state !== 'unhealthy.draining') this.#becameUnhealthy(target);
+        else if (to.state === 'healthy') this.#endUnhealthyDraining(target);
+        this.#changed(target, from, this.#reportedHealth(target));
       },
     });
     this.register(config.targets);
+  }
+
+  get kind(): TargetGroupConfig['kind'] {
+    return this.config.kind;
+  }
+
+  /** Set by the NLB that uses this group (see HealthCheckEnvironment). */
+  setHealthCheckEnvironment(environment: HealthCheckEnvironment): void {
+    this.#environment = environment;
   }
 
   /** Subscribes to state changes and removals; returns the unsubscribe function. */
@@ -173,9 +214,9 @@ export class TargetGroup {
    * Chooses a target for one request (or connection) and counts it in flight until the lease
    * is released. Throws `ELB_ERR_NO_REGISTERED_TARGETS` or `ELB_ERR_NO_ROUTABLE_TARGETS`.
    */
-  acquire(): Lease {
+  acquire(ctx?: PickContext): Lease {
     const candidates = this.#candidates ?? this.#computeCandidates();
-    const target = this.#picker.pick(candidates);
+    const target = this.#picker.pick(candidates, ctx);
     if (target === undefined) {
       // Draining targets still count (spec 2.7: a group of only initial or draining targets).
       if (this.#targets.size === 0) throw new ElbError(ErrorCodes.NO_REGISTERED_TARGETS, `target group ${this.name} has no registered targets`);
@@ -224,6 +265,11 @@ export class TargetGroup {
     return n;
   }
 
+  /** The attributes catalogue for this kind of target group. */
+  #catalogue() {
+    return this.config.kind === 'application' ? applicationTargetGroupAttributes : networkTargetGroupAttributes(this.config.protocol, this.config.targetType);
+  }
+
   /** DescribeTargetGroupAttributes: every attribute with its current value. */
   attributes(): Readonly<Record<string, string>> {
     return { ...this.#attributes };
@@ -231,12 +277,17 @@ export class TargetGroup {
 
   /** ModifyTargetGroupAttributes: validates every key and value, then applies them all. */
   modifyAttributes(changes: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
-    const resolved = resolveAttributes(applicationTargetGroupAttributes, changes, 'attributes', this.#attributes);
-    if (!resolved.ok) {
-      throw new ElbError(ErrorCodes.INVALID_ARGUMENT, resolved.issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+    const resolved = resolveAttributes(this.#catalogue(), changes, 'attributes', this.#attributes);
+    const issues = resolved.ok
+      ? this.config.kind === 'network'
+        ? checkNetworkTargetGroupAttributes(this.config.protocol, resolved.attributes, 'attributes')
+        : []
+      : resolved.issues;
+    if (!resolved.ok || issues.length > 0) {
+      throw new ElbError(ErrorCodes.INVALID_ARGUMENT, issues.map((i) => `${i.path}: ${i.message}`).join('; '));
     }
     const algorithm = resolved.attributes['load_balancing.algorithm.type'];
-    if (algorithm !== undefined && algorithm !== this.#attributes['load_balancing.algorithm.type']) {
+    if (this.config.kind === 'application' && algorithm !== undefined && algorithm !== this.#attributes['load_balancing.algorithm.type']) {
       this.#picker = createPicker(algorithm);
     }
     this.#attributes = resolved.attributes;
@@ -254,15 +305,14 @@ export class TargetGroup {
       targetType: c.targetType,
       healthCheckProtocol: c.healthCheckProtocol,
       healthCheckPort: String(c.healthCheckPort),
-      healthCheckPath: c.healthCheckPath,
+      ...(c.healthCheckProtocol === 'HTTP' ? { healthCheckPath: c.healthCheckPath, matcher: { httpCode: c.matcher.httpCode } } : {}),
       healthCheckEnabled: c.healthCheckEnabled,
       healthCheckIntervalSeconds: c.healthCheckIntervalSeconds,
       healthCheckTimeoutSeconds: c.healthCheckTimeoutSeconds,
       healthyThresholdCount: c.healthyThresholdCount,
       unhealthyThresholdCount: c.unhealthyThresholdCount,
-      matcher: { httpCode: c.matcher.httpCode },
       loadBalancerNames: [...this.#loadBalancerNames],
-      loadBalancingAlgorithmType: this.#attributes['load_balancing.algorithm.type'],
+      ...(c.kind === 'application' ? { loadBalancingAlgorithmType: this.#attributes['load_balancing.algorithm.type'] } : {}),
     };
   }
 
@@ -271,13 +321,71 @@ export class TargetGroup {
     if (this.#closed) return;
     this.#closed = true;
     this.#checker.close();
+    for (const cancel of this.#timers) cancel();
+    this.#timers.clear();
+    for (const cancel of this.#unhealthyDraining.values()) cancel();
+    this.#unhealthyDraining.clear();
     for (const target of [...this.#targets.values()]) if (target.registration === 'draining') this.#finishDrain(target, 'closed');
   }
 
   #reportedHealth(target: Target): TargetHealth {
     if (target.registration === 'draining') return healthFromReason('draining', 'Target.DeregistrationInProgress');
     if (!this.#inUse) return healthFromReason('unused', 'Target.NotInUse');
+    if (this.#unhealthyDraining.has(target.key)) return { ...target.health, state: 'unhealthy.draining' };
     return target.health;
+  }
+
+  /** A timer on the group's clock that `close()` cancels. */
+  #setTimer(ms: number, fn: () => void): () => void {
+    const cancel = this.#clock.setTimer(ms, () => {
+      this.#timers.delete(cancel);
+      fn();
+    });
+    this.#timers.add(cancel);
+    return () => {
+      this.#timers.delete(cancel);
+      cancel();
+    };
+  }
+
+  /**
+   * NLB only (spec 2.4, 4.3): with `target_health_state.unhealthy.connection_termination.enabled`
+   * the target's connections are reset at once (unless the group is failing open, which keeps
+   * routing to it); without it the target is `unhealthy.draining` for
+   * `…unhealthy.draining_interval_seconds`, keeping its connections, then they are reset.
+   */
+  #becameUnhealthy(target: Target): void {
+    if (this.config.kind !== 'network') return;
+    const terminate = () => {
+      this.#invalidate();
+      if (this.failingOpen) return;
+      this.#cutLeases(target, new ElbError(ErrorCodes.TARGET_UNHEALTHY, `target ${target.key} failed its health checks`));
+    };
+    if (this.#attributes['target_health_state.unhealthy.connection_termination.enabled'] === 'true') return terminate();
+    const intervalMs = Number(this.#attributes['target_health_state.unhealthy.draining_interval_seconds']) * 1000;
+    const cancel = this.#setTimer(intervalMs, () => {
+      this.#unhealthyDraining.delete(target.key);
+      const from = { ...target.health, state: 'unhealthy.draining' as const };
+      terminate();
+      this.#changed(target, from, this.#reportedHealth(target));
+    });
+    this.#unhealthyDraining.set(target.key, cancel);
+  }
+
+  #endUnhealthyDraining(target: Target): void {
+    const cancel = this.#unhealthyDraining.get(target.key);
+    if (cancel === undefined) return;
+    cancel();
+    this.#unhealthyDraining.delete(target.key);
+  }
+
+  #cutLeases(target: Target, reason: ElbError): number {
+    let cut = 0;
+    for (const lease of [...target.leases]) {
+      cut++;
+      lease.cut(reason);
+    }
+    return cut;
   }
 
   #startChecks(target: Target): void {
@@ -289,7 +397,7 @@ export class TargetGroup {
       this.#checker.watch(target.key, { id: target.id, port });
     };
     const delayMs = this.config.emulator.registrationDelaySeconds * 1000;
-    if (delayMs > 0) this.#clock.setTimer(delayMs, begin);
+    if (delayMs > 0) this.#setTimer(delayMs, begin);
     else begin();
   }
 
@@ -297,6 +405,7 @@ export class TargetGroup {
     const from = this.#reportedHealth(target);
     target.registration = 'draining';
     this.#checker.unwatch(target.key);
+    this.#endUnhealthyDraining(target);
     const delayMs = Number(this.#attributes['deregistration_delay.timeout_seconds']) * 1000;
     let resolve!: (outcome: DrainOutcome) => void;
     const done = new Promise<DrainOutcome>((r) => (resolve = r));
@@ -316,12 +425,14 @@ export class TargetGroup {
     this.#draining.delete(target.key);
     draining.cancel();
     let cutRequests = 0;
-    if (why !== 'reregistered') {
-      const cut = new ElbError(ErrorCodes.DEREGISTRATION_DELAY_ELAPSED, `the deregistration delay elapsed for a request being handled by target ${target.key}`);
-      for (const lease of [...target.leases]) {
-        cutRequests++;
-        lease.cut(cut);
-      }
+    // NLB without deregistration_delay.connection_termination: connections outlive the
+    // target's removal and end only when a side closes them or they idle out (spec 4.2).
+    const keepConnections = why === 'expired' && this.config.kind === 'network' && this.#attributes['deregistration_delay.connection_termination.enabled'] !== 'true';
+    if (why !== 'reregistered' && !keepConnections) {
+      cutRequests = this.#cutLeases(
+        target,
+        new ElbError(ErrorCodes.DEREGISTRATION_DELAY_ELAPSED, `the deregistration delay elapsed for a request being handled by target ${target.key}`),
+      );
     }
     if (this.#targets.get(target.key) === target) this.#targets.delete(target.key);
     const result = why === 'expired' ? (cutRequests > 0 ? 'cut' : 'drained') : why;
@@ -330,7 +441,7 @@ export class TargetGroup {
       `target ${target.key} deregistered (${result}${cutRequests > 0 ? `, ${cutRequests} requests cut` : ''})`,
     );
     this.#emit({ type: 'target.removed', target });
-    draining.resolve({ target: { id: target.id, port: target.port }, result, cutRequests });
+    draining.resolve({ target: { id: target.id, port: target.port }, result, cutRequests, ...(keepConnections ? { remaining: target.leases.size } : {}) });
   }
 
   #changed(target: Target, from: TargetHealth, to: TargetHealth): void {

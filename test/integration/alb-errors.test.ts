@@ -284,7 +284,7 @@ describe('misbehaving targets', () => {
     const { url, group, elb } = await alb({ targetPorts: [a.port] });
     await waitHealthy(group, 1);
     const records: number[] = [];
-    elb.loadBalancer('app').onRequest((r) => records.push(r.elbStatusCode));
+    elb.applicationLoadBalancer('app').onRequest((r) => records.push(r.elbStatusCode));
     const { hostname, port } = new URL(url);
     const socket = net.connect({ host: hostname, port: Number(port) });
     socket.on('error', () => {});

@@ -2,7 +2,8 @@ import { LeastOutstandingRequestsPicker } from './least-outstanding-requests.ts'
 import type { Pickable, Picker } from './picker.ts';
 import { RoundRobinPicker } from './round-robin.ts';
 
-export type { Pickable, Picker } from './picker.ts';
+export type { Pickable, PickContext, Picker } from './picker.ts';
+export { FlowHashPicker, flowHash } from './flow-hash.ts';
 export { LeastOutstandingRequestsPicker } from './least-outstanding-requests.ts';
 export { RoundRobinPicker } from './round-robin.ts';
 

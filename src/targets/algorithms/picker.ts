@@ -9,9 +9,15 @@ export interface Pickable {
   readonly outstanding: number;
 }
 
+/** What a picker may know about the request or flow it chooses for. */
+export interface PickContext {
+  /** NLB: the hash of the flow's tuple (spec 3.5), an unsigned 32-bit integer. */
+  readonly flowHash?: number;
+}
+
 export interface Picker<T extends Pickable = Pickable> {
-  /** The `load_balancing.algorithm.type` value this picker implements. */
+  /** The `load_balancing.algorithm.type` value this picker implements (`flow_hash` for NLB). */
   readonly name: string;
   /** Chooses one of `candidates` (never empty when called by a target group). */
-  pick(candidates: readonly T[]): T | undefined;
+  pick(candidates: readonly T[], ctx?: PickContext): T | undefined;
 }

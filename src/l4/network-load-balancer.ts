@@ -1,0 +1,481 @@
+/**
+ * A Network Load Balancer (spec 3.5, 4.2, 4.3, 5.1, 5.2): TCP and UDP listeners on this
+ * machine; each new flow picks a target by a hash of its tuple and keeps it for life; the
+ * client's address is preserved by binding the outbound socket to it (every 127.0.0.0/8
+ * address is local), or announced with a Proxy Protocol v2 header. An NLB never answers on
+ * its own: it resets.
+ */
+import dgram from 'node:dgram';
+import net, { type AddressInfo, type Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { randomInt } from 'node:crypto';
+import { realClock, type Clock } from '../core/clock.ts';
+import { ElbError, ErrorCodes } from '../core/errors.ts';
+import { silentLogger, type Logger } from '../core/logger.ts';
+import type { ElbMetrics } from '../core/metrics.ts';
+import type { ListenerConfig, LoadBalancerConfig } from '../config/schema.ts';
+import { flowHash } from '../targets/algorithms/index.ts';
+import type { TargetGroup } from '../targets/target-group.ts';
+import type { Lease } from '../targets/target.ts';
+import { localProxyHeader, proxyHeader } from './proxy-protocol.ts';
+
+/** UDP flows end after 120 s without a packet (spec 3.5; fixed in AWS). */
+export const UDP_IDLE_TIMEOUT_MS = 120_000;
+
+export interface NetworkLoadBalancerOptions {
+  readonly config: LoadBalancerConfig;
+  readonly targetGroups: ReadonlyMap<string, TargetGroup>;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly metrics?: ElbMetrics;
+}
+
+function plainIp(address: string | undefined): string {
+  if (address === undefined) return '';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+/** Addresses this machine can bind: every loopback address and those of its interfaces. */
+function isLocalAddress(ip: string): boolean {
+  if (/^127\./.test(ip) || ip === '::1') return true;
+  for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) if (i.address === ip) return true;
+  return false;
+}
+
+export class NetworkLoadBalancer {
+  readonly name: string;
+  readonly config: LoadBalancerConfig;
+  readonly #groups: ReadonlyMap<string, TargetGroup>;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #metrics: ElbMetrics | undefined;
+  readonly #listeners: Array<TcpListener | UdpListener | TcpUdpListener>;
+  readonly #warned = new Set<string>();
+
+  constructor(options: NetworkLoadBalancerOptions) {
+    this.name = options.config.name;
+    this.config = options.config;
+    this.#groups = options.targetGroups;
+    this.#clock = options.clock ?? realClock;
+    this.#log = (options.logger ?? silentLogger()).child({ loadBalancer: this.name });
+    this.#metrics = options.metrics;
+    this.#listeners = options.config.listeners.map((l) => {
+      const group = this.#group(l);
+      if (l.protocol === 'UDP') return new UdpListener(this, l, group);
+      if (l.protocol === 'TCP_UDP') return new TcpUdpListener(this, l, group);
+      return new TcpListener(this, l, group);
+    });
+    for (const l of this.#listeners) {
+      l.group.setHealthCheckEnvironment({
+        hostHeader: () => `${l.config.address}:${l.port}`,
+        proxyProtocolHeader: localProxyHeader(),
+      });
+    }
+  }
+
+  targetGroupNames(): string[] {
+    return [...new Set(this.config.listeners.map((l) => this.#groupName(l)))];
+  }
+
+  async start(): Promise<void> {
+    try {
+      for (const l of this.#listeners) await l.listen();
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
+  /** `tcp://address:port` (or `udp://`) of listener `index`, after start. */
+  url(index = 0): string {
+    const l = this.#listeners[index];
+    if (l === undefined) throw new ElbError(ErrorCodes.NOT_FOUND, `load balancer ${this.name} has no listener ${index}`);
+    const host = l.config.address.includes(':') ? `[${l.config.address}]` : l.config.address;
+    return `${l.config.protocol === 'UDP' ? 'udp' : 'tcp'}://${host}:${l.port}`;
+  }
+
+  get ports(): number[] {
+    return this.#listeners.map((l) => l.port);
+  }
+
+  attributes(): Readonly<Record<string, string>> {
+    return { ...this.config.attributes };
+  }
+
+  modifyAttributes(changes: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+    const keys = Object.keys(changes);
+    if (keys.length > 0) {
+      throw new ElbError(ErrorCodes.INVALID_ARGUMENT, `network load balancer attributes are not emulated yet: ${keys.join(', ')} (listener attributes such as tcp.idle_timeout.seconds go in the config)`);
+    }
+    return this.attributes();
+  }
+
+  /** Stops accepting; open flows get `graceMs` to end by themselves, then are closed. */
+  async close(graceMs = 0): Promise<void> {
+    await Promise.all(this.#listeners.map((l) => l.close(graceMs)));
+  }
+
+  // Shared with the listeners of this module.
+  get clock(): Clock {
+    return this.#clock;
+  }
+  get log(): Logger {
+    return this.#log;
+  }
+  get metrics(): ElbMetrics | undefined {
+    return this.#metrics;
+  }
+
+  /** Logs once per address that client IP preservation could not bind it. */
+  warnOnce(key: string, message: string): void {
+    if (this.#warned.has(key)) return;
+    this.#warned.add(key);
+    this.#log.warn({ event: 'nlb.client_ip_not_preserved', address: key }, message);
+  }
+
+  #groupName(l: ListenerConfig): string {
+    const action = l.defaultActions[0]!;
+    if (action.type !== 'forward' || action.targetGroupName === undefined) {
+      throw new ElbError(ErrorCodes.INVALID_ARGUMENT, `network load balancer ${this.name}: a listener needs a forward action to one target group`);
+    }
+    return action.targetGroupName;
+  }
+
+  #group(l: ListenerConfig): TargetGroup {
+    const name = this.#groupName(l);
+    const group = this.#groups.get(name);
+    if (group === undefined) throw new ElbError(ErrorCodes.NOT_FOUND, `target group ${name} is not defined`);
+    return group;
+  }
+}
+
+/** One TCP connection through the NLB: the client side, the target side, and its lease. */
+class TcpFlow {
+  readonly #nlb: NetworkLoadBalancer;
+  readonly #client: Socket;
+  readonly #upstream: Socket;
+  readonly #lease: Lease;
+  readonly #idleMs: number;
+  #lastBytes = -1;
+  #lastActiveAt: number;
+  #cancelIdle: () => void = () => {};
+  #closed = 0;
+  #done = false;
+
+  constructor(nlb: NetworkLoadBalancer, client: Socket, upstream: Socket, lease: Lease, idleMs: number, header: Buffer | undefined) {
+    this.#nlb = nlb;
+    this.#client = client;
+    this.#upstream = upstream;
+    this.#lease = lease;
+    this.#idleMs = idleMs;
+    this.#lastActiveAt = nlb.clock.now();
+    const lb = { load_balancer: nlb.name };
+    nlb.metrics?.newFlows.inc({ ...lb, protocol: 'TCP' });
+    nlb.metrics?.activeFlows.inc({ ...lb, protocol: 'TCP' });
+
+    lease.onCut((reason) => {
+      nlb.log.debug({ event: 'flow.reset', reason: reason.code }, 'resetting a flow');
+      this.#reset('elb');
+    });
+    if (header !== undefined) upstream.write(header);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNRESET') {
+        nlb.metrics?.clientResets.inc(lb);
+        upstream.resetAndDestroy();
+      } else upstream.destroy();
+    });
+    upstream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNRESET' || err.code === 'ECONNREFUSED') {
+        nlb.metrics?.targetResets.inc(lb);
+        client.resetAndDestroy();
+      } else if (err.code === 'EADDRNOTAVAIL') {
+        client.resetAndDestroy();
+      } else client.destroy();
+    });
+    const onClose = () => {
+      if (++this.#closed === 2) this.#finish();
+    };
+    client.once('close', onClose);
+    upstream.once('close', onClose);
+    this.#scheduleIdleCheck();
+    client.resume();
+  }
+
+  /**
+   * The idle timeout (spec 3.5) runs on the injected clock: checked every tenth of the timeout,
+   * a flow with no byte moved in either direction for the whole timeout is reset.
+   */
+  #scheduleIdleCheck(): void {
+    const periodMs = Math.max(10, Math.floor(this.#idleMs / 10));
+    this.#cancelIdle = this.#nlb.clock.setTimer(periodMs, () => {
+      if (this.#done) return;
+      const bytes = this.#client.bytesRead + this.#upstream.bytesRead;
+      const now = this.#nlb.clock.now();
+      if (bytes !== this.#lastBytes) {
+        this.#lastBytes = bytes;
+        this.#lastActiveAt = now;
+      }
+      if (now - this.#lastActiveAt >= this.#idleMs) {
+        this.#nlb.log.debug({ event: 'flow.idle_timeout' }, 'flow idle: reset');
+        this.#reset('elb');
+        return;
+      }
+      this.#scheduleIdleCheck();
+    });
+  }
+
+  #reset(by: 'elb'): void {
+    if (this.#done) return;
+    if (by === 'elb') this.#nlb.metrics?.elbResets.inc({ load_balancer: this.#nlb.name }, 2);
+    this.#client.resetAndDestroy();
+    this.#upstream.resetAndDestroy();
+  }
+
+  /** Ends the flow now (listener shutdown). */
+  destroy(): void {
+    this.#client.destroy();
+    this.#upstream.destroy();
+  }
+
+  #finish(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#cancelIdle();
+    this.#lease.release();
+    const lb = { load_balancer: this.#nlb.name };
+    this.#nlb.metrics?.activeFlows.dec({ ...lb, protocol: 'TCP' });
+    this.#nlb.metrics?.processedBytes.inc(lb, this.#client.bytesRead + this.#upstream.bytesRead);
+  }
+}
+
+class TcpListener {
+  readonly nlb: NetworkLoadBalancer;
+  readonly config: ListenerConfig;
+  readonly group: TargetGroup;
+  readonly #server: net.Server;
+  readonly #flows = new Set<TcpFlow>();
+  #port = 0;
+
+  constructor(nlb: NetworkLoadBalancer, config: ListenerConfig, group: TargetGroup) {
+    this.nlb = nlb;
+    this.config = config;
+    this.group = group;
+    this.#server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true, noDelay: true }, (client) => this.#onConnection(client));
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  listen(port = this.config.port): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) =>
+        reject(new ElbError(ErrorCodes.LISTEN_FAILED, `load balancer ${this.nlb.name} cannot listen on TCP ${this.config.address}:${port}: ${err.code ?? err.message}`, { cause: err }));
+      this.#server.once('error', onError);
+      this.#server.listen(port, this.config.address, () => {
+        this.#server.off('error', onError);
+        this.#server.on('error', (err) => this.nlb.log.error({ err }, 'listener error'));
+        this.#port = (this.#server.address() as AddressInfo).port;
+        this.nlb.log.info({ event: 'listener.started', protocol: 'TCP', port: this.#port }, `TCP listener on ${this.config.address}:${this.#port}`);
+        resolve();
+      });
+    });
+  }
+
+  async close(graceMs: number): Promise<void> {
+    if (!this.#server.listening) return;
+    const closed = new Promise<void>((r) => this.#server.close(() => r()));
+    const deadline = Date.now() + graceMs;
+    while (this.#flows.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const f of this.#flows) f.destroy();
+    await closed;
+  }
+
+  #onConnection(client: Socket): void {
+    const nlb = this.nlb;
+    client.on('error', () => {});
+    const clientIp = plainIp(client.remoteAddress);
+    const clientPort = client.remotePort ?? 0;
+    const localIp = plainIp(client.localAddress);
+    const localPort = client.localPort ?? 0;
+    // A per-connection random value stands in for the TCP sequence number in the tuple.
+    const hash = flowHash(['TCP', clientIp, clientPort, localIp, localPort, randomInt(0x7fffffff)]);
+    let lease: Lease;
+    try {
+      lease = this.group.acquire({ flowHash: hash });
+    } catch (err) {
+      nlb.log.debug({ event: 'flow.refused', code: (err as ElbError).code }, 'no target for a new flow: reset');
+      nlb.metrics?.elbResets.inc({ load_balancer: nlb.name });
+      client.resetAndDestroy();
+      return;
+    }
+    if (this.group.failingOpen) nlb.metrics?.unhealthyRoutingFlows.inc({ load_balancer: nlb.name, target_group: this.group.name });
+    const target = lease.target;
+    const attributes = this.group.attributes();
+    let localAddress: string | undefined;
+    if (attributes['preserve_client_ip.enabled'] === 'true') {
+      if (isLocalAddress(clientIp)) localAddress = clientIp;
+      else nlb.warnOnce(clientIp, `client IP preservation: ${clientIp} is not an address of this machine, so targets see the load balancer's address instead (use proxy_protocol_v2.enabled to pass it)`);
+    }
+    const header =
+      attributes['proxy_protocol_v2.enabled'] === 'true'
+        ? proxyHeader({ sourceAddress: clientIp, sourcePort: clientPort, destinationAddress: localIp, destinationPort: localPort })
+        : undefined;
+    const upstream = net.connect({ host: target.id, port: target.port, noDelay: true, allowHalfOpen: true, ...(localAddress ? { localAddress } : {}) });
+    const idleMs = Number(this.config.attributes['tcp.idle_timeout.seconds'] ?? 350) * 1000;
+    const flow = new TcpFlow(nlb, client, upstream, lease, idleMs, header);
+    this.#flows.add(flow);
+    const forget = () => this.#flows.delete(flow);
+    client.once('close', forget);
+  }
+}
+
+interface UdpFlow {
+  readonly key: string;
+  readonly socket: dgram.Socket;
+  readonly lease: Lease;
+  readonly queue: Buffer[];
+  bound: boolean;
+  lastActiveAt: number;
+  cancelIdle: () => void;
+}
+
+class UdpListener {
+  readonly nlb: NetworkLoadBalancer;
+  readonly config: ListenerConfig;
+  readonly group: TargetGroup;
+  #socket: dgram.Socket | undefined;
+  readonly #flows = new Map<string, UdpFlow>();
+  #port = 0;
+
+  constructor(nlb: NetworkLoadBalancer, config: ListenerConfig, group: TargetGroup) {
+    this.nlb = nlb;
+    this.config = config;
+    this.group = group;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  listen(port = this.config.port): Promise<void> {
+    const type = net.isIPv6(this.config.address) ? 'udp6' : 'udp4';
+    const socket = dgram.createSocket({ type });
+    this.#socket = socket;
+    socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo));
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) =>
+        reject(new ElbError(ErrorCodes.LISTEN_FAILED, `load balancer ${this.nlb.name} cannot listen on UDP ${this.config.address}:${port}: ${err.code ?? err.message}`, { cause: err }));
+      socket.once('error', onError);
+      socket.bind(port, this.config.address, () => {
+        socket.off('error', onError);
+        socket.on('error', (err) => this.nlb.log.error({ err }, 'UDP listener error'));
+        this.#port = socket.address().port;
+        this.nlb.log.info({ event: 'listener.started', protocol: 'UDP', port: this.#port }, `UDP listener on ${this.config.address}:${this.#port}`);
+        resolve();
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const flow of [...this.#flows.values()]) this.#end(flow);
+    const socket = this.#socket;
+    this.#socket = undefined;
+    if (socket) await new Promise<void>((r) => socket.close(() => r()));
+  }
+
+  #onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    const nlb = this.nlb;
+    const key = `${rinfo.address}:${rinfo.port}`;
+    let flow = this.#flows.get(key);
+    if (flow === undefined) {
+      const hash = flowHash(['UDP', rinfo.address, rinfo.port, this.config.address, this.#port]);
+      let lease: Lease;
+      try {
+        lease = this.group.acquire({ flowHash: hash });
+      } catch {
+        return; // no target: the datagram is dropped
+      }
+      const target = lease.target;
+      const socket = dgram.createSocket({ type: net.isIPv6(target.id) ? 'udp6' : 'udp4' });
+      const created: UdpFlow = { key, socket, lease, queue: [msg], bound: false, lastActiveAt: nlb.clock.now(), cancelIdle: () => {} };
+      flow = created;
+      this.#flows.set(key, created);
+      nlb.metrics?.newFlows.inc({ load_balancer: nlb.name, protocol: 'UDP' });
+      nlb.metrics?.activeFlows.inc({ load_balancer: nlb.name, protocol: 'UDP' });
+      lease.onCut(() => this.#end(created));
+      socket.on('message', (reply) => {
+        created.lastActiveAt = nlb.clock.now();
+        nlb.metrics?.processedBytes.inc({ load_balancer: nlb.name }, reply.length);
+        this.#socket?.send(reply, rinfo.port, rinfo.address);
+      });
+      socket.on('error', (err) => nlb.log.debug({ err }, 'UDP flow error'));
+      // UDP target groups always preserve the client's address (spec 4.5): bind to it when it
+      // is an address of this machine.
+      const preserve = isLocalAddress(rinfo.address) && net.isIPv6(rinfo.address) === net.isIPv6(target.id);
+      if (!preserve) nlb.warnOnce(rinfo.address, `client IP preservation: ${rinfo.address} is not an address of this machine; targets see the load balancer's address`);
+      socket.bind({ port: 0, ...(preserve ? { address: rinfo.address } : {}) }, () => {
+        created.bound = true;
+        for (const m of created.queue.splice(0)) socket.send(m, target.port, target.id);
+      });
+      this.#scheduleIdle(created);
+    } else {
+      flow.lastActiveAt = nlb.clock.now();
+      if (flow.bound) flow.socket.send(msg, flow.lease.target.port, flow.lease.target.id);
+      else flow.queue.push(msg);
+    }
+    nlb.metrics?.processedBytes.inc({ load_balancer: nlb.name }, msg.length);
+  }
+
+  #scheduleIdle(flow: UdpFlow): void {
+    const periodMs = UDP_IDLE_TIMEOUT_MS / 10;
+    flow.cancelIdle = this.nlb.clock.setTimer(periodMs, () => {
+      if (this.#flows.get(flow.key) !== flow) return;
+      if (this.nlb.clock.now() - flow.lastActiveAt >= UDP_IDLE_TIMEOUT_MS) this.#end(flow);
+      else this.#scheduleIdle(flow);
+    });
+  }
+
+  #end(flow: UdpFlow): void {
+    if (this.#flows.get(flow.key) !== flow) return;
+    this.#flows.delete(flow.key);
+    flow.cancelIdle();
+    flow.lease.release();
+    this.nlb.metrics?.activeFlows.dec({ load_balancer: this.nlb.name, protocol: 'UDP' });
+    try {
+      flow.socket.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/** A `TCP_UDP` listener: TCP and UDP on the same port. */
+class TcpUdpListener {
+  readonly config: ListenerConfig;
+  readonly group: TargetGroup;
+  readonly #tcp: TcpListener;
+  readonly #udp: UdpListener;
+
+  constructor(nlb: NetworkLoadBalancer, config: ListenerConfig, group: TargetGroup) {
+    this.config = config;
+    this.group = group;
+    this.#tcp = new TcpListener(nlb, config, group);
+    this.#udp = new UdpListener(nlb, config, group);
+  }
+
+  get port(): number {
+    return this.#tcp.port;
+  }
+
+  async listen(): Promise<void> {
+    await this.#tcp.listen();
+    await this.#udp.listen(this.#tcp.port);
+  }
+
+  async close(graceMs: number): Promise<void> {
+    await Promise.all([this.#tcp.close(graceMs), this.#udp.close()]);
+  }
+}
