@@ -1,0 +1,261 @@
+/**
+ * Child processes for loopback benchmarks: every process a bench starts is tracked by PID and
+ * stopped when the bench ends, fails or is interrupted (SIGINT/SIGTERM). Nothing is ever
+ * killed by name. Readiness is polled with a deadline, never slept for.
+ */
+import { spawn, execFileSync, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import path from 'node:path';
+
+export interface SpawnSpec {
+  readonly command: string;
+  readonly args?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+  /** Extra file descriptors handed to the child as fd 3, 4, …; IPC is added for Node children. */
+  readonly fds?: readonly number[];
+  readonly ipc?: boolean;
+  /** Keep stdout for the caller (load generators); otherwise it is discarded. */
+  readonly stdout?: boolean;
+}
+
+/** A started child: its PID, a tail of its stderr for error messages, and how it ended. */
+export class Child {
+  readonly name: string;
+  readonly process: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  #stderr = '';
+  #stdout = '';
+
+  constructor(name: string, child: ChildProcess) {
+    this.name = name;
+    this.process = child;
+    child.stderr?.setEncoding('utf8').on('data', (s: string) => (this.#stderr = (this.#stderr + s).slice(-4000)));
+    child.stdout?.setEncoding('utf8').on('data', (s: string) => (this.#stdout += s));
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+      child.once('error', (err) => {
+        this.#stderr += `\n${String(err)}`;
+        if (child.pid === undefined) resolve({ code: null, signal: null });
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.process.pid ?? -1;
+  }
+
+  get running(): boolean {
+    return this.process.pid !== undefined && this.process.exitCode === null && this.process.signalCode === null;
+  }
+
+  get stdout(): string {
+    return this.#stdout;
+  }
+
+  stderrTail(): string {
+    return this.#stderr.trim();
+  }
+
+  /** Resolves with the first IPC message `{ type }`; rejects if the child exits or the deadline passes. */
+  message<T extends { type: string }>(type: T['type'], timeoutMs: number): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => done(new Error(`${this.name} (pid ${this.pid}) sent no ${type} message within ${timeoutMs} ms${this.#why()}`)), timeoutMs);
+      const onMessage = (m: unknown) => {
+        if (typeof m === 'object' && m !== null && (m as { type?: unknown }).type === type) done(undefined, m as T);
+      };
+      const onExit = () => done(new Error(`${this.name} (pid ${this.pid}) exited before ${type}${this.#why()}`));
+      const done = (err: Error | undefined, value?: T) => {
+        clearTimeout(timer);
+        this.process.off('message', onMessage).off('exit', onExit).off('error', onExit);
+        if (err) reject(err);
+        else resolve(value!);
+      };
+      this.process.on('message', onMessage).on('exit', onExit).on('error', onExit);
+    });
+  }
+
+  #why(): string {
+    const tail = this.stderrTail();
+    return tail ? `; stderr:\n${tail}` : '';
+  }
+}
+
+export class ProcessGroup {
+  readonly #children = new Set<Child>();
+  #stopping = false;
+
+  /** True once `stopAll` was called: the bench is ending and starts nothing more. */
+  get stopping(): boolean {
+    return this.#stopping;
+  }
+
+  spawn(name: string, spec: SpawnSpec): Child {
+    if (this.#stopping) throw new Error(`not starting ${name}: the bench is stopping`);
+    const stdio: StdioOptions = ['ignore', spec.stdout ? 'pipe' : 'ignore', 'pipe', ...(spec.fds ?? []), ...(spec.ipc ? ['ipc' as const] : [])];
+    const proc = spawn(spec.command, [...(spec.args ?? [])], { stdio, env: spec.env ?? process.env });
+    const child = new Child(name, proc);
+    this.#children.add(child);
+    void child.exited.then(() => this.#children.delete(child));
+    return child;
+  }
+
+  /**
+   * SIGTERM, then SIGKILL to the child and the processes it started (nginx's worker) if it is
+   * still there after `graceMs`.
+   */
+  async stop(child: Child, graceMs = 3000): Promise<void> {
+    if (!child.running) return;
+    child.process.kill('SIGTERM');
+    const timer = setTimeout(() => child.running && killTree(child.pid), graceMs);
+    await child.exited;
+    clearTimeout(timer);
+  }
+
+  async stopAll(): Promise<void> {
+    this.#stopping = true;
+    await Promise.all([...this.#children].map((c) => this.stop(c)));
+  }
+
+  /** For `process.on('exit')`, where nothing async runs: SIGKILL whatever is left, by PID. */
+  killAllSync(): void {
+    for (const c of this.#children) if (c.running) killTree(c.pid);
+  }
+}
+
+/**
+ * Stops every child of `group` on SIGINT/SIGTERM (then exits 130/143) and SIGKILLs leftovers on
+ * exit, whatever the reason. `onExit` runs last, synchronously (removing temp files).
+ */
+export function stopChildrenOnExit(group: ProcessGroup, onExit: () => void = () => {}): void {
+  let stopping = false;
+  for (const [signal, status] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      process.stderr.write(`\n${signal}: stopping child processes\n`);
+      void group.stopAll().finally(() => process.exit(status));
+    });
+  }
+  process.on('exit', () => {
+    group.killAllSync();
+    onExit();
+  });
+}
+
+/** The absolute path of `name` on PATH when it is an executable file. */
+export function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir === '') continue;
+    const file = path.join(dir, name);
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A socket bound and listening on 127.0.0.1 with an OS-chosen port, for a child that cannot
+ * report the port it bound (HAProxy `bind fd@3`, nginx's inherited `NGINX` sockets). Pass `fd`
+ * to the child, then `close()` the parent's copy: the child keeps listening on the same port.
+ * This avoids "listen, close, hope nobody takes the port" races.
+ */
+export interface ReservedListener {
+  readonly port: number;
+  readonly fd: number;
+  close(): void;
+}
+
+export async function reserveListener(): Promise<ReservedListener> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) {
+    server.close();
+    throw new Error('cannot read the listening socket fd on this platform (needed to hand a port to HAProxy or nginx)');
+  }
+  return { port: (server.address() as AddressInfo).port, fd, close: () => server.close() };
+}
+
+/** One GET with a fresh connection; resolves with the status code. */
+export function httpStatus(url: string, timeoutMs = 2000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out after ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
+}
+
+/** PIDs whose parent is `pid` (Linux /proc; empty elsewhere). */
+function childPids(pid: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const found: number[] = [];
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) found.push(Number(name));
+    } catch {
+      // gone already
+    }
+  }
+  return found;
+}
+
+/** `pid` and every process below it: the processes this bench started, directly or not. */
+function processTree(pid: number): number[] {
+  const all = [pid];
+  for (let i = 0; i < all.length; i++) all.push(...childPids(all[i]!));
+  return all;
+}
+
+/** SIGKILL to `pid` and its descendants, children first found before the parent dies. */
+function killTree(pid: number): void {
+  for (const p of processTree(pid).reverse()) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+const clockTicksPerSecond = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * User + system CPU time in ms of a process and its descendants (nginx's master and worker),
+ * from Linux /proc; undefined elsewhere.
+ */
+export function cpuTimeMs(pid: number): number | undefined {
+  let total = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicksPerSecond;
+    } catch {
+      if (p === pid) return undefined;
+    }
+  }
+  return total;
+}
