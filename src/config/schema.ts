@@ -63,6 +63,61 @@ const emulatorSchema = strict({
   registrationDelaySeconds: intIn(0, 600).default(0),
 }).default({ initialHealthyThresholdCount: 1, registrationDelaySeconds: 0 });
 
+function secondsIn(lo: number, hi: number) {
+  const error = (iss: { input?: unknown }) => `must be a number of seconds ${lo}–${hi}: got ${show(iss.input)}`;
+  return z.number({ error }).min(lo, { error }).max(hi, { error });
+}
+
+/** A readiness or liveness probe (Kubernetes names and defaults; seconds may be fractional locally). */
+const podProbeSchema = strict({
+  httpGet: strict({ path: z.string().regex(/^\//).default('/'), port: intIn(1, 65535).optional() }).optional(),
+  tcpSocket: strict({ port: intIn(1, 65535).optional() }).optional(),
+  initialDelaySeconds: secondsIn(0, 3600).default(0),
+  periodSeconds: secondsIn(0.05, 3600).default(10),
+  timeoutSeconds: secondsIn(0.05, 3600).default(1),
+  successThreshold: intIn(1, 100).default(1),
+  failureThreshold: intIn(1, 100).default(3),
+});
+
+const percentOrCount = z.union([intIn(0, 1000), z.string().regex(/^\d{1,3}%$/, { error: (iss) => `must be a count or a percentage like "25%": got ${show(iss.input)}` })]);
+
+/**
+ * Local pods as the target source (issue "Local pods"): child processes with the Kubernetes
+ * lifecycle, each on its own loopback address (`POD_IP`) and the same port (`PORT`).
+ */
+const podsSchema = strict({
+  command: z.array(z.string().min(1)).min(1, { error: 'needs the program and its arguments, e.g. ["node", "server.js"]' }),
+  cwd: z.string().optional(),
+  env: z.record(z.string(), z.string()).default({}),
+  replicas: intIn(0, 100).default(1),
+  /** The port every pod listens on, at its own POD_IP. */
+  port: intIn(1, 65535).default(8080),
+  readinessProbe: podProbeSchema.optional(),
+  livenessProbe: podProbeSchema.optional(),
+  lifecycle: strict({
+    preStop: strict({
+      sleep: strict({ seconds: secondsIn(0, 3600) }).optional(),
+      exec: strict({ command: z.array(z.string()).min(1) }).optional(),
+    }).optional(),
+  }).optional(),
+  terminationGracePeriodSeconds: secondsIn(0, 3600).default(30),
+  strategy: strict({
+    rollingUpdate: strict({ maxSurge: percentOrCount.default('25%'), maxUnavailable: percentOrCount.default('25%') }).default({ maxSurge: '25%', maxUnavailable: '25%' }),
+  }).default({ rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } }),
+  /** Hold each pod not-ready until its target is `healthy` (the Load Balancer Controller's readiness gate, spec 9.5). */
+  readinessGate: z.boolean().default(false),
+});
+
+/** The lags between a pod's state and the load balancer acting on it (the race behind rollout 502s). */
+const propagationSchema = strict({
+  /** Pod state change → endpoint change seen by the load balancer controller. */
+  endpointsDelaySeconds: secondsIn(0, 600).default(1),
+  /** Endpoint ready → RegisterTargets. */
+  registrationDelaySeconds: secondsIn(0, 600).default(0),
+  /** Endpoint gone → DeregisterTargets: the load balancer keeps sending new requests this long. */
+  deregistrationLagSeconds: secondsIn(0, 600).default(0),
+}).default({ endpointsDelaySeconds: 1, registrationDelaySeconds: 0, deregistrationLagSeconds: 0 });
+
 /**
  * Fields whose default depends on the kind of target group (ALB `HTTP` vs NLB `TCP`/`UDP`/
  * `TCP_UDP`, spec 2.2 and 2.3) are optional here and filled in by `resolveTargetGroup`.
@@ -92,6 +147,8 @@ const targetGroupSchema = strict({
   attributes: attributeMap,
   targets: z.array(targetSchema).default([]),
   emulator: emulatorSchema,
+  pods: podsSchema.optional(),
+  propagation: propagationSchema,
 });
 
 const conditionValues = z.array(z.string().min(1)).min(1).max(5);
@@ -202,6 +259,9 @@ export type RuleConfig = ListenerConfig['rules'][number];
 export type ActionConfig = ListenerConfig['defaultActions'][number];
 export type ConditionConfig = RuleConfig['conditions'][number];
 export type TargetConfig = ParsedTargetGroup['targets'][number];
+export type PodsConfig = NonNullable<ParsedTargetGroup['pods']>;
+export type PodProbeConfig = NonNullable<PodsConfig['readinessProbe']>;
+export type PropagationConfig = ParsedTargetGroup['propagation'];
 
 export interface Config {
   readonly targetGroups: readonly TargetGroupConfig[];
@@ -271,6 +331,22 @@ function resolveTargetGroup(tg: ParsedTargetGroup, at: string, issues: ConfigIss
   if (attributes.ok) {
     if (kind === 'network') issues.push(...checkNetworkTargetGroupAttributes(tg.protocol, attributes.attributes, `${at}.attributes`));
   } else issues.push(...attributes.issues);
+  if (tg.pods !== undefined) {
+    for (const probe of ['readinessProbe', 'livenessProbe'] as const) {
+      const p = tg.pods[probe];
+      if (p !== undefined && (p.httpGet === undefined) === (p.tcpSocket === undefined)) {
+        issues.push({ path: `${at}.pods.${probe}`, message: 'needs exactly one of httpGet or tcpSocket' });
+      }
+    }
+    const preStop = tg.pods.lifecycle?.preStop;
+    if (preStop !== undefined && (preStop.sleep === undefined) === (preStop.exec === undefined)) {
+      issues.push({ path: `${at}.pods.lifecycle.preStop`, message: 'needs exactly one of sleep or exec' });
+    }
+    const { maxSurge, maxUnavailable } = tg.pods.strategy.rollingUpdate;
+    if ((maxSurge === 0 || maxSurge === '0%') && (maxUnavailable === 0 || maxUnavailable === '0%')) {
+      issues.push({ path: `${at}.pods.strategy.rollingUpdate`, message: 'maxSurge and maxUnavailable cannot both be 0 (Kubernetes rejects it)' });
+    }
+  }
   tg.targets.forEach((t, j) => {
     if (t.port === undefined && tg.port === undefined) {
       issues.push({ path: `${at}.targets[${j}].port`, message: 'is required when the target group has no port' });

@@ -29,6 +29,8 @@ export const ErrorCodes = {
   CLIENT_CLOSED: 'ELB_ERR_CLIENT_CLOSED',
   /** The listener could not bind its address. */
   LISTEN_FAILED: 'ELB_ERR_LISTEN_FAILED',
+  /** Local pods did not become ready in time. */
+  PODS_NOT_READY: 'ELB_ERR_PODS_NOT_READY',
   /** The admin API answered with an error (CLI side). */
   ADMIN_REQUEST_FAILED: 'ELB_ERR_ADMIN_REQUEST_FAILED',
 } as const;
