@@ -112,6 +112,25 @@ export async function startAdminServer(elb: LocalElb, options: AdminServerOption
     const body = validate(attributesBody, await readJson(req));
     return [200, { attributes: toAttributeList(group.modifyAttributes(Object.fromEntries(body.attributes.map((a) => [a.key, a.value])))) }];
   });
+  route('GET', /^\/v1\/target-groups\/([^/]+)\/pods$/, (_req, [name]) => [200, { pods: elb.pods(name!) }]);
+  route('POST', /^\/v1\/target-groups\/([^/]+)\/rollout$/, async (_req, [name], url) => {
+    const deployment = elb.deployment(name!);
+    const done = deployment.rollout();
+    if (url.searchParams.get('wait') === 'true') await done;
+    else done.catch((err: unknown) => log.error({ err }, 'rollout failed'));
+    return [url.searchParams.get('wait') === 'true' ? 200 : 202, { revision: deployment.revision, pods: deployment.status() }];
+  });
+  route('POST', /^\/v1\/target-groups\/([^/]+)\/scale$/, async (req, [name]) => {
+    const deployment = elb.deployment(name!);
+    const body = validate(z.strictObject({ replicas: z.number().int().min(0).max(100) }), await readJson(req));
+    deployment.scale(body.replicas);
+    return [200, { replicas: deployment.replicas, pods: deployment.status() }];
+  });
+  route('DELETE', /^\/v1\/target-groups\/([^/]+)\/pods\/([^/]+)$/, (_req, [name, pod]) => {
+    const deployment = elb.deployment(name!);
+    deployment.deletePod(pod!).catch((err: unknown) => log.error({ err }, 'pod deletion failed'));
+    return [202, { pods: deployment.status() }];
+  });
   route('GET', /^\/v1\/load-balancers$/, () => [200, { loadBalancers: elb.loadBalancers().map(describeLoadBalancer) }]);
   route('GET', /^\/v1\/load-balancers\/([^/]+)\/attributes$/, (_req, [name]) => [200, { attributes: toAttributeList(elb.loadBalancer(name!).attributes()) }]);
   route('PUT', /^\/v1\/load-balancers\/([^/]+)\/attributes$/, async (req, [name]) => {

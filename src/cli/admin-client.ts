@@ -7,7 +7,7 @@ import { ElbError, ErrorCodes } from '../core/errors.ts';
 
 export const DEFAULT_ADMIN = 'http://127.0.0.1:9090';
 
-export async function adminCall(admin: string, method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<unknown> {
+export async function adminCall(admin: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
   const base = /^https?:\/\//.test(admin) ? admin : `http://${admin}`;
   let res;
   try {
@@ -15,7 +15,7 @@ export async function adminCall(admin: string, method: 'GET' | 'POST' | 'PUT', p
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       body: body === undefined ? null : JSON.stringify(body),
-      headersTimeout: 30_000,
+      headersTimeout: 0,
       bodyTimeout: 0,
     });
   } catch (err) {

@@ -12,6 +12,7 @@ import { adminCall, DEFAULT_ADMIN, parseShorthand, parseTargets, toAwsShape } fr
 import { loadConfigFile } from './config-file.ts';
 import { demoGuide, startDemo } from './demo.ts';
 import { cliLogger, type LogFormat } from './log.ts';
+import { formatSweep, runRolloutScenario, type ScenarioResult } from '../harness/scenario.ts';
 
 const CLI = 'local-elb';
 
@@ -186,6 +187,107 @@ export function buildProgram(): Command {
       });
       print(await adminCall(opts.admin, 'PUT', path(opts.targetGroupName, 'attributes'), { attributes }));
     });
+
+  const tgOption = (cmd: Command) => cmd.requiredOption('--target-group <name>', 'a target group backed by local pods').addOption(adminOption());
+
+  tgOption(program.command('rollout').description('replace the pods of a target group under its rolling-update limits'))
+    .option('--wait', 'return when the rollout is done')
+    .action(async (opts: { targetGroup: string; admin: string; wait?: boolean }) => {
+      print(await adminCall(opts.admin, 'POST', path(opts.targetGroup, `rollout${opts.wait ? '?wait=true' : ''}`)));
+    });
+
+  tgOption(program.command('get-pods').description('list the local pods of a target group')).action(async (opts: { targetGroup: string; admin: string }) => {
+    print(await adminCall(opts.admin, 'GET', path(opts.targetGroup, 'pods')));
+  });
+
+  tgOption(program.command('scale').description('set the number of pods of a target group'))
+    .requiredOption('--replicas <n>', 'pods wanted', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 100) throw new InvalidArgumentError(`expected an integer 0–100: got ${JSON.stringify(v)}`);
+      return n;
+    })
+    .action(async (opts: { targetGroup: string; admin: string; replicas: number }) => {
+      print(await adminCall(opts.admin, 'POST', path(opts.targetGroup, 'scale'), { replicas: opts.replicas }));
+    });
+
+  tgOption(program.command('delete-pod').description('delete one pod (the Kubernetes termination sequence); a replacement starts at once'))
+    .requiredOption('--pod <name>', 'pod name (see get-pods)')
+    .action(async (opts: { targetGroup: string; admin: string; pod: string }) => {
+      print(await adminCall(opts.admin, 'DELETE', path(opts.targetGroup, `pods/${encodeURIComponent(opts.pod)}`)));
+    });
+
+  const numbers = (name: string, lo: number, hi: number) => (v: string) => {
+    const list = v.split(',').map((x) => Number(x.trim()));
+    if (list.length === 0 || list.some((n) => !(n >= lo && n <= hi))) throw new InvalidArgumentError(`${name}: expected comma-separated numbers ${lo}–${hi}: got ${JSON.stringify(v)}`);
+    return list;
+  };
+  const scenario = program.command('scenario').description('rehearse Kubernetes operations behind an ELB on this machine');
+  logOptions(
+    scenario
+      .command('rollout')
+      .description('roll an app out under load for each preStop × propagation combination and print which lose requests')
+      .requiredOption('--app <command>', 'the app, e.g. "node server.js"; it must listen on $HOST:$PORT')
+      .option('--replicas <n>', 'pods', positiveInt, 3)
+      .option('--rps <n>', 'requests per second during the rollout', (v: string) => numbers('--rps', 1, 100000)(v)[0]!, 200)
+      .option('--prestop <seconds,...>', 'preStop sleep values to try', numbers('--prestop', 0, 3600), [0])
+      .option('--propagation <seconds,...>', 'endpoint propagation delays to try', numbers('--propagation', 0, 600), [1])
+      .option('--grace <seconds>', 'terminationGracePeriodSeconds', (v: string) => numbers('--grace', 0, 3600)(v)[0]!, 30)
+      .option('--deregistration-lag <seconds>', 'how long the ELB keeps sending new requests after the endpoint goes', (v: string) => numbers('--deregistration-lag', 0, 600)(v)[0]!, 0)
+      .option('--readiness-path <path>', 'readiness probe and health-check path', '/')
+      .option('--report', 'print each run\'s timeline')
+      .option('--json <file>', 'write every run\'s report as JSON'),
+  ).action(
+    async (opts: {
+      app: string;
+      replicas: number;
+      rps: number;
+      prestop: number[];
+      propagation: number[];
+      grace: number;
+      deregistrationLag: number;
+      readinessPath: string;
+      report?: boolean;
+      json?: string;
+      logLevel: string;
+      logFormat: LogFormat;
+    }) => {
+      const logger = cliLogger(opts.logLevel === 'info' ? 'warn' : opts.logLevel, opts.logFormat);
+      const command = opts.app.split(/\s+/).filter((x) => x !== '');
+      const results: ScenarioResult[] = [];
+      let stopping = false;
+      process.once('SIGINT', () => {
+        stopping = true;
+        process.stderr.write('SIGINT: finishing the current run, then stopping\n');
+      });
+      for (const preStopSeconds of opts.prestop) {
+        for (const propagationSeconds of opts.propagation) {
+          if (stopping) break;
+          process.stderr.write(`run: preStop ${preStopSeconds}s, propagation ${propagationSeconds}s …\n`);
+          const r = await runRolloutScenario(
+            {
+              command,
+              replicas: opts.replicas,
+              rps: opts.rps,
+              preStopSeconds,
+              propagationSeconds,
+              gracePeriodSeconds: opts.grace,
+              deregistrationLagSeconds: opts.deregistrationLag,
+              readinessPath: opts.readinessPath,
+            },
+            { logger },
+          );
+          results.push(r);
+          if (opts.report) process.stdout.write(`\n${r.report.format()}\n\n`);
+        }
+      }
+      process.stdout.write(`${formatSweep(results)}\n`);
+      if (opts.json) {
+        const { writeFile } = await import('node:fs/promises');
+        await writeFile(opts.json, JSON.stringify(results.map((r) => ({ scenario: r.scenario, rolloutSeconds: r.rolloutSeconds, report: r.report })), null, 2));
+      }
+      process.exitCode = results.some((r) => r.report.failed.length > 0) ? 3 : 0;
+    },
+  );
 
   program
     .command('describe-load-balancers')
