@@ -58,6 +58,7 @@ export class LocalElb {
   /** Pod, endpoint and target events on one clock (what the graceful-shutdown harness reads). */
   readonly timeline: Timeline;
   #closed = false;
+  #removeHostCounts: () => void = () => {};
 
   constructor(options: LocalElbOptions) {
     this.config = parseConfig(options.config, 'config');
@@ -108,7 +109,7 @@ export class LocalElb {
       });
       this.#deployments.set(tg.name, { deployment, source });
     }
-    this.metrics.addHostCounts(() =>
+    this.#removeHostCounts = this.metrics.addHostCounts(() =>
       [...this.#groups.values()].map((g) => ({
         loadBalancer: g.describe().loadBalancerNames[0] ?? '',
         targetGroup: g.name,
@@ -238,6 +239,7 @@ export class LocalElb {
     await Promise.all([...this.#deployments.values()].map(({ deployment }) => deployment.close(0)));
     for (const { source } of this.#deployments.values()) source.close();
     for (const group of this.#groups.values()) group.close();
+    this.#removeHostCounts();
   }
 }
 

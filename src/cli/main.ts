@@ -289,6 +289,33 @@ export function buildProgram(): Command {
     },
   );
 
+  logOptions(
+    program
+      .command('kind')
+      .description('act as the AWS Load Balancer Controller and its ELBs for a local (kind) cluster')
+      .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG or ~/.kube/config)')
+      .option('--context <name>', 'kubeconfig context (default: the current context)')
+      .option('--in-cluster', 'use the service account of the pod local-elb runs in')
+      .option('--address-prefix <a.b>', 'each load balancer listens on its own <a.b>.x.y loopback address', '127.240')
+      .option('--load-balancer-class <class>', 'Service loadBalancerClass to serve', 'service.k8s.aws/nlb'),
+  ).action(
+    async (opts: { kubeconfig?: string; context?: string; inCluster?: boolean; addressPrefix: string; loadBalancerClass: string; logLevel: string; logFormat: LogFormat }) => {
+      const logger = cliLogger(opts.logLevel, opts.logFormat);
+      if (!/^\d{1,3}\.\d{1,3}$/.test(opts.addressPrefix)) throw new InvalidArgumentError(`--address-prefix must look like 127.240: got ${JSON.stringify(opts.addressPrefix)}`);
+      const { KubeConfig } = await import('@kubernetes/client-node');
+      const { KubernetesController } = await import('../k8s/controller.ts');
+      const kubeConfig = new KubeConfig();
+      if (opts.inCluster) kubeConfig.loadFromCluster();
+      else if (opts.kubeconfig) kubeConfig.loadFromFile(opts.kubeconfig);
+      else kubeConfig.loadFromDefault();
+      if (opts.context) kubeConfig.setCurrentContext(opts.context);
+      const controller = new KubernetesController({ kubeConfig, logger, addressPrefix: opts.addressPrefix, loadBalancerClass: opts.loadBalancerClass });
+      await controller.start();
+      process.stdout.write(`${CLI}: watching ${kubeConfig.getCurrentCluster()?.server ?? 'the cluster'}; ${controller.stacks().size} load balancers\n`);
+      runUntilSignal(() => controller.stop(), (m) => logger.info(m));
+    },
+  );
+
   program
     .command('describe-load-balancers')
     .description('list the load balancers of a running local-elb')

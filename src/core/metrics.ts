@@ -93,7 +93,11 @@ export class ElbMetrics {
   }
 
   /** Adds a source of HealthyHostCount/UnHealthyHostCount, read when metrics are scraped. */
-  addHostCounts(source: () => HostCounts[]): void {
+  addHostCounts(source: () => HostCounts[]): () => void {
     this.#hostCounts.push(source);
+    return () => {
+      const i = this.#hostCounts.indexOf(source);
+      if (i >= 0) this.#hostCounts.splice(i, 1);
+    };
   }
 }

@@ -1,0 +1,428 @@
+/**
+ * The AWS Load Balancer Controller and the ELBs it provisions, for a local cluster: watches
+ * Services, Ingresses, EndpointSlices, Pods, Nodes and Namespaces; runs one LocalElb per
+ * Service (NLB) or Ingress group (ALB) on its own loopback address; registers and deregisters
+ * targets from EndpointSlices; writes the address to the object's status (EXTERNAL-IP); sets
+ * readiness-gate conditions from target health; reports what it cannot do as Events.
+ * Level-triggered: every change re-reads the caches and applies the pure diff.
+ */
+import net from 'node:net';
+import {
+  CoreV1Api,
+  DiscoveryV1Api,
+  NetworkingV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1EndpointSlice,
+  type V1Ingress,
+  type V1IngressClass,
+  type V1Namespace,
+  type V1Node,
+  type V1Pod,
+  type V1PodCondition,
+  type V1Service,
+} from '@kubernetes/client-node';
+import { isElbError } from '../core/errors.ts';
+import { silentLogger, type Logger } from '../core/logger.ts';
+import { ElbMetrics } from '../core/metrics.ts';
+import type { ConfigInput } from '../config/schema.ts';
+import { startLocalElb, type LocalElb } from '../local-elb.ts';
+import { ResilientInformer } from './informer.ts';
+import { diffTargets, gateCondition, shapeSignature } from './reconcile.ts';
+import { READINESS_GATE_PREFIX, translate, type ClusterSnapshot, type DesiredStack, type ObjectRef } from './translate.ts';
+
+export interface KubernetesControllerOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly logger?: Logger;
+  /** The Service `spec.loadBalancerClass` this controller serves (default `service.k8s.aws/nlb`). */
+  readonly loadBalancerClass?: string;
+  /** Each load balancer gets its own address `<prefix>.<n>.<m>`; default `127.240` (all of 127/8 is local). */
+  readonly addressPrefix?: string;
+  /** Changes are applied at most this often (default 100 ms). */
+  readonly debounceMs?: number;
+  /** Readiness gates and statuses are re-checked this often without events (the controller's 15 s requeue). */
+  readonly resyncMs?: number;
+  readonly metrics?: ElbMetrics;
+  /** Informer retry backoff (tests shorten it). */
+  readonly watchBackoffMs?: { readonly min: number; readonly max: number };
+}
+
+interface RunningStack {
+  readonly key: string;
+  readonly signature: string;
+  readonly elb: LocalElb;
+  readonly address: string;
+  /** Service port → the port actually bound (differs only when a privileged port could not be bound). */
+  readonly portMap: ReadonlyMap<number, number>;
+  readonly unsubscribe: Array<() => void>;
+  stack: DesiredStack;
+}
+
+const FIELD_MANAGER = 'local-elb';
+
+export class KubernetesController {
+  readonly #o: KubernetesControllerOptions;
+  readonly #log: Logger;
+  readonly #core: CoreV1Api;
+  readonly metrics: ElbMetrics;
+  readonly #informers: {
+    services: ResilientInformer<V1Service>;
+    endpointSlices: ResilientInformer<V1EndpointSlice>;
+    pods: ResilientInformer<V1Pod>;
+    nodes: ResilientInformer<V1Node>;
+    namespaces: ResilientInformer<V1Namespace>;
+    ingresses: ResilientInformer<V1Ingress>;
+    ingressClasses: ResilientInformer<V1IngressClass>;
+  };
+  readonly #stacks = new Map<string, RunningStack>();
+  readonly #addresses = new Map<string, string>();
+  readonly #eventsSent = new Set<string>();
+  readonly #unreachableWarned = new Set<string>();
+  #nextAddress = 1;
+  #timer: NodeJS.Timeout | undefined;
+  #resync: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #dirty = false;
+  #stopped = false;
+  #reconciles = 0;
+
+  constructor(options: KubernetesControllerOptions) {
+    this.#o = options;
+    this.#log = (options.logger ?? silentLogger()).child({ component: 'k8s' });
+    this.metrics = options.metrics ?? new ElbMetrics();
+    const kc = options.kubeConfig;
+    this.#core = kc.makeApiClient(CoreV1Api);
+    const discovery = kc.makeApiClient(DiscoveryV1Api);
+    const networking = kc.makeApiClient(NetworkingV1Api);
+    const make = <T extends KubernetesObject>(path: string, list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>) =>
+      new ResilientInformer<T>({
+        kubeConfig: kc,
+        path,
+        list: list as never,
+        logger: this.#log,
+        onChange: () => this.schedule(),
+        ...(options.watchBackoffMs ? { minBackoffMs: options.watchBackoffMs.min, maxBackoffMs: options.watchBackoffMs.max } : {}),
+      });
+    this.#informers = {
+      services: make('/api/v1/services', () => this.#core.listServiceForAllNamespaces()),
+      endpointSlices: make('/apis/discovery.k8s.io/v1/endpointslices', () => discovery.listEndpointSliceForAllNamespaces()),
+      pods: make('/api/v1/pods', () => this.#core.listPodForAllNamespaces()),
+      nodes: make('/api/v1/nodes', () => this.#core.listNode()),
+      namespaces: make('/api/v1/namespaces', () => this.#core.listNamespace()),
+      ingresses: make('/apis/networking.k8s.io/v1/ingresses', () => networking.listIngressForAllNamespaces()),
+      ingressClasses: make('/apis/networking.k8s.io/v1/ingressclasses', () => networking.listIngressClass()),
+    };
+  }
+
+  /** Starts the watches and applies the first state; resolves after that first reconcile. */
+  async start(): Promise<void> {
+    this.#stopped = false;
+    await Promise.all(Object.values(this.#informers).map((i) => i.start()));
+    await this.reconcileNow();
+    const resyncMs = this.#o.resyncMs ?? 15_000;
+    this.#resync = setInterval(() => this.schedule(), resyncMs);
+    this.#resync.unref();
+  }
+
+  /** Stops the watches and every load balancer this controller runs. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#resync) clearInterval(this.#resync);
+    await Promise.all(Object.values(this.#informers).map((i) => i.stop()));
+    await this.#running?.catch(() => {});
+    for (const stack of [...this.#stacks.values()]) await this.#remove(stack, false);
+  }
+
+  /** The running load balancers, by stack key (`service/<ns>/<name>`, `ingress/<group>`). */
+  stacks(): ReadonlyMap<string, { readonly elb: LocalElb; readonly address: string; readonly portMap: ReadonlyMap<number, number>; readonly stack: DesiredStack }> {
+    return this.#stacks;
+  }
+
+  /** How many times the watches were re-established after errors (all resources together). */
+  get watchRestarts(): number {
+    return Object.values(this.#informers).reduce((n, i) => n + i.restarts, 0);
+  }
+
+  get reconcileCount(): number {
+    return this.#reconciles;
+  }
+
+  /** Asks for a reconcile soon (debounced). */
+  schedule(): void {
+    if (this.#stopped) return;
+    if (this.#timer) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.reconcileNow().catch((err: unknown) => this.#log.error({ err }, 'reconcile failed'));
+    }, this.#o.debounceMs ?? 100);
+    this.#timer.unref?.();
+  }
+
+  /** Reconciles now; concurrent calls coalesce into one more run. */
+  async reconcileNow(): Promise<void> {
+    if (this.#running) {
+      this.#dirty = true;
+      return this.#running;
+    }
+    this.#running = (async () => {
+      do {
+        this.#dirty = false;
+        try {
+          await this.#reconcile();
+        } catch (err) {
+          this.#log.error({ err }, 'reconcile failed; will retry');
+          this.#dirty = false;
+          this.schedule();
+        }
+      } while (this.#dirty && !this.#stopped);
+    })().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  #snapshot(): ClusterSnapshot {
+    const i = this.#informers;
+    return {
+      services: i.services.list(),
+      endpointSlices: i.endpointSlices.list(),
+      pods: i.pods.list(),
+      nodes: i.nodes.list(),
+      namespaces: i.namespaces.list(),
+      ingresses: i.ingresses.list(),
+      ingressClasses: i.ingressClasses.list(),
+    };
+  }
+
+  async #reconcile(): Promise<void> {
+    if (this.#stopped) return;
+    this.#reconciles++;
+    const snapshot = this.#snapshot();
+    const result = translate(snapshot, this.#o.loadBalancerClass ? { loadBalancerClass: this.#o.loadBalancerClass } : {});
+    for (const r of result.rejected) await this.#event(r.ref, 'Warning', 'LoadBalancerNotServed', `local-elb cannot serve this ${r.ref.kind}: ${r.reason}`);
+
+    const wanted = new Set(result.stacks.map((s) => s.key));
+    for (const running of [...this.#stacks.values()]) if (!wanted.has(running.key)) await this.#remove(running, true);
+
+    for (const stack of result.stacks) {
+      let running = this.#stacks.get(stack.key);
+      const address = this.#addressFor(stack.key);
+      const config = withAddress(stack.config, address);
+      const signature = shapeSignature(config);
+      if (running === undefined || running.signature !== signature) {
+        if (running) await this.#remove(running, false);
+        try {
+          running = await this.#build(stack, config, signature, address);
+        } catch (err) {
+          const message = isElbError(err) ? err.message : String(err);
+          for (const owner of stack.owners) await this.#event(owner, 'Warning', 'LoadBalancerFailed', `local-elb could not start the load balancer: ${message}`);
+          this.#log.error({ event: 'k8s.stack_failed', stack: stack.key, err: message }, `cannot run ${stack.key}: ${message}`);
+          continue;
+        }
+      }
+      running.stack = stack;
+      for (const problem of stack.problems) for (const owner of stack.owners) await this.#event(owner, 'Warning', 'UnsupportedConfiguration', problem);
+      this.#applyTargets(running);
+      await this.#applyStatus(running, snapshot);
+      await this.#applyReadinessGates(running, snapshot);
+    }
+  }
+
+  #addressFor(key: string): string {
+    let address = this.#addresses.get(key);
+    if (address === undefined) {
+      const n = this.#nextAddress++;
+      address = `${this.#o.addressPrefix ?? '127.240'}.${Math.floor(n / 254) % 256}.${(n % 254) + 1}`;
+      this.#addresses.set(key, address);
+    }
+    return address;
+  }
+
+  async #build(stack: DesiredStack, config: ConfigInput, signature: string, address: string): Promise<RunningStack> {
+    const start = (c: ConfigInput) => startLocalElb({ config: c, logger: this.#log, metrics: this.metrics });
+    let elb: LocalElb;
+    const portMap = new Map<number, number>();
+    try {
+      elb = await start(config);
+    } catch (err) {
+      if (!(isElbError(err) && /EACCES/.test(err.message))) throw err;
+      // Ports below 1024 need privileges: listen on free ports instead, and say so.
+      elb = await start(withEphemeralPorts(config));
+      for (const owner of stack.owners) {
+        await this.#event(owner, 'Warning', 'PrivilegedPort', `ports below 1024 need root or CAP_NET_BIND_SERVICE: listening on ${address} with other ports (see the log and the Service status)`);
+      }
+    }
+    const lb = elb.loadBalancers()[0]!;
+    const listenerPorts = (config.loadBalancers?.[0]?.listeners ?? []).map((l) => l.port);
+    lb.ports.forEach((bound, i) => portMap.set(listenerPorts[i]!, bound));
+    const unsubscribe = elb.targetGroups().map((g) => g.on(() => this.schedule()));
+    const running: RunningStack = { key: stack.key, signature, elb, address, portMap, unsubscribe, stack };
+    this.#stacks.set(stack.key, running);
+    const ports = [...portMap].map(([want, got]) => (want === got ? `${got}` : `${want}→${got}`)).join(', ');
+    this.#log.info({ event: 'k8s.load_balancer_started', stack: stack.key, address, ports }, `${stack.type === 'network' ? 'NLB' : 'ALB'} for ${stack.key} on ${address} (ports ${ports})`);
+    for (const owner of stack.owners) await this.#event(owner, 'Normal', 'EnsuredLoadBalancer', `local-elb ${stack.type === 'network' ? 'NLB' : 'ALB'} listening on ${address} (ports ${ports})`);
+    return running;
+  }
+
+  async #remove(running: RunningStack, clearStatus: boolean): Promise<void> {
+    this.#stacks.delete(running.key);
+    for (const u of running.unsubscribe) u();
+    await running.elb.close();
+    this.#log.info({ event: 'k8s.load_balancer_stopped', stack: running.key }, `stopped the load balancer for ${running.key}`);
+    if (!clearStatus) return;
+    for (const owner of running.stack.owners) {
+      await this.#patchStatus(owner, { status: { loadBalancer: {} } }).catch(() => {});
+    }
+  }
+
+  #applyTargets(running: RunningStack): void {
+    for (const [tgName, desired] of Object.entries(running.stack.targets)) {
+      const group = running.elb.targetGroup(tgName);
+      const diff = diffTargets(group.describeTargetHealth(), desired);
+      if (diff.toDeregister.length > 0) {
+        this.#log.info({ event: 'k8s.deregister', targetGroup: tgName, targets: diff.toDeregister }, `deregistering ${diff.toDeregister.length} targets from ${tgName}`);
+        void group.deregister(diff.toDeregister);
+      }
+      if (diff.toRegister.length > 0) {
+        this.#log.info({ event: 'k8s.register', targetGroup: tgName, targets: diff.toRegister }, `registering ${diff.toRegister.length} targets with ${tgName}`);
+        group.register(diff.toRegister);
+        this.#checkReachable(tgName, diff.toRegister[0]!, running.stack);
+      }
+    }
+  }
+
+  /**
+   * Pod IPs of a kind cluster are reachable from the host only with a route to the pod network;
+   * node IPs (instance targets) are. Say once which one the user needs.
+   */
+  #checkReachable(tgName: string, target: { id: string; port: number }, stack: DesiredStack): void {
+    if (this.#unreachableWarned.has(tgName)) return;
+    const socket = net.connect({ host: target.id, port: target.port, timeout: 2000 });
+    const verdict = (ok: boolean, why: string) => {
+      socket.destroy();
+      if (ok || this.#unreachableWarned.has(tgName)) return;
+      this.#unreachableWarned.add(tgName);
+      const message =
+        `targets of ${tgName} (e.g. ${target.id}:${target.port}) are not reachable from this machine (${why}). ` +
+        'For ip targets, add a route to the pod network through a node (for kind: `ip route add <pod CIDR> via <node IP>`) ' +
+        'or run local-elb inside the cluster (deploy/kind/local-elb.yaml); instance targets (NodePort on node IPs) work from the host.';
+      this.#log.warn({ event: 'k8s.targets_unreachable', targetGroup: tgName }, message);
+      for (const owner of stack.owners) void this.#event(owner, 'Warning', 'TargetsUnreachable', message);
+    };
+    socket.once('connect', () => verdict(true, 'connected'));
+    socket.once('timeout', () => verdict(false, 'connection timed out'));
+    socket.once('error', (err: NodeJS.ErrnoException) => verdict(err.code === 'ECONNREFUSED', err.code ?? err.message));
+  }
+
+  async #applyStatus(running: RunningStack, snapshot: ClusterSnapshot): Promise<void> {
+    for (const owner of running.stack.owners) {
+      const current =
+        owner.kind === 'Service'
+          ? snapshot.services.find((s) => s.metadata?.namespace === owner.namespace && s.metadata?.name === owner.name)?.status?.loadBalancer?.ingress
+          : snapshot.ingresses.find((s) => s.metadata?.namespace === owner.namespace && s.metadata?.name === owner.name)?.status?.loadBalancer?.ingress;
+      if (current?.length === 1 && current[0]?.ip === running.address) continue;
+      await this.#patchStatus(owner, { status: { loadBalancer: { ingress: [{ ip: running.address }] } } }).catch((err: unknown) =>
+        this.#log.warn({ event: 'k8s.status_failed', owner, err: String(err) }, `could not set the status of ${owner.kind} ${owner.namespace}/${owner.name}`),
+      );
+    }
+  }
+
+  #patchStatus(owner: ObjectRef, body: object): Promise<unknown> {
+    const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+    if (owner.kind === 'Service') return this.#core.patchNamespacedServiceStatus({ name: owner.name, namespace: owner.namespace, body, fieldManager: FIELD_MANAGER }, options);
+    return this.#o.kubeConfig.makeApiClient(NetworkingV1Api).patchNamespacedIngressStatus({ name: owner.name, namespace: owner.namespace, body, fieldManager: FIELD_MANAGER }, options);
+  }
+
+  /**
+   * Pods that are targets of a group in a namespace with readiness-gate injection enabled and
+   * that carry a `target-health.elbv2.k8s.aws/…` gate get that condition from their target's
+   * health (spec 9.5), by strategic-merge patch so the kubelet's conditions stay.
+   */
+  async #applyReadinessGates(running: RunningStack, snapshot: ClusterSnapshot): Promise<void> {
+    if (running.stack.readinessGateGroups.length === 0) return;
+    const podTargets = new Map<string, Array<{ group: string; id: string; port: number }>>();
+    for (const tgName of running.stack.readinessGateGroups) {
+      for (const t of running.stack.targets[tgName] ?? []) {
+        if (t.pod === undefined) continue;
+        podTargets.set(t.pod, [...(podTargets.get(t.pod) ?? []), { group: tgName, id: t.id, port: t.port }]);
+      }
+    }
+    for (const pod of snapshot.pods) {
+      const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+      const gates = (pod.spec?.readinessGates ?? []).map((g) => g.conditionType).filter((t) => t.startsWith(READINESS_GATE_PREFIX));
+      const targets = podTargets.get(key);
+      if (gates.length === 0 || targets === undefined || pod.metadata?.deletionTimestamp) continue;
+      const conditions: V1PodCondition[] = [];
+      for (const gate of gates) {
+        const suffix = gate.slice(READINESS_GATE_PREFIX.length);
+        const relevant = targets.some((t) => t.group === suffix) ? targets.filter((t) => t.group === suffix) : targets;
+        const states = relevant.map((t) => gateCondition(running.elb.targetGroup(t.group).describeTargetHealth([{ id: t.id, port: t.port }])[0]?.targetHealth));
+        const wanted = states.find((s) => s.status !== 'True') ?? states[0]!;
+        const existing = pod.status?.conditions?.find((c) => c.type === gate);
+        if (existing && existing.status === wanted.status && (existing.reason ?? '') === wanted.reason && (existing.message ?? '') === wanted.message) continue;
+        conditions.push({
+          type: gate,
+          status: wanted.status,
+          reason: wanted.reason,
+          message: wanted.message,
+          lastProbeTime: null as never,
+          lastTransitionTime: (existing && existing.status === wanted.status ? existing.lastTransitionTime : new Date()) as Date,
+        });
+      }
+      if (conditions.length === 0) continue;
+      try {
+        await this.#core.patchNamespacedPodStatus(
+          { name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, body: { status: { conditions } }, fieldManager: FIELD_MANAGER },
+          setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+        );
+        this.#log.info({ event: 'k8s.readiness_gate', pod: key, conditions: conditions.map((c) => `${c.type}=${c.status}`) }, `pod ${key}: ${conditions.map((c) => `${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}`).join(', ')}`);
+      } catch (err) {
+        this.#log.warn({ event: 'k8s.readiness_gate_failed', pod: key, err: String(err) }, `could not patch the readiness gate of ${key}`);
+      }
+    }
+  }
+
+  /** Records a Kubernetes Event on the object, once per distinct message. */
+  async #event(ref: ObjectRef, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    const key = `${ref.kind}/${ref.namespace}/${ref.name}/${reason}/${message}`;
+    if (this.#eventsSent.has(key)) return;
+    this.#eventsSent.add(key);
+    if (type === 'Warning') this.#log.warn({ event: 'k8s.event', object: `${ref.kind} ${ref.namespace}/${ref.name}`, reason }, `${ref.kind} ${ref.namespace}/${ref.name}: ${message}`);
+    const now = new Date();
+    try {
+      await this.#core.createNamespacedEvent({
+        namespace: ref.namespace,
+        body: {
+          metadata: { generateName: `${ref.name}.`, namespace: ref.namespace },
+          involvedObject: { kind: ref.kind, namespace: ref.namespace, name: ref.name, apiVersion: ref.kind === 'Service' ? 'v1' : 'networking.k8s.io/v1' },
+          reason,
+          message,
+          type,
+          source: { component: 'local-elb' },
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+        },
+      });
+    } catch (err) {
+      this.#log.debug({ err: String(err) }, 'could not record an Event');
+    }
+  }
+}
+
+function withAddress(config: ConfigInput, address: string): ConfigInput {
+  return {
+    ...config,
+    loadBalancers: (config.loadBalancers ?? []).map((lb) => ({ ...lb, listeners: lb.listeners.map((l) => ({ ...l, address })) })),
+  };
+}
+
+function withEphemeralPorts(config: ConfigInput): ConfigInput {
+  return {
+    ...config,
+    loadBalancers: (config.loadBalancers ?? []).map((lb) => ({ ...lb, listeners: lb.listeners.map((l) => ({ ...l, port: l.port < 1024 ? 0 : l.port })) })),
+  };
+}
