@@ -56,12 +56,62 @@ const targetSchema = strict({
 });
 
 /** Choices where AWS behaviour is UNCONFIRMED (spec 1.3); each default is documented in the README. */
+function numberIn(lo: number, hi: number, { above = false } = {}) {
+  const error = (iss: { input?: unknown }) => `must be a number ${above ? `above ${lo}` : `${lo}`}–${hi}: got ${show(iss.input)}`;
+  const n = z.number({ error });
+  return (above ? n.gt(lo, { error }) : n.min(lo, { error })).max(hi, { error });
+}
+
+/**
+ * Automatic target weights (spec 3.1): the numbers AWS does not publish (UNCONFIRMED), as
+ * local-elb chose them. Detection runs every `evaluationIntervalSeconds` over the outcomes of
+ * the last `windowSeconds`; a target with at least `minimumRequests` outcomes in the window is
+ * `anomalous` when its error ratio is at least `minimumErrorRatio` and at least
+ * `errorRatioMultiple` times the error ratio of the other targets together. With mitigation on,
+ * each evaluation multiplies an anomalous target's weight by `reductionFactor` (down to
+ * `minimumWeight`) and a recovered one's by `recoveryFactor` (up to 1).
+ */
+export const automaticTargetWeightsDefaults = {
+  evaluationIntervalSeconds: 5,
+  windowSeconds: 30,
+  minimumRequests: 20,
+  minimumErrorRatio: 0.05,
+  errorRatioMultiple: 3,
+  reductionFactor: 0.5,
+  recoveryFactor: 2,
+  minimumWeight: 0.02,
+} as const;
+
+/** Slow start (spec 3.2): the weight a target starts at before rising linearly to 1 (UNCONFIRMED in AWS). */
+export const slowStartInitialWeightDefault = 0.05;
+
+const atw = automaticTargetWeightsDefaults;
+export const automaticTargetWeightsSchema = strict({
+  evaluationIntervalSeconds: numberIn(0, 3600, { above: true }).default(atw.evaluationIntervalSeconds),
+  windowSeconds: numberIn(0, 86400, { above: true }).default(atw.windowSeconds),
+  minimumRequests: intIn(1, 1_000_000).default(atw.minimumRequests),
+  minimumErrorRatio: numberIn(0, 1).default(atw.minimumErrorRatio),
+  errorRatioMultiple: numberIn(1, 1000).default(atw.errorRatioMultiple),
+  reductionFactor: numberIn(0, 1, { above: true }).default(atw.reductionFactor),
+  recoveryFactor: numberIn(1, 1000).default(atw.recoveryFactor),
+  minimumWeight: numberIn(0, 1, { above: true }).default(atw.minimumWeight),
+});
+
 const emulatorSchema = strict({
   /** Passes needed to leave `initial` for `healthy` (AWS: "must pass one health check"; UNCONFIRMED). */
   initialHealthyThresholdCount: intIn(1, 10).default(1),
   /** Time spent in `initial`/`Elb.RegistrationInProgress` before the first check (NLB in the field: ~120 s). */
   registrationDelaySeconds: intIn(0, 600).default(0),
-}).default({ initialHealthyThresholdCount: 1, registrationDelaySeconds: 0 });
+  /** Slow start's starting weight ε (spec 3.2; UNCONFIRMED): rises linearly to 1 over `slow_start.duration_seconds`. */
+  slowStartInitialWeight: numberIn(0, 1, { above: true }).default(slowStartInitialWeightDefault),
+  /** weighted_random's anomaly detection and mitigation (spec 3.1; every number UNCONFIRMED). */
+  automaticTargetWeights: automaticTargetWeightsSchema.default({ ...automaticTargetWeightsDefaults }),
+}).default({
+  initialHealthyThresholdCount: 1,
+  registrationDelaySeconds: 0,
+  slowStartInitialWeight: slowStartInitialWeightDefault,
+  automaticTargetWeights: { ...automaticTargetWeightsDefaults },
+});
 
 function secondsIn(lo: number, hi: number) {
   const error = (iss: { input?: unknown }) => `must be a number of seconds ${lo}–${hi}: got ${show(iss.input)}`;
@@ -316,10 +366,12 @@ function resolveTargetGroup(tg: ParsedTargetGroup, at: string, issues: ConfigIss
   if (!http && tg.healthCheckPath !== undefined) issues.push({ path: `${at}.healthCheckPath`, message: 'applies to HTTP health checks only; healthCheckProtocol is TCP' });
   if (!http && tg.matcher !== undefined) issues.push({ path: `${at}.matcher`, message: 'applies to HTTP health checks only; healthCheckProtocol is TCP' });
   const timeout = tg.healthCheckTimeoutSeconds ?? (kind === 'application' ? 5 : http ? 6 : 10);
-  if (timeout >= tg.healthCheckIntervalSeconds) {
+  // Whether AWS rejects timeout >= interval is UNCONFIRMED (spec 2.1); the Load Balancer
+  // Controller's own NLB defaults are interval 10, timeout 10, so equal must be allowed.
+  if (timeout > tg.healthCheckIntervalSeconds) {
     issues.push({
       path: `${at}.healthCheckTimeoutSeconds`,
-      message: `must be less than healthCheckIntervalSeconds (${tg.healthCheckIntervalSeconds}): got ${timeout}${tg.healthCheckTimeoutSeconds === undefined ? ' (the default for this kind of health check)' : ''}`,
+      message: `must not exceed healthCheckIntervalSeconds (${tg.healthCheckIntervalSeconds}): got ${timeout}${tg.healthCheckTimeoutSeconds === undefined ? ' (the default for this kind of health check)' : ''}`,
     });
   }
   const httpCode = tg.matcher?.httpCode ?? (kind === 'application' ? '200' : '200-399');

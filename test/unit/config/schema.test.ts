@@ -158,10 +158,11 @@ describe('parseConfig: ranges (spec 2.1, 4.4, 4.6)', () => {
 
   it.each([
     [5, 4, true],
-    [5, 5, false],
-    [30, 30, false],
+    [5, 5, true],
+    [5, 6, false],
+    [30, 30, true],
     [10, 29, false],
-  ])('with interval %i and timeout %i accepts it: %s (timeout must be less than interval)', (interval, timeout, ok) => {
+  ])('with interval %i and timeout %i accepts it: %s (timeout must not exceed the interval)', (interval, timeout, ok) => {
     const input = { targetGroups: [group({ healthCheckIntervalSeconds: interval, healthCheckTimeoutSeconds: timeout })] };
     if (ok) {
       expect(() => parseConfig(input)).not.toThrow();
@@ -174,8 +175,8 @@ describe('parseConfig: ranges (spec 2.1, 4.4, 4.6)', () => {
     expect(err.issues[0]!.message).toContain(`healthCheckIntervalSeconds (${interval})`);
   });
 
-  it('rejects a timeout equal to the default interval of 30 when only the timeout is set', () => {
-    const err = configError({ targetGroups: [group({ healthCheckTimeoutSeconds: 30 })] });
+  it('rejects a timeout above the default interval of 30 when only the timeout is set', () => {
+    const err = configError({ targetGroups: [group({ healthCheckTimeoutSeconds: 31 })] });
     expect(err.issues[0]!.path).toBe('targetGroups[0].healthCheckTimeoutSeconds');
   });
 
@@ -281,7 +282,7 @@ describe('parseConfig: every issue in one error', () => {
 
   it('lists every cross-reference error in one ConfigError', () => {
     const err = configError({
-      targetGroups: [group(), group({ healthCheckTimeoutSeconds: 30 }), group({ name: 'api', matcher: { httpCode: '600' }, attributes: { 'stickiness.enabled': 'true' } })],
+      targetGroups: [group(), group({ healthCheckTimeoutSeconds: 31 }), group({ name: 'api', matcher: { httpCode: '600' }, attributes: { 'stickiness.enabled': 'true' } })],
       loadBalancers: [balancer({ listeners: [{ port: 80, defaultActions: [{ type: 'forward', targetGroupName: 'nope' }] }] })],
     });
     expect(err.issues.map((i) => i.path)).toEqual([
