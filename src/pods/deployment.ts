@@ -134,9 +134,15 @@ export class Deployment {
     this.#rolling = (async () => {
       for (;;) {
         if (this.#closed) return;
+        // Listen before the step: the step itself can change pods (one without a readiness
+        // probe is ready as soon as it starts), and that change must lead to another step.
+        const next = this.#nextChange();
         const settled = this.#rollingStep(revision);
-        if (settled) break;
-        await this.#nextChange();
+        if (settled) {
+          next.off();
+          break;
+        }
+        await next.changed;
       }
       await Promise.all(this.pods().filter((p) => p.terminating).map((p) => p.delete()));
       timeline.record('rollout.finished', { detail: `${this.name} revision ${revision}` });
@@ -186,7 +192,8 @@ export class Deployment {
     const live = this.#current();
     for (let n = live.length; n < this.#replicas; n++) this.#create(this.#revision);
     if (live.length > this.#replicas) {
-      const extra = [...live].sort((a, b) => Number(a.ready) - Number(b.ready) || b.name.localeCompare(a.name)).slice(0, live.length - this.#replicas);
+      // `live` is in creation order; the sort is stable, so the newest go first within each readiness.
+      const extra = [...live].reverse().sort((a, b) => Number(a.ready) - Number(b.ready)).slice(0, live.length - this.#replicas);
       for (const pod of extra) void pod.delete();
     }
   }
@@ -223,12 +230,14 @@ export class Deployment {
     return false;
   }
 
-  #nextChange(): Promise<void> {
-    return new Promise((resolve) => {
-      const off = this.onPodChange(() => {
+  #nextChange(): { changed: Promise<void>; off: () => void } {
+    let off: () => void = () => {};
+    const changed = new Promise<void>((resolve) => {
+      off = this.onPodChange(() => {
         off();
         resolve();
       });
     });
+    return { changed, off };
   }
 }

@@ -44,8 +44,11 @@ export interface PodOptions {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-/** Kubelet grants a hook still running at the end of the grace period this much more (spec 10.2). */
-export const PRESTOP_EXTENSION_MS = 2000;
+/**
+ * Kubelet always leaves a container at least this long between SIGTERM and SIGKILL, however
+ * much of the grace period the preStop hook used (spec 10.2's one-off 2 s extension).
+ */
+export const MIN_GRACE_AFTER_SIGTERM_MS = 2000;
 const MAX_RESTART_BACKOFF_MS = 30_000;
 
 export class Pod {
@@ -64,6 +67,8 @@ export class Pod {
   #stopProbes: Array<() => void> = [];
   #deletion: Promise<void> | undefined;
   #cancelRestart: () => void = () => {};
+  /** Cuts a termination sequence in progress short: SIGKILL now (a second delete with grace 0). */
+  #force: () => void = () => {};
 
   constructor(options: PodOptions) {
     this.#o = options;
@@ -128,9 +133,17 @@ export class Pod {
     this.#readyChanged(wasReady);
   }
 
-  /** Deletes the pod with the Kubernetes termination sequence; resolves when it is gone. */
+  /**
+   * Deletes the pod with the Kubernetes termination sequence; resolves when it is gone. A
+   * second call with grace 0 on a pod already terminating kills it at once (as
+   * `kubectl delete --grace-period=0 --force` does), so `close` never waits out a preStop.
+   */
   delete(gracePeriodSeconds = this.#o.spec.terminationGracePeriodSeconds): Promise<void> {
-    this.#deletion ??= this.#terminate(gracePeriodSeconds * 1000);
+    if (this.#deletion !== undefined) {
+      if (gracePeriodSeconds === 0) this.#force();
+      return this.#deletion;
+    }
+    this.#deletion = this.#terminate(gracePeriodSeconds * 1000);
     return this.#deletion;
   }
 
@@ -254,14 +267,21 @@ export class Pod {
     this.#terminating = true;
     this.#cancelRestart();
     const startedAt = clock.now();
-    let deadline = startedAt + graceMs;
+    const deadline = startedAt + graceMs;
+    let forced = false;
+    const force = new Promise<void>((resolve) => {
+      this.#force = () => {
+        forced = true;
+        resolve();
+      };
+    });
     timeline.record('pod.deleting', { pod: this.name, detail: `grace period ${graceMs / 1000}s` });
     this.#phase = 'Terminating';
     this.#readyChanged(wasReady);
     this.#stopAllProbes();
     const process = this.#process;
     const running = process !== undefined && (await isRunning(process));
-    if (running && graceMs > 0) {
+    if (running && graceMs > 0 && !forced) {
       const preStop = spec.lifecycle?.preStop;
       if (preStop !== undefined) {
         timeline.record('pod.prestop_started', { pod: this.name, detail: preStop.sleep ? `sleep ${preStop.sleep.seconds}s` : `exec ${preStop.exec!.command.join(' ')}` });
@@ -279,25 +299,29 @@ export class Pod {
           hook = h.exited;
           cancelHook = () => h.kill('SIGKILL');
         }
-        let outcome = await raceTimer(clock, hook, deadline - clock.now());
-        if (outcome === 'timeout') {
-          deadline += PRESTOP_EXTENSION_MS;
-          outcome = await raceTimer(clock, hook, PRESTOP_EXTENSION_MS);
-        }
-        if (outcome === 'timeout') cancelHook();
-        timeline.record('pod.prestop_finished', { pod: this.name, detail: outcome === 'timeout' ? 'cut short by the grace period' : `after ${((clock.now() - startedAt) / 1000).toFixed(3)}s` });
+        const hookOrForce = Promise.race([hook, force]);
+        // The hook gets at most the grace period (kubelet's killContainer).
+        const outcome = await raceTimer(clock, hookOrForce, deadline - clock.now());
+        if (outcome === 'timeout' || forced) cancelHook();
+        const detail = outcome === 'timeout' ? 'cut short by the grace period' : forced ? 'cut short by a forced deletion' : `after ${((clock.now() - startedAt) / 1000).toFixed(3)}s`;
+        timeline.record('pod.prestop_finished', { pod: this.name, detail });
       }
-      process.kill('SIGTERM');
-      timeline.record('pod.sigterm', { pod: this.name });
-      const outcome = await raceTimer(clock, process.exited, Math.max(0, deadline - clock.now()));
-      if (outcome === 'timeout') {
+      let outcome: 'done' | 'timeout' = 'done';
+      if (!forced) {
+        process.kill('SIGTERM');
+        timeline.record('pod.sigterm', { pod: this.name });
+        // Whatever the hook used, the container gets at least 2 s after SIGTERM (kubelet's
+        // minimum grace period: the "2 s extension" of spec 10.2).
+        outcome = await raceTimer(clock, Promise.race([process.exited, force]), Math.max(MIN_GRACE_AFTER_SIGTERM_MS, deadline - clock.now()));
+      }
+      if (outcome === 'timeout' || forced) {
         process.kill('SIGKILL');
-        timeline.record('pod.sigkill', { pod: this.name, detail: 'grace period elapsed' });
+        timeline.record('pod.sigkill', { pod: this.name, detail: forced ? 'forced deletion' : 'grace period elapsed' });
       }
       await process.exited;
     } else if (running) {
       process.kill('SIGKILL');
-      timeline.record('pod.sigkill', { pod: this.name, detail: 'grace period 0' });
+      timeline.record('pod.sigkill', { pod: this.name, detail: forced ? 'forced deletion' : 'grace period 0' });
       await process.exited;
     }
     this.#phase = 'Terminated';
@@ -307,7 +331,9 @@ export class Pod {
 }
 
 async function isRunning(process: ProcessHandle): Promise<boolean> {
-  const exitedNow = await Promise.race([process.exited.then(() => true), Promise.resolve(false)]);
+  // Both sides settle one microtask later, the exit first when it has already happened (an
+  // already-resolved `Promise.resolve(false)` would always win the race).
+  const exitedNow = await Promise.race([process.exited.then(() => true), Promise.resolve().then(() => false)]);
   return !exitedNow;
 }
 

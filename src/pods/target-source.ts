@@ -31,6 +31,8 @@ export class PodTargetSource {
   readonly #o: PodTargetSourceOptions;
   /** What each pod's endpoint was last seen as, before the lag. */
   readonly #seen = new Map<string, EndpointState>();
+  /** Pods whose targets this source registered (and has not deregistered). */
+  readonly #registered = new Set<string>();
   /** What each pod's endpoint is now, after the lag (what the controller acts on). */
   readonly #endpoints = new Map<string, EndpointState>();
   readonly #byTarget = new Map<string, Pod>();
@@ -45,7 +47,7 @@ export class PodTargetSource {
       group.on((event) => {
         const pod = this.#byTarget.get(event.target.key);
         if (event.type === 'target.removed') {
-          if (pod && pod.phase === 'Terminated') this.#byTarget.delete(event.target.key);
+          if (pod && !this.#registered.has(pod.name)) this.#byTarget.delete(event.target.key);
           return;
         }
         if (event.from.state === event.to.state) return;
@@ -87,10 +89,13 @@ export class PodTargetSource {
           // A registration that arrives after the endpoint went away must not resurrect it.
           if (this.#endpoints.get(pod.name) !== 'ready') return;
           timeline.record('target.register', { pod: pod.name, detail: `${pod.ip}:${pod.port}` });
+          this.#registered.add(pod.name);
           group.register([target]);
         });
       } else if (before === 'ready') {
         this.#after(propagation.deregistrationLagSeconds, () => {
+          // Nothing to do when the registration never landed (the pod went away first).
+          if (!this.#registered.delete(pod.name)) return;
           timeline.record('target.deregister', { pod: pod.name, detail: `${pod.ip}:${pod.port}` });
           void group.deregister([target]);
         });
