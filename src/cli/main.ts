@@ -13,6 +13,7 @@ import { loadConfigFile } from './config-file.ts';
 import { demoGuide, startDemo } from './demo.ts';
 import { cliLogger, type LogFormat } from './log.ts';
 import { formatSweep, runRolloutScenario, type ScenarioResult } from '../harness/scenario.ts';
+import { benchAlgorithms, type BenchAlgorithmsOptions } from './lab.ts';
 
 const CLI = 'local-elb';
 
@@ -297,9 +298,10 @@ export function buildProgram(): Command {
       .option('--context <name>', 'kubeconfig context (default: the current context)')
       .option('--in-cluster', 'use the service account of the pod local-elb runs in')
       .option('--address-prefix <a.b>', 'each load balancer listens on its own <a.b>.x.y loopback address', '127.240')
+      .option('--listen-address <ip>', 'listen on this one address instead (in the cluster: the node IP)')
       .option('--load-balancer-class <class>', 'Service loadBalancerClass to serve', 'service.k8s.aws/nlb'),
   ).action(
-    async (opts: { kubeconfig?: string; context?: string; inCluster?: boolean; addressPrefix: string; loadBalancerClass: string; logLevel: string; logFormat: LogFormat }) => {
+    async (opts: { kubeconfig?: string; context?: string; inCluster?: boolean; addressPrefix: string; listenAddress?: string; loadBalancerClass: string; logLevel: string; logFormat: LogFormat }) => {
       const logger = cliLogger(opts.logLevel, opts.logFormat);
       if (!/^\d{1,3}\.\d{1,3}$/.test(opts.addressPrefix)) throw new InvalidArgumentError(`--address-prefix must look like 127.240: got ${JSON.stringify(opts.addressPrefix)}`);
       const { KubeConfig } = await import('@kubernetes/client-node');
@@ -309,12 +311,38 @@ export function buildProgram(): Command {
       else if (opts.kubeconfig) kubeConfig.loadFromFile(opts.kubeconfig);
       else kubeConfig.loadFromDefault();
       if (opts.context) kubeConfig.setCurrentContext(opts.context);
-      const controller = new KubernetesController({ kubeConfig, logger, addressPrefix: opts.addressPrefix, loadBalancerClass: opts.loadBalancerClass });
+      const controller = new KubernetesController({
+        kubeConfig,
+        logger,
+        addressPrefix: opts.addressPrefix,
+        loadBalancerClass: opts.loadBalancerClass,
+        ...(opts.listenAddress ? { listenAddress: opts.listenAddress } : {}),
+      });
       await controller.start();
       process.stdout.write(`${CLI}: watching ${kubeConfig.getCurrentCluster()?.server ?? 'the cluster'}; ${controller.stacks().size} load balancers\n`);
       runUntilSignal(() => controller.stop(), (m) => logger.info(m));
     },
   );
+
+  const wholeNumber = (name: string, lo: number, hi: number) => (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < lo || n > hi) throw new InvalidArgumentError(`${name}: expected an integer ${lo}–${hi}: got ${JSON.stringify(v)}`);
+    return n;
+  };
+  const bench = program.command('bench').description('benchmarks: the routing-algorithm lab');
+  bench
+    .command('algorithms')
+    .description('simulate a scenario on a virtual clock under each routing algorithm and compare latency, errors and balance')
+    .option('-s, --scenario <name|file>', 'a built-in scenario (see --list) or a YAML/JSON scenario file')
+    .option('--list', 'list the built-in scenarios')
+    .option('--requests <n>', 'requests to simulate (default: the scenario\'s)', wholeNumber('--requests', 1, 100_000_000))
+    .option('--seed <n>', 'seed of every random stream (default: the scenario\'s)', wholeNumber('--seed', 0, 0xffffffff))
+    .option('--rate <n>', 'client requests per second (default: the scenario\'s)', (v: string) => numbers('--rate', 0.001, 100_000_000)(v)[0]!)
+    .option('--algorithms <a,b>', 'only these runs (algorithm names or labels from the scenario)', (v: string) => v.split(',').map((x) => x.trim()).filter((x) => x !== ''))
+    .option('--html <file>', 'write an HTML report with the table and charts')
+    .option('--svg-dir <dir>', 'write the charts as SVG files into this directory')
+    .option('--json <file>', 'write every run\'s results as JSON')
+    .action(async (opts: BenchAlgorithmsOptions) => benchAlgorithms(opts, process.stdout, process.stderr));
 
   program
     .command('describe-load-balancers')

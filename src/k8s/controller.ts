@@ -40,6 +40,11 @@ export interface KubernetesControllerOptions {
   readonly loadBalancerClass?: string;
   /** Each load balancer gets its own address `<prefix>.<n>.<m>`; default `127.240` (all of 127/8 is local). */
   readonly addressPrefix?: string;
+  /**
+   * One address for every load balancer instead (in the cluster: the node's IP). Services then
+   * share it, so two of them cannot use the same port.
+   */
+  readonly listenAddress?: string;
   /** Changes are applied at most this often (default 100 ms). */
   readonly debounceMs?: number;
   /** Readiness gates and statuses are re-checked this often without events (the controller's 15 s requeue). */
@@ -232,6 +237,7 @@ export class KubernetesController {
   }
 
   #addressFor(key: string): string {
+    if (this.#o.listenAddress !== undefined) return this.#o.listenAddress;
     let address = this.#addresses.get(key);
     if (address === undefined) {
       const n = this.#nextAddress++;

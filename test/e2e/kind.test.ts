@@ -1,0 +1,139 @@
+/**
+ * End to end against a real kind cluster (opt-in: LOCAL_ELB_E2E_KIND=1; needs docker, kind,
+ * kubectl, and root for the route to the pod network). Creates a cluster, deploys an echo
+ * Deployment with a LoadBalancer Service (NLB, instance targets) and an ALB Ingress (ip
+ * targets, readiness gates), runs `local-elb kind`, and checks EXTERNAL-IP, traffic to every
+ * pod, the readiness gate, and a rollout under load with zero failed requests.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLoad } from '../../src/harness/load.ts';
+import { startCli, type RunningCli } from '../support/cli.ts';
+import { waitFor } from '../support/wait.ts';
+
+const enabled = process.env.LOCAL_ELB_E2E_KIND === '1';
+const cluster = process.env.LOCAL_ELB_E2E_KIND_CLUSTER ?? 'local-elb-e2e';
+const dir = mkdtempSync(join(tmpdir(), 'local-elb-kind-'));
+const kubeconfig = join(dir, 'kubeconfig');
+
+function sh(cmd: string, args: string[], input?: string): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'inherit'] });
+}
+const kubectl = (...args: string[]) => sh('kubectl', ['--kubeconfig', kubeconfig, ...args]);
+const apply = (yaml: string) => sh('kubectl', ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], yaml);
+
+const manifests = `
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: echo
+  labels: { elbv2.k8s.aws/pod-readiness-gate-inject: enabled }
+---
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: { name: alb }
+spec: { controller: ingress.k8s.aws/alb }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: echo, namespace: echo }
+spec:
+  replicas: 3
+  strategy: { rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } }
+  selector: { matchLabels: { app: echo } }
+  template:
+    metadata: { labels: { app: echo } }
+    spec:
+      readinessGates:
+        - conditionType: target-health.elbv2.k8s.aws/echo
+      terminationGracePeriodSeconds: 30
+      containers:
+        - name: echo
+          image: registry.k8s.io/e2e-test-images/agnhost:2.45
+          args: ["netexec", "--http-port=8080"]
+          ports: [{ name: http, containerPort: 8080 }]
+          readinessProbe: { httpGet: { path: /readyz, port: 8080 }, periodSeconds: 1 }
+          lifecycle: { preStop: { sleep: { seconds: 10 } } }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: echo, namespace: echo }
+spec:
+  type: LoadBalancer
+  loadBalancerClass: service.k8s.aws/nlb
+  selector: { app: echo }
+  ports: [{ name: http, port: 8080, targetPort: http }]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: echo
+  namespace: echo
+  annotations:
+    alb.ingress.kubernetes.io/target-type: ip
+    alb.ingress.kubernetes.io/listen-ports: '[{"HTTP": 8081}]'
+    alb.ingress.kubernetes.io/healthcheck-path: /readyz
+    alb.ingress.kubernetes.io/healthcheck-interval-seconds: "5"
+    alb.ingress.kubernetes.io/target-group-attributes: deregistration_delay.timeout_seconds=15
+spec:
+  ingressClassName: alb
+  rules:
+    - http:
+        paths: [{ path: /, pathType: Prefix, backend: { service: { name: echo, port: { name: http } } } }]
+`;
+
+describe.skipIf(!enabled)('local-elb kind against a real kind cluster', () => {
+  let cli: RunningCli | undefined;
+
+  beforeAll(() => {
+    sh('kind', ['create', 'cluster', '--name', cluster, '--kubeconfig', kubeconfig, '--wait', '120s']);
+    apply(manifests);
+    // ip targets need a route from this host to the pod network through the node.
+    const nodeIp = kubectl('get', 'nodes', '-o', 'jsonpath={.items[0].status.addresses[?(@.type=="InternalIP")].address}').trim();
+    const podCidr = kubectl('get', 'nodes', '-o', 'jsonpath={.items[0].spec.podCIDR}').trim();
+    try {
+      sh('ip', ['route', 'replace', podCidr, 'via', nodeIp]);
+    } catch {
+      console.warn(`could not add a route to ${podCidr} via ${nodeIp}: ALB ip targets will be unreachable (run as root)`);
+    }
+    writeFileSync(join(dir, 'ready'), '');
+    cli = startCli(['kind', '--kubeconfig', kubeconfig, '--log-format', 'json']);
+  });
+
+  afterAll(async () => {
+    await cli?.stop('SIGTERM');
+    if (process.env.LOCAL_ELB_E2E_KIND_KEEP !== '1') sh('kind', ['delete', 'cluster', '--name', cluster]);
+  });
+
+  it('gives the LoadBalancer Service an EXTERNAL-IP that reaches every pod', async () => {
+    const ip = await waitFor(() => kubectl('get', 'svc', 'echo', '-n', 'echo', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}').trim(), { timeoutMs: 180_000, what: 'EXTERNAL-IP' });
+    const pods = new Set(kubectl('get', 'pods', '-n', 'echo', '-l', 'app=echo', '-o', 'jsonpath={.items[*].metadata.name}').trim().split(/\s+/));
+    const seen = new Set<string>();
+    await waitFor(async () => {
+      const res = await fetch(`http://${ip}:8080/hostname`);
+      seen.add((await res.text()).trim());
+      return [...pods].every((p) => seen.has(p));
+    }, { timeoutMs: 180_000, what: 'every pod to answer through the NLB' });
+  });
+
+  it('flips the readiness gate to True when the ALB target turns healthy', async () => {
+    await waitFor(() => {
+      const json = JSON.parse(kubectl('get', 'pods', '-n', 'echo', '-l', 'app=echo', '-o', 'json')) as { items: Array<{ status: { conditions?: Array<{ type: string; status: string }> } }> };
+      return json.items.length === 3 && json.items.every((p) => p.status.conditions?.some((c) => c.type === 'target-health.elbv2.k8s.aws/echo' && c.status === 'True'));
+    }, { timeoutMs: 180_000, what: 'readiness gates True' });
+  });
+
+  it('rolls the Deployment out under load through the ALB with zero failed requests', async () => {
+    const ip = kubectl('get', 'ingress', 'echo', '-n', 'echo', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}').trim();
+    expect(ip).not.toBe('');
+    const load = startLoad(`http://${ip}:8081/hostname`, { rps: 50 });
+    kubectl('rollout', 'restart', 'deployment/echo', '-n', 'echo');
+    sh('kubectl', ['--kubeconfig', kubeconfig, 'rollout', 'status', 'deployment/echo', '-n', 'echo', '--timeout=300s']);
+    const report = await load.stop();
+    expect(report.total).toBeGreaterThan(100);
+    expect(report.failed).toEqual([]);
+  });
+});

@@ -1,0 +1,177 @@
+/**
+ * The Kubernetes controller against the in-repo fake API server over real HTTP, with the real
+ * @kubernetes/client-node: Services get an NLB and an EXTERNAL-IP, Ingresses an ALB, targets
+ * follow EndpointSlices, readiness gates flip by strategic-merge patch, dropped watches and an
+ * API server restart are survived, and what cannot be served is reported as an Event.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { randomInt } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KubernetesController } from '../../src/k8s/controller.ts';
+import { startFakeKubeApiServer, type FakeKubeApiServer } from '../support/fake-kube-apiserver.ts';
+import { albClass, endpointSlice, ingress, lbService, namespace, node, pod } from '../support/k8s-fixtures.ts';
+import { startTarget, type TestTarget } from '../support/targets.ts';
+import { waitFor } from '../support/wait.ts';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+});
+
+async function world() {
+  const api = await startFakeKubeApiServer({ bookmarkIntervalMs: 200 });
+  cleanups.push(() => api.close());
+  const prefix = `127.${randomInt(100, 250)}`;
+  const controller = new KubernetesController({
+    kubeConfig: api.kubeConfig(),
+    addressPrefix: prefix,
+    debounceMs: 20,
+    resyncMs: 500,
+    watchBackoffMs: { min: 50, max: 200 },
+  });
+  cleanups.push(() => controller.stop());
+  const target = async (name: string) => {
+    const t = await startTarget(name);
+    cleanups.push(() => t.close());
+    return t;
+  };
+  return { api, controller, target };
+}
+
+const serviceStatusIp = (api: FakeKubeApiServer, ns: string, name: string) =>
+  (api.get('v1', 'Service', ns, name) as { status?: { loadBalancer?: { ingress?: Array<{ ip?: string }> } } } | undefined)?.status?.loadBalancer?.ingress?.[0]?.ip;
+
+async function get(url: string): Promise<{ status: number; body: string }> {
+  const res = await request(url);
+  return { status: res.statusCode, body: await res.body.text() };
+}
+
+describe('KubernetesController with the fake API server', () => {
+  it('gives a LoadBalancer Service an NLB on its own address with instance targets, and sets EXTERNAL-IP', async () => {
+    const { api, controller, target } = await world();
+    const echo = await target('echo');
+    api.create(node('worker', '127.0.0.1'), { keepStatus: true });
+    api.create(lbService('echo', { ports: [{ name: 'http', port: 8080, targetPort: 8080, nodePort: echo.port }] }));
+    await controller.start();
+
+    const ip = await waitFor(() => serviceStatusIp(api, 'default', 'echo'), { what: 'EXTERNAL-IP in the Service status' });
+    expect(ip).toMatch(/^127\.\d+\.0\.\d+$/);
+    await waitFor(async () => (await get(`http://${ip}:8080/`)).body === 'echo', { what: 'traffic through the NLB' });
+
+    const stack = controller.stacks().get('service/default/echo')!;
+    const tg = stack.elb.targetGroups()[0]!;
+    expect(tg.describeTargetHealth()).toEqual([{ target: { id: '127.0.0.1', port: echo.port }, healthCheckPort: String(echo.port), targetHealth: { state: 'healthy' } }]);
+    const events = api.list('v1', 'Event', 'default') as Array<{ reason: string; involvedObject: { name: string } }>;
+    expect(events.some((e) => e.reason === 'EnsuredLoadBalancer' && e.involvedObject.name === 'echo')).toBe(true);
+
+    let kubectl: string | undefined;
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'local-elb-kubectl-'));
+      // Asynchronously: the fake API server runs in this process.
+      kubectl = (await promisify(execFile)('kubectl', ['--kubeconfig', api.writeKubeconfig(dir), 'get', 'svc', 'echo', '-o', 'wide'], { encoding: 'utf8' })).stdout;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      console.warn('kubectl is not installed: skipping the kubectl check');
+    }
+    if (kubectl !== undefined) expect(kubectl).toMatch(new RegExp(`echo\\s+LoadBalancer\\s+\\S+\\s+${ip!.replace(/\./g, '\\.')}`));
+  });
+
+  it('gives an ALB Ingress ip targets from EndpointSlices and flips the readiness gate by strategic-merge patch', async () => {
+    const { api, controller, target } = await world();
+    const web = await target('web');
+    api.create(namespace('shop', { 'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled' }));
+    api.create(node('worker', '127.0.0.1'), { keepStatus: true });
+    api.create(albClass);
+    api.create(pod('web-1', '127.0.0.1', { namespace: 'shop', containersReady: true, ready: false, gates: ['target-health.elbv2.k8s.aws/web'] }), { keepStatus: true });
+    api.create(lbService('web', { namespace: 'shop', type: 'ClusterIP', loadBalancerClass: null, ports: [{ name: 'http', port: 80, targetPort: web.port }] }));
+    api.create(endpointSlice('web', [{ ip: '127.0.0.1', pod: 'web-1', node: 'worker', ready: false }], { namespace: 'shop', port: web.port }));
+    api.create(
+      ingress('web', [{ paths: [{ path: '/', pathType: 'Prefix', service: 'web', port: 80 }] }], {
+        namespace: 'shop',
+        annotations: {
+          'alb.ingress.kubernetes.io/target-type': 'ip',
+          'alb.ingress.kubernetes.io/listen-ports': '[{"HTTP": 8081}]',
+          'alb.ingress.kubernetes.io/healthcheck-path': '/healthz',
+          'alb.ingress.kubernetes.io/healthcheck-interval-seconds': '5',
+        },
+      }),
+    );
+    await controller.start();
+
+    const gate = await waitFor(() => {
+      const p = api.get('v1', 'Pod', 'shop', 'web-1') as { status: { conditions: Array<{ type: string; status: string; reason?: string }> } };
+      const c = p.status.conditions.find((x) => x.type === 'target-health.elbv2.k8s.aws/web');
+      return c?.status === 'True' ? p.status.conditions : undefined;
+    }, { what: 'the readiness gate to turn True' });
+    // A strategic-merge patch adds the gate and keeps the kubelet's conditions.
+    expect(gate.map((c) => c.type).sort()).toEqual(['ContainersReady', 'Ready', 'target-health.elbv2.k8s.aws/web']);
+
+    const ip = await waitFor(() => (api.get('networking.k8s.io/v1', 'Ingress', 'shop', 'web') as { status?: { loadBalancer?: { ingress?: Array<{ ip?: string }> } } }).status?.loadBalancer?.ingress?.[0]?.ip, {
+      what: 'the Ingress address',
+    });
+    expect(await get(`http://${ip}:8081/anything`)).toEqual({ status: 200, body: 'web' });
+  });
+
+  it('follows EndpointSlice changes: new endpoints are registered, terminating ones drain', async () => {
+    const { api, controller, target } = await world();
+    const a = await target('a');
+    const b = await target('b');
+    const svc = lbService('api', { annotations: { 'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip' }, ports: [{ name: 'http', port: 8082, targetPort: 8080 }] });
+    api.create(svc);
+    api.create(endpointSlice('api', [{ ip: '127.0.0.1', pod: 'a' }], { port: a.port, name: 'api-a' }));
+    await controller.start();
+    const group = () => controller.stacks().get('service/default/api')!.elb.targetGroups()[0]!;
+    await waitFor(() => controller.stacks().has('service/default/api') && group().describeTargetHealth().length === 1, { what: 'the first target' });
+
+    api.create(endpointSlice('api', [{ ip: '127.0.0.1', pod: 'b' }], { port: b.port, name: 'api-b' }));
+    await waitFor(() => group().describeTargetHealth().some((d) => d.target.port === b.port), { what: 'the second endpoint to be registered' });
+
+    api.update({ ...(api.get('discovery.k8s.io/v1', 'EndpointSlice', 'default', 'api-a') as object), endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: false, serving: true, terminating: true } }] });
+    await waitFor(() => group().describeTargetHealth().find((d) => d.target.port === a.port)?.targetHealth.state === 'draining', { what: 'the terminating endpoint to drain' });
+  });
+
+  it('survives watches reset mid-stream and an API server restart', async () => {
+    const { api, controller, target } = await world();
+    const a = await target('a');
+    const b = await target('b');
+    api.create(lbService('api', { annotations: { 'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip' }, ports: [{ name: 'http', port: 8083, targetPort: 8080 }] }));
+    api.create(endpointSlice('api', [{ ip: '127.0.0.1', pod: 'a' }], { port: a.port, name: 'api-a' }));
+    await controller.start();
+    const group = () => controller.stacks().get('service/default/api')!.elb.targetGroups()[0]!;
+    await waitFor(() => controller.stacks().has('service/default/api'), { what: 'the stack' });
+
+    expect(api.dropWatches({ mode: 'reset' })).toBeGreaterThan(0);
+    await waitFor(() => api.watchCount() >= 7, { what: 'every watch to come back' });
+    api.create(endpointSlice('api', [{ ip: '127.0.0.1', pod: 'b' }], { port: b.port, name: 'api-b' }));
+    await waitFor(() => group().describeTargetHealth().some((d) => d.target.port === b.port), { what: 'a change made after the reset to arrive' });
+
+    await api.restart({ mode: 'reset', whileDown: () => undefined });
+    await waitFor(() => api.watchCount() >= 7, { timeoutMs: 15_000, what: 'every watch to come back after the restart' });
+    api.delete('discovery.k8s.io/v1', 'EndpointSlice', 'default', 'api-a');
+    await waitFor(() => group().describeTargetHealth().find((d) => d.target.port === a.port)?.targetHealth.state === 'draining', { what: 'a change made after the restart to arrive' });
+    expect(controller.watchRestarts).toBeGreaterThan(0);
+  });
+
+  it('re-lists after 410 Gone and reports what it cannot serve as Events', async () => {
+    const { api, controller } = await world();
+    api.create(lbService('bad', { annotations: { 'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'lambda' } }));
+    api.create(lbService('odd', { annotations: { 'service.beta.kubernetes.io/aws-load-balancer-eip-allocations': 'eipalloc-1' }, ports: [{ name: 'http', port: 8084, nodePort: 30084 }] }));
+    await controller.start();
+    const events = () => api.list('v1', 'Event', 'default') as Array<{ reason: string; message: string; involvedObject: { name: string } }>;
+    await waitFor(() => events().some((e) => e.involvedObject.name === 'bad' && e.reason === 'LoadBalancerNotServed' && /must be ip or instance/.test(e.message)), { what: 'an Event for the Service that cannot be served' });
+    await waitFor(() => events().some((e) => e.involvedObject.name === 'odd' && e.reason === 'UnsupportedConfiguration' && /eip-allocations/.test(e.message)), { what: 'an Event for the unsupported annotation' });
+
+    const before = api.requests.filter((r) => r.method === 'GET' && !r.watch && r.path === '/api/v1/services').length;
+    // In one tick, before the client can reconnect: its last resourceVersion becomes too old.
+    api.dropWatches({ mode: 'clean' });
+    api.create(lbService('late', { ports: [{ name: 'http', port: 8085, nodePort: 30085 }] }));
+    api.compact();
+    await waitFor(() => controller.stacks().has('service/default/late'), { what: 'the Service created after the compaction' });
+    expect(api.requests.filter((r) => r.method === 'GET' && !r.watch && r.path === '/api/v1/services').length).toBeGreaterThan(before);
+  });
+});
