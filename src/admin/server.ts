@@ -6,6 +6,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { hostForUrl } from '../core/addresses.ts';
 import { ElbError, ErrorCodes, isElbError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import type { LocalElb } from '../local-elb.ts';
@@ -178,7 +179,7 @@ export async function startAdminServer(elb: LocalElb, options: AdminServerOption
     server.listen(options.port ?? 0, address, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  const url = `http://${hostForUrl(address)}:${port}`;
   log.info({ event: 'admin.started', url }, `admin API on ${url}`);
   return {
     url,

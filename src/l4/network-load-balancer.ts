@@ -9,6 +9,7 @@ import dgram from 'node:dgram';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { randomInt } from 'node:crypto';
+import { hostForUrl, plainIp } from '../core/addresses.ts';
 import { realClock, type Clock } from '../core/clock.ts';
 import { ElbError, ErrorCodes } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
@@ -28,11 +29,6 @@ export interface NetworkLoadBalancerOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly metrics?: ElbMetrics;
-}
-
-function plainIp(address: string | undefined): string {
-  if (address === undefined) return '';
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
 /** Addresses this machine can bind: every loopback address and those of its interfaces. */
@@ -67,7 +63,9 @@ export class NetworkLoadBalancer {
     });
     for (const l of this.#listeners) {
       l.group.setHealthCheckEnvironment({
-        hostHeader: () => `${l.config.address}:${l.port}`,
+        // Before the listener is bound (the first check runs at registration) the configured
+        // port is the best answer; only port 0 (ask the OS) is unknown until then.
+        hostHeader: () => `${hostForUrl(l.config.address)}:${l.port || l.config.port}`,
         proxyProtocolHeader: localProxyHeader(),
       });
     }
@@ -90,8 +88,7 @@ export class NetworkLoadBalancer {
   url(index = 0): string {
     const l = this.#listeners[index];
     if (l === undefined) throw new ElbError(ErrorCodes.NOT_FOUND, `load balancer ${this.name} has no listener ${index}`);
-    const host = l.config.address.includes(':') ? `[${l.config.address}]` : l.config.address;
-    return `${l.config.protocol === 'UDP' ? 'udp' : 'tcp'}://${host}:${l.port}`;
+    return `${l.config.protocol === 'UDP' ? 'udp' : 'tcp'}://${hostForUrl(l.config.address)}:${l.port}`;
   }
 
   get ports(): number[] {
@@ -187,12 +184,11 @@ class TcpFlow {
       } else upstream.destroy();
     });
     upstream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ECONNRESET' || err.code === 'ECONNREFUSED') {
-        nlb.metrics?.targetResets.inc(lb);
-        client.resetAndDestroy();
-      } else if (err.code === 'EADDRNOTAVAIL') {
-        client.resetAndDestroy();
-      } else client.destroy();
+      if (err.code === 'ECONNRESET' || err.code === 'ECONNREFUSED') nlb.metrics?.targetResets.inc(lb);
+      // A reset from the target, or no connection to it at all (refused, unreachable, timed
+      // out): the client's connection is reset. Other failures close it.
+      if (err.code === 'ECONNRESET' || upstream.connecting || upstream.bytesWritten === 0) client.resetAndDestroy();
+      else client.destroy();
     });
     const onClose = () => {
       if (++this.#closed === 2) this.#finish();
@@ -315,7 +311,9 @@ class TcpListener {
     const target = lease.target;
     const attributes = this.group.attributes();
     let localAddress: string | undefined;
-    if (attributes['preserve_client_ip.enabled'] === 'true') {
+    // Across address families the target sees the load balancer's address (spec 5.1 table:
+    // an IPv6 client reaching an IPv4 target, and the reverse); binding would fail anyway.
+    if (attributes['preserve_client_ip.enabled'] === 'true' && net.isIPv6(clientIp) === net.isIPv6(target.id)) {
       if (isLocalAddress(clientIp)) localAddress = clientIp;
       else nlb.warnOnce(clientIp, `client IP preservation: ${clientIp} is not an address of this machine, so targets see the load balancer's address instead (use proxy_protocol_v2.enabled to pass it)`);
     }
@@ -406,7 +404,8 @@ class UdpListener {
       nlb.metrics?.newFlows.inc({ load_balancer: nlb.name, protocol: 'UDP' });
       nlb.metrics?.activeFlows.inc({ load_balancer: nlb.name, protocol: 'UDP' });
       lease.onCut(() => this.#end(created));
-      socket.on('message', (reply) => {
+      socket.on('message', (reply, from) => {
+        if (from.port !== target.port || plainIp(from.address) !== target.id) return; // only the target answers this flow
         created.lastActiveAt = nlb.clock.now();
         nlb.metrics?.processedBytes.inc({ load_balancer: nlb.name }, reply.length);
         this.#socket?.send(reply, rinfo.port, rinfo.address);

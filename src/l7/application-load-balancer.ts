@@ -6,6 +6,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { hostForUrl } from '../core/addresses.ts';
 import { realClock, type Clock } from '../core/clock.ts';
 import { ElbError, ErrorCodes, isElbError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
@@ -247,8 +248,7 @@ class Listener {
   }
 
   get url(): string {
-    const host = this.#config.address.includes(':') ? `[${this.#config.address}]` : this.#config.address;
-    return `http://${host}:${this.#port}`;
+    return `http://${hostForUrl(this.#config.address)}:${this.#port}`;
   }
 
   applySettings(): void {
@@ -424,7 +424,8 @@ class Listener {
       headers: headers.headers,
       idleTimeoutMs: lb.settings.idleTimeoutMs,
     }).then((result) => {
-      lease.release();
+      // Anomaly detection (spec 3.1) counts 5XX answers and connection errors, not client aborts.
+      lease.release(isElbError(result.error, ErrorCodes.CLIENT_CLOSED) ? undefined : result.error !== undefined || (result.targetStatus ?? 502) >= 500 ? 'error' : 'ok');
       const common = {
         target: { id: target.id, port: target.port },
         targetGroup: group.name,

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
+import { hostForUrl } from '../core/addresses.ts';
 import { ElbError, ErrorCodes } from '../core/errors.ts';
 import type { Lease, Target } from '../targets/target.ts';
 import { downstreamHeaders } from './headers.ts';
@@ -31,8 +32,7 @@ export class TargetPools {
   get(target: Target): Pool {
     let pool = this.#pools.get(target.key);
     if (pool === undefined) {
-      const host = target.id.includes(':') ? `[${target.id}]` : target.id;
-      pool = new Pool(`http://${host}:${target.port}`, {
+      pool = new Pool(`http://${hostForUrl(target.id)}:${target.port}`, {
         pipelining: 1,
         connect: { timeout: CONNECT_TIMEOUT_MS },
         maxHeaderSize: MAX_RESPONSE_HEADER_BYTES,

@@ -30,11 +30,7 @@ export type UpstreamHeaders =
   | { readonly ok: true; readonly headers: string[]; readonly traceId: string; readonly host: string | undefined }
   | { readonly ok: false; readonly status: 463 };
 
-/** `::ffff:127.0.0.1` → `127.0.0.1`; other addresses unchanged. */
-export function plainIp(address: string | undefined): string {
-  if (address === undefined) return '';
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-}
+export { plainIp } from '../core/addresses.ts';
 
 function connectionTokens(value: string | undefined): Set<string> {
   const out = new Set<string>();
