@@ -33,8 +33,9 @@ export function httpProbe(options: HttpProbeOptions): Probe {
         port: target.port,
         path: options.path,
         method: 'GET',
-        agent: false,
         signal,
+        // No agent: with one (even `agent: false`) Node ignores createConnection, and the
+        // preamble would never be written. Each check is its own connection anyway.
         createConnection: () => {
           const socket = net.connect({ host: target.id, port: target.port });
           const preamble = options.preamble?.();

@@ -20,11 +20,18 @@ export function nginxBinary(): string | undefined {
 export interface NginxTarget {
   readonly port: number;
   readonly dir: string;
+  /** What nginx has logged (warnings and errors, e.g. `broken header` for a bad PROXY header). */
+  readonly stderr: string;
   close(): Promise<void>;
 }
 
+export interface NginxOptions {
+  /** `listen 127.0.0.1:PORT proxy_protocol;`: every connection must start with a PROXY header. */
+  readonly proxyProtocol?: boolean;
+}
+
 /** Starts nginx with `serverBlock` inside `server { listen 127.0.0.1:PORT; … }`. */
-export async function startNginx(serverBlock: string, files: Record<string, string | Buffer> = {}): Promise<NginxTarget> {
+export async function startNginx(serverBlock: string, files: Record<string, string | Buffer> = {}, options: NginxOptions = {}): Promise<NginxTarget> {
   const bin = nginxBinary();
   if (bin === undefined) throw new Error('nginx is not installed (apt-get install nginx)');
   const dir = await mkdtemp(join(tmpdir(), 'local-elb-nginx-'));
@@ -48,7 +55,7 @@ http {
   keepalive_timeout 75s;
   keepalive_requests 10000;
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${port}${options.proxyProtocol ? ' proxy_protocol' : ''};
     root ${dir};
     ${serverBlock}
   }
@@ -77,6 +84,9 @@ http {
       return {
         port,
         dir,
+        get stderr() {
+          return stderr;
+        },
         close: async () => {
           child.kill('SIGTERM');
           await exited;
