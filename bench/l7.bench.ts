@@ -13,17 +13,28 @@
  *
  * Each option may also come from the environment: L7_BENCH_DURATION, L7_BENCH_WARMUP, ….
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { TARGET_BODY, type ReadyMessage } from './l7/child.ts';
+import { TARGET_BODY } from './l7/child.ts';
 import { haproxyConfig, nginxInheritedEnv, nginxProxyConfig, nginxTargetsConfig } from './l7/external.ts';
 import { findLoadGenerator, type LoadGenerator, type LoadResult } from './l7/load-generator.ts';
 import { machineLine, table } from './support/machine.ts';
-import { Child, cpuTimeMs, httpStatus, onPath, ProcessGroup, reserveListener, stopChildrenOnExit, type ReservedListener } from './support/processes.ts';
+import {
+  Child,
+  cpuTimeMs,
+  onPath,
+  ProcessGroup,
+  reserveListener,
+  ScratchDir,
+  spawnWithListeners,
+  startNodeChild,
+  stopChildrenOnExit,
+  toolVersion,
+  untilAnswering,
+} from './support/processes.ts';
 
 const TARGET_COUNT = 3;
 const READY_TIMEOUT_MS = 20_000;
@@ -109,75 +120,32 @@ function parseOptions(): Options {
 }
 
 const group = new ProcessGroup();
-let tmpDir: string | undefined;
-stopChildrenOnExit(group, () => {
-  if (tmpDir !== undefined) rmSync(tmpDir, { recursive: true, force: true });
-});
-
-function scratch(name: string): string {
-  tmpDir ??= mkdtempSync(path.join(os.tmpdir(), 'local-elb-bench-'));
-  const dir = path.join(tmpDir, name);
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
+const scratch = new ScratchDir('local-elb-bench-');
+stopChildrenOnExit(group, () => scratch.remove());
 
 /** Starts one of the Node children in bench/l7 and waits for its `ready` message. */
-async function startNodeChild(name: string, script: string, args: readonly string[]): Promise<{ child: Child; ports: readonly number[] }> {
-  const child = group.spawn(name, { command: process.execPath, args: [path.join(import.meta.dirname, 'l7', script), ...args], ipc: true });
-  const ready = await child.message<ReadyMessage>('ready', READY_TIMEOUT_MS);
-  return { child, ports: ready.ports };
+function startL7Child(name: string, script: string, args: readonly string[]): Promise<{ child: Child; ports: readonly number[] }> {
+  return startNodeChild(group, name, path.join(import.meta.dirname, 'l7', script), args, READY_TIMEOUT_MS);
 }
 
-/** Starts HAProxy or nginx with the parent's listening sockets as fd 3, 4, …. */
-function startExternal(name: string, command: string, args: readonly string[], listeners: readonly ReservedListener[], env: NodeJS.ProcessEnv = process.env): Child {
-  try {
-    return group.spawn(name, { command, args, env, fds: listeners.map((l) => l.fd) });
-  } finally {
-    for (const l of listeners) l.close();
-  }
-}
-
-/** Polls `url` until it answers 200, with a deadline; fails at once if `child` exits first. */
-async function untilAnswering(url: string, child: Child | undefined, what: string): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let last = 'no answer yet';
-  for (;;) {
-    if (child !== undefined && !child.running) {
-      throw new Error(`${what} exited before answering at ${url}${child.stderrTail() ? `; stderr:\n${child.stderrTail()}` : ''}`);
-    }
-    try {
-      const status = await httpStatus(url);
-      if (status === 200) return;
-      last = `status ${status}`;
-    } catch (err) {
-      last = String(err);
-    }
-    if (Date.now() > deadline) throw new Error(`${what} did not answer 200 at ${url} within ${READY_TIMEOUT_MS} ms: ${last}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-function versionOf(command: string, args: readonly string[], re: RegExp): string {
-  const out = spawnSync(command, [...args], { encoding: 'utf8' });
-  return re.exec(`${out.stdout}${out.stderr}`)?.[1] ?? '?';
-}
+const untilOk = (url: string, child: Child | undefined, what: string) => untilAnswering(url, child, what, READY_TIMEOUT_MS);
 
 async function startTargets(kind: 'node' | 'nginx'): Promise<{ ports: readonly number[]; description: string }> {
   if (kind === 'node') {
-    const { ports } = await startNodeChild('targets', 'child-targets.ts', [String(TARGET_COUNT)]);
+    const { ports } = await startL7Child('targets', 'child-targets.ts', [String(TARGET_COUNT)]);
     return { ports, description: `${TARGET_COUNT} Node http servers in one process` };
   }
   const nginx = onPath('nginx')!;
   const listeners = await Promise.all(Array.from({ length: TARGET_COUNT }, () => reserveListener()));
   const ports = listeners.map((l) => l.port);
-  const dir = scratch('nginx-targets');
+  const dir = scratch.dir('nginx-targets');
   writeFileSync(path.join(dir, 'nginx.conf'), nginxTargetsConfig(dir, ports));
-  const child = startExternal('nginx targets', nginx, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', 'stderr'], listeners, {
+  const child = spawnWithListeners(group, 'nginx targets', nginx, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', 'stderr'], listeners, {
     ...process.env,
     NGINX: nginxInheritedEnv(listeners.length),
   });
-  for (const port of ports) await untilAnswering(`http://127.0.0.1:${port}/`, child, 'nginx targets');
-  return { ports, description: `${TARGET_COUNT} nginx ${versionOf(nginx, ['-v'], /nginx\/(\S+)/)} servers in one worker process` };
+  for (const port of ports) await untilOk(`http://127.0.0.1:${port}/`, child, 'nginx targets');
+  return { ports, description: `${TARGET_COUNT} nginx ${toolVersion(nginx, ['-v'], /nginx\/(\S+)/)} servers in one worker process` };
 }
 
 function systems(targetPorts: readonly number[]): System[] {
@@ -187,7 +155,7 @@ function systems(targetPorts: readonly number[]): System[] {
   const haproxy = onPath('haproxy');
   const nginx = onPath('nginx');
   const nodeProxy = (script: string, args: readonly string[], what: string) => async (): Promise<Running> => {
-    const { child, ports } = await startNodeChild(what, script, args);
+    const { child, ports } = await startL7Child(what, script, args);
     return { url: `http://127.0.0.1:${ports[0]}/`, child };
   };
   return [
@@ -209,25 +177,25 @@ function systems(targetPorts: readonly number[]): System[] {
     },
     {
       id: 'haproxy',
-      label: haproxy ? `HAProxy ${versionOf(haproxy, ['-v'], /version (\d[\w.]*)/)}, roundrobin, 1 thread` : 'HAProxy',
+      label: haproxy ? `HAProxy ${toolVersion(haproxy, ['-v'], /version (\d[\w.]*)/)}, roundrobin, 1 thread` : 'HAProxy',
       ...(haproxy ? {} : { missing: 'haproxy is not on PATH; on Debian: apt-get install haproxy' }),
       async start() {
         const listener = await reserveListener();
-        const dir = scratch('haproxy');
+        const dir = scratch.dir('haproxy');
         writeFileSync(path.join(dir, 'haproxy.cfg'), haproxyConfig(targetPorts));
-        const child = startExternal('haproxy', haproxy!, ['-db', '-f', path.join(dir, 'haproxy.cfg')], [listener]);
+        const child = spawnWithListeners(group, 'haproxy', haproxy!, ['-db', '-f', path.join(dir, 'haproxy.cfg')], [listener]);
         return { url: `http://127.0.0.1:${listener.port}/`, child };
       },
     },
     {
       id: 'nginx',
-      label: nginx ? `nginx ${versionOf(nginx, ['-v'], /nginx\/(\S+)/)} proxy_pass, round robin, 1 worker` : 'nginx proxy',
+      label: nginx ? `nginx ${toolVersion(nginx, ['-v'], /nginx\/(\S+)/)} proxy_pass, round robin, 1 worker` : 'nginx proxy',
       ...(nginx ? {} : { missing: 'nginx is not on PATH; on Debian: apt-get install nginx' }),
       async start() {
         const listener = await reserveListener();
-        const dir = scratch('nginx-proxy');
+        const dir = scratch.dir('nginx-proxy');
         writeFileSync(path.join(dir, 'nginx.conf'), nginxProxyConfig(dir, listener.port, targetPorts));
-        const child = startExternal('nginx proxy', nginx!, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', 'stderr'], [listener], {
+        const child = spawnWithListeners(group, 'nginx proxy', nginx!, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', 'stderr'], [listener], {
           ...process.env,
           NGINX: nginxInheritedEnv(1),
         });
@@ -240,7 +208,7 @@ function systems(targetPorts: readonly number[]): System[] {
 async function measure(system: System, gen: LoadGenerator, options: Options): Promise<Measurement> {
   const running = await system.start();
   try {
-    await untilAnswering(running.url, running.child, system.label);
+    await untilOk(running.url, running.child, system.label);
     const load = { connections: options.connections, threads: options.threads };
     if (options.warmupSeconds > 0) await gen.run(group, running.url, { ...load, durationSeconds: options.warmupSeconds });
     const pid = running.child?.pid;

@@ -1,6 +1,7 @@
 /**
- * Picker micro-benchmarks (tinybench, in process): the cost of one `pick` for round_robin and
- * least_outstanding_requests over 3 to 10000 candidates, and of one TargetGroup
+ * Picker micro-benchmarks (tinybench, in process): the cost of one `pick` for every picker in
+ * `algorithms` (round_robin, least_outstanding_requests, weighted_random, and the lab's random,
+ * power_of_two_choices and kube_proxy_random, seeded) over 3 to 10000 candidates, and of one TargetGroup
  * acquire() + lease.release() (candidates cached, a picker, a lease) on a virtual clock.
  * Each timed call runs a batch of operations so the timer's own cost stays small; results are
  * per operation, with the ratio to a same-run baseline (an array index read in the same loop).
@@ -10,13 +11,17 @@
 import { Bench } from 'tinybench';
 import { parseConfig } from '../src/config/schema.ts';
 import { VirtualClock } from '../src/core/clock.ts';
-import { algorithms, type AlgorithmName } from '../src/targets/algorithms/index.ts';
+import { seededRandom } from '../src/core/random.ts';
+import { algorithms, awsAlgorithms, createPicker, type AlgorithmName } from '../src/targets/algorithms/index.ts';
 import { TargetGroup } from '../src/targets/target-group.ts';
 import { Target } from '../src/targets/target.ts';
 import { machineLine, table } from './support/machine.ts';
 
 const SIZES = [3, 100, 1000, 10_000] as const;
 const ALGORITHMS = Object.keys(algorithms) as AlgorithmName[];
+/** Pickers whose pick walks the candidates (the rest are O(1)). */
+const SCAN = new Set<AlgorithmName>(['least_outstanding_requests', 'kube_proxy_random']);
+const isAws = (a: AlgorithmName) => (awsAlgorithms as readonly string[]).includes(a);
 const TIME_MS = Number(process.env.PICKERS_BENCH_TIME_MS ?? 500);
 if (!(TIME_MS > 0)) throw new RangeError(`PICKERS_BENCH_TIME_MS must be a positive number: got ${process.env.PICKERS_BENCH_TIME_MS}`);
 
@@ -50,13 +55,15 @@ async function healthyGroup(algorithm: AlgorithmName, n: number): Promise<Target
         name: 'bench',
         protocol: 'HTTP',
         port: 80,
-        attributes: { 'load_balancing.algorithm.type': algorithm },
+        attributes: { 'load_balancing.algorithm.type': isAws(algorithm) ? algorithm : 'round_robin' },
         targets: Array.from({ length: n }, (_, i) => ({ id: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` })),
       },
     ],
   }).targetGroups[0]!;
   const clock = new VirtualClock();
-  const group = new TargetGroup({ config, clock, probe: async () => ({ ok: true }) });
+  // Lab-only pickers are not ELB attribute values: hand the group a seeded one.
+  const picker = isAws(algorithm) ? undefined : createPicker<Target>(algorithm, { random: seededRandom(1), clock });
+  const group = new TargetGroup({ config, clock, probe: async () => ({ ok: true }), ...(picker ? { picker } : {}) });
   group.setLoadBalancers(['app']);
   await clock.advance(0);
   if (group.healthyHostCount !== n) throw new Error(`expected ${n} healthy targets before timing, got ${group.healthyHostCount}`);
@@ -95,9 +102,9 @@ const BASELINE = 'baseline: array index read';
 
 for (const algorithm of ALGORITHMS) {
   for (const n of SIZES) {
-    const picker = algorithms[algorithm]();
+    const picker = algorithms[algorithm]({ random: seededRandom(1) });
     const list = candidates(n);
-    const batch = batchFor(algorithm === 'least_outstanding_requests', n);
+    const batch = batchFor(SCAN.has(algorithm), n);
     add(`pick ${algorithm} n=${n}`, batch, () => {
       for (let k = 0; k < batch; k++) sink = picker.pick(list);
     });
@@ -107,7 +114,7 @@ for (const algorithm of ALGORITHMS) {
 for (const algorithm of ALGORITHMS) {
   for (const n of SIZES) {
     const group = await healthyGroup(algorithm, n);
-    const batch = batchFor(algorithm === 'least_outstanding_requests', n);
+    const batch = batchFor(SCAN.has(algorithm), n);
     add(`TargetGroup.acquire+release ${algorithm} n=${n}`, batch, () => {
       for (let k = 0; k < batch; k++) {
         const lease = group.acquire();

@@ -11,7 +11,20 @@ export { TargetGroup, type DrainOutcome, type TargetHealthDescription, type Targ
 export type { TargetHealth, TargetHealthState, TargetHealthReason, ProbeResult } from './targets/health.ts';
 export type { Probe, ProbeTarget } from './targets/health-checker.ts';
 export type { Lease, Target, TargetSpec } from './targets/target.ts';
-export { algorithms, type Picker, type AlgorithmName } from './targets/algorithms/index.ts';
+export {
+  algorithms,
+  awsAlgorithms,
+  createPicker,
+  WeightedRandomPicker,
+  type Picker,
+  type PickerOptions,
+  type PickContext,
+  type Outcome,
+  type AlgorithmName,
+} from './targets/algorithms/index.ts';
+export { parseScenario, type Scenario, type ScenarioInput, type Variant } from './lab/scenario.ts';
+export { runSimulation, type RunResult } from './lab/simulator.ts';
+export { runLab, formatLabReport, type LabReport, type LabOptions } from './lab/lab.ts';
 export { ApplicationLoadBalancer } from './l7/application-load-balancer.ts';
 export { NetworkLoadBalancer } from './l4/network-load-balancer.ts';
 export { proxyHeader, localProxyHeader, awsVpceTlv } from './l4/proxy-protocol.ts';

@@ -31,9 +31,12 @@ ${targetPorts.map((port, i) => `  server t${i + 1} 127.0.0.1:${port}`).join('\n'
 `;
 }
 
-// One worker under a master: nginx 1.22 crashes (SIGSEGV) with `master_process off` and
-// inherited sockets, and the master is what turns SIGTERM into a clean worker shutdown.
-function nginxCommon(dir: string): string {
+/**
+ * The top of every bench nginx config: foreground, one worker under a master. nginx 1.22
+ * crashes (SIGSEGV) with `master_process off` and inherited sockets, and the master is what
+ * turns SIGTERM into a clean worker shutdown.
+ */
+export function nginxCommon(dir: string): string {
   return `daemon off;
 master_process on;
 worker_processes 1;
@@ -43,7 +46,8 @@ events { worker_connections 4096; }
 `;
 }
 
-function nginxHttpCommon(dir: string): string {
+/** Inside `http {}`: no access log, long keep-alive, temp paths under `dir`. */
+export function nginxHttpCommon(dir: string): string {
   return `  access_log off;
   keepalive_requests 1000000;
   keepalive_timeout 65s;

@@ -13,6 +13,8 @@ export interface LoadOptions {
   readonly durationSeconds: number;
   /** wrk threads; autocannon runs one event loop. */
   readonly threads: number;
+  /** Extra request headers (`Connection: close` makes every request open a new connection). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface LoadResult {
@@ -45,9 +47,10 @@ function wrkGenerator(bin: string): LoadGenerator {
   return {
     name: 'wrk',
     version,
-    async run(group, url, { connections, durationSeconds, threads }) {
+    async run(group, url, { connections, durationSeconds, threads, headers = {} }) {
       const t = Math.min(threads, connections);
-      const args = ['-t', String(t), '-c', String(connections), '-d', `${durationSeconds}s`, '--latency', '--timeout', '5s', url];
+      const h = Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
+      const args = ['-t', String(t), '-c', String(connections), '-d', `${durationSeconds}s`, '--latency', '--timeout', '5s', ...h, url];
       const child = group.spawn('wrk', { command: bin, args, stdout: true });
       const { code } = await child.exited;
       if (code !== 0) throw new Error(`wrk exited with code ${code}: ${child.stderrTail() || child.stdout}`);
@@ -86,8 +89,9 @@ function autocannonGenerator(): LoadGenerator {
   return {
     name: 'autocannon',
     version: `autocannon ${version} (CLI, own process)`,
-    async run(group, url, { connections, durationSeconds }) {
-      const args = [script, '-j', '-n', '-c', String(connections), '-d', String(durationSeconds), url];
+    async run(group, url, { connections, durationSeconds, headers = {} }) {
+      const h = Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}=${value}`]);
+      const args = [script, '-j', '-n', '-c', String(connections), '-d', String(durationSeconds), ...h, url];
       const child = group.spawn('autocannon', { command: process.execPath, args, stdout: true });
       const { code } = await child.exited;
       if (code !== 0) throw new Error(`autocannon exited with code ${code}: ${child.stderrTail()}`);

@@ -3,10 +3,11 @@
  * stopped when the bench ends, fails or is interrupted (SIGINT/SIGTERM). Nothing is ever
  * killed by name. Readiness is polled with a deadline, never slept for.
  */
-import { spawn, execFileSync, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync, execFileSync, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { accessSync, constants, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 
 export interface SpawnSpec {
@@ -258,4 +259,85 @@ export function cpuTimeMs(pid: number): number | undefined {
     }
   }
   return total;
+}
+
+/** Starts a Node bench child (with IPC) and waits for its `{ type: 'ready', ports }` message. */
+export async function startNodeChild(
+  group: ProcessGroup,
+  name: string,
+  script: string,
+  args: readonly string[],
+  timeoutMs: number,
+  nodeArgs: readonly string[] = [],
+): Promise<{ child: Child; ports: readonly number[] }> {
+  const child = group.spawn(name, { command: process.execPath, args: [...nodeArgs, script, ...args], ipc: true });
+  const ready = await child.message<{ type: 'ready'; ports: readonly number[] }>('ready', timeoutMs);
+  return { child, ports: ready.ports };
+}
+
+/**
+ * Starts a non-Node server (HAProxy, nginx) with the parent's listening sockets as fd 3, 4, …,
+ * then closes the parent's copies: the child keeps listening on the same ports.
+ */
+export function spawnWithListeners(
+  group: ProcessGroup,
+  name: string,
+  command: string,
+  args: readonly string[],
+  listeners: readonly ReservedListener[],
+  env: NodeJS.ProcessEnv = process.env,
+): Child {
+  try {
+    return group.spawn(name, { command, args, env, fds: listeners.map((l) => l.fd) });
+  } finally {
+    for (const l of listeners) l.close();
+  }
+}
+
+/** Polls `url` until it answers 200, with a deadline; fails at once if `child` exits first. */
+export async function untilAnswering(url: string, child: Child | undefined, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  for (;;) {
+    if (child !== undefined && !child.running) {
+      throw new Error(`${what} exited before answering at ${url}${child.stderrTail() ? `; stderr:\n${child.stderrTail()}` : ''}`);
+    }
+    try {
+      const status = await httpStatus(url);
+      if (status === 200) return;
+      last = `status ${status}`;
+    } catch (err) {
+      last = String(err);
+    }
+    if (Date.now() > deadline) throw new Error(`${what} did not answer 200 at ${url} within ${timeoutMs} ms: ${last}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** The version a tool prints (`nginx -v`, `haproxy -v`), or `?`. */
+export function toolVersion(command: string, args: readonly string[], re: RegExp): string {
+  const out = spawnSync(command, [...args], { encoding: 'utf8' });
+  return re.exec(`${out.stdout}${out.stderr}`)?.[1] ?? '?';
+}
+
+/** A temporary directory for configs and fixtures, made on first use; `remove()` is synchronous. */
+export class ScratchDir {
+  readonly #prefix: string;
+  #root: string | undefined;
+
+  constructor(prefix: string) {
+    this.#prefix = prefix;
+  }
+
+  /** `<root>/<name>`, created if needed. */
+  dir(name: string): string {
+    this.#root ??= mkdtempSync(path.join(os.tmpdir(), this.#prefix));
+    const dir = path.join(this.#root, name);
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  remove(): void {
+    if (this.#root !== undefined) rmSync(this.#root, { recursive: true, force: true });
+  }
 }

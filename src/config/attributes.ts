@@ -53,10 +53,9 @@ const booleanAttribute = (defaultValue: 'true' | 'false') => enumAttribute(['tru
 /** ALB target group attributes (spec 4.4) that local-elb emulates. */
 export const applicationTargetGroupAttributes: Readonly<Record<string, AttributeSpec>> = {
   'deregistration_delay.timeout_seconds': intAttribute(0, 3600, '300'),
-  'load_balancing.algorithm.type': enumAttribute(['round_robin', 'least_outstanding_requests'], 'round_robin', {
-    weighted_random: 'automatic target weights are planned with the routing-algorithm lab',
-  }),
-  'slow_start.duration_seconds': onlyValue('0', 'AWS allows 0 or 30–900; slow start is planned with the routing-algorithm lab'),
+  'load_balancing.algorithm.type': enumAttribute(['round_robin', 'least_outstanding_requests', 'weighted_random'], 'round_robin'),
+  'load_balancing.algorithm.anomaly_mitigation': enumAttribute(['on', 'off'], 'off'),
+  'slow_start.duration_seconds': intAttribute(30, 900, '0', ['0']),
   'stickiness.enabled': onlyValue('false', 'AWS allows true | false; sticky sessions are not emulated yet'),
   'target_group_health.unhealthy_state_routing.minimum_healthy_targets.count': intAttribute(1, 1000, '1'),
   'target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage': intAttribute(1, 100, 'off', ['off']),
@@ -96,6 +95,30 @@ export function resolveAttributes(
     else attributes[key] = value;
   }
   return issues.length > 0 ? { ok: false, issues } : { ok: true, attributes };
+}
+
+/**
+ * Rules between ALB target group attributes that a single value cannot check (spec 3.1, 3.2):
+ * anomaly mitigation only with weighted_random; slow start not with least_outstanding_requests
+ * (AWS) nor with weighted_random (AWS's secondary sources; UNCONFIRMED in its reference).
+ */
+export function checkApplicationTargetGroupAttributes(a: Readonly<Record<string, string>>, path: string): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const algorithm = a['load_balancing.algorithm.type'];
+  if (a['load_balancing.algorithm.anomaly_mitigation'] === 'on' && algorithm !== 'weighted_random') {
+    issues.push({
+      path: `${path}["load_balancing.algorithm.anomaly_mitigation"]`,
+      message: `can be "on" only when load_balancing.algorithm.type is "weighted_random" (spec 3.1): the algorithm is ${JSON.stringify(algorithm)}`,
+    });
+  }
+  const slowStart = a['slow_start.duration_seconds'];
+  if (slowStart !== undefined && slowStart !== '0' && (algorithm === 'least_outstanding_requests' || algorithm === 'weighted_random')) {
+    issues.push({
+      path: `${path}["slow_start.duration_seconds"]`,
+      message: `slow start cannot be used with load_balancing.algorithm.type ${JSON.stringify(algorithm)} (spec 3.1, 3.2): set "0" or use "round_robin"; got ${JSON.stringify(slowStart)}`,
+    });
+  }
+  return issues;
 }
 
 /** Reads `count`/`percentage` style attributes where `off` means no threshold. */

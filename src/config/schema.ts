@@ -8,6 +8,7 @@ import { ConfigError, type ConfigIssue } from '../core/errors.ts';
 import {
   applicationLoadBalancerAttributes,
   applicationTargetGroupAttributes,
+  checkApplicationTargetGroupAttributes,
   checkNetworkTargetGroupAttributes,
   networkLoadBalancerAttributes,
   networkTargetGroupAttributes,
@@ -382,6 +383,7 @@ function resolveTargetGroup(tg: ParsedTargetGroup, at: string, issues: ConfigIss
   const attributes = resolveAttributes(catalogue, tg.attributes, `${at}.attributes`);
   if (attributes.ok) {
     if (kind === 'network') issues.push(...checkNetworkTargetGroupAttributes(tg.protocol, attributes.attributes, `${at}.attributes`));
+    else issues.push(...checkApplicationTargetGroupAttributes(attributes.attributes, `${at}.attributes`));
   } else issues.push(...attributes.issues);
   if (tg.pods !== undefined) {
     for (const probe of ['readinessProbe', 'livenessProbe'] as const) {

@@ -24,17 +24,26 @@ interface PendingTimer {
   readonly dueMs: number;
   readonly seq: number;
   readonly fn: () => void;
-  cancelled: boolean;
+  /** Cancelled or fired: skipped when it reaches the top of the queue, not counted as pending. */
+  done: boolean;
+}
+
+/** Earlier due time first; equal due times in the order they were set. */
+function before(a: PendingTimer, b: PendingTimer): boolean {
+  return a.dueMs < b.dueMs || (a.dueMs === b.dueMs && a.seq < b.seq);
 }
 
 /**
  * A virtual clock for tests and simulations. Timers fire in due-time order (ties in the order
- * they were set) only when `advance` or `runAll` moves time; time never goes backwards.
+ * they were set) only when `advance` or `runAll` moves time; time never goes backwards. The
+ * queue is a binary heap ordered by (due time, set order), so a simulation with a million
+ * timers pending pays O(log n) per timer; cancelled timers leave the heap when they surface.
  */
 export class VirtualClock implements Clock {
   #nowMs: number;
   #seq = 0;
-  #timers: PendingTimer[] = [];
+  #pending = 0;
+  readonly #heap: PendingTimer[] = [];
 
   constructor(startMs = 0) {
     this.#nowMs = startMs;
@@ -45,16 +54,19 @@ export class VirtualClock implements Clock {
   }
 
   setTimer(ms: number, fn: () => void): () => void {
-    const timer: PendingTimer = { dueMs: this.#nowMs + Math.max(0, ms), seq: this.#seq++, fn, cancelled: false };
-    this.#insert(timer);
+    const timer: PendingTimer = { dueMs: this.#nowMs + Math.max(0, ms), seq: this.#seq++, fn, done: false };
+    this.#push(timer);
+    this.#pending++;
     return () => {
-      timer.cancelled = true;
+      if (timer.done) return;
+      timer.done = true;
+      this.#pending--;
     };
   }
 
   /** How many timers are still waiting to fire. */
   get pendingTimers(): number {
-    return this.#timers.filter((t) => !t.cancelled).length;
+    return this.#pending;
   }
 
   /**
@@ -66,10 +78,8 @@ export class VirtualClock implements Clock {
     const targetMs = this.#nowMs + ms;
     await flushPromises();
     for (;;) {
-      const next = this.#timers[0];
-      if (next === undefined || next.dueMs > targetMs) break;
-      this.#timers.shift();
-      if (next.cancelled) continue;
+      const next = this.#takeDue(targetMs);
+      if (next === undefined) break;
       this.#nowMs = next.dueMs;
       next.fn();
       await flushPromises();
@@ -85,27 +95,57 @@ export class VirtualClock implements Clock {
     if (!(ms >= 0)) throw new RangeError(`VirtualClock.advanceSync: ms must be >= 0: got ${ms}`);
     const targetMs = this.#nowMs + ms;
     for (;;) {
-      const next = this.#timers[0];
-      if (next === undefined || next.dueMs > targetMs) break;
-      this.#timers.shift();
-      if (next.cancelled) continue;
+      const next = this.#takeDue(targetMs);
+      if (next === undefined) break;
       this.#nowMs = next.dueMs;
       next.fn();
     }
     this.#nowMs = targetMs;
   }
 
-  #insert(timer: PendingTimer): void {
-    // Binary search for the first timer due strictly later; equal due times keep set order.
-    let lo = 0;
-    let hi = this.#timers.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const other = this.#timers[mid]!;
-      if (other.dueMs <= timer.dueMs) lo = mid + 1;
-      else hi = mid;
+  /** Removes and returns the next live timer due by `targetMs`, dropping cancelled ones on the way. */
+  #takeDue(targetMs: number): PendingTimer | undefined {
+    for (;;) {
+      const top = this.#heap[0];
+      if (top === undefined || top.dueMs > targetMs) return undefined;
+      this.#pop();
+      if (top.done) continue;
+      top.done = true;
+      this.#pending--;
+      return top;
     }
-    this.#timers.splice(lo, 0, timer);
+  }
+
+  #push(timer: PendingTimer): void {
+    const heap = this.#heap;
+    let i = heap.length;
+    heap.push(timer);
+    while (i > 0) {
+      const parent = (i - 1) >>> 1;
+      const p = heap[parent]!;
+      if (!before(timer, p)) break;
+      heap[i] = p;
+      i = parent;
+    }
+    heap[i] = timer;
+  }
+
+  #pop(): void {
+    const heap = this.#heap;
+    const last = heap.pop()!;
+    const n = heap.length;
+    if (n === 0) return;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= n) break;
+      const right = left + 1;
+      const child = right < n && before(heap[right]!, heap[left]!) ? right : left;
+      if (!before(heap[child]!, last)) break;
+      heap[i] = heap[child]!;
+      i = child;
+    }
+    heap[i] = last;
   }
 }
 

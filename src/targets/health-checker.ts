@@ -14,9 +14,11 @@ export interface ProbeTarget {
 
 /**
  * Performs one check. Called by the HealthChecker once per interval per target; it must
- * settle when `signal` aborts (the timeout) and must never throw.
+ * settle when `signal` aborts (the timeout) and must never throw. A probe may also answer at
+ * once with a plain result (a scripted probe in a simulation): it then applies synchronously,
+ * so a simulation on `VirtualClock.advanceSync` sees it at the check's own time.
  */
-export type Probe = (target: ProbeTarget, signal: AbortSignal) => Promise<ProbeResult>;
+export type Probe = (target: ProbeTarget, signal: AbortSignal) => Promise<ProbeResult> | ProbeResult;
 
 export interface HealthCheckerOptions {
   readonly clock: Clock;
@@ -81,7 +83,9 @@ export class HealthChecker {
     const abort = () => finish(undefined);
     entry.inFlight.add(abort);
     const cancelTimeout = clock.setTimer(timeoutMs, () => finish({ ok: false, failure: 'timeout' }));
-    probe(entry.target, controller.signal).then(
+    const answer = probe(entry.target, controller.signal);
+    if (typeof (answer as Partial<PromiseLike<ProbeResult>>).then !== 'function') return finish(answer as ProbeResult);
+    Promise.resolve(answer).then(
       (result) => finish(result),
       (err: unknown) => finish({ ok: false, failure: 'internal', detail: String(err) }),
     );

@@ -10,14 +10,15 @@ import { silentLogger, type Logger } from '../core/logger.ts';
 import {
   applicationTargetGroupAttributes,
   attributeNumberOrOff,
+  checkApplicationTargetGroupAttributes,
   checkNetworkTargetGroupAttributes,
   networkTargetGroupAttributes,
   resolveAttributes,
 } from '../config/attributes.ts';
 import { parseMatcher } from '../config/matcher.ts';
-import type { TargetGroupConfig } from '../config/schema.ts';
-import { createPicker, FlowHashPicker, type PickContext, type Picker } from './algorithms/index.ts';
-import { healthFromReason, type HealthThresholds, type TargetHealth } from './health.ts';
+import { slowStartInitialWeightDefault, type TargetGroupConfig } from '../config/schema.ts';
+import { createPicker, FlowHashPicker, type Outcome, type PickContext, type Picker } from './algorithms/index.ts';
+import { healthFromReason, type HealthThresholds, type ProbeResult, type TargetHealth } from './health.ts';
 import { HealthChecker, type Probe } from './health-checker.ts';
 import { httpProbe, tcpProbe } from './probes.ts';
 import { Target, TargetLease, targetKey, type Lease, type TargetSpec } from './target.ts';
@@ -33,7 +34,8 @@ export interface TargetHealthDescription {
 export interface DrainOutcome {
   readonly target: { readonly id: string; readonly port: number };
   /**
-   * `drained`: the delay ended with nothing in flight; `cut`: requests still in flight were cut
+   * `drained`: the delay ended and nothing was cut (an NLB without connection termination may
+   * leave connections open: see `remaining`); `cut`: requests still in flight were cut
    * (ALB answers them 502); `reregistered`: registered again while draining; `not-registered`:
    * there was nothing to deregister (AWS succeeds silently); `closed`: the group was closed.
    */
@@ -63,12 +65,26 @@ export interface TargetGroupOptions {
   readonly logger?: Logger;
   /** Replaces the network probe (tests script results with it). */
   readonly probe?: Probe;
+  /**
+   * Replaces the picker that `load_balancing.algorithm.type` names (the routing-algorithm lab
+   * runs seeded and lab-only pickers with it). Changing the algorithm attribute replaces it.
+   */
+  readonly picker?: Picker<Target>;
 }
 
 interface Draining {
   readonly cancel: () => void;
   readonly done: Promise<DrainOutcome>;
   readonly resolve: (outcome: DrainOutcome) => void;
+}
+
+/**
+ * NLB reports every failed check as `Target.FailedHealthChecks` (spec 1.2, 2.4): the wrong-code
+ * and timeout reasons are ALB's. Load-balancer-side errors keep `Elb.InternalError`.
+ */
+function networkProbeResult(result: ProbeResult): ProbeResult {
+  if (result.ok || (result.failure !== 'code' && result.failure !== 'timeout')) return result;
+  return { ok: false, failure: 'failed', detail: result.failure === 'code' ? `HTTP ${result.statusCode}` : 'timeout' };
 }
 
 export class TargetGroup {
@@ -92,6 +108,9 @@ export class TargetGroup {
   readonly #timers = new Set<() => void>();
   /** NLB targets in `unhealthy.draining` (spec 4.3), with the timer that ends it. */
   readonly #unhealthyDraining = new Map<string, () => void>();
+  /** ALB targets in slow start (spec 3.2): their weights rise on each acquire until it ends. */
+  readonly #slowStarting = new Set<Target>();
+  readonly #reportOutcome = (target: Target, outcome: Outcome) => this.#picker.onResult?.(target, outcome);
 
   constructor(options: TargetGroupOptions) {
     const { config } = options;
@@ -100,7 +119,7 @@ export class TargetGroup {
     this.#clock = options.clock ?? realClock;
     this.#log = (options.logger ?? silentLogger()).child({ targetGroup: config.name });
     this.#attributes = { ...config.attributes };
-    this.#picker = config.kind === 'network' ? new FlowHashPicker() : createPicker(this.#attributes['load_balancing.algorithm.type'] ?? 'round_robin');
+    this.#picker = options.picker ?? (config.kind === 'network' ? new FlowHashPicker() : this.#createPicker(this.#attributes));
     this.#thresholds = {
       healthyThresholdCount: config.healthyThresholdCount,
       unhealthyThresholdCount: config.unhealthyThresholdCount,
@@ -124,9 +143,13 @@ export class TargetGroup {
         const target = this.#targets.get(key);
         if (target === undefined || target.registration !== 'registered') return;
         const from = this.#reportedHealth(target);
-        const to = target.tracker.record(result);
+        const to = target.tracker.record(config.kind === 'network' ? networkProbeResult(result) : result);
         if (to === undefined) return;
-        if (to.state === 'unhealthy' && from.state !== 'unhealthy' && from.state !== 'unhealthy.draining') this.#becameUnhealthy(target);
+        if (to.state === 'healthy' && target.healthySinceMs === undefined) this.#becameHealthy(target);
+        else if (to.state !== 'healthy' && target.healthySinceMs !== undefined) this.#stoppedBeingHealthy(target);
+        // Only a healthy target has connections to reset or drain (spec 1.3: healthy ->
+        // unhealthy.draining); one failing its initial checks goes straight to unhealthy.
+        if (to.state === 'unhealthy' && from.state === 'healthy') this.#becameUnhealthy(target);
         else if (to.state === 'healthy') this.#endUnhealthyDraining(target);
         this.#changed(target, from, this.#reportedHealth(target));
       },
@@ -176,6 +199,7 @@ export class TargetGroup {
       if (existing?.registration === 'registered') continue;
       if (existing !== undefined) this.#finishDrain(existing, 'reregistered');
       const target = new Target(spec.id, port, this.#thresholds);
+      target.notHealthySinceMs = this.#clock.now();
       this.#targets.set(key, target);
       this.#log.info({ event: 'target.registered', target: key }, `target ${key} registered`);
       if (this.#inUse) this.#startChecks(target);
@@ -215,6 +239,7 @@ export class TargetGroup {
    * is released. Throws `ELB_ERR_NO_REGISTERED_TARGETS` or `ELB_ERR_NO_ROUTABLE_TARGETS`.
    */
   acquire(ctx?: PickContext): Lease {
+    if (this.#slowStarting.size > 0) this.#advanceSlowStart();
     const candidates = this.#candidates ?? this.#computeCandidates();
     const target = this.#picker.pick(candidates, ctx);
     if (target === undefined) {
@@ -222,7 +247,7 @@ export class TargetGroup {
       if (this.#targets.size === 0) throw new ElbError(ErrorCodes.NO_REGISTERED_TARGETS, `target group ${this.name} has no registered targets`);
       throw new ElbError(ErrorCodes.NO_ROUTABLE_TARGETS, `target group ${this.name} has no targets that can take traffic (all initial or draining)`);
     }
-    return new TargetLease(target);
+    return new TargetLease(target, this.#reportOutcome);
   }
 
   /** True while requests are being spread over unhealthy targets (fail-open, spec 2.6). */
@@ -281,16 +306,17 @@ export class TargetGroup {
     const issues = resolved.ok
       ? this.config.kind === 'network'
         ? checkNetworkTargetGroupAttributes(this.config.protocol, resolved.attributes, 'attributes')
-        : []
+        : checkApplicationTargetGroupAttributes(resolved.attributes, 'attributes')
       : resolved.issues;
     if (!resolved.ok || issues.length > 0) {
       throw new ElbError(ErrorCodes.INVALID_ARGUMENT, issues.map((i) => `${i.path}: ${i.message}`).join('; '));
     }
-    const algorithm = resolved.attributes['load_balancing.algorithm.type'];
-    if (this.config.kind === 'application' && algorithm !== undefined && algorithm !== this.#attributes['load_balancing.algorithm.type']) {
-      this.#picker = createPicker(algorithm);
+    const pickerKeys = ['load_balancing.algorithm.type', 'load_balancing.algorithm.anomaly_mitigation'];
+    if (this.config.kind === 'application' && pickerKeys.some((k) => resolved.attributes[k] !== this.#attributes[k])) {
+      this.#picker = this.#createPicker(resolved.attributes);
     }
     this.#attributes = resolved.attributes;
+    if (this.#attributes['slow_start.duration_seconds'] === '0') for (const t of [...this.#slowStarting]) this.#endSlowStart(t);
     this.#invalidate();
     return this.attributes();
   }
@@ -326,6 +352,61 @@ export class TargetGroup {
     for (const cancel of this.#unhealthyDraining.values()) cancel();
     this.#unhealthyDraining.clear();
     for (const target of [...this.#targets.values()]) if (target.registration === 'draining') this.#finishDrain(target, 'closed');
+  }
+
+  #createPicker(attributes: Readonly<Record<string, string>>): Picker<Target> {
+    return createPicker<Target>(attributes['load_balancing.algorithm.type'] ?? 'round_robin', {
+      clock: this.#clock,
+      anomalyMitigation: attributes['load_balancing.algorithm.anomaly_mitigation'] === 'on',
+      ...(this.config.emulator.automaticTargetWeights ? { automaticTargetWeights: this.config.emulator.automaticTargetWeights } : {}),
+    });
+  }
+
+  /**
+   * Slow start (spec 3.2): a target that becomes healthy enters it when another healthy target
+   * is not in slow start and was healthy before this one was registered (or last stopped being
+   * healthy), so targets registered together into an empty group do not enter it.
+   */
+  #becameHealthy(target: Target): void {
+    const now = this.#clock.now();
+    target.healthySinceMs = now;
+    if (this.config.kind !== 'application' || Number(this.#attributes['slow_start.duration_seconds'] ?? 0) === 0) return;
+    for (const other of this.#targets.values()) {
+      if (other === target || other.registration !== 'registered' || other.health.state !== 'healthy') continue;
+      if (other.slowStartSinceMs === undefined && other.healthySinceMs !== undefined && other.healthySinceMs < target.notHealthySinceMs) {
+        target.slowStartSinceMs = now;
+        target.weight = this.config.emulator.slowStartInitialWeight ?? slowStartInitialWeightDefault;
+        this.#slowStarting.add(target);
+        return;
+      }
+    }
+  }
+
+  /** A target that stops being healthy leaves slow start, and re-enters it when healthy again. */
+  #stoppedBeingHealthy(target: Target): void {
+    target.healthySinceMs = undefined;
+    target.notHealthySinceMs = this.#clock.now();
+    this.#endSlowStart(target);
+  }
+
+  #endSlowStart(target: Target): void {
+    if (target.slowStartSinceMs === undefined) return;
+    target.slowStartSinceMs = undefined;
+    target.weight = 1;
+    this.#slowStarting.delete(target);
+    this.#invalidate();
+  }
+
+  /** Weight `ε + (1 − ε) · elapsed / duration`, on the group's clock; 1 and out of slow start at the end. */
+  #advanceSlowStart(): void {
+    const durationMs = Number(this.#attributes['slow_start.duration_seconds'] ?? 0) * 1000;
+    const epsilon = this.config.emulator.slowStartInitialWeight ?? slowStartInitialWeightDefault;
+    const now = this.#clock.now();
+    for (const target of this.#slowStarting) {
+      const elapsed = now - target.slowStartSinceMs!;
+      if (elapsed >= durationMs) this.#endSlowStart(target);
+      else target.weight = epsilon + (1 - epsilon) * (elapsed / durationMs);
+    }
   }
 
   #reportedHealth(target: Target): TargetHealth {
@@ -404,6 +485,7 @@ export class TargetGroup {
   #startDrain(target: Target): Promise<DrainOutcome> {
     const from = this.#reportedHealth(target);
     target.registration = 'draining';
+    this.#endSlowStart(target);
     this.#checker.unwatch(target.key);
     this.#endUnhealthyDraining(target);
     const delayMs = Number(this.#attributes['deregistration_delay.timeout_seconds']) * 1000;

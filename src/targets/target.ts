@@ -3,6 +3,7 @@
  * registration (from the operator or a source) are two separate fields, as in HAProxy.
  */
 import type { ElbError } from '../core/errors.ts';
+import type { Outcome } from './algorithms/picker.ts';
 import { HealthTracker, type HealthThresholds, type TargetHealth } from './health.ts';
 
 export type Registration = 'registered' | 'draining';
@@ -20,8 +21,12 @@ export function targetKey(id: string, port: number): string {
 /** A request or connection in flight on a target. Release it exactly once when done. */
 export interface Lease {
   readonly target: Target;
-  /** Ends the lease; safe to call more than once. */
-  release(): void;
+  /**
+   * Ends the lease; safe to call more than once (only the first call counts). `outcome` says
+   * how the request ended (`error`: a 5XX or a connection error) for pickers that learn from it
+   * (weighted_random's anomaly detection, spec 3.1); without it nothing is counted.
+   */
+  release(outcome?: Outcome): void;
   /**
    * Called when the target group must cut the work in flight (the deregistration delay ended).
    * The holder aborts its request and releases the lease.
@@ -39,6 +44,14 @@ export class Target {
   outstanding = 0;
   /** Requests forwarded to this target since it was registered. */
   requestCount = 0;
+  /** Slow start (spec 3.2): the share of a full target's traffic it takes, rising to 1; 1 outside slow start. */
+  weight = 1;
+  /** When this target entered slow start (group clock, ms); undefined when not in slow start. */
+  slowStartSinceMs: number | undefined;
+  /** When the target last became healthy; undefined while it is not healthy. */
+  healthySinceMs: number | undefined;
+  /** When it was registered or last stopped being healthy (slow start's entry rule compares the two). */
+  notHealthySinceMs = 0;
   readonly leases = new Set<TargetLease>();
 
   constructor(id: string, port: number, thresholds: HealthThresholds) {
@@ -57,19 +70,23 @@ export class TargetLease implements Lease {
   readonly target: Target;
   #released = false;
   #onCut: ((reason: ElbError) => void) | undefined;
+  readonly #onOutcome: ((target: Target, outcome: Outcome) => void) | undefined;
 
-  constructor(target: Target) {
+  /** `onOutcome` receives the outcome a holder reports on release (the target group passes it to its picker). */
+  constructor(target: Target, onOutcome?: (target: Target, outcome: Outcome) => void) {
     this.target = target;
+    this.#onOutcome = onOutcome;
     target.outstanding++;
     target.requestCount++;
     target.leases.add(this);
   }
 
-  release(): void {
+  release(outcome?: Outcome): void {
     if (this.#released) return;
     this.#released = true;
     this.target.outstanding--;
     this.target.leases.delete(this);
+    if (outcome !== undefined) this.#onOutcome?.(this.target, outcome);
   }
 
   onCut(fn: (reason: ElbError) => void): void {

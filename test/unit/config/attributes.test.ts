@@ -3,6 +3,7 @@ import {
   applicationLoadBalancerAttributes,
   applicationTargetGroupAttributes,
   attributeNumberOrOff,
+  checkApplicationTargetGroupAttributes,
   resolveAttributes,
 } from '../../../src/config/attributes.ts';
 
@@ -14,6 +15,7 @@ describe('resolveAttributes', () => {
       attributes: {
         'deregistration_delay.timeout_seconds': '300',
         'load_balancing.algorithm.type': 'round_robin',
+        'load_balancing.algorithm.anomaly_mitigation': 'off',
         'slow_start.duration_seconds': '0',
         'stickiness.enabled': 'false',
         'target_group_health.unhealthy_state_routing.minimum_healthy_targets.count': '1',
@@ -41,10 +43,19 @@ describe('resolveAttributes', () => {
     ['deregistration_delay.timeout_seconds', ' 10', false],
     ['load_balancing.algorithm.type', 'round_robin', true],
     ['load_balancing.algorithm.type', 'least_outstanding_requests', true],
-    ['load_balancing.algorithm.type', 'weighted_random', false],
+    ['load_balancing.algorithm.type', 'weighted_random', true],
+    ['load_balancing.algorithm.type', 'random', false],
+    ['load_balancing.algorithm.type', 'power_of_two_choices', false],
+    ['load_balancing.algorithm.anomaly_mitigation', 'on', true],
+    ['load_balancing.algorithm.anomaly_mitigation', 'off', true],
+    ['load_balancing.algorithm.anomaly_mitigation', 'true', false],
     ['load_balancing.algorithm.type', 'ROUND_ROBIN', false],
     ['slow_start.duration_seconds', '0', true],
-    ['slow_start.duration_seconds', '30', false],
+    ['slow_start.duration_seconds', '30', true],
+    ['slow_start.duration_seconds', '900', true],
+    ['slow_start.duration_seconds', '29', false],
+    ['slow_start.duration_seconds', '1', false],
+    ['slow_start.duration_seconds', '901', false],
     ['stickiness.enabled', 'false', true],
     ['stickiness.enabled', 'true', false],
     ['target_group_health.unhealthy_state_routing.minimum_healthy_targets.count', '1', true],
@@ -76,6 +87,32 @@ describe('resolveAttributes', () => {
     const r = resolveAttributes(applicationTargetGroupAttributes, { a: '1', 'stickiness.enabled': 'true', 'deregistration_delay.timeout_seconds': 'x' }, 'p');
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.issues.map((i) => i.path)).toEqual(['p["a"]', 'p["stickiness.enabled"]', 'p["deregistration_delay.timeout_seconds"]']);
+  });
+});
+
+describe('checkApplicationTargetGroupAttributes', () => {
+  const attrs = (algorithm: string, slowStart: string, mitigation: string) => ({
+    'load_balancing.algorithm.type': algorithm,
+    'slow_start.duration_seconds': slowStart,
+    'load_balancing.algorithm.anomaly_mitigation': mitigation,
+  });
+
+  it.each([
+    ['round_robin', '30', 'off', []],
+    ['round_robin', '0', 'off', []],
+    ['weighted_random', '0', 'on', []],
+    ['least_outstanding_requests', '0', 'off', []],
+    ['least_outstanding_requests', '30', 'off', ['p["slow_start.duration_seconds"]']],
+    ['weighted_random', '60', 'off', ['p["slow_start.duration_seconds"]']],
+    ['round_robin', '0', 'on', ['p["load_balancing.algorithm.anomaly_mitigation"]']],
+    ['least_outstanding_requests', '45', 'on', ['p["load_balancing.algorithm.anomaly_mitigation"]', 'p["slow_start.duration_seconds"]']],
+  ])('algorithm %s with slow start %s and anomaly mitigation %s has issues at %j', (algorithm, slowStart, mitigation, paths) => {
+    expect(checkApplicationTargetGroupAttributes(attrs(algorithm, slowStart, mitigation), 'p').map((i) => i.path)).toEqual(paths);
+  });
+
+  it('names the algorithm in the message', () => {
+    const [issue] = checkApplicationTargetGroupAttributes(attrs('least_outstanding_requests', '30', 'off'), 'p');
+    expect(issue!.message).toMatch(/cannot be used with load_balancing.algorithm.type "least_outstanding_requests".*got "30"/);
   });
 });
 

@@ -41,6 +41,7 @@ describe('parseConfig: defaults', () => {
     expect(tg.attributes).toEqual({
       'deregistration_delay.timeout_seconds': '300',
       'load_balancing.algorithm.type': 'round_robin',
+      'load_balancing.algorithm.anomaly_mitigation': 'off',
       'slow_start.duration_seconds': '0',
       'stickiness.enabled': 'false',
       'target_group_health.unhealthy_state_routing.minimum_healthy_targets.count': '1',
@@ -198,7 +199,9 @@ describe('parseConfig: ranges (spec 2.1, 4.4, 4.6)', () => {
     ['target_group_health.unhealthy_state_routing.minimum_healthy_targets.count', '0', '1–1000'],
     ['target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage', '101', '1–100'],
     ['target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage', '0', 'off or an integer 1–100'],
-    ['load_balancing.algorithm.type', 'random', 'round_robin | least_outstanding_requests'],
+    ['load_balancing.algorithm.type', 'random', 'round_robin | least_outstanding_requests | weighted_random'],
+    ['slow_start.duration_seconds', '10', '0 or an integer 30–900'],
+    ['load_balancing.algorithm.anomaly_mitigation', 'yes', 'on | off'],
   ])('rejects target group attribute %s = %j, naming the allowed values %s', (key, value, allowed) => {
     const err = configError({ targetGroups: [group({ attributes: { [key]: value } })] });
     expect(err.issues).toHaveLength(1);
@@ -221,14 +224,56 @@ describe('parseConfig: ranges (spec 2.1, 4.4, 4.6)', () => {
   });
 
   it.each([
-    ['load_balancing.algorithm.type', 'weighted_random', /does not emulate yet/],
     ['stickiness.enabled', 'true', /sticky sessions are not emulated yet/],
-    ['slow_start.duration_seconds', '30', /slow start is planned/],
   ])('says %s = %j is an AWS value that is not emulated yet', (key, value, why) => {
     const err = configError({ targetGroups: [group({ attributes: { [key]: value } })] });
     expect(err.issues[0]!.path).toBe(`targetGroups[0].attributes["${key}"]`);
     expect(err.issues[0]!.message).toMatch(why);
     expect(err.issues[0]!.message).toContain(JSON.stringify(value));
+  });
+});
+
+describe('parseConfig: routing attributes that depend on each other (spec 3.1, 3.2)', () => {
+  it.each([
+    [{ 'load_balancing.algorithm.type': 'least_outstanding_requests', 'slow_start.duration_seconds': '30' }, 'slow_start.duration_seconds'],
+    [{ 'load_balancing.algorithm.type': 'weighted_random', 'slow_start.duration_seconds': '30' }, 'slow_start.duration_seconds'],
+    [{ 'load_balancing.algorithm.anomaly_mitigation': 'on' }, 'load_balancing.algorithm.anomaly_mitigation'],
+  ])('rejects %j at %s', (attributes, key) => {
+    const err = configError({ targetGroups: [group({ attributes })] });
+    expect(err.issues.map((i) => i.path)).toEqual([`targetGroups[0].attributes["${key}"]`]);
+  });
+
+  it.each([
+    [{ 'load_balancing.algorithm.type': 'round_robin', 'slow_start.duration_seconds': '900' }],
+    [{ 'load_balancing.algorithm.type': 'weighted_random', 'load_balancing.algorithm.anomaly_mitigation': 'on' }],
+  ])('accepts %j', (attributes) => {
+    const tg = parseConfig({ targetGroups: [group({ attributes })] }).targetGroups[0]!;
+    expect(tg.attributes).toMatchObject(attributes);
+  });
+
+  it('fills the slow start and automatic target weights settings (UNCONFIRMED in AWS, chosen by local-elb)', () => {
+    const tg = parseConfig({ targetGroups: [group()] }).targetGroups[0]!;
+    expect(tg.emulator.slowStartInitialWeight).toBe(0.05);
+    expect(tg.emulator.automaticTargetWeights).toEqual({
+      evaluationIntervalSeconds: 5,
+      windowSeconds: 30,
+      minimumRequests: 20,
+      minimumErrorRatio: 0.05,
+      errorRatioMultiple: 3,
+      reductionFactor: 0.5,
+      recoveryFactor: 2,
+      minimumWeight: 0.02,
+    });
+  });
+
+  it.each([
+    [{ slowStartInitialWeight: 0 }, 'emulator.slowStartInitialWeight'],
+    [{ automaticTargetWeights: { reductionFactor: 1.5 } }, 'emulator.automaticTargetWeights.reductionFactor'],
+    [{ automaticTargetWeights: { evaluationIntervalSeconds: 0 } }, 'emulator.automaticTargetWeights.evaluationIntervalSeconds'],
+    [{ automaticTargetWeights: { colour: 1 } }, 'emulator.automaticTargetWeights'],
+  ])('rejects emulator %j at %s', (emulator, path) => {
+    const err = configError({ targetGroups: [group({ emulator })] });
+    expect(err.issues.map((i) => i.path)).toEqual([`targetGroups[0].${path}`]);
   });
 });
 

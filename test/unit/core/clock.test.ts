@@ -128,4 +128,31 @@ describe('VirtualClock', () => {
     expect(fired).toEqual(['a', 'b']);
     expect(clock.now()).toBe(20);
   });
+
+  it('keeps the exact order (due time, then set order) over 20000 timers with ties, cancellations and timers set while firing', () => {
+    const clock = new VirtualClock();
+    let state = 12345;
+    const rand = (n: number) => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return state % n;
+    };
+    const expected: Array<{ due: number; seq: number }> = [];
+    const fired: number[] = [];
+    let seq = 0;
+    const set = (delay: number, depth: number) => {
+      const id = seq++;
+      const due = clock.now() + delay;
+      const cancel = clock.setTimer(delay, () => {
+        fired.push(id);
+        if (depth < 1 && rand(4) === 0) set(rand(50), depth + 1);
+      });
+      if (rand(10) === 0) cancel();
+      else expected.push({ due, seq: id });
+    };
+    for (let i = 0; i < 20_000; i++) set(rand(1000), 0);
+    clock.advanceSync(2_000);
+    expect(clock.pendingTimers).toBe(0);
+    const order = [...expected].sort((a, b) => a.due - b.due || a.seq - b.seq).map((t) => t.seq);
+    expect(fired).toEqual(order);
+  });
 });

@@ -153,3 +153,28 @@ describe('HealthChecker', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 });
+
+describe('HealthChecker with a probe that answers at once (simulations)', () => {
+  it('applies each plain result synchronously at the check time, so advanceSync sees it without awaiting', () => {
+    const clock = new VirtualClock();
+    const script: ProbeResult[] = [OK, { ok: false, failure: 'failed' }, OK];
+    const results: Array<[number, boolean]> = [];
+    const checker = new HealthChecker({
+      clock,
+      probe: () => script.shift() ?? OK,
+      intervalMs: 10_000,
+      timeoutMs: 5_000,
+      onResult: (_key, result) => results.push([clock.now(), result.ok]),
+    });
+    checker.watch('a', { id: '10.0.0.1', port: 80 });
+    expect(results).toEqual([[0, true]]);
+    clock.advanceSync(20_000);
+    expect(results).toEqual([
+      [0, true],
+      [10_000, false],
+      [20_000, true],
+    ]);
+    checker.close();
+    expect(clock.pendingTimers).toBe(0);
+  });
+});

@@ -648,7 +648,8 @@ describe('TargetGroup: attributes', () => {
   });
 
   it.each([
-    [{ 'load_balancing.algorithm.type': 'weighted_random' }, /does not emulate yet/],
+    [{ 'load_balancing.algorithm.type': 'random' }, /must be round_robin \| least_outstanding_requests \| weighted_random: got "random"/],
+    [{ 'slow_start.duration_seconds': '30', 'load_balancing.algorithm.type': 'least_outstanding_requests' }, /slow start cannot be used/],
     [{ 'deregistration_delay.timeout_seconds': '3601' }, /0–3600: got "3601"/],
     [{ 'no.such.attribute': '1' }, /unknown attribute/],
   ])('rejects %j with ELB_ERR_INVALID_ARGUMENT and changes nothing', (changes, message) => {

@@ -31,9 +31,9 @@ describe('createPicker', () => {
     expect(b.pick(c)!.name).toBe('a');
   });
 
-  it.each(['weighted_random', 'random', ''])('rejects %j and lists the known algorithms', (name) => {
+  it.each(['ROUND_ROBIN', 'least_connections', '', 'toString'])('rejects %j and lists the known algorithms', (name) => {
     expect(() => createPicker(name)).toThrow(RangeError);
-    expect(() => createPicker(name)).toThrow(/known: round_robin, least_outstanding_requests/);
+    expect(() => createPicker(name)).toThrow(/known: round_robin, least_outstanding_requests, weighted_random, random, power_of_two_choices, kube_proxy_random/);
   });
 });
 
@@ -117,5 +117,34 @@ describe('LeastOutstandingRequestsPicker', () => {
     expect(loads.reduce((a, b) => a + b, 0)).toBe(4 + 5);
     expect(Math.max(...loads) - Math.min(...loads)).toBeLessThanOrEqual(1);
     expect(loads[1]).toBe(3);
+  });
+});
+
+describe('RoundRobinPicker with weights below 1 (slow start, spec 3.2)', () => {
+  interface Weighted extends Fake {
+    weight: number;
+  }
+  const weighted = (...weights: number[]): Weighted[] => weights.map((weight, i) => ({ name: String.fromCharCode(97 + i), outstanding: 0, weight }));
+
+  it.each([
+    [[0.5, 1, 1], 25, { a: 5, b: 10, c: 10 }],
+    [[0.1, 1], 110, { a: 10, b: 100 }],
+    [[0.25, 0.25, 1], 60, { a: 10, b: 10, c: 40 }],
+  ])('gives weights %j a weight-sized share of %i picks: %j', (weights, n, expected) => {
+    const counts: Record<string, number> = {};
+    for (const name of picks(new RoundRobinPicker<Weighted>(), weighted(...weights), n)) counts[name] = (counts[name] ?? 0) + 1;
+    expect(counts).toEqual(expected);
+  });
+
+  it('spreads the light target out rather than sending it a burst (smooth weighted round robin)', () => {
+    expect(picks(new RoundRobinPicker<Weighted>(), weighted(0.5, 1, 1), 10).join('')).toBe('bcabcbcabc');
+  });
+
+  it('goes back to plain rotation when handed candidates that all weigh 1', () => {
+    const picker = new RoundRobinPicker<Weighted>();
+    const c = weighted(0.2, 1, 1);
+    picks(picker, c, 7);
+    const full = c.map((x) => ({ ...x, weight: 1 }));
+    expect(picks(picker, full, 6).join('')).toMatch(/^(abc|bca|cab){2}$/);
   });
 });

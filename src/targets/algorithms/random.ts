@@ -1,0 +1,20 @@
+import { mathRandom, type Random } from '../../core/random.ts';
+import type { Pickable, PickContext, Picker, PickerOptions } from './picker.ts';
+
+/**
+ * `random` (lab only, not an AWS value): each candidate with probability 1/n, whatever its
+ * load. The baseline of the balls-into-bins results that power of two choices improves on.
+ */
+export class RandomPicker<T extends Pickable = Pickable> implements Picker<T> {
+  readonly name = 'random';
+  readonly #random: Random;
+
+  constructor(options: PickerOptions = {}) {
+    this.#random = options.random ?? mathRandom;
+  }
+
+  pick(candidates: readonly T[], ctx?: PickContext): T | undefined {
+    if (candidates.length === 0) return undefined;
+    return candidates[Math.floor((ctx?.random ?? this.#random).next() * candidates.length)];
+  }
+}
