@@ -329,7 +329,35 @@ export function buildProgram(): Command {
     if (!Number.isInteger(n) || n < lo || n > hi) throw new InvalidArgumentError(`${name}: expected an integer ${lo}–${hi}: got ${JSON.stringify(v)}`);
     return n;
   };
-  const bench = program.command('bench').description('benchmarks: the routing-algorithm lab');
+  const bench = program.command('bench').description('benchmarks: the routing-algorithm lab and the real-socket proxy benchmark');
+  bench
+    .command('proxy')
+    .description('real sockets, separate processes: local-elb ALB (round robin, least outstanding) and NLB against direct-to-target, http-proxy, a bare Node pipe, and HAProxy/nginx when installed, as ratios')
+    .option('--duration <s>', 'seconds measured per system', '5')
+    .option('--connections <n>', 'load-generator connections', '50')
+    .option('--rounds <n>', 'rounds (each system keeps its best / median round)', '1')
+    .option('--layers <l7,l4>', 'which benchmarks to run', 'l7,l4')
+    .action(async (opts: { duration: string; connections: string; rounds: string; layers: string }) => {
+      const { spawn } = await import('node:child_process');
+      const { fileURLToPath } = await import('node:url');
+      const { typeScriptExecArgv } = await import('./children.ts');
+      for (const layer of opts.layers.split(',').map((l) => l.trim())) {
+        if (layer !== 'l7' && layer !== 'l4') throw new InvalidArgumentError(`--layers: l7 or l4: got ${JSON.stringify(layer)}`);
+        const script = fileURLToPath(new URL(`../../bench/${layer}.bench.ts`, import.meta.url));
+        const args = [...typeScriptExecArgv(), script, '--duration', opts.duration, '--connections', opts.connections, '--rounds', opts.rounds];
+        const child = spawn(process.execPath, args, { stdio: 'inherit' });
+        const forward = (signal: NodeJS.Signals) => child.kill(signal);
+        process.on('SIGINT', forward);
+        process.on('SIGTERM', forward);
+        const code = await new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? 1)));
+        process.off('SIGINT', forward);
+        process.off('SIGTERM', forward);
+        if (code !== 0) {
+          process.exitCode = code;
+          return;
+        }
+      }
+    });
   bench
     .command('algorithms')
     .description('simulate a scenario on a virtual clock under each routing algorithm and compare latency, errors and balance')
