@@ -115,6 +115,8 @@ export class LocalElb {
         targetGroup: g.name,
         healthy: g.healthyHostCount,
         unhealthy: g.unhealthyHostCount,
+        anomalous: g.anomalyCounts().anomalousHostCount,
+        mitigated: g.anomalyCounts().mitigatedHostCount,
       })),
     );
   }

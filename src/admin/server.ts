@@ -92,7 +92,8 @@ export async function startAdminServer(elb: LocalElb, options: AdminServerOption
     const ids = url.searchParams.getAll('id');
     const ports = url.searchParams.getAll('port');
     const specs = ids.map((id, i) => (ports[i] !== undefined ? { id, port: Number(ports[i]) } : { id }));
-    return [200, { targetHealthDescriptions: elb.targetGroup(name!).describeTargetHealth(specs.length > 0 ? specs : undefined) }];
+    const include = url.searchParams.getAll('include').filter((i): i is 'AnomalyDetection' | 'All' => i === 'AnomalyDetection' || i === 'All');
+    return [200, { targetHealthDescriptions: elb.targetGroup(name!).describeTargetHealth(specs.length > 0 ? specs : undefined, { include }) }];
   });
   route('POST', /^\/v1\/target-groups\/([^/]+)\/register-targets$/, async (req, [name]) => {
     const group = elb.targetGroup(name!);

@@ -154,8 +154,13 @@ export function buildProgram(): Command {
 
   tgName(program.command('describe-target-health').description('show the health of the targets in a target group'))
     .option('--targets <Id=ip,Port=n...>', 'only these targets')
-    .action(async (opts: { targetGroupName: string; admin: string; targets?: string[] }) => {
-      const query = opts.targets ? `?${parseTargets(opts.targets).map((t) => `id=${encodeURIComponent(t.id)}${t.port ? `&port=${t.port}` : ''}`).join('&')}` : '';
+    .addOption(new Option('--include <what>', 'extra information, as in aws elbv2').choices(['AnomalyDetection', 'All']))
+    .action(async (opts: { targetGroupName: string; admin: string; targets?: string[]; include?: string }) => {
+      const params = [
+        ...(opts.targets ? parseTargets(opts.targets).map((t) => `id=${encodeURIComponent(t.id)}${t.port ? `&port=${t.port}` : ''}`) : []),
+        ...(opts.include ? [`include=${opts.include}`] : []),
+      ];
+      const query = params.length > 0 ? `?${params.join('&')}` : '';
       print(await adminCall(opts.admin, 'GET', path(opts.targetGroupName, `target-health${query}`)));
     });
 

@@ -10,6 +10,8 @@ export interface HostCounts {
   readonly targetGroup: string;
   readonly healthy: number;
   readonly unhealthy: number;
+  readonly anomalous?: number;
+  readonly mitigated?: number;
 }
 
 export class ElbMetrics {
@@ -77,6 +79,26 @@ export class ElbMetrics {
       collect() {
         this.reset();
         for (const source of hostCounts) for (const c of source()) this.set({ load_balancer: c.loadBalancer, target_group: c.targetGroup }, c.unhealthy);
+      },
+    });
+    new Gauge({
+      name: 'AnomalousHostCount',
+      help: 'Targets automatic target weights flag as anomalous (weighted_random target groups)',
+      labelNames: ['load_balancer', 'target_group'],
+      registers,
+      collect() {
+        this.reset();
+        for (const source of hostCounts) for (const c of source()) this.set({ load_balancer: c.loadBalancer, target_group: c.targetGroup }, c.anomalous ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'MitigatedHostCount',
+      help: 'Targets whose traffic anomaly mitigation is reducing',
+      labelNames: ['load_balancer', 'target_group'],
+      registers,
+      collect() {
+        this.reset();
+        for (const source of hostCounts) for (const c of source()) this.set({ load_balancer: c.loadBalancer, target_group: c.targetGroup }, c.mitigated ?? 0);
       },
     });
   }

@@ -28,6 +28,12 @@ export interface TargetHealthDescription {
   readonly target: { readonly id: string; readonly port: number };
   readonly healthCheckPort: string;
   readonly targetHealth: TargetHealth;
+  /** With `include: ['AnomalyDetection']` (spec 3.1, 1.2). */
+  readonly anomalyDetection?: { readonly result: 'normal' | 'anomalous'; readonly mitigationInEffect: 'yes' | 'no' };
+}
+
+function pickAnomaly(a: { result: 'normal' | 'anomalous'; mitigationInEffect: 'yes' | 'no' }) {
+  return { result: a.result, mitigationInEffect: a.mitigationInEffect };
 }
 
 /** How a deregistration ended. */
@@ -257,20 +263,36 @@ export class TargetGroup {
   }
 
   /** DescribeTargetHealth: every registered and draining target, or the ones asked about. */
-  describeTargetHealth(specs?: readonly TargetSpec[]): TargetHealthDescription[] {
-    const describe = (id: string, port: number, health: TargetHealth): TargetHealthDescription => ({
+  describeTargetHealth(specs?: readonly TargetSpec[], options: { include?: readonly ('AnomalyDetection' | 'All')[] } = {}): TargetHealthDescription[] {
+    const anomalies = options.include?.some((i) => i === 'AnomalyDetection' || i === 'All') ? this.#anomalyDetector() : undefined;
+    const describe = (id: string, port: number, health: TargetHealth, target?: Target): TargetHealthDescription => ({
       target: { id, port },
       healthCheckPort: String(this.config.healthCheckPort === 'traffic-port' ? port : this.config.healthCheckPort),
       targetHealth: health,
+      ...(anomalies && target ? { anomalyDetection: pickAnomaly(anomalies(target)) } : {}),
     });
     if (specs !== undefined && specs.length > 0) {
       return specs.map((spec) => {
         const port = this.#portOf(spec);
         const target = this.#targets.get(targetKey(spec.id, port));
-        return describe(spec.id, port, target ? this.#reportedHealth(target) : healthFromReason('unused', 'Target.NotRegistered'));
+        return describe(spec.id, port, target ? this.#reportedHealth(target) : healthFromReason('unused', 'Target.NotRegistered'), target);
       });
     }
-    return [...this.#targets.values()].map((t) => describe(t.id, t.port, this.#reportedHealth(t)));
+    return [...this.#targets.values()].map((t) => describe(t.id, t.port, this.#reportedHealth(t), t));
+  }
+
+  /**
+   * Automatic target weights' verdicts (spec 3.1): `AnomalousHostCount` and `MitigatedHostCount`.
+   * Detection runs in the `weighted_random` picker; other algorithms report none.
+   */
+  anomalyCounts(): { anomalousHostCount: number; mitigatedHostCount: number } {
+    const p = this.#picker as Partial<{ weights: { counts(): { anomalousHostCount: number; mitigatedHostCount: number } } }>;
+    return p.weights?.counts() ?? { anomalousHostCount: 0, mitigatedHostCount: 0 };
+  }
+
+  #anomalyDetector(): (target: Target) => { result: 'normal' | 'anomalous'; mitigationInEffect: 'yes' | 'no' } {
+    const p = this.#picker as Partial<{ anomalyDetection(t: Target): { result: 'normal' | 'anomalous'; mitigationInEffect: 'yes' | 'no' } }>;
+    return p.anomalyDetection ? (t) => p.anomalyDetection!(t) : () => ({ result: 'normal', mitigationInEffect: 'no' });
   }
 
   /** The group's targets (registered and draining), for metrics and tools. */
