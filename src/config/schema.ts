@@ -15,29 +15,12 @@ import {
   resolveAttributes,
   tcpListenerAttributes,
 } from './attributes.ts';
+import { formatPath, intIn, numberIn, oneOf, secondsIn, show, strict } from './fields.ts';
 import { parseMatcher } from './matcher.ts';
 
-const show = (v: unknown) => (v === undefined ? 'nothing' : JSON.stringify(v));
 
-function intIn(lo: number, hi: number) {
-  const error = (iss: { input?: unknown }) => `must be an integer ${lo}–${hi}: got ${show(iss.input)}`;
-  return z.number({ error }).int({ error }).min(lo, { error }).max(hi, { error });
-}
 
-function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
-  return z.enum(values, { error: (iss) => `must be one of ${values.join(' | ')}: got ${show(iss.input)}` });
-}
 
-function strict<T extends z.ZodRawShape>(shape: T) {
-  return z.strictObject(shape, {
-    error: (iss) =>
-      iss.code === 'unrecognized_keys'
-        ? `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => JSON.stringify(k)).join(', ')}; allowed: ${Object.keys(shape).join(', ')}`
-        : iss.code === 'invalid_type'
-          ? `must be an object: got ${show(iss.input)}`
-          : undefined,
-  });
-}
 
 const name = z
   .string({ error: (iss) => `must be a string: got ${show(iss.input)}` })
@@ -57,11 +40,6 @@ const targetSchema = strict({
 });
 
 /** Choices where AWS behaviour is UNCONFIRMED (spec 1.3); each default is documented in the README. */
-function numberIn(lo: number, hi: number, { above = false } = {}) {
-  const error = (iss: { input?: unknown }) => `must be a number ${above ? `above ${lo}` : `${lo}`}–${hi}: got ${show(iss.input)}`;
-  const n = z.number({ error });
-  return (above ? n.gt(lo, { error }) : n.min(lo, { error })).max(hi, { error });
-}
 
 /**
  * Automatic target weights (spec 3.1): the numbers AWS does not publish (UNCONFIRMED), as
@@ -114,10 +92,6 @@ const emulatorSchema = strict({
   automaticTargetWeights: { ...automaticTargetWeightsDefaults },
 });
 
-function secondsIn(lo: number, hi: number) {
-  const error = (iss: { input?: unknown }) => `must be a number of seconds ${lo}–${hi}: got ${show(iss.input)}`;
-  return z.number({ error }).min(lo, { error }).max(hi, { error });
-}
 
 /** A readiness or liveness probe (Kubernetes names and defaults; seconds may be fractional locally). */
 const podProbeSchema = strict({
@@ -319,15 +293,6 @@ export interface Config {
   readonly loadBalancers: readonly LoadBalancerConfig[];
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else if (typeof part === 'string' && /^[A-Za-z_$][\w$]*$/.test(part)) out += out ? `.${part}` : part;
-    else out += `[${JSON.stringify(String(part))}]`;
-  }
-  return out;
-}
 
 /**
  * Validates a configuration object (already read from YAML or JSON). `source` names where it

@@ -6,36 +6,14 @@
  */
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../core/errors.ts';
+import { formatPath, intIn, numberIn, oneOf, show, strict } from '../config/fields.ts';
 import { automaticTargetWeightsSchema, slowStartInitialWeightDefault } from '../config/schema.ts';
 import { algorithms, type AlgorithmName } from '../targets/algorithms/index.ts';
 
-const show = (v: unknown) => (v === undefined ? 'nothing' : JSON.stringify(v));
 
-function intIn(lo: number, hi: number) {
-  const error = (iss: { input?: unknown }) => `must be an integer ${lo}–${hi}: got ${show(iss.input)}`;
-  return z.number({ error }).int({ error }).min(lo, { error }).max(hi, { error });
-}
 
-function numberIn(lo: number, hi: number, { above = false } = {}) {
-  const error = (iss: { input?: unknown }) => `must be a number ${above ? 'above ' : ''}${lo}–${hi}: got ${show(iss.input)}`;
-  const n = z.number({ error });
-  return (above ? n.gt(lo, { error }) : n.min(lo, { error })).max(hi, { error });
-}
 
-function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
-  return z.enum(values, { error: (iss) => `must be one of ${values.join(' | ')}: got ${show(iss.input)}` });
-}
 
-function strict<T extends z.ZodRawShape>(shape: T) {
-  return z.strictObject(shape, {
-    error: (iss) =>
-      iss.code === 'unrecognized_keys'
-        ? `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => JSON.stringify(k)).join(', ')}; allowed: ${Object.keys(shape).join(', ')}`
-        : iss.code === 'invalid_type'
-          ? `must be an object: got ${show(iss.input)}`
-          : undefined,
-  });
-}
 
 /** `slow_start.duration_seconds` as AWS allows it (spec 3.2): 0 (off) or 30–900. */
 const slowStartSeconds = () => {
@@ -205,9 +183,6 @@ export interface Scenario extends Omit<ParsedScenario, 'algorithms'> {
   readonly variants: readonly Variant[];
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
-}
 
 function labelOf(v: Omit<Variant, 'label'>, base: { slowStartSeconds: number; anomalyMitigation: string; nodes: number }): string {
   const parts: string[] = [v.algorithm];
