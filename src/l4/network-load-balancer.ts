@@ -146,45 +146,101 @@ export class NetworkLoadBalancer {
   }
 }
 
-/** One TCP connection through the NLB: the client side, the target side, and its lease. */
+/** Read buffers for the target→client direction, reused across flows (see TcpFlow). */
+const READ_BUFFER_BYTES = 64 * 1024;
+const MAX_POOLED_BUFFERS = 256;
+
+class BufferPool {
+  readonly #free: Buffer[] = [];
+
+  take(): Buffer {
+    return this.#free.pop() ?? Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  }
+
+  give(buffer: Buffer): void {
+    if (this.#free.length < MAX_POOLED_BUFFERS) this.#free.push(buffer);
+  }
+}
+
+/** Metric children bound once per listener: no label hashing per flow. */
+interface FlowMetrics {
+  readonly newFlows?: { inc(): void };
+  readonly activeFlows?: { inc(): void; dec(): void };
+  readonly processedBytes?: { inc(n: number): void };
+  readonly clientResets?: { inc(): void };
+  readonly targetResets?: { inc(): void };
+  readonly elbResets?: { inc(n?: number): void };
+  readonly unhealthyRouting?: { inc(): void };
+}
+
+/**
+ * One TCP connection through the NLB: the client side, the target side, and its lease.
+ * Client→target bytes go through `pipe()`; target→client bytes are read straight into a pooled
+ * buffer (`onread`) and written on, so the busy direction allocates nothing per read: a new
+ * 64 KiB buffer per read costs a garbage collection every few dozen milliseconds at 1 GB/s.
+ */
 class TcpFlow {
-  readonly #nlb: NetworkLoadBalancer;
   readonly #client: Socket;
   readonly #upstream: Socket;
   readonly #lease: Lease;
-  readonly #idleMs: number;
-  #lastBytes = -1;
-  #lastActiveAt: number;
-  #cancelIdle: () => void = () => {};
+  readonly #metrics: FlowMetrics;
+  readonly #pool: BufferPool;
+  #buffer: Buffer;
+  /** Idle tracking, read by the listener's sweep. */
+  lastBytes = -1;
+  lastActiveAt: number;
   #closed = 0;
   #done = false;
+  readonly #onDone: (flow: TcpFlow) => void;
 
-  constructor(nlb: NetworkLoadBalancer, client: Socket, upstream: Socket, lease: Lease, idleMs: number, header: Buffer | undefined) {
-    this.#nlb = nlb;
+  constructor(o: {
+    client: Socket;
+    target: { id: string; port: number };
+    localAddress: string | undefined;
+    lease: Lease;
+    header: Buffer | undefined;
+    now: number;
+    metrics: FlowMetrics;
+    pool: BufferPool;
+    log: Logger;
+    onDone: (flow: TcpFlow) => void;
+  }) {
+    const { client, lease, metrics } = o;
     this.#client = client;
-    this.#upstream = upstream;
     this.#lease = lease;
-    this.#idleMs = idleMs;
-    this.#lastActiveAt = nlb.clock.now();
-    const lb = { load_balancer: nlb.name };
-    nlb.metrics?.newFlows.inc({ ...lb, protocol: 'TCP' });
-    nlb.metrics?.activeFlows.inc({ ...lb, protocol: 'TCP' });
+    this.#metrics = metrics;
+    this.#pool = o.pool;
+    this.#onDone = o.onDone;
+    this.#buffer = o.pool.take();
+    this.lastActiveAt = o.now;
+    const upstream = net.connect({
+      host: o.target.id,
+      port: o.target.port,
+      allowHalfOpen: true,
+      noDelay: true,
+      ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+      onread: { buffer: () => this.#buffer, callback: (n: number, buf: Uint8Array) => this.#fromTarget(n, buf) },
+    });
+    this.#upstream = upstream;
+    metrics.newFlows?.inc();
+    metrics.activeFlows?.inc();
 
     lease.onCut((reason) => {
-      nlb.log.debug({ event: 'flow.reset', reason: reason.code }, 'resetting a flow');
-      this.#reset('elb');
+      o.log.debug({ event: 'flow.reset', reason: reason.code }, 'resetting a flow');
+      this.reset();
     });
-    if (header !== undefined) upstream.write(header);
+    if (o.header !== undefined) upstream.write(o.header);
     client.pipe(upstream);
-    upstream.pipe(client);
+    upstream.on('end', () => client.end());
+    client.on('drain', () => upstream.resume());
     client.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ECONNRESET') {
-        nlb.metrics?.clientResets.inc(lb);
+        metrics.clientResets?.inc();
         upstream.resetAndDestroy();
       } else upstream.destroy();
     });
     upstream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ECONNRESET' || err.code === 'ECONNREFUSED') nlb.metrics?.targetResets.inc(lb);
+      if (err.code === 'ECONNRESET' || err.code === 'ECONNREFUSED') metrics.targetResets?.inc();
       // A reset from the target, or no connection to it at all (refused, unreachable, timed
       // out): the client's connection is reset. Other failures close it.
       if (err.code === 'ECONNRESET' || upstream.connecting || upstream.bytesWritten === 0) client.resetAndDestroy();
@@ -195,36 +251,27 @@ class TcpFlow {
     };
     client.once('close', onClose);
     upstream.once('close', onClose);
-    this.#scheduleIdleCheck();
     client.resume();
   }
 
-  /**
-   * The idle timeout (spec 3.5) runs on the injected clock: checked every tenth of the timeout,
-   * a flow with no byte moved in either direction for the whole timeout is reset.
-   */
-  #scheduleIdleCheck(): void {
-    const periodMs = Math.max(10, Math.floor(this.#idleMs / 10));
-    this.#cancelIdle = this.#nlb.clock.setTimer(periodMs, () => {
-      if (this.#done) return;
-      const bytes = this.#client.bytesRead + this.#upstream.bytesRead;
-      const now = this.#nlb.clock.now();
-      if (bytes !== this.#lastBytes) {
-        this.#lastBytes = bytes;
-        this.#lastActiveAt = now;
-      }
-      if (now - this.#lastActiveAt >= this.#idleMs) {
-        this.#nlb.log.debug({ event: 'flow.idle_timeout' }, 'flow idle: reset');
-        this.#reset('elb');
-        return;
-      }
-      this.#scheduleIdleCheck();
-    });
+  /** Bytes moved either way so far. */
+  get bytes(): number {
+    return this.#client.bytesRead + this.#upstream.bytesRead;
   }
 
-  #reset(by: 'elb'): void {
+  #fromTarget(n: number, buf: Uint8Array): boolean {
+    const client = this.#client;
+    if (client.destroyed) return false;
+    const more = client.write(buf.subarray(0, n));
+    // A write the kernel did not take at once still holds the buffer: read into another one.
+    if (client.writableLength > 0) this.#buffer = this.#pool.take();
+    return more;
+  }
+
+  /** Resets both sides (the ELB's own RST: idle timeout, termination, unhealthy target). */
+  reset(): void {
     if (this.#done) return;
-    if (by === 'elb') this.#nlb.metrics?.elbResets.inc({ load_balancer: this.#nlb.name }, 2);
+    this.#metrics.elbResets?.inc(2);
     this.#client.resetAndDestroy();
     this.#upstream.resetAndDestroy();
   }
@@ -238,12 +285,23 @@ class TcpFlow {
   #finish(): void {
     if (this.#done) return;
     this.#done = true;
-    this.#cancelIdle();
     this.#lease.release();
-    const lb = { load_balancer: this.#nlb.name };
-    this.#nlb.metrics?.activeFlows.dec({ ...lb, protocol: 'TCP' });
-    this.#nlb.metrics?.processedBytes.inc(lb, this.#client.bytesRead + this.#upstream.bytesRead);
+    if (this.#client.writableLength === 0) this.#pool.give(this.#buffer);
+    this.#metrics.activeFlows?.dec();
+    this.#metrics.processedBytes?.inc(this.bytes);
+    this.#onDone(this);
   }
+}
+
+/** A cheap xorshift stream standing in for TCP initial sequence numbers in the flow tuple. */
+function sequenceNumbers(): () => number {
+  let x = randomInt(1, 0x7fffffff);
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x >>> 0;
+  };
 }
 
 class TcpListener {
@@ -252,13 +310,32 @@ class TcpListener {
   readonly group: TargetGroup;
   readonly #server: net.Server;
   readonly #flows = new Set<TcpFlow>();
+  readonly #pool = new BufferPool();
+  readonly #nextSequence = sequenceNumbers();
+  readonly #idleMs: number;
+  #metrics: FlowMetrics = {};
+  #cancelSweep: () => void = () => {};
   #port = 0;
 
   constructor(nlb: NetworkLoadBalancer, config: ListenerConfig, group: TargetGroup) {
     this.nlb = nlb;
     this.config = config;
     this.group = group;
+    this.#idleMs = Number(config.attributes['tcp.idle_timeout.seconds'] ?? 350) * 1000;
     this.#server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true, noDelay: true }, (client) => this.#onConnection(client));
+    const m = nlb.metrics;
+    if (m) {
+      const lb = { load_balancer: nlb.name };
+      this.#metrics = {
+        newFlows: m.newFlows.labels({ ...lb, protocol: 'TCP' }),
+        activeFlows: m.activeFlows.labels({ ...lb, protocol: 'TCP' }),
+        processedBytes: m.processedBytes.labels(lb),
+        clientResets: m.clientResets.labels(lb),
+        targetResets: m.targetResets.labels(lb),
+        elbResets: m.elbResets.labels(lb),
+        unhealthyRouting: m.unhealthyRoutingFlows.labels({ ...lb, target_group: group.name }),
+      };
+    }
   }
 
   get port(): number {
@@ -275,12 +352,14 @@ class TcpListener {
         this.#server.on('error', (err) => this.nlb.log.error({ err }, 'listener error'));
         this.#port = (this.#server.address() as AddressInfo).port;
         this.nlb.log.info({ event: 'listener.started', protocol: 'TCP', port: this.#port }, `TCP listener on ${this.config.address}:${this.#port}`);
+        this.#scheduleSweep();
         resolve();
       });
     });
   }
 
   async close(graceMs: number): Promise<void> {
+    this.#cancelSweep();
     if (!this.#server.listening) return;
     const closed = new Promise<void>((r) => this.#server.close(() => r()));
     const deadline = Date.now() + graceMs;
@@ -289,44 +368,74 @@ class TcpListener {
     await closed;
   }
 
+  /**
+   * The idle timeout (spec 3.5) on the injected clock: every tenth of the timeout one sweep
+   * looks at every flow; a flow that moved no byte either way for the whole timeout is reset.
+   */
+  #scheduleSweep(): void {
+    const periodMs = Math.max(10, Math.floor(this.#idleMs / 10));
+    this.#cancelSweep = this.nlb.clock.setTimer(periodMs, () => {
+      const now = this.nlb.clock.now();
+      for (const flow of this.#flows) {
+        const bytes = flow.bytes;
+        if (bytes !== flow.lastBytes) {
+          flow.lastBytes = bytes;
+          flow.lastActiveAt = now;
+        } else if (now - flow.lastActiveAt >= this.#idleMs) {
+          this.nlb.log.debug({ event: 'flow.idle_timeout' }, 'flow idle: reset');
+          flow.reset();
+        }
+      }
+      this.#scheduleSweep();
+    });
+  }
+
   #onConnection(client: Socket): void {
     const nlb = this.nlb;
     client.on('error', () => {});
     const clientIp = plainIp(client.remoteAddress);
     const clientPort = client.remotePort ?? 0;
-    const localIp = plainIp(client.localAddress);
-    const localPort = client.localPort ?? 0;
-    // A per-connection random value stands in for the TCP sequence number in the tuple.
-    const hash = flowHash(['TCP', clientIp, clientPort, localIp, localPort, randomInt(0x7fffffff)]);
+    // The listener's own address when it is bound to one (no getsockname per connection).
+    const wildcard = this.config.address === '0.0.0.0' || this.config.address === '::';
+    const localIp = wildcard ? plainIp(client.localAddress) : this.config.address;
+    const localPort = this.#port;
+    // A per-connection value stands in for the TCP sequence number in the tuple.
+    const hash = flowHash(['TCP', clientIp, clientPort, localIp, localPort, this.#nextSequence()]);
     let lease: Lease;
     try {
       lease = this.group.acquire({ flowHash: hash });
     } catch (err) {
       nlb.log.debug({ event: 'flow.refused', code: (err as ElbError).code }, 'no target for a new flow: reset');
-      nlb.metrics?.elbResets.inc({ load_balancer: nlb.name });
+      this.#metrics.elbResets?.inc();
       client.resetAndDestroy();
       return;
     }
-    if (this.group.failingOpen) nlb.metrics?.unhealthyRoutingFlows.inc({ load_balancer: nlb.name, target_group: this.group.name });
+    if (this.group.failingOpen) this.#metrics.unhealthyRouting?.inc();
     const target = lease.target;
-    const attributes = this.group.attributes();
     let localAddress: string | undefined;
     // Across address families the target sees the load balancer's address (spec 5.1 table:
     // an IPv6 client reaching an IPv4 target, and the reverse); binding would fail anyway.
-    if (attributes['preserve_client_ip.enabled'] === 'true' && net.isIPv6(clientIp) === net.isIPv6(target.id)) {
+    if (this.group.attribute('preserve_client_ip.enabled') === 'true' && net.isIPv6(clientIp) === net.isIPv6(target.id)) {
       if (isLocalAddress(clientIp)) localAddress = clientIp;
       else nlb.warnOnce(clientIp, `client IP preservation: ${clientIp} is not an address of this machine, so targets see the load balancer's address instead (use proxy_protocol_v2.enabled to pass it)`);
     }
     const header =
-      attributes['proxy_protocol_v2.enabled'] === 'true'
+      this.group.attribute('proxy_protocol_v2.enabled') === 'true'
         ? proxyHeader({ sourceAddress: clientIp, sourcePort: clientPort, destinationAddress: localIp, destinationPort: localPort })
         : undefined;
-    const upstream = net.connect({ host: target.id, port: target.port, noDelay: true, allowHalfOpen: true, ...(localAddress ? { localAddress } : {}) });
-    const idleMs = Number(this.config.attributes['tcp.idle_timeout.seconds'] ?? 350) * 1000;
-    const flow = new TcpFlow(nlb, client, upstream, lease, idleMs, header);
+    const flow = new TcpFlow({
+      client,
+      target,
+      localAddress,
+      lease,
+      header,
+      now: nlb.clock.now(),
+      metrics: this.#metrics,
+      pool: this.#pool,
+      log: nlb.log,
+      onDone: (f) => this.#flows.delete(f),
+    });
     this.#flows.add(flow);
-    const forget = () => this.#flows.delete(flow);
-    client.once('close', forget);
   }
 }
 

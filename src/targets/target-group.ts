@@ -317,6 +317,11 @@ export class TargetGroup {
     return this.config.kind === 'application' ? applicationTargetGroupAttributes : networkTargetGroupAttributes(this.config.protocol, this.config.targetType);
   }
 
+  /** One attribute's current value, without copying the map (read per connection by the NLB). */
+  attribute(key: string): string | undefined {
+    return this.#attributes[key];
+  }
+
   /** DescribeTargetGroupAttributes: every attribute with its current value. */
   attributes(): Readonly<Record<string, string>> {
     return { ...this.#attributes };

@@ -14,14 +14,20 @@ export class FlowHashPicker<T extends Pickable = Pickable> implements Picker<T> 
   }
 }
 
-/** FNV-1a over the parts of a flow tuple: cheap, stable, and good enough to spread flows. */
+/** FNV-1a over the parts of a flow tuple (numbers as 32-bit words): cheap, stable, well spread. */
 export function flowHash(parts: readonly (string | number)[]): number {
   let h = 0x811c9dc5;
   for (const part of parts) {
-    const s = typeof part === 'number' ? String(part) : part;
-    for (let i = 0; i < s.length; i++) {
-      h ^= s.charCodeAt(i);
-      h = Math.imul(h, 0x01000193);
+    if (typeof part === 'number') {
+      for (let shift = 0; shift < 32; shift += 8) {
+        h ^= (part >>> shift) & 0xff;
+        h = Math.imul(h, 0x01000193);
+      }
+    } else {
+      for (let i = 0; i < part.length; i++) {
+        h ^= part.charCodeAt(i);
+        h = Math.imul(h, 0x01000193);
+      }
     }
     h ^= 0x7c;
     h = Math.imul(h, 0x01000193);
