@@ -44,6 +44,12 @@ export interface LocalElbOptions {
   readonly waitForPodsMs?: number;
 }
 
+/**
+ * What the admin API serves: one LocalElb (`serve`, `demo`) or every load balancer the
+ * Kubernetes controller runs (`kind`).
+ */
+export type ElbView = Pick<LocalElb, 'targetGroups' | 'targetGroup' | 'loadBalancers' | 'loadBalancer' | 'metrics' | 'pods' | 'deployment'>;
+
 /** An ALB (`type: application`) or an NLB (`type: network`). */
 export type LoadBalancer = ApplicationLoadBalancer | NetworkLoadBalancer;
 

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { hostForUrl } from '../core/addresses.ts';
 import { ElbError, ErrorCodes, isElbError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
-import type { LocalElb } from '../local-elb.ts';
+import type { ElbView, LocalElb } from '../local-elb.ts';
 
 export interface AdminServerOptions {
   readonly address?: string;
@@ -80,7 +80,7 @@ const toAttributeList = (a: Readonly<Record<string, string>>) => Object.entries(
 type Handler = (req: IncomingMessage, params: string[], url: URL) => Promise<[number, unknown]> | [number, unknown];
 
 /** Serves the admin API for `elb` until `close()`. */
-export async function startAdminServer(elb: LocalElb, options: AdminServerOptions = {}): Promise<AdminServer> {
+export async function startAdminServer(elb: ElbView, options: AdminServerOptions = {}): Promise<AdminServer> {
   const log = (options.logger ?? silentLogger()).child({ component: 'admin' });
   const routes: Array<{ method: string; pattern: RegExp; handler: Handler }> = [];
   const route = (method: string, pattern: RegExp, handler: Handler) => routes.push({ method, pattern, handler });

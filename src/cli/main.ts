@@ -304,9 +304,21 @@ export function buildProgram(): Command {
       .option('--in-cluster', 'use the service account of the pod local-elb runs in')
       .option('--address-prefix <a.b>', 'each load balancer listens on its own <a.b>.x.y loopback address', '127.240')
       .option('--listen-address <ip>', 'listen on this one address instead (in the cluster: the node IP)')
-      .option('--load-balancer-class <class>', 'Service loadBalancerClass to serve', 'service.k8s.aws/nlb'),
+      .option('--load-balancer-class <class>', 'Service loadBalancerClass to serve', 'service.k8s.aws/nlb')
+      .option('--admin <host:port>', 'where the admin API listens', hostPort, { address: '127.0.0.1', port: 9090 })
+      .option('--no-admin', 'do not start the admin API'),
   ).action(
-    async (opts: { kubeconfig?: string; context?: string; inCluster?: boolean; addressPrefix: string; listenAddress?: string; loadBalancerClass: string; logLevel: string; logFormat: LogFormat }) => {
+    async (opts: {
+      kubeconfig?: string;
+      context?: string;
+      inCluster?: boolean;
+      addressPrefix: string;
+      listenAddress?: string;
+      loadBalancerClass: string;
+      admin: { address: string; port: number } | false;
+      logLevel: string;
+      logFormat: LogFormat;
+    }) => {
       const logger = cliLogger(opts.logLevel, opts.logFormat);
       if (!/^\d{1,3}\.\d{1,3}$/.test(opts.addressPrefix)) throw new InvalidArgumentError(`--address-prefix must look like 127.240: got ${JSON.stringify(opts.addressPrefix)}`);
       const { KubeConfig } = await import('@kubernetes/client-node');
@@ -324,8 +336,13 @@ export function buildProgram(): Command {
         ...(opts.listenAddress ? { listenAddress: opts.listenAddress } : {}),
       });
       await controller.start();
+      const admin = opts.admin === false ? undefined : await startAdminServer(controller.view(), { ...opts.admin, logger });
       process.stdout.write(`${CLI}: watching ${kubeConfig.getCurrentCluster()?.server ?? 'the cluster'}; ${controller.stacks().size} load balancers\n`);
-      runUntilSignal(() => controller.stop(), (m) => logger.info(m));
+      if (admin) process.stdout.write(`${CLI}: admin API on ${admin.url}\n`);
+      runUntilSignal(async () => {
+        await admin?.close();
+        await controller.stop();
+      }, (m) => logger.info(m));
     },
   );
 

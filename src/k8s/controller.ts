@@ -24,11 +24,11 @@ import {
   type V1PodCondition,
   type V1Service,
 } from '@kubernetes/client-node';
-import { isElbError } from '../core/errors.ts';
+import { ElbError, ErrorCodes, isElbError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { ElbMetrics } from '../core/metrics.ts';
 import type { ConfigInput } from '../config/schema.ts';
-import { startLocalElb, type LocalElb } from '../local-elb.ts';
+import { startLocalElb, type ElbView, type LocalElb } from '../local-elb.ts';
 import { ResilientInformer } from './informer.ts';
 import { diffTargets, gateCondition, shapeSignature } from './reconcile.ts';
 import { READINESS_GATE_PREFIX, translate, type ClusterSnapshot, type DesiredStack, type ObjectRef } from './translate.ts';
@@ -144,6 +144,41 @@ export class KubernetesController {
   /** The running load balancers, by stack key (`service/<ns>/<name>`, `ingress/<group>`). */
   stacks(): ReadonlyMap<string, { readonly elb: LocalElb; readonly address: string; readonly portMap: ReadonlyMap<number, number>; readonly stack: DesiredStack }> {
     return this.#stacks;
+  }
+
+  /**
+   * Every running load balancer and target group as one view, for the admin API: the CLI verbs
+   * (`describe-target-health --target-group-name k8s-…`) work against `local-elb kind` too.
+   */
+  view(): ElbView {
+    const elbs = () => [...this.#stacks.values()].map((s) => s.elb);
+    const find = <T>(pick: (elb: LocalElb) => T | undefined, what: string): T => {
+      for (const elb of elbs()) {
+        const found = pick(elb);
+        if (found !== undefined) return found;
+      }
+      throw new ElbError(ErrorCodes.NOT_FOUND, `no ${what}`);
+    };
+    const tryGet = <T>(fn: () => T): T | undefined => {
+      try {
+        return fn();
+      } catch {
+        return undefined;
+      }
+    };
+    return {
+      metrics: this.metrics,
+      targetGroups: () => elbs().flatMap((e) => e.targetGroups()),
+      targetGroup: (name) => find((e) => tryGet(() => e.targetGroup(name)), `target group named ${JSON.stringify(name)}`),
+      loadBalancers: () => elbs().flatMap((e) => e.loadBalancers()),
+      loadBalancer: (name) => find((e) => tryGet(() => e.loadBalancer(name)), `load balancer named ${JSON.stringify(name)}`),
+      pods: () => {
+        throw new ElbError(ErrorCodes.NOT_FOUND, 'local pods do not exist in kind mode: use kubectl');
+      },
+      deployment: () => {
+        throw new ElbError(ErrorCodes.NOT_FOUND, 'local pods do not exist in kind mode: use kubectl');
+      },
+    };
   }
 
   /** How many times the watches were re-established after errors (all resources together). */

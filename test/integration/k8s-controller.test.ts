@@ -15,6 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { KubernetesController } from '../../src/k8s/controller.ts';
 import { startFakeKubeApiServer, type FakeKubeApiServer } from '../support/fake-kube-apiserver.ts';
 import { albClass, endpointSlice, ingress, lbService, namespace, node, pod } from '../support/k8s-fixtures.ts';
+import { runCli, startCli } from '../support/cli.ts';
 import { startTarget, type TestTarget } from '../support/targets.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -173,5 +174,28 @@ describe('KubernetesController with the fake API server', () => {
     api.compact();
     await waitFor(() => controller.stacks().has('service/default/late'), { what: 'the Service created after the compaction' });
     expect(api.requests.filter((r) => r.method === 'GET' && !r.watch && r.path === '/api/v1/services').length).toBeGreaterThan(before);
+  });
+
+  it('runs as the local-elb kind command: EXTERNAL-IP, the aws elbv2 verbs on its admin API, and a clean exit', async () => {
+    const { api, target } = await world();
+    const echo = await target('echo');
+    api.create(node('worker', '127.0.0.1'), { keepStatus: true });
+    api.create(lbService('echo', { ports: [{ name: 'http', port: 8086, targetPort: 8080, nodePort: echo.port }] }));
+    const dir = mkdtempSync(join(tmpdir(), 'local-elb-kind-cli-'));
+    const cli = startCli(['kind', '--kubeconfig', api.writeKubeconfig(dir), '--address-prefix', `127.${randomInt(100, 250)}`, '--admin', '127.0.0.1:0', '--log-level', 'warn']);
+    cleanups.push(async () => void (await cli.stop('SIGKILL')));
+    const [, admin] = await cli.waitForStdout(/admin API on (http:\/\/\S+)/);
+    const ip = await waitFor(() => serviceStatusIp(api, 'default', 'echo'), { what: 'EXTERNAL-IP' });
+    await waitFor(async () => (await get(`http://${ip}:8086/`)).body === 'echo', { what: 'traffic through the NLB the CLI runs' });
+
+    const groups = await runCli(['describe-target-groups', '--admin', admin!]);
+    expect(groups.code).toBe(0);
+    const [tg] = (JSON.parse(groups.stdout) as { TargetGroups: Array<{ TargetGroupName: string; Protocol: string }> }).TargetGroups;
+    expect(tg).toMatchObject({ Protocol: 'TCP', TargetGroupName: expect.stringMatching(/^k8s-default-echo-/) as unknown as string });
+    const health = await runCli(['describe-target-health', '--target-group-name', tg!.TargetGroupName, '--admin', admin!]);
+    expect(JSON.parse(health.stdout).TargetHealthDescriptions).toEqual([
+      { Target: { Id: '127.0.0.1', Port: echo.port }, HealthCheckPort: String(echo.port), TargetHealth: { State: 'healthy' } },
+    ]);
+    expect(await cli.stop('SIGTERM')).toBe(0);
   });
 });
