@@ -26,7 +26,8 @@ export interface RunningDemo {
   stop(): Promise<void>;
 }
 
-const targetModule = fileURLToPath(new URL('../demo/target.ts', import.meta.url));
+// target.ts beside the sources, target.js in the built package.
+const targetModule = fileURLToPath(new URL(`../demo/target${import.meta.url.endsWith('.js') ? '.js' : '.ts'}`, import.meta.url));
 
 function startDemoTarget(name: string): Promise<{ child: ChildProcess; port: number }> {
   const child = forkTracked(targetModule, [], { ...process.env, TARGET_NAME: name, PORT: '0' });

@@ -1,0 +1,14 @@
+// Builds the package for consumers outside this repository: Node refuses to strip types from
+// files under node_modules, so the published entry points are the compiled dist/*.js. Runs
+// tsc with tsconfig.build.json and copies the lab's built-in scenario files beside them.
+import { execFileSync } from 'node:child_process';
+import { cpSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+cpSync(join(root, 'src/lab/scenarios'), join(root, 'dist/lab/scenarios'), { recursive: true });
