@@ -1,11 +1,16 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI on Node's built-in type stripping (default from Node 23.6; Node
-// 22.12–22.17 need the flag, so the CLI is started again with it there).
+// The local-elb command. From the built package it runs dist/ (compiled JavaScript); in the
+// repository it runs the TypeScript in src/ on Node's type stripping (default from Node 23.6;
+// Node 22.12–22.17 need the flag, so the CLI is started again with it there).
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-if (process.features.typescript) {
+const built = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const source = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const inRepository = existsSync(fileURLToPath(new URL('../.git', import.meta.url)));
+const main = !inRepository && existsSync(built) ? built : source;
+if (main === built || process.features.typescript) {
   delete process.env.LOCAL_ELB_RUN_MAIN;
   const { main: run } = await import(main);
   await run(process.argv);
