@@ -14,6 +14,30 @@ export interface HostCounts {
   readonly mitigated?: number;
 }
 
+interface Inc {
+  inc(value?: number): void;
+}
+
+export interface TargetGroupCounters {
+  readonly requests: Inc;
+  readonly unhealthyRouting: Inc;
+  readonly responseTime: { observe(value: number): void };
+  readonly connectionErrors: Inc;
+  /** HTTPCode_Target_<class>XX_Count. */
+  readonly targetResponse: (status: number) => void;
+}
+
+export interface LoadBalancerCounters {
+  readonly processedBytes: Inc;
+  readonly newConnections: Inc;
+  readonly activeConnections: Inc & { dec(value?: number): void };
+  readonly ruleEvaluations: Inc;
+  readonly fixedResponses: Inc;
+  readonly redirects: Inc;
+  /** HTTPCode_ELB_<class>XX_Count and the per-code 500/502/503/504 counters. */
+  readonly elbResponse: (status: number) => void;
+}
+
 export class ElbMetrics {
   readonly registry = new Registry();
   readonly requestCount: Counter<'load_balancer' | 'target_group'>;
@@ -103,16 +127,54 @@ export class ElbMetrics {
     });
   }
 
-  /** Counts a response the load balancer made itself (HTTPCode_ELB_4XX_Count, _502_ …). */
-  elbResponse(loadBalancer: string, status: number): void {
-    this.#elbCodes.get(`${Math.floor(status / 100)}XX`)?.inc({ load_balancer: loadBalancer });
-    this.#elbCodes.get(String(status))?.inc({ load_balancer: loadBalancer });
+  readonly #tgCounters = new Map<string, TargetGroupCounters>();
+  readonly #lbCounters = new Map<string, LoadBalancerCounters>();
+
+  /**
+   * Counters of one target group with their labels bound once, for hot paths (per request):
+   * prom-client hashes a label object on every call otherwise.
+   */
+  targetGroupCounters(loadBalancer: string, targetGroup: string): TargetGroupCounters {
+    const key = `${loadBalancer}\u0000${targetGroup}`;
+    let c = this.#tgCounters.get(key);
+    if (c === undefined) {
+      const l = { load_balancer: loadBalancer, target_group: targetGroup };
+      const codes = new Map([...this.#targetCodes].map(([name, counter]) => [name, counter.labels(l)]));
+      c = {
+        requests: this.requestCount.labels(l),
+        unhealthyRouting: this.unhealthyRoutingRequests.labels(l),
+        responseTime: this.targetResponseTime.labels(l),
+        connectionErrors: this.targetConnectionErrors.labels(l),
+        targetResponse: (status) => codes.get(`${Math.floor(status / 100)}XX`)?.inc(),
+      };
+      this.#tgCounters.set(key, c);
+    }
+    return c;
   }
 
-  /** Counts a response a target made (HTTPCode_Target_2XX_Count …). */
-  targetResponse(loadBalancer: string, targetGroup: string, status: number): void {
-    this.#targetCodes.get(`${Math.floor(status / 100)}XX`)?.inc({ load_balancer: loadBalancer, target_group: targetGroup });
+  /** Counters of one load balancer with their labels bound once (see targetGroupCounters). */
+  loadBalancerCounters(loadBalancer: string): LoadBalancerCounters {
+    let c = this.#lbCounters.get(loadBalancer);
+    if (c === undefined) {
+      const l = { load_balancer: loadBalancer };
+      const codes = new Map([...this.#elbCodes].map(([name, counter]) => [name, counter.labels(l)]));
+      c = {
+        processedBytes: this.processedBytes.labels(l),
+        newConnections: this.newConnections.labels(l),
+        activeConnections: this.activeConnections.labels(l),
+        ruleEvaluations: this.ruleEvaluations.labels(l),
+        fixedResponses: this.fixedResponses.labels(l),
+        redirects: this.redirects.labels(l),
+        elbResponse: (status) => {
+          codes.get(`${Math.floor(status / 100)}XX`)?.inc();
+          codes.get(String(status))?.inc();
+        },
+      };
+      this.#lbCounters.set(loadBalancer, c);
+    }
+    return c;
   }
+
 
   /** Adds a source of HealthyHostCount/UnHealthyHostCount, read when metrics are scraped. */
   addHostCounts(source: () => HostCounts[]): () => void {

@@ -181,9 +181,10 @@ export class ApplicationLoadBalancer {
   emit(record: RequestRecord): void {
     const m = this.#metrics;
     if (m !== undefined) {
-      if (record.producedBy === 'elb') m.elbResponse(this.name, record.elbStatusCode);
-      else if (record.targetStatusCode !== undefined && record.targetGroup !== undefined) m.targetResponse(this.name, record.targetGroup, record.targetStatusCode);
-      m.processedBytes.inc({ load_balancer: this.name }, record.receivedBytes + record.sentBytes);
+      const lbm = m.loadBalancerCounters(this.name);
+      if (record.producedBy === 'elb') lbm.elbResponse(record.elbStatusCode);
+      else if (record.targetStatusCode !== undefined && record.targetGroup !== undefined) m.targetGroupCounters(this.name, record.targetGroup).targetResponse(record.targetStatusCode);
+      lbm.processedBytes.inc(record.receivedBytes + record.sentBytes);
     }
     for (const o of this.#observers) {
       try {
@@ -233,11 +234,12 @@ class Listener {
     this.applySettings();
     this.#server.on('connection', (socket: Socket) => {
       this.#sockets.set(socket, { connectedAtMs: lb.clock.now(), bytesRead: 0, bytesWritten: 0, active: 0 });
-      lb.metrics?.newConnections.inc({ load_balancer: lb.name });
-      lb.metrics?.activeConnections.inc({ load_balancer: lb.name });
+      const lbm = lb.metrics?.loadBalancerCounters(lb.name);
+      lbm?.newConnections.inc();
+      lbm?.activeConnections.inc();
       socket.once('close', () => {
         this.#sockets.delete(socket);
-        lb.metrics?.activeConnections.dec({ load_balancer: lb.name });
+        lbm?.activeConnections.dec();
       });
     });
     this.#server.on('clientError', (err: NodeJS.ErrnoException, socket) => this.#onClientError(err, socket as Socket));
@@ -292,7 +294,7 @@ class Listener {
       return;
     }
     const status = err.code === 'HPE_INVALID_TRANSFER_ENCODING' ? 501 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    this.#lb.metrics?.elbResponse(this.#lb.name, status);
+    this.#lb.metrics?.loadBalancerCounters(this.#lb.name).elbResponse(status);
     socket.end(rawErrorResponse(status));
     socket.destroySoon?.();
   }
@@ -374,7 +376,8 @@ class Listener {
       rawHeaders: req.rawHeaders,
       sourceIp: client.ip,
     });
-    if (match.evaluations > 0) lb.metrics?.ruleEvaluations.inc({ load_balancer: lb.name }, match.evaluations);
+    const lbm = lb.metrics?.loadBalancerCounters(lb.name);
+    if (match.evaluations > 0) lbm?.ruleEvaluations.inc(match.evaluations);
     const action = match.action;
 
     if (action.type === 'fixed-response') {
@@ -386,14 +389,14 @@ class Listener {
         'Content-Length': Buffer.byteLength(body),
       });
       res.end(method === 'HEAD' ? undefined : body);
-      lb.metrics?.fixedResponses.inc({ load_balancer: lb.name });
+      lbm?.fixedResponses.inc();
       return void res.once('close', () => done({ elbStatusCode: Number(c.statusCode), producedBy: 'elb', actionsExecuted: ['fixed-response'], matchedRulePriority: match.priority }));
     }
     if (action.type === 'redirect') {
       const location = redirectLocation(action.redirectConfig, { protocol: 'http', host: firstHost, port: this.#port, path });
       res.writeHead(action.redirectConfig.statusCode === 'HTTP_301' ? 301 : 302, { Server: 'awselb/2.0', Location: location, 'Content-Length': 0 });
       res.end();
-      lb.metrics?.redirects.inc({ load_balancer: lb.name });
+      lbm?.redirects.inc();
       const status = action.redirectConfig.statusCode === 'HTTP_301' ? 301 : 302;
       return void res.once('close', () =>
         done({ elbStatusCode: status, producedBy: 'elb', actionsExecuted: ['redirect'], redirectUrl: location, matchedRulePriority: match.priority }),
@@ -412,8 +415,9 @@ class Listener {
       return elbAnswer(statusForError(err), code, { matchedRulePriority: match.priority, traceId: headers.traceId, targetGroup: group.name, actionsExecuted: ['forward'] });
     }
     const target = lease.target;
-    lb.metrics?.requestCount.inc({ load_balancer: lb.name, target_group: group.name });
-    if (group.failingOpen) lb.metrics?.unhealthyRoutingRequests.inc({ load_balancer: lb.name, target_group: group.name });
+    const tgm = lb.metrics?.targetGroupCounters(lb.name, group.name);
+    tgm?.requests.inc();
+    if (group.failingOpen) tgm?.unhealthyRouting.inc();
     const dispatchedAt = performance.now();
     forward({
       req,
@@ -437,14 +441,14 @@ class Listener {
         targetStatusCode: result.targetStatus,
       };
       if (result.targetProcessingMs >= 0) {
-        lb.metrics?.targetResponseTime.observe({ load_balancer: lb.name, target_group: group.name }, result.targetProcessingMs / 1000);
+        tgm?.responseTime.observe(result.targetProcessingMs / 1000);
       }
       if (result.error === undefined) {
         return done({ ...common, responseProcessingMs: 0, elbStatusCode: result.targetStatus ?? 502, producedBy: 'target' });
       }
       const err = result.error;
       const errorCode = (err as { code?: string }).code;
-      if (isTargetConnectionError(err)) lb.metrics?.targetConnectionErrors.inc({ load_balancer: lb.name, target_group: group.name });
+      if (isTargetConnectionError(err)) tgm?.connectionErrors.inc();
       if (isElbError(err, ErrorCodes.CLIENT_CLOSED) || res.destroyed) {
         if (!res.destroyed) res.destroy();
         return done({ ...common, elbStatusCode: 460, producedBy: 'elb', errorCode, targetStatusCode: result.targetStatus });
