@@ -3,13 +3,16 @@ import { parseDocument } from 'yaml';
 import { ConfigError } from '../core/errors.ts';
 import { parseConfig, type Config } from '../config/schema.ts';
 
-/** Reads a YAML or JSON config file; every error names the file (and line, field path). */
-export async function loadConfigFile(path: string): Promise<Config> {
+/**
+ * Reads a YAML (or JSON) file into plain data; a missing file or a syntax error becomes a
+ * ConfigError naming the file and the line. `hint` is appended to the cannot-read message.
+ */
+export async function readYamlFile(path: string, what = 'the file', hint = ''): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(path, [{ path: '', message: `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }]);
+    throw new ConfigError(path, [{ path: '', message: `cannot read ${what}: ${(err as NodeJS.ErrnoException).code ?? String(err)}${hint}` }]);
   }
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
@@ -18,5 +21,10 @@ export async function loadConfigFile(path: string): Promise<Config> {
       doc.errors.map((e) => ({ path: e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '', message: e.message.split('\n')[0]! })),
     );
   }
-  return parseConfig(doc.toJS(), path);
+  return doc.toJS();
+}
+
+/** Reads a YAML or JSON config file; every error names the file (and line, field path). */
+export async function loadConfigFile(path: string): Promise<Config> {
+  return parseConfig(await readYamlFile(path), path);
 }

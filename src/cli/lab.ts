@@ -2,35 +2,20 @@
  * `local-elb bench algorithms`: reads a scenario (a built-in name or a file), runs the lab and
  * writes what was asked for (the table on stdout, progress on stderr, HTML, SVG, JSON).
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseDocument } from 'yaml';
-import { ConfigError } from '../core/errors.ts';
 import { htmlReport, labCharts } from '../lab/charts.ts';
 import { formatLabReport, runLab } from '../lab/lab.ts';
+import { readYamlFile } from './config-file.ts';
 import { builtinScenarioNames, builtinScenarioUrl, parseScenario, type Scenario } from '../lab/scenario.ts';
 
 /** A built-in scenario by name, or a YAML/JSON file by path; errors name the file, line or field. */
 export async function loadScenario(nameOrPath: string): Promise<Scenario> {
   const builtin = (builtinScenarioNames as readonly string[]).includes(nameOrPath);
   const path = builtin ? fileURLToPath(builtinScenarioUrl(nameOrPath)) : nameOrPath;
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    const hint = builtin ? '' : `; built-in scenarios: ${builtinScenarioNames.join(', ')}`;
-    throw new ConfigError(path, [{ path: '', message: `cannot read the scenario: ${code}${hint}` }]);
-  }
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      path,
-      doc.errors.map((e) => ({ path: e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '', message: e.message.split('\n')[0]! })),
-    );
-  }
-  return parseScenario(doc.toJS(), path);
+  const hint = builtin ? '' : `; built-in scenarios: ${builtinScenarioNames.join(', ')}`;
+  return parseScenario(await readYamlFile(path, 'the scenario', hint), path);
 }
 
 export interface BenchAlgorithmsOptions {
