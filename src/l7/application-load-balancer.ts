@@ -20,7 +20,7 @@ import { isTargetConnectionError, rawErrorResponse, sendErrorPage, statusForErro
 import { forward, TargetPools } from './forward.ts';
 import { plainIp, upstreamHeaders, type ForwardHeaderOptions } from './headers.ts';
 import type { RequestRecord } from './request-record.ts';
-import { compileRules, type CompiledRules } from './rules.ts';
+import { compileRules, type CompiledRules, type RequestFacts } from './rules.ts';
 
 export interface ApplicationLoadBalancerOptions {
   readonly config: LoadBalancerConfig;
@@ -367,15 +367,7 @@ class Listener {
     const te = req.headers['transfer-encoding'];
     if (te !== undefined && !te.split(',').every((t) => ACCEPTED_TRANSFER_ENCODINGS.has(t.trim().toLowerCase()))) return elbAnswer(501);
 
-    const q = path.indexOf('?');
-    const match = this.#rules.match({
-      method,
-      path: q < 0 ? path : path.slice(0, q),
-      query: new URLSearchParams(q < 0 ? '' : path.slice(q + 1)),
-      host: firstHost.replace(/:\d*$/, '').replace(/^\[(.*)\]$/, '$1'),
-      rawHeaders: req.rawHeaders,
-      sourceIp: client.ip,
-    });
+    const match = this.#rules.onlyDefault ?? this.#rules.match(requestFacts(method, path, firstHost, req.rawHeaders, client.ip));
     const lbm = lb.metrics?.loadBalancerCounters(lb.name);
     if (match.evaluations > 0) lbm?.ruleEvaluations.inc(match.evaluations);
     const action = match.action;
@@ -462,6 +454,23 @@ class Listener {
       elbAnswer(status, errorCode, { ...common, targetStatusCode: undefined });
     });
   }
+}
+
+/** What listener rules look at; the query string is parsed only if a condition asks for it. */
+function requestFacts(method: string, path: string, host: string, rawHeaders: string[], sourceIp: string): RequestFacts {
+  const q = path.indexOf('?');
+  let query: URLSearchParams | undefined;
+  return {
+    method,
+    path: q < 0 ? path : path.slice(0, q),
+    get query() {
+      query ??= new URLSearchParams(q < 0 ? '' : path.slice(q + 1));
+      return query;
+    },
+    host: host.replace(/:\d*$/, '').replace(/^\[(.*)\]$/, '$1'),
+    rawHeaders,
+    sourceIp,
+  };
 }
 
 /** The Location of a redirect action (spec 6.3): `#{protocol}`, `#{host}`, `#{port}`, `#{path}`, `#{query}`. */

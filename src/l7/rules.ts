@@ -101,6 +101,8 @@ function compileCondition(c: ConditionConfig): Predicate {
 }
 
 export interface CompiledRules {
+  /** What a request gets when the listener has no rules: its facts need not be computed. */
+  readonly onlyDefault: RuleMatch | undefined;
   match(facts: RequestFacts): RuleMatch;
 }
 
@@ -110,6 +112,7 @@ export function compileRules(listener: Pick<ListenerConfig, 'rules' | 'defaultAc
     .map((r) => ({ priority: r.priority, action: terminalAction(r.actions), predicates: r.conditions.map(compileCondition) }));
   const defaultAction = terminalAction(listener.defaultActions);
   return {
+    onlyDefault: rules.length === 0 ? { action: defaultAction, priority: 0, evaluations: 0 } : undefined,
     match(facts) {
       let evaluations = 0;
       for (const rule of rules) {

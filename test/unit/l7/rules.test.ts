@@ -237,3 +237,13 @@ describe('wildcardRegExp', () => {
     expect(wildcardRegExp('a\\', true, true).test('a\\')).toBe(true);
   });
 });
+
+describe('compileRules: a listener without rules', () => {
+  it('answers with the default action without looking at the request (onlyDefault)', () => {
+    const forward = { type: 'forward' as const, targetGroupName: 'web' };
+    const none = compileRules({ rules: [], defaultActions: [forward] });
+    expect(none.onlyDefault).toEqual({ action: forward, priority: 0, evaluations: 0 });
+    const some = compileRules({ rules: [{ priority: 1, conditions: [{ field: 'path-pattern', values: ['/a'] }], actions: [forward] }], defaultActions: [forward] });
+    expect(some.onlyDefault).toBeUndefined();
+  });
+});
