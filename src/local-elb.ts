@@ -116,14 +116,17 @@ export class LocalElb {
       this.#deployments.set(tg.name, { deployment, source });
     }
     this.#removeHostCounts = this.metrics.addHostCounts(() =>
-      [...this.#groups.values()].map((g) => ({
-        loadBalancer: g.describe().loadBalancerNames[0] ?? '',
-        targetGroup: g.name,
-        healthy: g.healthyHostCount,
-        unhealthy: g.unhealthyHostCount,
-        anomalous: g.anomalyCounts().anomalousHostCount,
-        mitigated: g.anomalyCounts().mitigatedHostCount,
-      })),
+      [...this.#groups].map(([name, g]) => {
+        const anomalies = g.anomalyCounts();
+        return {
+          loadBalancer: owners.get(name)?.[0] ?? '',
+          targetGroup: name,
+          healthy: g.healthyHostCount,
+          unhealthy: g.unhealthyHostCount,
+          anomalous: anomalies.anomalousHostCount,
+          mitigated: anomalies.mitigatedHostCount,
+        };
+      }),
     );
   }
 

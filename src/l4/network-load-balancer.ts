@@ -173,6 +173,22 @@ interface FlowMetrics {
   readonly unhealthyRouting?: { inc(): void };
 }
 
+/** The NLB metrics of one listener's flows, with their label sets bound once. */
+function flowMetrics(nlb: NetworkLoadBalancer, protocol: 'TCP' | 'UDP', group: TargetGroup): FlowMetrics {
+  const m = nlb.metrics;
+  if (m === undefined) return {};
+  const lb = { load_balancer: nlb.name };
+  return {
+    newFlows: m.newFlows.labels({ ...lb, protocol }),
+    activeFlows: m.activeFlows.labels({ ...lb, protocol }),
+    processedBytes: m.processedBytes.labels(lb),
+    clientResets: m.clientResets.labels(lb),
+    targetResets: m.targetResets.labels(lb),
+    elbResets: m.elbResets.labels(lb),
+    unhealthyRouting: m.unhealthyRoutingFlows.labels({ ...lb, target_group: group.name }),
+  };
+}
+
 /**
  * One TCP connection through the NLB: the client side, the target side, and its lease.
  * Client→target bytes go through `pipe()`; target→client bytes are read straight into a pooled
@@ -313,7 +329,7 @@ class TcpListener {
   readonly #pool = new BufferPool();
   readonly #nextSequence = sequenceNumbers();
   readonly #idleMs: number;
-  #metrics: FlowMetrics = {};
+  readonly #metrics: FlowMetrics;
   #cancelSweep: () => void = () => {};
   #port = 0;
 
@@ -323,19 +339,7 @@ class TcpListener {
     this.group = group;
     this.#idleMs = Number(config.attributes['tcp.idle_timeout.seconds'] ?? 350) * 1000;
     this.#server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true, noDelay: true }, (client) => this.#onConnection(client));
-    const m = nlb.metrics;
-    if (m) {
-      const lb = { load_balancer: nlb.name };
-      this.#metrics = {
-        newFlows: m.newFlows.labels({ ...lb, protocol: 'TCP' }),
-        activeFlows: m.activeFlows.labels({ ...lb, protocol: 'TCP' }),
-        processedBytes: m.processedBytes.labels(lb),
-        clientResets: m.clientResets.labels(lb),
-        targetResets: m.targetResets.labels(lb),
-        elbResets: m.elbResets.labels(lb),
-        unhealthyRouting: m.unhealthyRoutingFlows.labels({ ...lb, target_group: group.name }),
-      };
-    }
+    this.#metrics = flowMetrics(nlb, 'TCP', group);
   }
 
   get port(): number {
@@ -455,12 +459,14 @@ class UdpListener {
   readonly group: TargetGroup;
   #socket: dgram.Socket | undefined;
   readonly #flows = new Map<string, UdpFlow>();
+  readonly #metrics: FlowMetrics;
   #port = 0;
 
   constructor(nlb: NetworkLoadBalancer, config: ListenerConfig, group: TargetGroup) {
     this.nlb = nlb;
     this.config = config;
     this.group = group;
+    this.#metrics = flowMetrics(nlb, 'UDP', group);
   }
 
   get port(): number {
@@ -510,13 +516,14 @@ class UdpListener {
       const created: UdpFlow = { key, socket, lease, queue: [msg], bound: false, lastActiveAt: nlb.clock.now(), cancelIdle: () => {} };
       flow = created;
       this.#flows.set(key, created);
-      nlb.metrics?.newFlows.inc({ load_balancer: nlb.name, protocol: 'UDP' });
-      nlb.metrics?.activeFlows.inc({ load_balancer: nlb.name, protocol: 'UDP' });
+      this.#metrics.newFlows?.inc();
+      this.#metrics.activeFlows?.inc();
+      if (this.group.failingOpen) this.#metrics.unhealthyRouting?.inc();
       lease.onCut(() => this.#end(created));
       socket.on('message', (reply, from) => {
         if (from.port !== target.port || plainIp(from.address) !== target.id) return; // only the target answers this flow
         created.lastActiveAt = nlb.clock.now();
-        nlb.metrics?.processedBytes.inc({ load_balancer: nlb.name }, reply.length);
+        this.#metrics.processedBytes?.inc(reply.length);
         this.#socket?.send(reply, rinfo.port, rinfo.address);
       });
       socket.on('error', (err) => nlb.log.debug({ err }, 'UDP flow error'));
@@ -534,7 +541,7 @@ class UdpListener {
       if (flow.bound) flow.socket.send(msg, flow.lease.target.port, flow.lease.target.id);
       else flow.queue.push(msg);
     }
-    nlb.metrics?.processedBytes.inc({ load_balancer: nlb.name }, msg.length);
+    this.#metrics.processedBytes?.inc(msg.length);
   }
 
   #scheduleIdle(flow: UdpFlow): void {
@@ -551,7 +558,7 @@ class UdpListener {
     this.#flows.delete(flow.key);
     flow.cancelIdle();
     flow.lease.release();
-    this.nlb.metrics?.activeFlows.dec({ load_balancer: this.nlb.name, protocol: 'UDP' });
+    this.#metrics.activeFlows?.dec();
     try {
       flow.socket.close();
     } catch {
