@@ -7,6 +7,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { hostForUrl } from '../core/addresses.ts';
+import { bindListener } from '../core/listen.ts';
 import { ElbError, ErrorCodes, isElbError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import type { ElbView, LocalElb } from '../local-elb.ts';
@@ -173,12 +174,7 @@ export async function startAdminServer(elb: ElbView, options: AdminServerOptions
     })();
   });
   const address = options.address ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new ElbError(ErrorCodes.LISTEN_FAILED, `admin API cannot listen on ${address}:${options.port ?? 0}: ${err.code ?? err.message}`, { cause: err })),
-    );
-    server.listen(options.port ?? 0, address, () => resolve());
-  });
+  await bindListener(server, (done) => server.listen(options.port ?? 0, address, done), `the admin API on ${address}:${options.port ?? 0}`, log);
   const { port } = server.address() as AddressInfo;
   const url = `http://${hostForUrl(address)}:${port}`;
   log.info({ event: 'admin.started', url }, `admin API on ${url}`);

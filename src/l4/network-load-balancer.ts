@@ -11,6 +11,7 @@ import { networkInterfaces } from 'node:os';
 import { randomInt } from 'node:crypto';
 import { hostForUrl, plainIp } from '../core/addresses.ts';
 import { realClock, type Clock } from '../core/clock.ts';
+import { bindListener } from '../core/listen.ts';
 import { ElbError, ErrorCodes } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import type { ElbMetrics } from '../core/metrics.ts';
@@ -346,20 +347,12 @@ class TcpListener {
     return this.#port;
   }
 
-  listen(port = this.config.port): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) =>
-        reject(new ElbError(ErrorCodes.LISTEN_FAILED, `load balancer ${this.nlb.name} cannot listen on TCP ${this.config.address}:${port}: ${err.code ?? err.message}`, { cause: err }));
-      this.#server.once('error', onError);
-      this.#server.listen(port, this.config.address, () => {
-        this.#server.off('error', onError);
-        this.#server.on('error', (err) => this.nlb.log.error({ err }, 'listener error'));
-        this.#port = (this.#server.address() as AddressInfo).port;
-        this.nlb.log.info({ event: 'listener.started', protocol: 'TCP', port: this.#port }, `TCP listener on ${this.config.address}:${this.#port}`);
-        this.#scheduleSweep();
-        resolve();
-      });
-    });
+  async listen(port = this.config.port): Promise<void> {
+    const where = `load balancer ${this.nlb.name} on TCP ${this.config.address}:${port}`;
+    await bindListener(this.#server, (done) => this.#server.listen(port, this.config.address, done), where, this.nlb.log);
+    this.#port = (this.#server.address() as AddressInfo).port;
+    this.nlb.log.info({ event: 'listener.started', protocol: 'TCP', port: this.#port }, `TCP listener on ${this.config.address}:${this.#port}`);
+    this.#scheduleSweep();
   }
 
   async close(graceMs: number): Promise<void> {
@@ -473,23 +466,15 @@ class UdpListener {
     return this.#port;
   }
 
-  listen(port = this.config.port): Promise<void> {
+  async listen(port = this.config.port): Promise<void> {
     const type = net.isIPv6(this.config.address) ? 'udp6' : 'udp4';
     const socket = dgram.createSocket({ type });
     this.#socket = socket;
     socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo));
-    return new Promise((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) =>
-        reject(new ElbError(ErrorCodes.LISTEN_FAILED, `load balancer ${this.nlb.name} cannot listen on UDP ${this.config.address}:${port}: ${err.code ?? err.message}`, { cause: err }));
-      socket.once('error', onError);
-      socket.bind(port, this.config.address, () => {
-        socket.off('error', onError);
-        socket.on('error', (err) => this.nlb.log.error({ err }, 'UDP listener error'));
-        this.#port = socket.address().port;
-        this.nlb.log.info({ event: 'listener.started', protocol: 'UDP', port: this.#port }, `UDP listener on ${this.config.address}:${this.#port}`);
-        resolve();
-      });
-    });
+    const where = `load balancer ${this.nlb.name} on UDP ${this.config.address}:${port}`;
+    await bindListener(socket, (done) => socket.bind(port, this.config.address, done), where, this.nlb.log);
+    this.#port = socket.address().port;
+    this.nlb.log.info({ event: 'listener.started', protocol: 'UDP', port: this.#port }, `UDP listener on ${this.config.address}:${this.#port}`);
   }
 
   async close(): Promise<void> {

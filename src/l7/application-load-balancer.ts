@@ -8,6 +8,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { hostForUrl } from '../core/addresses.ts';
 import { realClock, type Clock } from '../core/clock.ts';
+import { bindListener } from '../core/listen.ts';
 import { ElbError, ErrorCodes, isElbError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import type { ElbMetrics } from '../core/metrics.ts';
@@ -259,20 +260,12 @@ class Listener {
     this.#server.headersTimeout = idleTimeoutMs;
   }
 
-  listen(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => {
-        reject(new ElbError(ErrorCodes.LISTEN_FAILED, `load balancer ${this.#lb.name} cannot listen on ${this.#config.address}:${this.#config.port}: ${err.code ?? err.message}`, { cause: err }));
-      };
-      this.#server.once('error', onError);
-      this.#server.listen(this.#config.port, this.#config.address, () => {
-        this.#server.off('error', onError);
-        this.#server.on('error', (err) => this.#lb.log.error({ err }, 'listener error'));
-        this.#port = (this.#server.address() as AddressInfo).port;
-        this.#lb.log.info({ event: 'listener.started', port: this.#port, address: this.#config.address }, `listener on ${this.url}`);
-        resolve();
-      });
-    });
+  async listen(): Promise<void> {
+    const { port, address } = this.#config;
+    const where = `load balancer ${this.#lb.name} on ${address}:${port}`;
+    await bindListener(this.#server, (done) => this.#server.listen(port, address, done), where, this.#lb.log);
+    this.#port = (this.#server.address() as AddressInfo).port;
+    this.#lb.log.info({ event: 'listener.started', port: this.#port, address }, `listener on ${this.url}`);
   }
 
   async close(graceMs: number): Promise<void> {
