@@ -231,7 +231,12 @@ class Listener {
     this.#lb = lb;
     this.#config = config;
     this.#rules = compileRules(config);
-    this.#server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0, joinDuplicateHeaders: false }, (req, res) => this.#onRequest(req, res));
+    // Node checks header timeouts every connectionsCheckingInterval (30 s by default): check each
+    // second so a 408 comes when the idle timeout ends, not up to 30 s later.
+    this.#server = http.createServer(
+      { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0, joinDuplicateHeaders: false, connectionsCheckingInterval: 1000 },
+      (req, res) => this.#onRequest(req, res),
+    );
     this.applySettings();
     this.#server.on('connection', (socket: Socket) => {
       this.#sockets.set(socket, { connectedAtMs: lb.clock.now(), bytesRead: 0, bytesWritten: 0, active: 0 });

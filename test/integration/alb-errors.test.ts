@@ -147,6 +147,19 @@ describe('504 Gateway Time-out', () => {
   });
 });
 
+describe('408 Request Timeout', () => {
+  it('when the client sends no complete request headers within the idle timeout (1 s)', async () => {
+    const a = await target('a');
+    const { url } = await alb({ targetPorts: [a.port], loadBalancerAttributes: { 'idle_timeout.timeout_seconds': '1' } });
+    const started = Date.now();
+    const raw = await rawExchange(url, 'GET / HTTP/1.1\r\nHost: x\r\n', { timeoutMs: 5_000 });
+    const elapsed = Date.now() - started;
+    expect(parseRawResponse(raw).status).toBe(408);
+    expect(elapsed).toBeGreaterThanOrEqual(900);
+    expect(elapsed).toBeLessThan(3_500);
+  });
+});
+
 describe('4xx and 501 from the load balancer', () => {
   it('405 for TRACE, without reaching the target', async () => {
     const a = await target('a');
