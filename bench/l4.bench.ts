@@ -191,7 +191,7 @@ const untilOk = (url: string, child: Child | undefined, what: string) => untilAn
 
 async function startTargets(kind: 'node' | 'nginx', bulkBytes: number): Promise<Targets> {
   if (kind === 'node') {
-    const script = path.join(import.meta.dirname, 'l4', 'child-targets.ts');
+    const script = path.join(import.meta.dirname, 'support', 'child-targets.ts');
     const { ports } = await startNodeChild(group, 'targets', script, [String(TARGET_COUNT), String(bulkBytes)], READY_TIMEOUT_MS);
     return { ports, proxyProtocolPorts: [], description: `${TARGET_COUNT} Node http servers in one process` };
   }

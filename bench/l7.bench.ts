@@ -132,7 +132,8 @@ const untilOk = (url: string, child: Child | undefined, what: string) => untilAn
 
 async function startTargets(kind: 'node' | 'nginx'): Promise<{ ports: readonly number[]; description: string }> {
   if (kind === 'node') {
-    const { ports } = await startL7Child('targets', 'child-targets.ts', [String(TARGET_COUNT)]);
+    const script = path.join(import.meta.dirname, 'support', 'child-targets.ts');
+    const { ports } = await startNodeChild(group, 'targets', script, [String(TARGET_COUNT)], READY_TIMEOUT_MS);
     return { ports, description: `${TARGET_COUNT} Node http servers in one process` };
   }
   const nginx = onPath('nginx')!;

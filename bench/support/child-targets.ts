@@ -1,7 +1,8 @@
 /**
- * L4 bench child, when nginx is not installed: N HTTP targets in one process
- * (`node child-targets.ts 3 67108864`). `/bulk` answers a body of the given size, every
- * other path the short target body, all with keep-alive. Reports its ports over IPC.
+ * Bench child for the L7 and L4 benchmarks, when nginx is not installed: N HTTP targets in one
+ * process (`node child-targets.ts 3 67108864`). `/bulk` answers a body of the given size, every
+ * other path (`/healthz` too) the short target body, all with keep-alive. Reports its ports
+ * over IPC.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
