@@ -10,9 +10,14 @@ export interface Clock {
   setTimer(ms: number, fn: () => void): () => void;
 }
 
-/** The wall clock: `Date.now()` and `setTimeout`, with timers that do not keep the process alive. */
+/**
+ * The real clock: epoch milliseconds with sub-millisecond resolution (`performance.timeOrigin +
+ * performance.now()`: monotonic, within a few ms of `Date.now()`), so one clock serves a
+ * request's timestamps and its durations alike. Timers use `setTimeout` and do not keep the
+ * process alive.
+ */
 export const realClock: Clock = {
-  now: () => Date.now(),
+  now: () => performance.timeOrigin + performance.now(),
   setTimer(ms, fn) {
     const handle = setTimeout(fn, Math.max(0, ms));
     handle.unref();

@@ -2,8 +2,13 @@
  * Metrics under CloudWatch's names (spec 8.3) in a prom-client registry, so users recognise
  * them: `RequestCount`, `HTTPCode_ELB_5XX_Count`, `HealthyHostCount`, … Labels stand in for
  * CloudWatch dimensions (`load_balancer`, `target_group`). One registry per running instance.
+ *
+ * Hot paths (per request, per flow) only add to plain numbers on a counters object bound once
+ * per load balancer or target group; the registry reads them when it is scraped. prom-client
+ * still formats the exposition; its own `labels().inc()` hashes the label set on every call,
+ * which is too much for the ALB's per-request budget.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 
 export interface HostCounts {
   readonly loadBalancer: string;
@@ -14,167 +19,204 @@ export interface HostCounts {
   readonly mitigated?: number;
 }
 
-interface Inc {
-  inc(value?: number): void;
+/** TargetResponseTime buckets, in seconds. */
+export const RESPONSE_TIME_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] as const;
+
+/** Counters of one load balancer (ALB or NLB). Owned by ElbMetrics; callers only add. */
+export class LoadBalancerCounters {
+  readonly loadBalancer: string;
+  /** ALB: responses the load balancer made, by status code (HTTPCode_ELB_*). */
+  readonly elbStatus = new Float64Array(600);
+  processedBytes = 0;
+  newConnections = 0;
+  activeConnections = 0;
+  ruleEvaluations = 0;
+  fixedResponses = 0;
+  redirects = 0;
+  /** NLB. */
+  readonly newFlows = { TCP: 0, UDP: 0 };
+  readonly activeFlows = { TCP: 0, UDP: 0 };
+  clientResets = 0;
+  targetResets = 0;
+  elbResets = 0;
+
+  constructor(loadBalancer: string) {
+    this.loadBalancer = loadBalancer;
+  }
 }
 
-export interface TargetGroupCounters {
-  readonly requests: Inc;
-  readonly unhealthyRouting: Inc;
-  readonly responseTime: { observe(value: number): void };
-  readonly connectionErrors: Inc;
-  /** HTTPCode_Target_<class>XX_Count. */
-  readonly targetResponse: (status: number) => void;
+/** Counters of one target group behind one load balancer. */
+export class TargetGroupCounters {
+  readonly loadBalancer: string;
+  readonly targetGroup: string;
+  /** RequestCount: requests for which a target was chosen. */
+  requests = 0;
+  /** UnhealthyRoutingRequestCount (ALB) / UnhealthyRoutingFlowCount (NLB): routed by fail-open. */
+  unhealthyRouting = 0;
+  connectionErrors = 0;
+  /** Responses from targets, by status code (HTTPCode_Target_*). */
+  readonly targetStatus = new Float64Array(600);
+  /** TargetResponseTime: counts per bucket of RESPONSE_TIME_BUCKETS, then one for +Inf. */
+  readonly responseTimeBuckets = new Float64Array(RESPONSE_TIME_BUCKETS.length + 1);
+  responseTimeSum = 0;
+  responseTimeCount = 0;
+
+  constructor(loadBalancer: string, targetGroup: string) {
+    this.loadBalancer = loadBalancer;
+    this.targetGroup = targetGroup;
+  }
+
+  /** One TargetResponseTime observation, in seconds. */
+  observeResponseTime(seconds: number): void {
+    let i = 0;
+    while (i < RESPONSE_TIME_BUCKETS.length && seconds > RESPONSE_TIME_BUCKETS[i]!) i++;
+    this.responseTimeBuckets[i]!++;
+    this.responseTimeSum += seconds;
+    this.responseTimeCount++;
+  }
 }
 
-export interface LoadBalancerCounters {
-  readonly processedBytes: Inc;
-  readonly newConnections: Inc;
-  readonly activeConnections: Inc & { dec(value?: number): void };
-  readonly ruleEvaluations: Inc;
-  readonly fixedResponses: Inc;
-  readonly redirects: Inc;
-  /** HTTPCode_ELB_<class>XX_Count and the per-code 500/502/503/504 counters. */
-  readonly elbResponse: (status: number) => void;
+type Labels = Record<string, string>;
+interface Sample {
+  readonly labels: Labels;
+  readonly value: number;
+  readonly metricName?: string;
 }
+
+/** A metric the registry reads at scrape time from the counters (prom-client's metric interface). */
+class CollectedMetric {
+  readonly name: string;
+  readonly help: string;
+  readonly type: 'counter' | 'gauge' | 'histogram';
+  readonly aggregator = 'sum';
+  readonly #samples: () => Sample[];
+
+  constructor(registry: Registry, name: string, help: string, type: CollectedMetric['type'], samples: () => Sample[]) {
+    this.name = name;
+    this.help = help;
+    this.type = type;
+    this.#samples = samples;
+    registry.registerMetric(this as never);
+  }
+
+  async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: Sample[] }> {
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: this.#samples() };
+  }
+
+  reset(): void {}
+}
+
+const classOf = (codes: Float64Array, hundred: number) => {
+  let n = 0;
+  for (let s = hundred; s < hundred + 100; s++) n += codes[s]!;
+  return n;
+};
 
 export class ElbMetrics {
   readonly registry = new Registry();
-  readonly requestCount: Counter<'load_balancer' | 'target_group'>;
-  readonly #elbCodes = new Map<string, Counter<'load_balancer'>>();
-  readonly #targetCodes = new Map<string, Counter<'load_balancer' | 'target_group'>>();
-  readonly targetResponseTime: Histogram<'load_balancer' | 'target_group'>;
-  readonly targetConnectionErrors: Counter<'load_balancer' | 'target_group'>;
-  readonly unhealthyRoutingRequests: Counter<'load_balancer' | 'target_group'>;
-  readonly newConnections: Counter<'load_balancer'>;
-  readonly activeConnections: Gauge<'load_balancer'>;
-  readonly processedBytes: Counter<'load_balancer'>;
-  readonly fixedResponses: Counter<'load_balancer'>;
-  readonly redirects: Counter<'load_balancer'>;
-  readonly ruleEvaluations: Counter<'load_balancer'>;
-  readonly activeFlows: Gauge<'load_balancer' | 'protocol'>;
-  readonly newFlows: Counter<'load_balancer' | 'protocol'>;
-  readonly clientResets: Counter<'load_balancer'>;
-  readonly targetResets: Counter<'load_balancer'>;
-  readonly elbResets: Counter<'load_balancer'>;
-  readonly unhealthyRoutingFlows: Counter<'load_balancer' | 'target_group'>;
-  #hostCounts: Array<() => HostCounts[]> = [];
+  readonly #loadBalancers = new Map<string, LoadBalancerCounters>();
+  readonly #targetGroups = new Map<string, TargetGroupCounters>();
+  readonly #hostCounts: Array<() => HostCounts[]> = [];
 
   constructor() {
-    const registers = [this.registry];
-    this.requestCount = new Counter({ name: 'RequestCount', help: 'Requests for which a target was chosen', labelNames: ['load_balancer', 'target_group'], registers });
-    for (const name of ['3XX', '4XX', '5XX', '500', '502', '503', '504']) {
-      this.#elbCodes.set(name, new Counter({ name: `HTTPCode_ELB_${name}_Count`, help: `HTTP ${name} responses generated by the load balancer`, labelNames: ['load_balancer'], registers }));
+    const r = this.registry;
+    const lbs = () => [...this.#loadBalancers.values()];
+    const tgs = () => [...this.#targetGroups.values()];
+    const lbLabel = (c: LoadBalancerCounters) => ({ load_balancer: c.loadBalancer });
+    const tgLabel = (c: TargetGroupCounters) => ({ load_balancer: c.loadBalancer, target_group: c.targetGroup });
+    const perLb = (name: string, help: string, value: (c: LoadBalancerCounters) => number, type: 'counter' | 'gauge' = 'counter') =>
+      new CollectedMetric(r, name, help, type, () => lbs().map((c) => ({ labels: lbLabel(c), value: value(c) })));
+    const perTg = (name: string, help: string, value: (c: TargetGroupCounters) => number) =>
+      new CollectedMetric(r, name, help, 'counter', () => tgs().map((c) => ({ labels: tgLabel(c), value: value(c) })));
+
+    perTg('RequestCount', 'Requests for which a target was chosen', (c) => c.requests);
+    for (const hundred of [300, 400, 500]) {
+      const x = `${hundred / 100}XX`;
+      perLb(`HTTPCode_ELB_${x}_Count`, `HTTP ${x} responses generated by the load balancer`, (c) => classOf(c.elbStatus, hundred));
     }
-    for (const name of ['2XX', '3XX', '4XX', '5XX']) {
-      this.#targetCodes.set(name, new Counter({ name: `HTTPCode_Target_${name}_Count`, help: `HTTP ${name} responses generated by targets`, labelNames: ['load_balancer', 'target_group'], registers }));
+    for (const code of [500, 502, 503, 504]) {
+      perLb(`HTTPCode_ELB_${code}_Count`, `HTTP ${code} responses generated by the load balancer`, (c) => c.elbStatus[code]!);
     }
-    this.targetResponseTime = new Histogram({ name: 'TargetResponseTime', help: 'Seconds from the request leaving the load balancer until the target starts its response headers', labelNames: ['load_balancer', 'target_group'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers });
-    this.targetConnectionErrors = new Counter({ name: 'TargetConnectionErrorCount', help: 'Failed connection attempts to targets (health checks excluded)', labelNames: ['load_balancer', 'target_group'], registers });
-    this.unhealthyRoutingRequests = new Counter({ name: 'UnhealthyRoutingRequestCount', help: 'Requests routed by fail-open', labelNames: ['load_balancer', 'target_group'], registers });
-    this.newConnections = new Counter({ name: 'NewConnectionCount', help: 'New client connections', labelNames: ['load_balancer'], registers });
-    this.activeConnections = new Gauge({ name: 'ActiveConnectionCount', help: 'Open client connections', labelNames: ['load_balancer'], registers });
-    this.processedBytes = new Counter({ name: 'ProcessedBytes', help: 'Bytes received from and sent to clients (headers and bodies)', labelNames: ['load_balancer'], registers });
-    this.fixedResponses = new Counter({ name: 'HTTP_Fixed_Response_Count', help: 'Successful fixed-response actions', labelNames: ['load_balancer'], registers });
-    this.redirects = new Counter({ name: 'HTTP_Redirect_Count', help: 'Successful redirect actions', labelNames: ['load_balancer'], registers });
-    this.ruleEvaluations = new Counter({ name: 'RuleEvaluations', help: 'Listener rules evaluated (default rule excluded)', labelNames: ['load_balancer'], registers });
-    this.activeFlows = new Gauge({ name: 'ActiveFlowCount', help: 'NLB: concurrent flows from clients to targets', labelNames: ['load_balancer', 'protocol'], registers });
-    this.newFlows = new Counter({ name: 'NewFlowCount', help: 'NLB: new flows from clients to targets', labelNames: ['load_balancer', 'protocol'], registers });
-    this.clientResets = new Counter({ name: 'TCP_Client_Reset_Count', help: 'NLB: resets sent by clients and passed to targets', labelNames: ['load_balancer'], registers });
-    this.targetResets = new Counter({ name: 'TCP_Target_Reset_Count', help: 'NLB: resets sent by targets and passed to clients', labelNames: ['load_balancer'], registers });
-    this.elbResets = new Counter({ name: 'TCP_ELB_Reset_Count', help: 'NLB: resets the load balancer made (idle timeout, unhealthy target, termination on deregistration, no target)', labelNames: ['load_balancer'], registers });
-    this.unhealthyRoutingFlows = new Counter({ name: 'UnhealthyRoutingFlowCount', help: 'NLB: flows routed by fail-open', labelNames: ['load_balancer', 'target_group'], registers });
-    const hostCounts = this.#hostCounts;
-    new Gauge({
-      name: 'HealthyHostCount',
-      help: 'Targets the target group considers healthy',
-      labelNames: ['load_balancer', 'target_group'],
-      registers,
-      collect() {
-        this.reset();
-        for (const source of hostCounts) for (const c of source()) this.set({ load_balancer: c.loadBalancer, target_group: c.targetGroup }, c.healthy);
-      },
-    });
-    new Gauge({
-      name: 'UnHealthyHostCount',
-      help: 'Registered targets the target group considers unhealthy',
-      labelNames: ['load_balancer', 'target_group'],
-      registers,
-      collect() {
-        this.reset();
-        for (const source of hostCounts) for (const c of source()) this.set({ load_balancer: c.loadBalancer, target_group: c.targetGroup }, c.unhealthy);
-      },
-    });
-    new Gauge({
-      name: 'AnomalousHostCount',
-      help: 'Targets automatic target weights flag as anomalous (weighted_random target groups)',
-      labelNames: ['load_balancer', 'target_group'],
-      registers,
-      collect() {
-        this.reset();
-        for (const source of hostCounts) for (const c of source()) this.set({ load_balancer: c.loadBalancer, target_group: c.targetGroup }, c.anomalous ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'MitigatedHostCount',
-      help: 'Targets whose traffic anomaly mitigation is reducing',
-      labelNames: ['load_balancer', 'target_group'],
-      registers,
-      collect() {
-        this.reset();
-        for (const source of hostCounts) for (const c of source()) this.set({ load_balancer: c.loadBalancer, target_group: c.targetGroup }, c.mitigated ?? 0);
-      },
-    });
+    for (const hundred of [200, 300, 400, 500]) {
+      const x = `${hundred / 100}XX`;
+      perTg(`HTTPCode_Target_${x}_Count`, `HTTP ${x} responses generated by targets`, (c) => classOf(c.targetStatus, hundred));
+    }
+    new CollectedMetric(r, 'TargetResponseTime', 'Seconds from the request leaving the load balancer until the target starts its response headers', 'histogram', () =>
+      tgs().flatMap((c) => {
+        const labels = tgLabel(c);
+        let cumulative = 0;
+        const buckets = [...RESPONSE_TIME_BUCKETS, '+Inf' as const].map((le, i) => {
+          cumulative += c.responseTimeBuckets[i]!;
+          return { metricName: 'TargetResponseTime_bucket', labels: { ...labels, le: String(le) }, value: cumulative };
+        });
+        return [
+          ...buckets,
+          { metricName: 'TargetResponseTime_sum', labels, value: c.responseTimeSum },
+          { metricName: 'TargetResponseTime_count', labels, value: c.responseTimeCount },
+        ];
+      }),
+    );
+    perTg('TargetConnectionErrorCount', 'Failed connection attempts to targets (health checks excluded)', (c) => c.connectionErrors);
+    perTg('UnhealthyRoutingRequestCount', 'Requests routed by fail-open', (c) => (this.#isNetwork(c.loadBalancer) ? 0 : c.unhealthyRouting));
+    perLb('NewConnectionCount', 'New client connections', (c) => c.newConnections);
+    perLb('ActiveConnectionCount', 'Open client connections', (c) => c.activeConnections, 'gauge');
+    perLb('ProcessedBytes', 'Bytes received from and sent to clients (headers and bodies)', (c) => c.processedBytes);
+    perLb('HTTP_Fixed_Response_Count', 'Successful fixed-response actions', (c) => c.fixedResponses);
+    perLb('HTTP_Redirect_Count', 'Successful redirect actions', (c) => c.redirects);
+    perLb('RuleEvaluations', 'Listener rules evaluated (default rule excluded)', (c) => c.ruleEvaluations);
+    const perProtocol = (name: string, help: string, value: (c: LoadBalancerCounters) => { TCP: number; UDP: number }, type: 'counter' | 'gauge') =>
+      new CollectedMetric(r, name, help, type, () =>
+        lbs()
+          .filter((c) => this.#isNetwork(c.loadBalancer))
+          .flatMap((c) => (['TCP', 'UDP'] as const).map((protocol) => ({ labels: { ...lbLabel(c), protocol }, value: value(c)[protocol] }))),
+      );
+    perProtocol('ActiveFlowCount', 'NLB: concurrent flows from clients to targets', (c) => c.activeFlows, 'gauge');
+    perProtocol('NewFlowCount', 'NLB: new flows from clients to targets', (c) => c.newFlows, 'counter');
+    const perNlb = (name: string, help: string, value: (c: LoadBalancerCounters) => number) =>
+      new CollectedMetric(r, name, help, 'counter', () => lbs().filter((c) => this.#isNetwork(c.loadBalancer)).map((c) => ({ labels: lbLabel(c), value: value(c) })));
+    perNlb('TCP_Client_Reset_Count', 'NLB: resets sent by clients and passed to targets', (c) => c.clientResets);
+    perNlb('TCP_Target_Reset_Count', 'NLB: resets sent by targets and passed to clients', (c) => c.targetResets);
+    perNlb('TCP_ELB_Reset_Count', 'NLB: resets the load balancer made (idle timeout, unhealthy target, termination on deregistration, no target)', (c) => c.elbResets);
+    perTg('UnhealthyRoutingFlowCount', 'NLB: flows routed by fail-open', (c) => (this.#isNetwork(c.loadBalancer) ? c.unhealthyRouting : 0));
+
+    const hosts = (pick: (c: HostCounts) => number) => () =>
+      this.#hostCounts.flatMap((source) => source()).map((c) => ({ labels: { load_balancer: c.loadBalancer, target_group: c.targetGroup }, value: pick(c) }));
+    new CollectedMetric(r, 'HealthyHostCount', 'Targets the target group considers healthy', 'gauge', hosts((c) => c.healthy));
+    new CollectedMetric(r, 'UnHealthyHostCount', 'Registered targets the target group considers unhealthy', 'gauge', hosts((c) => c.unhealthy));
+    new CollectedMetric(r, 'AnomalousHostCount', 'Targets automatic target weights flag as anomalous (weighted_random target groups)', 'gauge', hosts((c) => c.anomalous ?? 0));
+    new CollectedMetric(r, 'MitigatedHostCount', 'Targets whose traffic anomaly mitigation is reducing', 'gauge', hosts((c) => c.mitigated ?? 0));
   }
 
-  readonly #tgCounters = new Map<string, TargetGroupCounters>();
-  readonly #lbCounters = new Map<string, LoadBalancerCounters>();
+  readonly #network = new Set<string>();
+
+  #isNetwork(loadBalancer: string): boolean {
+    return this.#network.has(loadBalancer);
+  }
 
   /**
-   * Counters of one target group with their labels bound once, for hot paths (per request):
-   * prom-client hashes a label object on every call otherwise.
+   * The counters of one load balancer, made on first use. `type` decides which metric names
+   * it reports under (an NLB has no HTTP codes; an ALB no flows), from the first call on.
    */
+  loadBalancerCounters(loadBalancer: string, type: 'application' | 'network' = 'application'): LoadBalancerCounters {
+    let c = this.#loadBalancers.get(loadBalancer);
+    if (c === undefined) {
+      c = new LoadBalancerCounters(loadBalancer);
+      this.#loadBalancers.set(loadBalancer, c);
+      if (type === 'network') this.#network.add(loadBalancer);
+    }
+    return c;
+  }
+
+  /** The counters of one target group behind one load balancer, made on first use. */
   targetGroupCounters(loadBalancer: string, targetGroup: string): TargetGroupCounters {
     const key = `${loadBalancer}\u0000${targetGroup}`;
-    let c = this.#tgCounters.get(key);
+    let c = this.#targetGroups.get(key);
     if (c === undefined) {
-      const l = { load_balancer: loadBalancer, target_group: targetGroup };
-      const codes = new Map([...this.#targetCodes].map(([name, counter]) => [name, counter.labels(l)]));
-      c = {
-        requests: this.requestCount.labels(l),
-        unhealthyRouting: this.unhealthyRoutingRequests.labels(l),
-        responseTime: this.targetResponseTime.labels(l),
-        connectionErrors: this.targetConnectionErrors.labels(l),
-        targetResponse: (status) => codes.get(`${Math.floor(status / 100)}XX`)?.inc(),
-      };
-      this.#tgCounters.set(key, c);
+      c = new TargetGroupCounters(loadBalancer, targetGroup);
+      this.#targetGroups.set(key, c);
     }
     return c;
   }
-
-  /** Counters of one load balancer with their labels bound once (see targetGroupCounters). */
-  loadBalancerCounters(loadBalancer: string): LoadBalancerCounters {
-    let c = this.#lbCounters.get(loadBalancer);
-    if (c === undefined) {
-      const l = { load_balancer: loadBalancer };
-      const codes = new Map([...this.#elbCodes].map(([name, counter]) => [name, counter.labels(l)]));
-      c = {
-        processedBytes: this.processedBytes.labels(l),
-        newConnections: this.newConnections.labels(l),
-        activeConnections: this.activeConnections.labels(l),
-        ruleEvaluations: this.ruleEvaluations.labels(l),
-        fixedResponses: this.fixedResponses.labels(l),
-        redirects: this.redirects.labels(l),
-        elbResponse: (status) => {
-          codes.get(`${Math.floor(status / 100)}XX`)?.inc();
-          codes.get(String(status))?.inc();
-        },
-      };
-      this.#lbCounters.set(loadBalancer, c);
-    }
-    return c;
-  }
-
 
   /** Adds a source of HealthyHostCount/UnHealthyHostCount, read when metrics are scraped. */
   addHostCounts(source: () => HostCounts[]): () => void {

@@ -174,19 +174,20 @@ interface FlowMetrics {
   readonly unhealthyRouting?: { inc(): void };
 }
 
-/** The NLB metrics of one listener's flows, with their label sets bound once. */
+/** The NLB metrics of one listener's flows, over counters bound once per load balancer and target group. */
 function flowMetrics(nlb: NetworkLoadBalancer, protocol: 'TCP' | 'UDP', group: TargetGroup): FlowMetrics {
   const m = nlb.metrics;
   if (m === undefined) return {};
-  const lb = { load_balancer: nlb.name };
+  const lb = m.loadBalancerCounters(nlb.name, 'network');
+  const tg = m.targetGroupCounters(nlb.name, group.name);
   return {
-    newFlows: m.newFlows.labels({ ...lb, protocol }),
-    activeFlows: m.activeFlows.labels({ ...lb, protocol }),
-    processedBytes: m.processedBytes.labels(lb),
-    clientResets: m.clientResets.labels(lb),
-    targetResets: m.targetResets.labels(lb),
-    elbResets: m.elbResets.labels(lb),
-    unhealthyRouting: m.unhealthyRoutingFlows.labels({ ...lb, target_group: group.name }),
+    newFlows: { inc: () => void lb.newFlows[protocol]++ },
+    activeFlows: { inc: () => void lb.activeFlows[protocol]++, dec: () => void lb.activeFlows[protocol]-- },
+    processedBytes: { inc: (n) => void (lb.processedBytes += n) },
+    clientResets: { inc: () => void lb.clientResets++ },
+    targetResets: { inc: () => void lb.targetResets++ },
+    elbResets: { inc: (n = 1) => void (lb.elbResets += n) },
+    unhealthyRouting: { inc: () => void tg.unhealthyRouting++ },
   };
 }
 

@@ -3,7 +3,7 @@
  * headers dropped, `X-Forwarded-For` by mode, `X-Forwarded-Proto`/`-Port` overwritten,
  * `Host` rewritten as ALB does, `X-Amzn-Trace-Id` added. Pure functions, no sockets.
  */
-import type { IncomingHttpHeaders } from 'node:http';
+import type { ClientAddress } from './exchange.ts';
 import { traceHeader } from './trace-id.ts';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'http2-settings']);
@@ -21,21 +21,29 @@ export interface ForwardHeaderOptions {
   readonly protocol: 'http' | 'https';
 }
 
-export interface ClientAddress {
-  readonly ip: string;
-  readonly port: number;
-}
+export type { ClientAddress } from './exchange.ts';
 
-export type UpstreamHeaders =
-  | { readonly ok: true; readonly headers: string[]; readonly traceId: string; readonly host: string | undefined }
-  | { readonly ok: false; readonly status: 463 };
+/** The headers to send to the target, and the trace id they carry (access log `trace_id`). */
+export interface UpstreamHeaders {
+  readonly headers: string[];
+  readonly traceId: string;
+}
 
 export { plainIp } from '../core/addresses.ts';
 
-function connectionTokens(value: string | undefined): Set<string> {
+function connectionTokens(value: string): Set<string> {
   const out = new Set<string>();
-  if (value) for (const t of value.split(',')) out.add(t.trim().toLowerCase());
+  for (const t of value.split(',')) out.add(t.trim().toLowerCase());
   return out;
+}
+
+/** The headers a `Connection` header names (RFC 9110 7.6.1), or undefined without one. */
+function connectionNamed(raw: readonly string[]): Set<string> | undefined {
+  let connection: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'connection') connection = connection === undefined ? raw[i + 1]! : `${connection},${raw[i + 1]}`;
+  }
+  return connection === undefined ? undefined : connectionTokens(connection);
 }
 
 /** The Host header as ALB sends it when host preservation is off (spec 5.4). */
@@ -64,11 +72,7 @@ export function upstreamHeaders(
   nowMs: number,
   hostOverride?: string,
 ): UpstreamHeaders {
-  let connection: string | undefined;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.toLowerCase() === 'connection') connection = connection ? `${connection},${rawHeaders[i + 1]}` : rawHeaders[i + 1];
-  }
-  const dropped = connectionTokens(connection);
+  const dropped = connectionNamed(rawHeaders);
   const out: string[] = [];
   let xff: string | undefined;
   let trace: string | undefined;
@@ -78,7 +82,7 @@ export function upstreamHeaders(
     const name = rawHeaders[i]!;
     const value = rawHeaders[i + 1]!;
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || dropped.has(lower)) continue;
+    if (HOP_BY_HOP.has(lower) || dropped?.has(lower)) continue;
     if (REPLACED.has(lower)) {
       if (lower === 'x-forwarded-for') xff = xff === undefined ? value : `${xff}, ${value}`;
       else if (lower === 'x-amzn-trace-id') trace ??= value;
@@ -91,11 +95,8 @@ export function upstreamHeaders(
     out.push(name, value);
   }
 
-  if (xff !== undefined && xff.split(',').filter((a) => a.trim() !== '').length > MAX_XFF_ADDRESSES) return { ok: false, status: 463 };
-
   if (hostOverride !== undefined) {
     out.push('Host', options.preserveHost ? hostOverride : rewriteHost(hostOverride, options.listenerPort));
-    host = hostOverride;
   } else if (options.preserveHost) {
     for (const h of hosts) out.push('Host', h);
   } else if (host !== undefined) {
@@ -108,16 +109,42 @@ export function upstreamHeaders(
   out.push('X-Forwarded-Proto', options.protocol, 'X-Forwarded-Port', String(options.listenerPort));
   const traceId = traceHeader(trace, nowMs);
   out.push('X-Amzn-Trace-Id', traceId);
-  return { ok: true, headers: out, traceId, host };
+  return { headers: out, traceId };
 }
 
-/** Response headers from the target, minus hop-by-hop ones, ready for `writeHead`. */
-export function downstreamHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  const dropped = connectionTokens(Array.isArray(headers.connection) ? headers.connection.join(',') : headers.connection);
-  const out: IncomingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || dropped.has(name)) continue;
-    out[name] = value;
+/** How many addresses the client's `X-Forwarded-For` headers hold together (more than 30 is 463, spec 5.3). */
+export function forwardedForCount(rawHeaders: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length !== 15 || name.toLowerCase() !== 'x-forwarded-for') continue;
+    for (const a of rawHeaders[i + 1]!.split(',')) if (a.trim() !== '') n++;
   }
-  return out;
+  return n;
+}
+
+/** The target's response headers as the client gets them, with the facts framing needs. */
+export interface DownstreamHeaders {
+  /** `[name, value, …]` without hop-by-hop headers. */
+  readonly headers: string[];
+  /** The target's `Content-Length`, when it sent one. */
+  readonly contentLength: number | undefined;
+  readonly hasDate: boolean;
+}
+
+/** Response headers from the target (`[name, value, …]`), minus hop-by-hop ones. */
+export function downstreamHeaders(raw: readonly string[]): DownstreamHeaders {
+  const dropped = connectionNamed(raw);
+  const headers: string[] = [];
+  let contentLength: number | undefined;
+  let hasDate = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || dropped?.has(lower)) continue;
+    if (lower === 'content-length') contentLength = Number(raw[i + 1]);
+    else if (lower === 'date') hasDate = true;
+    headers.push(name, raw[i + 1]!);
+  }
+  return { headers, contentLength, hasDate };
 }

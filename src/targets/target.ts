@@ -28,8 +28,9 @@ export interface Lease {
    */
   release(outcome?: Outcome): void;
   /**
-   * Called when the target group must cut the work in flight (the deregistration delay ended).
-   * The holder aborts its request and releases the lease.
+   * Called when the target group must cut the work in flight (the deregistration delay ended,
+   * an NLB target turned unhealthy). The holder aborts its request and releases the lease with
+   * the outcome it counts (`error` for a request the ALB answers 502).
    */
   onCut(fn: (reason: ElbError) => void): void;
 }
@@ -93,9 +94,12 @@ export class TargetLease implements Lease {
     this.#onCut = fn;
   }
 
+  /** Cuts the work in flight: the holder releases with its outcome; a lease nobody holds any more is released as an error. */
   cut(reason: ElbError): void {
+    if (this.#released) return;
     const fn = this.#onCut;
-    this.release();
+    this.#onCut = undefined;
     fn?.(reason);
+    this.release('error');
   }
 }

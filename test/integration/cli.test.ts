@@ -45,7 +45,9 @@ describe('local-elb serve', () => {
     unhealthyThresholdCount: 2
     matcher: { httpCode: "200-399" }
     attributes:
-      deregistration_delay.timeout_seconds: "1"
+      # Long enough that a second CLI process always sees the target draining, however slowly it
+      # starts; the drain ends when serve exits on SIGTERM.
+      deregistration_delay.timeout_seconds: "600"
       load_balancing.algorithm.type: round_robin
     targets:
       - { id: 127.0.0.1, port: ${a.port} }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redirectLocation } from '../../../src/l7/application-load-balancer.ts';
+import { redirectLocation } from '../../../src/l7/actions/redirect.ts';
 
 const keep = { protocol: '#{protocol}', host: '#{host}', port: '#{port}', path: '/#{path}', query: '#{query}' };
 const req = { protocol: 'http', host: 'www.example.com:8080', port: 8080, path: '/a/b?x=1&y=2' };

@@ -1,0 +1,55 @@
+/**
+ * The forward action (spec 6.3, 3.4): picks the target group (by weight when the action names
+ * several), builds the request the target gets (headers of spec 5.3–5.5), and hands it to the
+ * forward stage.
+ */
+import type { Random } from '../../core/random.ts';
+import type { ActionConfig } from '../../config/schema.ts';
+import { upstreamHeaders } from '../headers.ts';
+import type { ForwardGroup, RequestContext } from '../pipeline/context.ts';
+import { forwardToTarget } from '../pipeline/forward.ts';
+
+export type ForwardActionConfig = Extract<ActionConfig, { type: 'forward' }>;
+
+const EXECUTED = Object.freeze(['forward']);
+
+/** A forward action's target groups with their weights, resolved once per action. */
+export interface ForwardChoice {
+  readonly groups: readonly ForwardGroup[];
+  readonly weights: readonly number[];
+  readonly totalWeight: number;
+}
+
+export function forwardAction(ctx: RequestContext, action: ForwardActionConfig): void {
+  const listener = ctx.listener;
+  ctx.actionsExecuted = EXECUTED;
+  ctx.forward = chooseGroup(listener.forwardChoice(action), listener.random);
+  const { headers, traceId } = upstreamHeaders(ctx.rawHeaders, ctx.client, listener.headerOptions, ctx.arrivedMs, ctx.hostOverride);
+  ctx.traceId = traceId;
+  const body = ctx.body;
+  forwardToTarget(ctx, {
+    method: ctx.method,
+    path: ctx.path,
+    headers,
+    body: body === undefined ? 'none' : body.contentLength === undefined ? 'chunked' : 'length',
+  });
+}
+
+/** Weighted target groups (spec 3.4): a group gets `weight / total` of the requests; all 0 means the first. */
+export function chooseGroup(choice: ForwardChoice, random: Random): ForwardGroup {
+  const { groups, weights, totalWeight } = choice;
+  if (groups.length === 1 || totalWeight === 0) return groups[0]!;
+  let x = random.next() * totalWeight;
+  for (let i = 0; i < groups.length; i++) {
+    x -= weights[i]!;
+    if (x < 0) return groups[i]!;
+  }
+  return groups[groups.length - 1]!;
+}
+
+/** Resolves a forward action's groups and weights (the load balancer caches the result per action). */
+export function forwardChoice(action: ForwardActionConfig, resolve: (name: string) => ForwardGroup): ForwardChoice {
+  const entries = action.targetGroupName !== undefined ? [{ targetGroupName: action.targetGroupName, weight: 1 }] : action.forwardConfig!.targetGroups;
+  const weights = entries.map((e) => e.weight);
+  return { groups: entries.map((e) => resolve(e.targetGroupName)), weights, totalWeight: weights.reduce((s, w) => s + w, 0) };
+}

@@ -1,0 +1,532 @@
+/**
+ * One client connection to an ALB HTTP listener (spec 7.1, 7.2): llhttp parses the requests,
+ * this class keeps the HTTP/1.1 rules around them (keep-alive, one response at a time in
+ * request order for pipelined requests, `100 Continue`, the idle timeout and 408, request body
+ * back-pressure) and writes responses. Statuses are not decided here: the pipeline answers
+ * requests, and `ConnectionEvents.reject` gives the bytes for a request that could not be
+ * parsed or did not arrive in time.
+ */
+import type { Socket } from 'node:net';
+import type { Clock } from '../../core/clock.ts';
+import { plainIp } from '../../core/addresses.ts';
+import type { BodyConsumer, ClientAddress, RequestBody, ResponseHeadOptions, ResponseSink } from '../exchange.ts';
+import { Http1Parser, type MessageHead, type ParseError } from './llhttp.ts';
+import { chunkSizeLine, headerLines, httpDate, LAST_CHUNK } from './wire.ts';
+
+/** Why a connection is answered and closed without a request the pipeline could see. */
+export type Rejection =
+  /** `inRequestLine`: the error came before the end of the request line (an over-long URI). */
+  | { readonly kind: 'parse'; readonly error: ParseError; readonly inRequestLine: boolean }
+  /** No complete request head (or body) within the idle timeout. */
+  | { readonly kind: 'timeout' };
+
+/** What the connection asks of its listener. */
+export interface ConnectionEvents {
+  /** A request head is complete: answer it through `response`. */
+  request(head: MessageHead, response: ResponseSink, body: RequestBody | undefined, client: ClientAddress): void;
+  /** The raw response (status line, headers, page) for a rejected request; the connection then closes. */
+  reject(rejection: Rejection): string;
+}
+
+export interface ClientConnectionOptions {
+  readonly clock: Clock;
+  /** Request line plus headers (spec 6.4: 64 KiB). */
+  readonly maxHeaderBytes: number;
+  /** Read at each decision, so attribute changes apply to open connections. */
+  readonly timeouts: () => { readonly idleTimeoutMs: number; readonly clientKeepAliveMs: number };
+  readonly events: ConnectionEvents;
+  /** Called once when the socket has closed. */
+  readonly onClose: (connection: ClientConnection) => void;
+}
+
+/** Why a request's client went away: it closed, or it stopped sending or reading (the idle timeout). */
+export type GoneReason = 'closed' | 'timeout';
+
+type Phase =
+  /** Connected, nothing received yet (the idle timeout gives 408). */
+  | 'fresh'
+  /** Between requests (the idle timeout closes the connection quietly). */
+  | 'idle'
+  /** Part of a request head received (the idle timeout gives 408). */
+  | 'head'
+  /** A request is being answered. */
+  | 'busy';
+
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+
+export class ClientConnection {
+  readonly socket: Socket;
+  readonly client: ClientAddress;
+  readonly connectedAtMs: number;
+  readonly #o: ClientConnectionOptions;
+  readonly #parser: Http1Parser;
+  /** The exchange being answered; later pipelined requests wait in `#queue`. */
+  #current: Exchange | undefined;
+  readonly #queue: Exchange[] = [];
+  /** The exchange whose request the parser is reading (its body goes there). */
+  #parsing: Exchange | undefined;
+  #phase: Phase = 'fresh';
+  #phaseSinceMs: number;
+  /** Between the first byte of a request and the end of its head. */
+  #inHead = false;
+  #headStartedMs = 0;
+  /** The current head's request line has ended (an overflow before that is an over-long URI). */
+  #lineEnded = false;
+  /** Last byte from the client; last time the client took what was written. */
+  #lastReadMs: number;
+  #lastWriteProgressMs: number;
+  /** No more requests: a response said `close`, an upgrade, a parse error, shutdown. */
+  #closing = false;
+  #clientEnded = false;
+  #closed = false;
+  /** A malformed pipelined request head, answered once the request before it is. */
+  #pendingRejection: Rejection | undefined;
+  #bytesReadMark = 0;
+  #bytesWrittenMark = 0;
+  #corked = false;
+
+  constructor(socket: Socket, options: ClientConnectionOptions) {
+    this.socket = socket;
+    this.#o = options;
+    this.client = { ip: plainIp(socket.remoteAddress), port: socket.remotePort ?? 0 };
+    const now = options.clock.now();
+    this.connectedAtMs = now;
+    this.#phaseSinceMs = now;
+    this.#lastReadMs = now;
+    this.#lastWriteProgressMs = now;
+    this.#parser = new Http1Parser(
+      'request',
+      {
+        onBegin: () => this.#onBegin(),
+        onHead: (head) => this.#onHead(head),
+        onBody: (chunk) => this.#parsing?.received(chunk),
+        onComplete: () => this.#onMessageComplete(),
+      },
+      { maxHeaderBytes: options.maxHeaderBytes },
+    );
+    socket.on('data', (data: Buffer) => this.#onData(data));
+    socket.on('end', () => this.#onEnd());
+    socket.on('drain', () => (this.#lastWriteProgressMs = this.#o.clock.now()));
+    socket.on('error', () => socket.destroy());
+    socket.once('close', () => this.#onClose());
+  }
+
+  /** No request is being answered or waiting (listener shutdown closes these at once). */
+  get idle(): boolean {
+    return this.#current === undefined && this.#queue.length === 0 && !this.#inHead;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * The idle timeout (spec 7.2), checked by the listener's sweep: no complete request head in
+   * time gives 408; an idle keep-alive connection is closed; a client that stops sending its
+   * body or stops reading the response is cut.
+   */
+  checkIdle(now: number): void {
+    if (this.#closed) return;
+    const { idleTimeoutMs } = this.#o.timeouts();
+    if (this.#phase === 'busy') {
+      const current = this.#current;
+      const stalledBody = current !== undefined && current.waitingForClient && now - this.#lastReadMs >= idleTimeoutMs;
+      const stalledReader = this.socket.writableLength > 0 && now - this.#lastWriteProgressMs >= idleTimeoutMs;
+      if (stalledBody || stalledReader) this.#reject({ kind: 'timeout' }, current);
+      return;
+    }
+    if (now - this.#phaseSinceMs < idleTimeoutMs) return;
+    if (this.#phase === 'idle') this.socket.destroy();
+    else this.#reject({ kind: 'timeout' }, undefined);
+  }
+
+  /** Stops taking requests: closes now if idle (or when `now`), else after the response in progress. */
+  close(now = false): void {
+    this.#closing = true;
+    if (now || this.idle) this.socket.destroy();
+  }
+
+  #setPhase(phase: Phase, sinceMs = this.#o.clock.now()): void {
+    this.#phase = phase;
+    this.#phaseSinceMs = sinceMs;
+  }
+
+  #onData(data: Buffer): void {
+    this.#lastReadMs = this.#o.clock.now();
+    if (this.#inHead && !this.#lineEnded && data.includes(10)) this.#lineEnded = true;
+    const result = this.#parser.execute(data);
+    if (typeof result !== 'number') return this.#onParseError(result);
+    // An Upgrade or CONNECT request stops the parser at the end of its head: what follows is
+    // another protocol. This listener answers the request and then closes the connection.
+    if (result < data.length) this.#closing = true;
+    if (this.#queue.length > 0) this.socket.pause();
+  }
+
+  #onBegin(): void {
+    this.#inHead = true;
+    this.#lineEnded = false;
+    this.#headStartedMs = this.#o.clock.now();
+    if (this.#phase !== 'busy') this.#setPhase('head', this.#headStartedMs);
+  }
+
+  #onHead(head: MessageHead): boolean {
+    this.#inHead = false;
+    const exchange = new Exchange(this, head);
+    this.#parsing = exchange;
+    if (head.upgrade) this.#closing = true;
+    if (this.#current === undefined && !this.#closed) this.#start(exchange);
+    else this.#queue.push(exchange);
+    return false;
+  }
+
+  #onMessageComplete(): void {
+    const exchange = this.#parsing;
+    this.#parsing = undefined;
+    if (exchange === undefined) return;
+    exchange.bodyComplete();
+    if (exchange === this.#current && exchange.responseEnded) this.#next();
+  }
+
+  #onParseError(error: ParseError): void {
+    this.#closing = true;
+    const parsing = this.#parsing;
+    this.#parsing = undefined;
+    if (parsing !== undefined) {
+      // The body of a parsed request is malformed (a bad chunk size): the pipeline sees the body
+      // fail and answers that request; the connection ends after it.
+      parsing.bodyFailed();
+      if (parsing === this.#current && parsing.responseEnded) this.#endSocket();
+      return;
+    }
+    const rejection: Rejection = { kind: 'parse', error, inRequestLine: !this.#lineEnded };
+    if (this.#current === undefined) this.#reject(rejection, undefined);
+    else this.#pendingRejection ??= rejection;
+  }
+
+  #start(exchange: Exchange): void {
+    this.#current = exchange;
+    this.#setPhase('busy');
+    this.#o.events.request(exchange.head, exchange, exchange.hasBody ? exchange : undefined, this.client);
+  }
+
+  /** The current exchange's response has ended: serve the next request, or close. */
+  exchangeEnded(exchange: Exchange, keepAlive: boolean): void {
+    if (exchange !== this.#current) return;
+    if (!keepAlive) {
+      this.#closing = true;
+      this.#endSocket();
+      return;
+    }
+    // The rest of an unread request body must arrive (and be dropped) before the next request.
+    if (exchange.waitingForClient) return;
+    this.#next();
+  }
+
+  #next(): void {
+    this.#current = undefined;
+    this.#bytesReadMark = this.socket.bytesRead;
+    this.#bytesWrittenMark = this.socket.bytesWritten;
+    if (this.#pendingRejection !== undefined) return this.#reject(this.#pendingRejection, undefined);
+    const next = this.#queue.shift();
+    if (next !== undefined) {
+      // Not inside the previous response's call stack.
+      process.nextTick(() => {
+        if (this.#closed) return;
+        this.#start(next);
+        if (this.#queue.length === 0) this.socket.resume();
+      });
+      return;
+    }
+    if (this.#closing || this.#clientEnded) return this.#endSocket();
+    if (this.#inHead) this.#setPhase('head', this.#headStartedMs);
+    else this.#setPhase('idle');
+    this.socket.resume();
+  }
+
+  /** Answers with the rejection's bytes (unless a response has started) and closes. */
+  #reject(rejection: Rejection, current: Exchange | undefined): void {
+    this.#closing = true;
+    if (current !== undefined && current.headersSent) {
+      current.gone('timeout');
+      this.socket.destroy();
+      return;
+    }
+    current?.gone(rejection.kind === 'timeout' ? 'timeout' : 'closed');
+    this.#uncork();
+    if (this.socket.writable) this.socket.end(this.#o.events.reject(rejection), 'latin1');
+    this.socket.destroySoon();
+  }
+
+  #endSocket(): void {
+    this.#uncork();
+    if (this.socket.writable) this.socket.end();
+    this.socket.destroySoon();
+  }
+
+  #onEnd(): void {
+    this.#clientEnded = true;
+    const parsing = this.#parsing;
+    this.#parsing = undefined;
+    parsing?.bodyFailed();
+    if (this.#current === undefined) this.#endSocket();
+  }
+
+  #onClose(): void {
+    this.#closed = true;
+    const exchanges = [this.#current, ...this.#queue];
+    this.#queue.length = 0;
+    for (const exchange of exchanges) exchange?.gone('closed');
+    this.#parser.close();
+    this.#o.onClose(this);
+  }
+
+  // For the exchanges.
+
+  /** Writes to the client; the head and body parts written in one tick go out in one writev. */
+  write(data: string | Buffer): boolean {
+    if (this.#closed) return false;
+    const socket = this.socket;
+    if (socket.writableLength === 0) this.#lastWriteProgressMs = this.#o.clock.now();
+    if (!this.#corked) {
+      this.#corked = true;
+      socket.cork();
+      process.nextTick(() => this.#uncork());
+    }
+    return typeof data === 'string' ? socket.write(data, 'latin1') : socket.write(data);
+  }
+
+  #uncork(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.socket.uncork();
+  }
+
+  /** Bytes read and written since the previous exchange ended (access log `received_bytes`, `sent_bytes`). */
+  get bytesRead(): number {
+    return this.socket.bytesRead - this.#bytesReadMark;
+  }
+
+  get bytesWritten(): number {
+    return this.socket.bytesWritten - this.#bytesWrittenMark;
+  }
+
+  /** May the next response keep the connection open (`client_keep_alive.seconds`, spec 7.2)? */
+  keepAliveAllowed(): boolean {
+    if (this.#closing || this.#clientEnded) return false;
+    return this.#o.clock.now() - this.connectedAtMs < this.#o.timeouts().clientKeepAliveMs;
+  }
+
+  now(): number {
+    return this.#o.clock.now();
+  }
+
+  /** A paused body is the load balancer's doing, not the client's: restart the stall clock. */
+  resumed(): void {
+    this.#lastReadMs = this.#o.clock.now();
+    this.socket.resume();
+  }
+}
+
+/** One request on a client connection: its body as it arrives, and its response. */
+class Exchange implements ResponseSink, RequestBody {
+  readonly head: MessageHead;
+  readonly hasBody: boolean;
+  readonly contentLength: number | undefined;
+  readonly #conn: ClientConnection;
+  readonly #expectContinue: boolean;
+  readonly #headRequest: boolean;
+  // request body
+  #chunks: Buffer[] = [];
+  #consumer: BodyConsumer | undefined;
+  #paused = false;
+  #discarding = false;
+  #complete: boolean;
+  #failed = false;
+  #settled = false;
+  // response
+  headersSent = false;
+  finished = false;
+  responseEnded = false;
+  #keepAlive = false;
+  #chunked = false;
+  #noBody = false;
+  #continued = false;
+  #receivedBytes: number | undefined;
+  #sentBytes: number | undefined;
+  readonly #goneHandlers: Array<(why: GoneReason) => void> = [];
+
+  constructor(conn: ClientConnection, head: MessageHead) {
+    this.#conn = conn;
+    this.head = head;
+    let contentLength: number | undefined;
+    let chunked = false;
+    let expect = false;
+    const h = head.headers;
+    for (let i = 0; i < h.length; i += 2) {
+      const name = h[i]!;
+      if (name.length === 14 && name.toLowerCase() === 'content-length') contentLength = Number(h[i + 1]);
+      else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') chunked = true;
+      else if (name.length === 6 && name.toLowerCase() === 'expect') expect = /100-continue/i.test(h[i + 1]!);
+    }
+    this.hasBody = chunked || (contentLength !== undefined && contentLength > 0);
+    this.contentLength = chunked ? undefined : contentLength;
+    this.#complete = !this.hasBody;
+    this.#expectContinue = expect && this.hasBody;
+    this.#headRequest = head.method === 'HEAD';
+  }
+
+  // RequestBody: chunks are kept until a consumer starts, then delivered; a consumer that
+  // returns false pauses the client until resume().
+
+  get complete(): boolean {
+    return this.#complete;
+  }
+
+  /** Body bytes are still to come from the client, and it is not held back by us. */
+  get waitingForClient(): boolean {
+    return !this.#complete && !this.#failed && !this.#paused;
+  }
+
+  start(consumer: BodyConsumer): void {
+    this.#consumer = consumer;
+    this.#deliver();
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#deliver();
+    if (!this.#paused) this.#conn.resumed();
+  }
+
+  discard(): void {
+    this.#discarding = true;
+    this.#consumer = undefined;
+    this.#chunks = [];
+    if (this.#paused) {
+      this.#paused = false;
+      this.#conn.resumed();
+    }
+  }
+
+  received(chunk: Buffer): void {
+    if (this.#discarding) return;
+    this.#chunks.push(chunk);
+    this.#deliver();
+  }
+
+  bodyComplete(): void {
+    this.#complete = true;
+    this.#deliver();
+  }
+
+  bodyFailed(): void {
+    if (this.#complete) return;
+    this.#failed = true;
+    this.#deliver();
+  }
+
+  #deliver(): void {
+    const consumer = this.#consumer;
+    if (consumer === undefined || this.#discarding) return;
+    while (this.#chunks.length > 0 && !this.#paused) {
+      if (!consumer.data(this.#chunks.shift()!)) {
+        this.#paused = true;
+        this.#conn.socket.pause();
+      }
+    }
+    if (this.#paused || this.#chunks.length > 0 || this.#settled) return;
+    if (this.#complete) {
+      this.#settled = true;
+      consumer.end();
+    } else if (this.#failed) {
+      this.#settled = true;
+      consumer.aborted();
+    }
+  }
+
+  // ResponseSink
+
+  get receivedBytes(): number {
+    return this.#receivedBytes ?? this.#conn.bytesRead;
+  }
+
+  get sentBytes(): number {
+    return this.#sentBytes ?? this.#conn.bytesWritten;
+  }
+
+  /** Byte counts stop at the end of the exchange (the connection's counters go on with the next). */
+  #freezeCounts(): void {
+    this.#receivedBytes ??= this.#conn.bytesRead;
+    this.#sentBytes ??= this.#conn.bytesWritten;
+  }
+
+  writeHead(status: number, reason: string, headers: readonly string[], options: ResponseHeadOptions): void {
+    if (this.headersSent || this.finished) return;
+    this.headersSent = true;
+    const conn = this.#conn;
+    const http11 = this.head.versionMajor === 1 && this.head.versionMinor >= 1;
+    this.#noBody = options.noBody === true || this.#headRequest || status === 204 || status === 304 || (status >= 100 && status < 200);
+    this.#chunked = !this.#noBody && options.contentLength === undefined && http11;
+    const delimitedByClose = !this.#noBody && options.contentLength === undefined && !http11;
+    // A client told to wait for 100 Continue that never came would never send the body.
+    const unreadAfterExpect = this.#expectContinue && !this.#continued && !this.#complete;
+    this.#keepAlive = this.head.keepAlive && options.close !== true && !delimitedByClose && !unreadAfterExpect && conn.keepAliveAllowed();
+    let text = `HTTP/1.1 ${status} ${reason}\r\n${headerLines(headers)}`;
+    if (options.hasDate !== true) text += `Date: ${httpDate(conn.now())}\r\n`;
+    text += this.#keepAlive ? 'Connection: keep-alive\r\n' : 'Connection: close\r\n';
+    if (this.#chunked) text += 'Transfer-Encoding: chunked\r\n';
+    conn.write(`${text}\r\n`);
+  }
+
+  write(chunk: Buffer): boolean {
+    if (this.finished) return false;
+    if (this.#noBody || chunk.length === 0) return true;
+    const conn = this.#conn;
+    if (!this.#chunked) return conn.write(chunk);
+    conn.write(chunkSizeLine(chunk.length));
+    conn.write(chunk);
+    return conn.write('\r\n');
+  }
+
+  onDrain(fn: () => void): void {
+    this.#conn.socket.once('drain', fn);
+  }
+
+  end(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.responseEnded = true;
+    if (this.#chunked) this.#conn.write(LAST_CHUNK);
+    if (!this.#complete) this.discard();
+    this.#freezeCounts();
+    this.#conn.exchangeEnded(this, this.#keepAlive);
+  }
+
+  abort(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.#freezeCounts();
+    this.#conn.socket.destroy();
+  }
+
+  onClientGone(fn: (why: GoneReason) => void): void {
+    this.#goneHandlers.push(fn);
+  }
+
+  /** The client went away (or timed out) before the response ended. */
+  gone(why: GoneReason): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.#freezeCounts();
+    // The request ends as the client's doing first; its body then fails with nobody to tell.
+    for (const fn of this.#goneHandlers.splice(0)) fn(why);
+    this.bodyFailed();
+  }
+
+  sendContinue(): void {
+    if (!this.#expectContinue || this.#continued || this.headersSent) return;
+    this.#continued = true;
+    this.#conn.write(CONTINUE);
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * The act stage: runs the matched rule's terminal action (spec 6.3), each in src/l7/actions/.
+ * Forwarding goes on in the forward stage; the other actions answer at once.
+ */
+import { fixedResponse } from '../actions/fixed-response.ts';
+import { forwardAction } from '../actions/forward.ts';
+import { redirect } from '../actions/redirect.ts';
+import type { RequestContext } from './context.ts';
+
+export function act(ctx: RequestContext): void {
+  const action = ctx.match!.action;
+  switch (action.type) {
+    case 'forward':
+      return forwardAction(ctx, action);
+    case 'fixed-response':
+      return fixedResponse(ctx, action);
+    case 'redirect':
+      return redirect(ctx, action);
+  }
+}

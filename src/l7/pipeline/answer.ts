@@ -1,0 +1,167 @@
+/**
+ * The answer stage: every status the load balancer makes itself is decided here, and every
+ * response it makes is written here (spec 7.1): the reasons a request is refused, the failures
+ * of forwarding, the requests the HTTP parser rejects, and fixed-response and redirect
+ * answers. The error page is the small HTML page with `Server: awselb/2.0` that ALBs are seen
+ * to send (page text and header value UNCONFIRMED in AWS's docs).
+ */
+import { ErrorCodes, isElbError, type ErrorCode } from '../../core/errors.ts';
+import type { Rejection } from '../http1/client-connection.ts';
+import { reasonPhrase } from '../http1/wire.ts';
+import type { RequestContext } from './context.ts';
+import { finish } from './record.ts';
+
+export const SERVER_HEADER = 'awselb/2.0';
+
+/** The status line text of ALB's error pages (ALB's own codes 460, 463, 464 have none). */
+export const statusText: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  413: 'Request Entity Too Large',
+  414: 'Request-URI Too Large',
+  460: '',
+  463: '',
+  464: '',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Temporarily Unavailable',
+  504: 'Gateway Time-out',
+  505: 'HTTP Version Not Supported',
+};
+
+/**
+ * Why the load balancer answers a request itself before choosing a target, and the status
+ * each gets (spec 7.1, 6.4, 5.3). The key is also the `errorCode` of the request record.
+ */
+export const refusalStatus = {
+  /** A request-target that is neither origin-form, absolute-form nor `*` for OPTIONS. */
+  BadUri: 400,
+  /** HTTP/0.9 (a request line without a version). */
+  BadHttpVersion: 400,
+  /** HTTP/2.0 or another major version on an HTTP/1 connection. */
+  UnsupportedHttpVersion: 505,
+  /** A request line over 16 KiB (spec 6.4; AWS lists both 400 for the line and 414 for "URL too long": 414 chosen). */
+  UriTooLong: 414,
+  /** One header line over 16 KiB (spec 6.4). */
+  HeaderTooLong: 400,
+  TraceMethod: 405,
+  /** CONNECT: a load balancer is not a forward proxy (ALB's answer UNCONFIRMED; 400 chosen). */
+  ConnectMethod: 400,
+  /** A transfer coding other than chunked or identity. */
+  UnsupportedTransferEncoding: 501,
+  /** More than 30 addresses in X-Forwarded-For. */
+  TooManyForwardedFor: 463,
+  /** The client's body ended early or was malformed (a bad chunk size). */
+  IncompleteBody: 400,
+} as const satisfies Record<string, number>;
+
+export type Refusal = keyof typeof refusalStatus;
+
+/** The status for a failure while forwarding (spec 7.1). */
+export function statusForError(err: unknown): number {
+  if (!isElbError(err)) return 502;
+  return failureStatus[err.code] ?? 502;
+}
+
+const failureStatus: Partial<Record<ErrorCode, number>> = {
+  [ErrorCodes.NO_REGISTERED_TARGETS]: 503,
+  [ErrorCodes.NO_ROUTABLE_TARGETS]: 503,
+  [ErrorCodes.TARGET_CONNECTION_FAILED]: 502,
+  [ErrorCodes.TARGET_INVALID_RESPONSE]: 502,
+  [ErrorCodes.DEREGISTRATION_DELAY_ELAPSED]: 502,
+  [ErrorCodes.TARGET_CONNECT_TIMEOUT]: 504,
+  [ErrorCodes.TARGET_TIMEOUT]: 504,
+  [ErrorCodes.CLIENT_CLOSED]: 460,
+};
+
+/** The socket codes of a failed connection attempt (TargetConnectionErrorCount). */
+const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+
+/** True when the failure was in connecting to the target (TargetConnectionErrorCount). */
+export function isTargetConnectionError(err: unknown): boolean {
+  if (isElbError(err, ErrorCodes.TARGET_CONNECT_TIMEOUT)) return true;
+  const code = ((err as { cause?: { code?: unknown } } | null)?.cause?.code ?? (err as { code?: unknown } | null)?.code) as unknown;
+  return typeof code === 'string' && CONNECT_FAILURES.has(code);
+}
+
+/**
+ * The status for a request the HTTP parser rejected, or one that did not arrive within the
+ * idle timeout (spec 7.1): 408; 505 for an HTTP/2 connection preface; 501 for an unknown
+ * transfer coding; 414 when the request line alone overflowed the 64 KiB head; else 400.
+ */
+export function statusForRejection(rejection: Rejection): number {
+  if (rejection.kind === 'timeout') return 408;
+  const { code, reason } = rejection.error;
+  switch (code) {
+    case 'HPE_PAUSED_H2_UPGRADE':
+      return 505;
+    case 'HPE_INVALID_TRANSFER_ENCODING':
+      // llhttp uses this code for Transfer-Encoding with Content-Length too: that is malformed.
+      return /content-length/i.test(reason) ? 400 : 501;
+    case 'HPE_HEADER_OVERFLOW':
+      return rejection.inRequestLine ? 414 : 400;
+    default:
+      return 400;
+  }
+}
+
+export function errorPage(status: number): string {
+  const line = `${status} ${statusText[status] ?? ''}`.trim();
+  return `<html>\r\n<head><title>${line}</title></head>\r\n<body>\r\n<center><h1>${line}</h1></center>\r\n</body>\r\n</html>\r\n`;
+}
+
+/** The error page as a whole raw response, for a connection the parser rejected (no request to answer). */
+export function rawErrorResponse(status: number): string {
+  const body = errorPage(status);
+  return (
+    `HTTP/1.1 ${status} ${statusText[status] ?? ''}\r\nServer: ${SERVER_HEADER}\r\nContent-Type: text/html\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
+}
+
+/** Answers with the error page for `status` and finishes the request. 400 and 463 close the connection. */
+export function answerError(ctx: RequestContext, status: number, errorCode?: string, close = false): void {
+  const body = Buffer.from(errorPage(status), 'latin1');
+  writeAnswer(ctx, status, statusText[status] ?? '', ['Server', SERVER_HEADER, 'Content-Type', 'text/html', 'Content-Length', String(body.length)], body, {
+    close: close || status === 400 || status === 463,
+    length: body.length,
+  });
+  ctx.errorCode = errorCode;
+  finish(ctx);
+}
+
+/** Answers a refused request (see refusalStatus). */
+export function refuse(ctx: RequestContext, refusal: Refusal): void {
+  answerError(ctx, refusalStatus[refusal], refusal);
+}
+
+/** Answers a failure to forward: the ELB's page when no response has started, else the connection is cut. */
+export function answerFailure(ctx: RequestContext, err: unknown, errorCode: string | undefined): void {
+  if (ctx.response.headersSent) {
+    ctx.response.abort();
+    ctx.errorCode = errorCode;
+    finish(ctx);
+    return;
+  }
+  answerError(ctx, statusForError(err), errorCode);
+}
+
+/** A fixed-response or redirect answer: `status` and `headers` come from the action (spec 6.3). */
+export function answerAction(ctx: RequestContext, status: number, headers: string[], body: Buffer): void {
+  writeAnswer(ctx, status, reasonPhrase(status), ['Server', SERVER_HEADER, ...headers, 'Content-Length', String(body.length)], body, { close: false, length: body.length });
+  finish(ctx);
+}
+
+function writeAnswer(ctx: RequestContext, status: number, reason: string, headers: string[], body: Buffer, options: { close: boolean; length: number }): void {
+  const res = ctx.response;
+  ctx.status = status;
+  ctx.producedBy = 'elb';
+  if (res.finished) return;
+  ctx.responseStartMs = ctx.listener.clock.now();
+  res.writeHead(status, reason, headers, { contentLength: options.length, close: options.close });
+  if (body.length > 0) res.write(body);
+  res.end();
+}

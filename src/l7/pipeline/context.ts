@@ -1,0 +1,133 @@
+/**
+ * The state of one request as it moves through the ALB's stages (README, "The request
+ * pipeline"): the front end fills in what arrived, each stage adds what it decided, and the
+ * record stage reads the whole. One object per request, with a fixed shape.
+ */
+import type { Clock } from '../../core/clock.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { LoadBalancerCounters, TargetGroupCounters } from '../../core/metrics.ts';
+import type { Random } from '../../core/random.ts';
+import type { TargetGroup } from '../../targets/target-group.ts';
+import type { Lease } from '../../targets/target.ts';
+import type { ForwardActionConfig, ForwardChoice } from '../actions/forward.ts';
+import type { ClientAddress, RequestBody, ResponseSink } from '../exchange.ts';
+import type { ForwardHeaderOptions } from '../headers.ts';
+import type { RequestRecord } from '../request-record.ts';
+import type { CompiledRules, RuleMatch } from '../rules.ts';
+import type { TargetPools } from '../upstream/pools.ts';
+
+/** Load balancer attributes as the data path uses them (spec 4.6), typed once per change. */
+export interface AlbSettings {
+  readonly idleTimeoutMs: number;
+  readonly clientKeepAliveMs: number;
+  readonly headers: Omit<ForwardHeaderOptions, 'listenerPort' | 'protocol'>;
+}
+
+/** A target group a forward action names, with its counters bound once. */
+export interface ForwardGroup {
+  readonly group: TargetGroup;
+  readonly counters: TargetGroupCounters;
+}
+
+/**
+ * Everything the stages of one listener need, given to them explicitly (they never reach back
+ * into the load balancer object). Built by the ApplicationLoadBalancer per listener; `settings`
+ * is replaced when the load balancer's attributes change.
+ */
+export interface ListenerRuntime {
+  readonly loadBalancer: string;
+  readonly protocol: 'http' | 'https';
+  /** The address the listener binds; `port` is the bound port once it listens. */
+  readonly address: string;
+  port: number;
+  settings: AlbSettings;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** How forwarded requests' headers are built (from `settings` and the bound port). */
+  headerOptions: ForwardHeaderOptions;
+  readonly rules: CompiledRules;
+  readonly counters: LoadBalancerCounters;
+  /** A forward action's target groups and weights, resolved once per action. */
+  readonly forwardChoice: (action: ForwardActionConfig) => ForwardChoice;
+  readonly pools: TargetPools;
+  /** Weighted forward actions draw from this. */
+  readonly random: Random;
+  /** Receives each finished request's record; undefined when nobody listens (no record is built). */
+  observer: ((record: RequestRecord) => void) | undefined;
+}
+
+/** Who made the response the client got. */
+export type ProducedBy = 'elb' | 'target';
+
+export class RequestContext {
+  readonly listener: ListenerRuntime;
+  readonly method: string;
+  /** The request-target as received (origin-form, absolute-form, `*`). */
+  readonly target: string;
+  readonly versionMajor: number;
+  readonly versionMinor: number;
+  /** The client's headers, `[name, value, …]`, as received. */
+  readonly rawHeaders: readonly string[];
+  /** `Upgrade` or `CONNECT` (llhttp's view). */
+  readonly upgrade: boolean;
+  readonly client: ClientAddress;
+  readonly response: ResponseSink;
+  /** Undefined when the request has no body. */
+  readonly body: RequestBody | undefined;
+  /** On the listener's clock: when the request head was complete. */
+  readonly arrivedMs: number;
+
+  // accept
+  /** Path and query, origin-form. */
+  path = '/';
+  /** The first Host header (or the absolute-form authority), as received. */
+  host = '';
+  /** The authority of an absolute-form request-target: it replaces Host (spec 5.4). */
+  hostOverride: string | undefined = undefined;
+
+  // match
+  match: RuleMatch | undefined = undefined;
+
+  // forward
+  forward: ForwardGroup | undefined = undefined;
+  lease: Lease | undefined = undefined;
+  traceId: string | undefined = undefined;
+  dispatchedMs = -1;
+  targetHeadMs = -1;
+  responseStartMs = -1;
+  targetStatus: number | undefined = undefined;
+
+  // outcome
+  /** The status the client got (460 when it left first; then nothing was sent). */
+  status = 0;
+  producedBy: ProducedBy = 'elb';
+  actionsExecuted: readonly string[] = [];
+  redirectUrl: string | undefined = undefined;
+  /** Stable code of the failure, when there was one. */
+  errorCode: string | undefined = undefined;
+  finished = false;
+
+  constructor(
+    listener: ListenerRuntime,
+    head: { method: string; url: string; versionMajor: number; versionMinor: number; headers: readonly string[]; upgrade: boolean },
+    client: ClientAddress,
+    response: ResponseSink,
+    body: RequestBody | undefined,
+  ) {
+    this.listener = listener;
+    this.method = head.method;
+    this.target = head.url;
+    this.versionMajor = head.versionMajor;
+    this.versionMinor = head.versionMinor;
+    this.rawHeaders = head.headers;
+    this.upgrade = head.upgrade;
+    this.client = client;
+    this.response = response;
+    this.body = body;
+    this.arrivedMs = listener.clock.now();
+  }
+
+  get httpVersion(): string {
+    return `${this.versionMajor}.${this.versionMinor}`;
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * The forward stage (spec 2.6, 4.1, 7.1, 7.2): takes a lease on a target of the chosen group,
+ * sends the request on a pooled connection, streams both bodies with back-pressure, and ends
+ * the request exactly once whichever way it goes: the target's response, a failure (the answer
+ * stage picks 502/503/504), the client leaving (460) or stalling (408), or the lease being cut
+ * when the deregistration delay ends. The outcome goes back to the lease explicitly, so
+ * anomaly detection (spec 3.1) counts 5XX answers, connection failures and cut requests.
+ */
+import { ErrorCodes, isElbError, type ElbError } from '../../core/errors.ts';
+import type { Lease } from '../../targets/target.ts';
+import type { BodyConsumer } from '../exchange.ts';
+import { downstreamHeaders } from '../headers.ts';
+import type { GoneReason } from '../http1/client-connection.ts';
+import type { MessageHead } from '../http1/llhttp.ts';
+import { reasonPhrase } from '../http1/wire.ts';
+import { upstreamCause, type UpstreamExchange, type UpstreamHandler, type UpstreamRequest } from '../upstream/connection.ts';
+import { answerFailure, isTargetConnectionError, refuse } from './answer.ts';
+import type { RequestContext } from './context.ts';
+import { finish } from './record.ts';
+
+/** Sends `request` to a target of `ctx.forward`'s group, or answers 503 when it has none to offer. */
+export function forwardToTarget(ctx: RequestContext, request: UpstreamRequest): void {
+  let lease: Lease;
+  try {
+    lease = ctx.forward!.group.acquire();
+  } catch (err) {
+    answerFailure(ctx, err, isElbError(err) ? err.code : ErrorCodes.NO_ROUTABLE_TARGETS);
+    return;
+  }
+  new Forwarding(ctx, lease, request);
+}
+
+/** One request in flight to one target: the upstream's handler and the client body's consumer. */
+class Forwarding implements UpstreamHandler, BodyConsumer {
+  readonly #ctx: RequestContext;
+  readonly #lease: Lease;
+  readonly #exchange: UpstreamExchange;
+  #settled = false;
+
+  constructor(ctx: RequestContext, lease: Lease, request: UpstreamRequest) {
+    this.#ctx = ctx;
+    this.#lease = lease;
+    ctx.lease = lease;
+    const forward = ctx.forward!;
+    forward.counters.requests++;
+    if (forward.group.failingOpen) forward.counters.unhealthyRouting++;
+    ctx.response.onClientGone((why) => this.#clientGone(why));
+    lease.onCut((reason) => this.#cut(reason));
+    ctx.dispatchedMs = ctx.listener.clock.now();
+    this.#exchange = ctx.listener.pools.request(lease.target, request, this);
+    const body = ctx.body;
+    if (body !== undefined && !this.#settled) {
+      ctx.response.sendContinue();
+      body.start(this);
+    }
+  }
+
+  // UpstreamHandler: the target's response.
+
+  onHead(head: MessageHead): void {
+    const ctx = this.#ctx;
+    const now = ctx.listener.clock.now();
+    ctx.targetHeadMs = now;
+    ctx.targetStatus = head.statusCode;
+    ctx.forward!.counters.observeResponseTime((now - ctx.dispatchedMs) / 1000);
+    const down = downstreamHeaders(head.headers);
+    ctx.responseStartMs = now;
+    ctx.response.writeHead(head.statusCode, head.statusMessage || reasonPhrase(head.statusCode), down.headers, {
+      ...(down.contentLength !== undefined ? { contentLength: down.contentLength } : {}),
+      hasDate: down.hasDate,
+    });
+  }
+
+  onData(chunk: Buffer): boolean {
+    const response = this.#ctx.response;
+    if (response.write(chunk)) return true;
+    response.onDrain(() => this.#exchange.resume());
+    return false;
+  }
+
+  onEnd(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    const ctx = this.#ctx;
+    ctx.response.end();
+    this.#lease.release(ctx.targetStatus! >= 500 ? 'error' : 'ok');
+    ctx.producedBy = 'target';
+    ctx.status = ctx.targetStatus!;
+    finish(ctx);
+  }
+
+  onError(error: ElbError, afterHead: boolean): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    const ctx = this.#ctx;
+    if (isTargetConnectionError(error)) ctx.forward!.counters.connectionErrors++;
+    this.#lease.release('error');
+    const code = upstreamCause(error) ?? error.code;
+    ctx.listener.log.debug({ event: 'request.failed', target: this.#lease.target.key, code, afterHead }, error.message);
+    if (afterHead) {
+      // The response had started: the client connection is cut, and the target's status stays.
+      ctx.response.abort();
+      ctx.producedBy = 'target';
+      ctx.status = ctx.targetStatus!;
+      ctx.errorCode = code;
+      finish(ctx);
+      return;
+    }
+    answerFailure(ctx, error, code);
+  }
+
+  // BodyConsumer: the client's request body.
+
+  data(chunk: Buffer): boolean {
+    if (this.#exchange.writeBody(chunk)) return true;
+    this.#exchange.onBodyDrain(() => this.#ctx.body!.resume());
+    return false;
+  }
+
+  end(): void {
+    this.#exchange.endBody();
+  }
+
+  /** The client's body ended early or was malformed: the target gets nothing more, the client 400. */
+  aborted(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    const ctx = this.#ctx;
+    this.#exchange.abort();
+    this.#lease.release();
+    if (!ctx.response.headersSent) return refuse(ctx, 'IncompleteBody');
+    ctx.response.abort();
+    ctx.producedBy = 'target';
+    ctx.status = ctx.targetStatus!;
+    ctx.errorCode = 'IncompleteBody';
+    finish(ctx);
+  }
+
+  // The two other ways a request ends.
+
+  /** The client closed (460, not counted against the target) or stopped sending or reading (408). */
+  #clientGone(why: GoneReason): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    const ctx = this.#ctx;
+    this.#exchange.abort();
+    this.#lease.release();
+    ctx.producedBy = 'elb';
+    ctx.status = why === 'timeout' ? 408 : 460;
+    ctx.errorCode = ErrorCodes.CLIENT_CLOSED;
+    finish(ctx);
+  }
+
+  /** The deregistration delay ended with the request in flight (spec 4.1): 502, or the connection cut. */
+  #cut(reason: ElbError): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    const ctx = this.#ctx;
+    this.#exchange.abort();
+    this.#lease.release('error');
+    if (ctx.response.headersSent) {
+      ctx.response.abort();
+      ctx.producedBy = 'target';
+      ctx.status = ctx.targetStatus!;
+      ctx.errorCode = reason.code;
+      finish(ctx);
+      return;
+    }
+    answerFailure(ctx, reason, reason.code);
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * A request's life on an ALB listener, stage by stage (README, "The request pipeline"):
+ *
+ *   accept → match → act ─┬─ forward ─┐
+ *                          └───────────┴→ answer → record
+ *
+ * The front end (today the HTTP/1.1 connection) calls `handleRequest` once per request head;
+ * each stage reads and writes the one RequestContext, and whichever stage ends the request
+ * calls the record stage. Nothing here touches a socket.
+ */
+import type { ClientAddress, RequestBody, ResponseSink } from '../exchange.ts';
+import type { MessageHead } from '../http1/llhttp.ts';
+import { accept } from './accept.ts';
+import { act } from './act.ts';
+import { answerError, refuse } from './answer.ts';
+import { RequestContext, type ListenerRuntime } from './context.ts';
+import { match } from './match.ts';
+
+export function handleRequest(listener: ListenerRuntime, head: MessageHead, response: ResponseSink, body: RequestBody | undefined, client: ClientAddress): void {
+  const ctx = new RequestContext(listener, head, client, response, body);
+  try {
+    const refusal = accept(ctx);
+    if (refusal !== undefined) return refuse(ctx, refusal);
+    match(ctx);
+    act(ctx);
+  } catch (err) {
+    // A bug must cost one request, never the process.
+    listener.log.error({ err, event: 'request.internal_error' }, 'internal error while handling a request');
+    if (!ctx.finished) answerError(ctx, 500, 'InternalError', true);
+  }
+}

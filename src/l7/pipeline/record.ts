@@ -1,0 +1,64 @@
+/**
+ * The record stage: when a request is over, its counters (spec 8.3) and, when someone listens
+ * (the access log, the graceful-shutdown harness, the library's `onRequest`), its record
+ * (spec 8.1). Runs once per request, whichever stage ended it.
+ */
+import type { RequestRecord } from '../request-record.ts';
+import type { RequestContext } from './context.ts';
+
+export function finish(ctx: RequestContext): void {
+  if (ctx.finished) return;
+  ctx.finished = true;
+  const listener = ctx.listener;
+  const receivedBytes = ctx.response.receivedBytes;
+  const sentBytes = ctx.response.sentBytes;
+  const counters = listener.counters;
+  counters.processedBytes += receivedBytes + sentBytes;
+  if (ctx.producedBy === 'elb') {
+    if (ctx.status < 600) counters.elbStatus[ctx.status]!++;
+  } else if (ctx.targetStatus !== undefined && ctx.targetStatus < 600 && ctx.forward !== undefined) {
+    ctx.forward.counters.targetStatus[ctx.targetStatus]!++;
+  }
+  const observer = listener.observer;
+  if (observer !== undefined) observer(requestRecord(ctx, receivedBytes, sentBytes));
+}
+
+/** The request's record, in the shape the access log and the harness read. */
+export function requestRecord(ctx: RequestContext, receivedBytes: number, sentBytes: number): RequestRecord {
+  const listener = ctx.listener;
+  const nowMs = listener.clock.now();
+  const lease = ctx.lease;
+  const dispatched = ctx.dispatchedMs >= 0;
+  const agent = userAgent(ctx.rawHeaders);
+  return {
+    loadBalancer: listener.loadBalancer,
+    listenerPort: listener.port,
+    client: ctx.client,
+    ...(lease !== undefined ? { target: { id: lease.target.id, port: lease.target.port } } : {}),
+    ...(ctx.forward !== undefined ? { targetGroup: ctx.forward.group.name } : {}),
+    requestProcessingMs: dispatched ? ctx.dispatchedMs - ctx.arrivedMs : -1,
+    targetProcessingMs: dispatched && ctx.targetHeadMs >= 0 ? ctx.targetHeadMs - ctx.dispatchedMs : -1,
+    responseProcessingMs: dispatched && ctx.targetHeadMs >= 0 && ctx.responseStartMs >= 0 ? Math.max(0, ctx.responseStartMs - ctx.targetHeadMs) : -1,
+    elbStatusCode: ctx.status,
+    ...(ctx.targetStatus !== undefined ? { targetStatusCode: ctx.targetStatus } : {}),
+    producedBy: ctx.producedBy,
+    receivedBytes,
+    sentBytes,
+    method: ctx.method,
+    url: `${listener.protocol}://${ctx.host || `${listener.address}:${listener.port}`}${ctx.path}`,
+    httpVersion: ctx.httpVersion,
+    ...(agent !== undefined ? { userAgent: agent } : {}),
+    ...(ctx.traceId !== undefined ? { traceId: ctx.traceId } : {}),
+    ...(ctx.match !== undefined ? { matchedRulePriority: ctx.match.priority } : {}),
+    actionsExecuted: ctx.actionsExecuted,
+    ...(ctx.redirectUrl !== undefined ? { redirectUrl: ctx.redirectUrl } : {}),
+    ...(ctx.errorCode !== undefined ? { errorCode: ctx.errorCode } : {}),
+    requestCreationTimeMs: ctx.arrivedMs,
+    timeMs: nowMs,
+  };
+}
+
+function userAgent(raw: readonly string[]): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'user-agent') return raw[i + 1];
+  return undefined;
+}
