@@ -90,7 +90,7 @@ export class ApplicationLoadBalancer {
         rules: compileRules(l),
         counters,
         forwardChoice: choiceFor,
-        pools: this.#pools,
+        upstream: this.#pools,
         random,
         observer: undefined,
       };

@@ -183,6 +183,20 @@ describe('4xx and 501 from the load balancer', () => {
     expect(res.body).toContain('<title>400 Bad Request</title>');
   });
 
+  it.each([
+    ['over 16 KiB', 17 * 1024],
+    ['over the whole 64 KiB head', 70 * 1024],
+  ])('414 for a request line %s, without reaching the target', async (_name, length) => {
+    const a = await target('a');
+    const { url, group } = await alb({ targetPorts: [a.port] });
+    await waitHealthy(group, 1);
+    const res = parseRawResponse(await rawExchange(url, `GET /${'a'.repeat(length)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+    expect(res.status).toBe(414);
+    expect(res.headers.server).toBe('awselb/2.0');
+    expect(res.body).toContain('<title>414 Request-URI Too Large</title>');
+    expect(a.seen).toHaveLength(0);
+  });
+
   it('505 for an HTTP/2.0 request line on an HTTP/1 listener, sent raw', async () => {
     const a = await target('a');
     const { url, group } = await alb({ targetPorts: [a.port] });

@@ -15,8 +15,8 @@ import { chunkSizeLine, headerLines, httpDate, LAST_CHUNK } from './wire.ts';
 
 /** Why a connection is answered and closed without a request the pipeline could see. */
 export type Rejection =
-  /** `inRequestLine`: the error came before the end of the request line (an over-long URI). */
-  | { readonly kind: 'parse'; readonly error: ParseError; readonly inRequestLine: boolean }
+  /** `requestLineBytes`: the failed head's request line length, undefined if it had not ended. */
+  | { readonly kind: 'parse'; readonly error: ParseError; readonly requestLineBytes: number | undefined }
   /** No complete request head (or body) within the idle timeout. */
   | { readonly kind: 'timeout' };
 
@@ -70,8 +70,9 @@ export class ClientConnection {
   /** Between the first byte of a request and the end of its head. */
   #inHead = false;
   #headStartedMs = 0;
-  /** The current head's request line has ended (an overflow before that is an over-long URI). */
-  #lineEnded = false;
+  /** The current head's request line: bytes seen without a line feed, then its length. */
+  #lineScanned = 0;
+  #lineBytes: number | undefined;
   /** Last byte from the client; last time the client took what was written. */
   #lastReadMs: number;
   #lastWriteProgressMs: number;
@@ -153,7 +154,12 @@ export class ClientConnection {
 
   #onData(data: Buffer): void {
     this.#lastReadMs = this.#o.clock.now();
-    if (this.#inHead && !this.#lineEnded && data.includes(10)) this.#lineEnded = true;
+    // Before a head is complete (no body being read), the first line feed ends its request line.
+    if (this.#lineBytes === undefined && this.#parsing === undefined) {
+      const lf = data.indexOf(10);
+      if (lf >= 0) this.#lineBytes = this.#lineScanned + lf + 1;
+      else this.#lineScanned += data.length;
+    }
     const result = this.#parser.execute(data);
     if (typeof result !== 'number') return this.#onParseError(result);
     // An Upgrade or CONNECT request stops the parser at the end of its head: what follows is
@@ -164,13 +170,14 @@ export class ClientConnection {
 
   #onBegin(): void {
     this.#inHead = true;
-    this.#lineEnded = false;
     this.#headStartedMs = this.#o.clock.now();
     if (this.#phase !== 'busy') this.#setPhase('head', this.#headStartedMs);
   }
 
   #onHead(head: MessageHead): boolean {
     this.#inHead = false;
+    this.#lineScanned = 0;
+    this.#lineBytes = undefined;
     const exchange = new Exchange(this, head);
     this.#parsing = exchange;
     if (head.upgrade) this.#closing = true;
@@ -198,7 +205,7 @@ export class ClientConnection {
       if (parsing === this.#current && parsing.responseEnded) this.#endSocket();
       return;
     }
-    const rejection: Rejection = { kind: 'parse', error, inRequestLine: !this.#lineEnded };
+    const rejection: Rejection = { kind: 'parse', error, requestLineBytes: this.#lineBytes };
     if (this.#current === undefined) this.#reject(rejection, undefined);
     else this.#pendingRejection ??= rejection;
   }

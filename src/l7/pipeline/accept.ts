@@ -6,12 +6,12 @@
  * statuses: a refusal names its reason, and the answer stage maps it.
  */
 import { forwardedForCount, MAX_XFF_ADDRESSES } from '../headers.ts';
-import type { Refusal } from './answer.ts';
+import { MAX_REQUEST_LINE_BYTES, type Refusal } from './answer.ts';
 import type { RequestContext } from './context.ts';
 
-/** Request line and single header line limits (spec 6.4). */
-export const MAX_REQUEST_LINE_BYTES = 16 * 1024;
+/** Single header line limit (spec 6.4); the request line's is in the answer stage. */
 export const MAX_HEADER_LINE_BYTES = 16 * 1024;
+export { MAX_REQUEST_LINE_BYTES };
 
 /** Transfer codings ALB accepts (spec 7.1: others are 501). */
 const ACCEPTED_TRANSFER_CODINGS = new Set(['chunked', 'identity']);

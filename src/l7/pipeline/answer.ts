@@ -87,10 +87,13 @@ export function isTargetConnectionError(err: unknown): boolean {
   return typeof code === 'string' && CONNECT_FAILURES.has(code);
 }
 
+/** Request line limit (spec 6.4): a longer one is 414 (see refusalStatus.UriTooLong). */
+export const MAX_REQUEST_LINE_BYTES = 16 * 1024;
+
 /**
  * The status for a request the HTTP parser rejected, or one that did not arrive within the
  * idle timeout (spec 7.1): 408; 505 for an HTTP/2 connection preface; 501 for an unknown
- * transfer coding; 414 when the request line alone overflowed the 64 KiB head; else 400.
+ * transfer coding; 414 when a head over 64 KiB has a request line over 16 KiB; else 400.
  */
 export function statusForRejection(rejection: Rejection): number {
   if (rejection.kind === 'timeout') return 408;
@@ -102,7 +105,7 @@ export function statusForRejection(rejection: Rejection): number {
       // llhttp uses this code for Transfer-Encoding with Content-Length too: that is malformed.
       return /content-length/i.test(reason) ? 400 : 501;
     case 'HPE_HEADER_OVERFLOW':
-      return rejection.inRequestLine ? 414 : 400;
+      return (rejection.requestLineBytes ?? Infinity) > MAX_REQUEST_LINE_BYTES ? 414 : 400;
     default:
       return 400;
   }

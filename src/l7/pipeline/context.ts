@@ -14,7 +14,8 @@ import type { ClientAddress, RequestBody, ResponseSink } from '../exchange.ts';
 import type { ForwardHeaderOptions } from '../headers.ts';
 import type { RequestRecord } from '../request-record.ts';
 import type { CompiledRules, RuleMatch } from '../rules.ts';
-import type { TargetPools } from '../upstream/pools.ts';
+import type { UpstreamExchange, UpstreamHandler, UpstreamRequest } from '../upstream/connection.ts';
+import type { UpstreamTarget } from '../upstream/pools.ts';
 
 /** Load balancer attributes as the data path uses them (spec 4.6), typed once per change. */
 export interface AlbSettings {
@@ -49,11 +50,17 @@ export interface ListenerRuntime {
   readonly counters: LoadBalancerCounters;
   /** A forward action's target groups and weights, resolved once per action. */
   readonly forwardChoice: (action: ForwardActionConfig) => ForwardChoice;
-  readonly pools: TargetPools;
+  /** Where requests to targets go (TargetPools; a scripted stand-in in unit tests). */
+  readonly upstream: Upstream;
   /** Weighted forward actions draw from this. */
   readonly random: Random;
   /** Receives each finished request's record; undefined when nobody listens (no record is built). */
   observer: ((record: RequestRecord) => void) | undefined;
+}
+
+/** Sends one request to one target and reports back through `handler`. */
+export interface Upstream {
+  request(target: UpstreamTarget, request: UpstreamRequest, handler: UpstreamHandler): UpstreamExchange;
 }
 
 /** Who made the response the client got. */

@@ -47,7 +47,7 @@ class Forwarding implements UpstreamHandler, BodyConsumer {
     ctx.response.onClientGone((why) => this.#clientGone(why));
     lease.onCut((reason) => this.#cut(reason));
     ctx.dispatchedMs = ctx.listener.clock.now();
-    this.#exchange = ctx.listener.pools.request(lease.target, request, this);
+    this.#exchange = ctx.listener.upstream.request(lease.target, request, this);
     const body = ctx.body;
     if (body !== undefined && !this.#settled) {
       ctx.response.sendContinue();

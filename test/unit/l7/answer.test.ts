@@ -50,14 +50,19 @@ describe('isTargetConnectionError (TargetConnectionErrorCount)', () => {
 });
 
 describe('statusForRejection: requests the parser refused, and the idle timeout (spec 7.1)', () => {
-  const parse = (code: string, reason: string, inRequestLine = false) => ({ kind: 'parse' as const, error: { code, reason }, inRequestLine });
+  const parse = (code: string, reason: string, requestLineBytes: number | 'unended' = 20) => ({
+    kind: 'parse' as const,
+    error: { code, reason },
+    requestLineBytes: requestLineBytes === 'unended' ? undefined : requestLineBytes,
+  });
   it.each([
     ['no complete head within the idle timeout', { kind: 'timeout' as const }, 408],
     ['an HTTP/2 connection preface', parse('HPE_PAUSED_H2_UPGRADE', 'Pause on PRI/Upgrade'), 505],
     ['Transfer-Encoding other than chunked', parse('HPE_INVALID_TRANSFER_ENCODING', 'Request has invalid `Transfer-Encoding`'), 501],
     ['Transfer-Encoding with Content-Length', parse('HPE_INVALID_TRANSFER_ENCODING', "Transfer-Encoding can't be present with Content-Length"), 400],
-    ['a request line over the 64 KiB head', parse('HPE_HEADER_OVERFLOW', 'Header overflow', true), 414],
-    ['headers over 64 KiB', parse('HPE_HEADER_OVERFLOW', 'Header overflow', false), 400],
+    ['a request line that fills the 64 KiB head', parse('HPE_HEADER_OVERFLOW', 'Header overflow', 'unended'), 414],
+    ['a head over 64 KiB with a request line over 16 KiB', parse('HPE_HEADER_OVERFLOW', 'Header overflow', 17 * 1024), 414],
+    ['headers over 64 KiB after a short request line', parse('HPE_HEADER_OVERFLOW', 'Header overflow', 20), 400],
     ['a bad method', parse('HPE_INVALID_METHOD', 'Invalid method encountered'), 400],
     ['an unknown version', parse('HPE_INVALID_VERSION', 'Invalid HTTP version'), 400],
     ['two Content-Lengths', parse('HPE_UNEXPECTED_CONTENT_LENGTH', 'Duplicate Content-Length'), 400],
