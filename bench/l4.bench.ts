@@ -224,7 +224,7 @@ function systems(targets: Targets, options: Options): System[] {
   const noHaproxy = haproxy ? {} : { missing: 'haproxy is not on PATH; on Debian: apt-get install haproxy' };
   const nodeArgs = options.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir];
   const nodeProxy = (script: string, args: readonly string[], name: string) => async (): Promise<Running> => {
-    const { child, ports } = await startNodeChild(group, name, path.join(import.meta.dirname, 'l4', script), args, READY_TIMEOUT_MS, nodeArgs);
+    const { child, ports } = await startNodeChild(group, name, path.join(import.meta.dirname, 'l4', script), args, READY_TIMEOUT_MS, { nodeArgs });
     if (options.cpuProfDir !== undefined) console.log(`  (${name} is pid ${child.pid}: its profile is ${options.cpuProfDir}/CPU.*.${child.pid}.*.cpuprofile)`);
     return { origin: `http://127.0.0.1:${ports[0]}`, child };
   };
@@ -304,7 +304,7 @@ function workloads(gen: LoadGenerator, bulkClient: BulkClient, options: Options)
     },
   });
   const all: Workload[] = [
-    requests('rate', `request rate: GET / (${JSON.stringify(TARGET_BODY)}) on ${options.connections} keep-alive connections`, {}),
+    requests('rate', `request rate: GET / (${TARGET_BODY.length}-byte body) on ${options.connections} keep-alive connections`, {}),
     {
       id: 'bulk',
       title: `bulk: GET /bulk (${options.bulkMib} MiB) back to back on ${options.bulkConnections} keep-alive connection(s); MB = 10^6 bytes`,

@@ -2,8 +2,8 @@
  * The child side of the L7 bench: a child tells its parent it is ready over IPC, and exits
  * when the parent goes away (the IPC channel closes) or asks it to stop (SIGTERM/SIGINT).
  */
-/** What every target answers (Node and nginx targets alike). */
-export const TARGET_BODY = 'ok\n';
+/** What every target answers (Node and nginx targets alike): 100 bytes, a small API response. */
+export const TARGET_BODY = `ok ${'x'.repeat(96)}\n`;
 
 export interface ReadyMessage {
   readonly type: 'ready';

@@ -19,6 +19,11 @@ export interface SpawnSpec {
   readonly ipc?: boolean;
   /** Keep stdout for the caller (load generators); otherwise it is discarded. */
   readonly stdout?: boolean;
+  /**
+   * Run only on these CPUs, a `taskset -c` list such as `1` or `0,2`. taskset sets the
+   * affinity and execs the command, so the PID (and its /proc CPU time) is the command's own.
+   */
+  readonly cpus?: string;
 }
 
 /** A started child: its PID, a tail of its stderr for error messages, and how it ended. */
@@ -95,7 +100,8 @@ export class ProcessGroup {
   spawn(name: string, spec: SpawnSpec): Child {
     if (this.#stopping) throw new Error(`not starting ${name}: the bench is stopping`);
     const stdio: StdioOptions = ['ignore', spec.stdout ? 'pipe' : 'ignore', 'pipe', ...(spec.fds ?? []), ...(spec.ipc ? ['ipc' as const] : [])];
-    const proc = spawn(spec.command, [...(spec.args ?? [])], { stdio, env: spec.env ?? process.env });
+    const [command, args] = spec.cpus === undefined ? [spec.command, spec.args ?? []] : [taskset(), ['-c', spec.cpus, spec.command, ...(spec.args ?? [])]];
+    const proc = spawn(command, [...args], { stdio, env: spec.env ?? process.env });
     const child = new Child(name, proc);
     this.#children.add(child);
     void child.exited.then(() => this.#children.delete(child));
@@ -158,6 +164,36 @@ export function onPath(name: string): string | undefined {
     }
   }
   return undefined;
+}
+
+function taskset(): string {
+  const bin = onPath('taskset');
+  if (bin === undefined) throw new Error('cannot pin a child to a CPU: taskset is not on PATH (on Debian it is in util-linux)');
+  return bin;
+}
+
+/** The CPUs this process may run on (`Cpus_allowed_list` in /proc/self/status); empty where that is unknown. */
+export function allowedCpus(): number[] {
+  let list: string;
+  try {
+    list = /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '';
+  } catch {
+    return [];
+  }
+  return list.split(',').flatMap((range) => {
+    const [from, to] = range.split('-').map(Number);
+    const last = to ?? from;
+    return from === undefined || last === undefined || !Number.isInteger(from) || !Number.isInteger(last) ? [] : Array.from({ length: last - from + 1 }, (_, i) => from + i);
+  });
+}
+
+/**
+ * Pins this process and all its threads to `cpus` (`taskset -a -p -c`), so the bench's own
+ * event loop and V8 threads stay off the cores it keeps for the system under test. Children
+ * inherit it unless spawned with their own `cpus`.
+ */
+export function pinThisProcess(cpus: string): void {
+  execFileSync(taskset(), ['-a', '-p', '-c', cpus, String(process.pid)], { stdio: 'ignore' });
 }
 
 /**
@@ -268,9 +304,9 @@ export async function startNodeChild(
   script: string,
   args: readonly string[],
   timeoutMs: number,
-  nodeArgs: readonly string[] = [],
+  { nodeArgs = [], cpus }: { readonly nodeArgs?: readonly string[]; readonly cpus?: string } = {},
 ): Promise<{ child: Child; ports: readonly number[] }> {
-  const child = group.spawn(name, { command: process.execPath, args: [...nodeArgs, script, ...args], ipc: true });
+  const child = group.spawn(name, { command: process.execPath, args: [...nodeArgs, script, ...args], ipc: true, cpus });
   const ready = await child.message<{ type: 'ready'; ports: readonly number[] }>('ready', timeoutMs);
   return { child, ports: ready.ports };
 }
@@ -286,9 +322,10 @@ export function spawnWithListeners(
   args: readonly string[],
   listeners: readonly ReservedListener[],
   env: NodeJS.ProcessEnv = process.env,
+  cpus?: string,
 ): Child {
   try {
-    return group.spawn(name, { command, args, env, fds: listeners.map((l) => l.fd) });
+    return group.spawn(name, { command, args, env, fds: listeners.map((l) => l.fd), cpus });
   } finally {
     for (const l of listeners) l.close();
   }
