@@ -107,7 +107,7 @@ export class LocalElb {
       const source = new PodTargetSource({
         deployment,
         group: this.targetGroup(tg.name),
-        propagation: tg.propagation,
+        propagation: tg.propagation!,
         readinessGate: tg.pods.readinessGate,
         clock,
         timeline: this.timeline,

@@ -9,6 +9,7 @@ import { ApplicationLoadBalancer } from '../l7/application-load-balancer.ts';
 import { startAdminServer } from '../admin/server.ts';
 import { startLocalElb } from '../local-elb.ts';
 import { adminCall, DEFAULT_ADMIN, parseShorthand, parseTargets, toAwsShape } from './admin-client.ts';
+import { printableConfig } from '../config/print.ts';
 import { loadConfigFile } from './config-file.ts';
 import { demoGuide, startDemo } from './demo.ts';
 import { cliLogger, type LogFormat } from './log.ts';
@@ -405,7 +406,7 @@ export function buildProgram(): Command {
     .description('check a config file and print it with every default filled in')
     .requiredOption('-c, --config <file>', 'YAML or JSON config file')
     .action(async (opts: { config: string }) => {
-      process.stdout.write(`${JSON.stringify(await loadConfigFile(opts.config), null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(printableConfig(await loadConfigFile(opts.config)), null, 2)}\n`);
     });
 
   return program;

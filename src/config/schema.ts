@@ -141,7 +141,10 @@ const propagationSchema = strict({
   registrationDelaySeconds: secondsIn(0, 600).default(0),
   /** Endpoint gone → DeregisterTargets: the load balancer keeps sending new requests this long. */
   deregistrationLagSeconds: secondsIn(0, 600).default(0),
-}).default({ endpointsDelaySeconds: 1, registrationDelaySeconds: 0, deregistrationLagSeconds: 0 });
+});
+
+/** The lags of a target group with local pods when its config gives none. */
+const propagationDefaults = { endpointsDelaySeconds: 1, registrationDelaySeconds: 0, deregistrationLagSeconds: 0 } as const;
 
 /**
  * Fields whose default depends on the kind of target group (ALB `HTTP` vs NLB `TCP`/`UDP`/
@@ -173,7 +176,8 @@ const targetGroupSchema = strict({
   targets: z.array(targetSchema).default([]),
   emulator: emulatorSchema,
   pods: podsSchema.optional(),
-  propagation: propagationSchema,
+  /** Only with `pods` (the lags between a pod and its target). */
+  propagation: propagationSchema.optional(),
 });
 
 const conditionValues = z.array(z.string().min(1)).min(1).max(5);
@@ -286,7 +290,7 @@ export type ConditionConfig = RuleConfig['conditions'][number];
 export type TargetConfig = ParsedTargetGroup['targets'][number];
 export type PodsConfig = NonNullable<ParsedTargetGroup['pods']>;
 export type PodProbeConfig = NonNullable<PodsConfig['readinessProbe']>;
-export type PropagationConfig = ParsedTargetGroup['propagation'];
+export type PropagationConfig = NonNullable<ParsedTargetGroup['propagation']>;
 
 export interface Config {
   readonly targetGroups: readonly TargetGroupConfig[];
@@ -366,6 +370,9 @@ function resolveTargetGroup(tg: ParsedTargetGroup, at: string, issues: ConfigIss
       issues.push({ path: `${at}.pods.strategy.rollingUpdate`, message: 'maxSurge and maxUnavailable cannot both be 0 (Kubernetes rejects it)' });
     }
   }
+  if (tg.pods === undefined && tg.propagation !== undefined) {
+    issues.push({ path: `${at}.propagation`, message: 'applies only to a target group with local pods (pods:)' });
+  }
   tg.targets.forEach((t, j) => {
     if (t.port === undefined && tg.port === undefined) {
       issues.push({ path: `${at}.targets[${j}].port`, message: 'is required when the target group has no port' });
@@ -378,6 +385,7 @@ function resolveTargetGroup(tg: ParsedTargetGroup, at: string, issues: ConfigIss
     healthCheckTimeoutSeconds: timeout,
     healthCheckPath: tg.healthCheckPath ?? '/',
     matcher: { httpCode },
+    propagation: tg.pods === undefined ? undefined : { ...propagationDefaults, ...tg.propagation },
     attributes: attributes.ok ? attributes.attributes : tg.attributes,
   };
 }

@@ -75,6 +75,7 @@ export function upstreamHeaders(
   const dropped = connectionNamed(rawHeaders);
   const out: string[] = [];
   let xff: string | undefined;
+  let xffItems: string | undefined;
   let trace: string | undefined;
   let host: string | undefined;
   const hosts: string[] = [];
@@ -84,7 +85,11 @@ export function upstreamHeaders(
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || dropped?.has(lower)) continue;
     if (REPLACED.has(lower)) {
-      if (lower === 'x-forwarded-for') xff = xff === undefined ? value : `${xff}, ${value}`;
+      if (lower === 'x-forwarded-for') {
+        xff = xff === undefined ? value : `${xff}, ${value}`;
+        // Appending, an empty header counts as none (spec 5.3: no XFF → the client address alone).
+        if (value.trim() !== '') xffItems = xffItems === undefined ? value : `${xffItems}, ${value}`;
+      }
       else if (lower === 'x-amzn-trace-id') trace ??= value;
       else if (lower === 'host') {
         host ??= value;
@@ -104,7 +109,7 @@ export function upstreamHeaders(
   }
 
   const me = formatClient(client, options.xffClientPort);
-  if (options.xffMode === 'append') out.push('X-Forwarded-For', xff === undefined || xff.trim() === '' ? me : `${xff}, ${me}`);
+  if (options.xffMode === 'append') out.push('X-Forwarded-For', xffItems === undefined ? me : `${xffItems}, ${me}`);
   else if (options.xffMode === 'preserve' && xff !== undefined) out.push('X-Forwarded-For', xff);
   out.push('X-Forwarded-Proto', options.protocol, 'X-Forwarded-Port', String(options.listenerPort));
   const traceId = traceHeader(trace, nowMs);

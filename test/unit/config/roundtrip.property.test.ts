@@ -8,6 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseDocument, stringify } from 'yaml';
+import { printableConfig } from '../../../src/config/print.ts';
 import { parseConfig, type Config } from '../../../src/config/schema.ts';
 
 /** Reads text as `local-elb validate -c <file>` does (readYamlFile in src/cli/config-file.ts: YAML, of which JSON is a subset). */
@@ -19,7 +20,7 @@ function readConfigText(text: string): Config {
 
 /** What `local-elb validate` writes to stdout (src/cli/main.ts). */
 function printAsValidate(config: Config): string {
-  return `${JSON.stringify(config, null, 2)}\n`;
+  return `${JSON.stringify(printableConfig(config), null, 2)}\n`;
 }
 
 type Input = Record<string, unknown>;
@@ -155,7 +156,8 @@ const albTargetGroup = (name: string) =>
           pods: optional(pods),
           propagation: optional(propagation),
         })
-        .map((fields) => defined({ name, protocol: 'HTTP', port: groupPort, healthCheckIntervalSeconds: interval, ...fields })),
+        // The propagation lags apply only with local pods (a config error otherwise).
+        .map(({ propagation: lags, ...fields }) => defined({ name, protocol: 'HTTP', port: groupPort, healthCheckIntervalSeconds: interval, ...fields, propagation: fields.pods ? lags : undefined })),
     );
 
 /** An NLB target group (TCP, UDP or TCP_UDP) named `name`, with a TCP or HTTP health check. */
@@ -359,11 +361,11 @@ describe('config round trip: parse → print → parse (local-elb validate)', ()
     );
   });
 
-  it('reads back the parsed config written as YAML as the same config', () => {
+  it('reads back the printed config written as YAML as the same config', () => {
     fc.assert(
       fc.property(validConfig, (input) => {
         const once = parseConfig(input);
-        expect(readConfigText(stringify(once))).toEqual(once);
+        expect(readConfigText(stringify(printableConfig(once)))).toEqual(once);
       }),
       { numRuns: 300 },
     );

@@ -39,7 +39,7 @@ function sourceWorld(pods: PodsInput, propagation: PropagationInput, tg: Record<
   const source = new PodTargetSource({
     deployment,
     group,
-    propagation: config.propagation,
+    propagation: config.propagation!,
     readinessGate: config.pods!.readinessGate,
     clock: w.clock,
     timeline: w.timeline,

@@ -1,0 +1,23 @@
+/**
+ * A parsed config as a user would write it: every default filled in, and nothing the schema
+ * would refuse to read back (the derived `kind`, fields that do not apply to a target group's
+ * health-check protocol). What
+ * `local-elb validate` prints; parsing it again gives the same config.
+ */
+import type { Config, ConfigInput, TargetGroupConfig } from './schema.ts';
+
+export function printableConfig(config: Config): ConfigInput {
+  return {
+    targetGroups: config.targetGroups.map(printableTargetGroup),
+    loadBalancers: config.loadBalancers.map((lb) => ({ ...lb, listeners: lb.listeners.map((l) => ({ ...l })) })) as ConfigInput['loadBalancers'],
+  };
+}
+
+function printableTargetGroup(tg: TargetGroupConfig): NonNullable<ConfigInput['targetGroups']>[number] {
+  const { kind: _kind, healthCheckPath, matcher, propagation, ...rest } = tg;
+  return {
+    ...rest,
+    ...(tg.healthCheckProtocol === 'HTTP' ? { healthCheckPath, matcher } : {}),
+    ...(propagation !== undefined ? { propagation } : {}),
+  } as NonNullable<ConfigInput['targetGroups']>[number];
+}
