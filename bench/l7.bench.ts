@@ -15,8 +15,9 @@
  * With `--pin` (taskset), the load generator, the targets and this process share core 0 and
  * the proxy under test has core 1 to itself. Rounds are interleaved (each round runs every
  * system once, in turn) so drift on a shared machine hits all of them; the report gives
- * medians over rounds, each percentile separately. Ratios are only against baselines measured
- * in the same run.
+ * medians over rounds, each percentile separately, and how much CPU processes this bench did
+ * not start took during the worst round, so a disturbed run shows as one. Ratios are only
+ * against baselines measured in the same run.
  *
  *   scripts/node24 node bench/l7.bench.ts [--pin] [--rounds 5] [--mode both|saturation|fixed]
  *     [--duration 5] [--warmup 1] [--connections 50] [--threads 1] [--rate 4000]
@@ -38,6 +39,7 @@ import {
   allowedCpus,
   Child,
   cpuTimeMs,
+  machineCpuMs,
   onPath,
   pinThisProcess,
   ProcessGroup,
@@ -95,15 +97,31 @@ interface Running {
   readonly child?: Child;
 }
 
+/**
+ * What else the machine did during one measurement, in % of one core: CPU used by processes
+ * this bench did not start (other people's jobs on a shared VM, kernel threads), and time the
+ * hypervisor stole. A disturbed round shows here; the medians over rounds are meant to absorb it.
+ */
+interface Interference {
+  readonly otherPercent: number;
+  readonly stealPercent: number;
+}
+
 interface Saturation {
   readonly result: LoadResult;
   readonly cpuUsPerRequest?: number;
+  readonly interference?: Interference;
+}
+
+interface FixedRate {
+  readonly result: OpenLoopResult;
+  readonly interference?: Interference;
 }
 
 interface Row {
   readonly system: System;
   readonly saturation: Saturation[];
-  readonly fixed: OpenLoopResult[];
+  readonly fixed: FixedRate[];
   note?: string;
 }
 
@@ -263,6 +281,24 @@ function systems(targetPorts: readonly number[], cpus: string | undefined): Syst
   ];
 }
 
+/** Call when a measurement starts; call what it returns when it ends. */
+function watchInterference(): () => Interference | undefined {
+  const startedMs = performance.now();
+  const machineBefore = machineCpuMs();
+  const oursBefore = cpuTimeMs(process.pid, { reaped: true });
+  return () => {
+    const elapsedMs = performance.now() - startedMs;
+    const machineAfter = machineCpuMs();
+    const oursAfter = cpuTimeMs(process.pid, { reaped: true });
+    if (machineBefore === undefined || machineAfter === undefined || oursBefore === undefined || oursAfter === undefined) return undefined;
+    const otherMs = machineAfter.busyMs - machineBefore.busyMs - (oursAfter - oursBefore);
+    return {
+      otherPercent: Math.max(0, (otherMs / elapsedMs) * 100),
+      stealPercent: ((machineAfter.stealMs - machineBefore.stealMs) / elapsedMs) * 100,
+    };
+  };
+}
+
 function assertStillRunning(running: Running, system: System): void {
   if (running.child !== undefined && !running.child.running) throw new Error(`${system.label} exited during the run: ${running.child.stderrTail()}`);
 }
@@ -272,7 +308,7 @@ function assertStillRunning(running: Running, system: System): void {
  * pools are full only after some ten thousand requests, which 1 s at a fixed 4000 req/s does
  * not reach), runs the measurements `--mode` asks for, and stops it.
  */
-async function measure(system: System, gen: LoadGenerator, options: Options, where: Placement): Promise<{ saturation?: Saturation; fixed?: OpenLoopResult }> {
+async function measure(system: System, gen: LoadGenerator, options: Options, where: Placement): Promise<{ saturation?: Saturation; fixed?: FixedRate }> {
   const running = await system.start();
   try {
     await untilOk(running.url, running.child, system.label);
@@ -282,21 +318,24 @@ async function measure(system: System, gen: LoadGenerator, options: Options, whe
     if (options.mode !== 'fixed') {
       const pid = running.child?.pid;
       const cpuBefore = pid === undefined ? undefined : cpuTimeMs(pid);
+      const interference = watchInterference();
       const result = await gen.run(group, running.url, { ...load, durationSeconds: options.durationSeconds });
       const cpuAfter = pid === undefined ? undefined : cpuTimeMs(pid);
+      saturation = { result, interference: interference() };
       assertStillRunning(running, system);
-      const cpuUsPerRequest = cpuBefore !== undefined && cpuAfter !== undefined ? ((cpuAfter - cpuBefore) * 1000) / Math.max(1, result.requests) : undefined;
-      saturation = { result, ...(cpuUsPerRequest !== undefined ? { cpuUsPerRequest } : {}) };
+      if (cpuBefore !== undefined && cpuAfter !== undefined) saturation = { ...saturation, cpuUsPerRequest: ((cpuAfter - cpuBefore) * 1000) / Math.max(1, result.requests) };
     }
-    let fixed: OpenLoopResult | undefined;
+    let fixed: FixedRate | undefined;
     if (options.mode !== 'saturation') {
-      fixed = await runOpenLoop(group, running.url, {
+      const interference = watchInterference();
+      const result = await runOpenLoop(group, running.url, {
         connections: options.connections,
         rate: options.rate,
         warmupSeconds: options.warmupSeconds,
         durationSeconds: options.durationSeconds,
         cpus: where.generator,
       });
+      fixed = { result, interference: interference() };
       assertStillRunning(running, system);
     }
     return { ...(saturation ? { saturation } : {}), ...(fixed ? { fixed } : {}) };
@@ -328,13 +367,22 @@ function saturationMedians(runs: readonly Saturation[]) {
   };
 }
 
-function fixedMedians(runs: readonly OpenLoopResult[]) {
+function fixedMedians(runs: readonly FixedRate[]) {
   return {
-    achieved: median(runs.map((r) => r.achievedRate)),
-    p50: median(runs.map((r) => r.p50Ms)),
-    p99: median(runs.map((r) => r.p99Ms)),
-    p999: median(runs.map((r) => r.p999Ms)),
+    achieved: median(runs.map((r) => r.result.achievedRate)),
+    p50: median(runs.map((r) => r.result.p50Ms)),
+    p99: median(runs.map((r) => r.result.p99Ms)),
+    p999: median(runs.map((r) => r.result.p999Ms)),
   };
+}
+
+/** The most any round was disturbed: other processes' CPU, and steal, in % of one core. */
+function worstInterference(runs: readonly { readonly interference?: Interference | undefined }[]): string {
+  const seen = runs.flatMap((r) => (r.interference === undefined ? [] : [r.interference]));
+  if (seen.length === 0) return '-';
+  const other = Math.max(...seen.map((i) => i.otherPercent));
+  const steal = Math.max(...seen.map((i) => i.stealPercent));
+  return `${fixed(other, 0)}%${steal >= 0.5 ? ` +${fixed(steal, 0)}% steal` : ''}`;
 }
 
 function saturationReport(rows: readonly Row[], rounds: number): string {
@@ -358,6 +406,7 @@ function saturationReport(rows: readonly Row[], rounds: number): string {
         ratio(m.rps, undici?.rps),
         ratio(m.cpu, undici?.cpu),
         String(sum(runs.map((x) => x.result.errors))),
+        worstInterference(runs),
       ],
     ];
   });
@@ -373,6 +422,7 @@ function saturationReport(rows: readonly Row[], rounds: number): string {
     'req/s vs undici',
     'CPU/req vs undici',
     'errors',
+    'other load',
   ];
   return table(header, body);
 }
@@ -385,8 +435,9 @@ function fixedReport(rows: readonly Row[], options: Options): { table: string; b
     m === undefined || direct === undefined ? undefined : { p99: sub(m.p99, direct.p99), p999: sub(m.p999, direct.p999) };
   const haproxy = added(medians.get('haproxy'));
   const behind: string[] = [];
-  const body = rows.flatMap(({ system, fixed: runs }) => {
-    if (runs.length === 0) return [];
+  const body = rows.flatMap(({ system, fixed: measured }) => {
+    if (measured.length === 0) return [];
+    const runs = measured.map((r) => r.result);
     const m = medians.get(system.id)!;
     const isDirect = system.id === 'direct';
     const a = isDirect ? undefined : added(m);
@@ -409,6 +460,7 @@ function fixedReport(rows: readonly Row[], options: Options): { table: string; b
         `${fixed((100 * sum(runs.map((r) => r.lateSends))) / Math.max(1, sends), 2)}%`,
         fixed(median(runs.map((r) => r.sendLagP99Ms)), 2),
         String(sum(runs.map((r) => r.errors))),
+        worstInterference(measured),
       ],
     ];
   });
@@ -425,15 +477,19 @@ function fixedReport(rows: readonly Row[], options: Options): { table: string; b
     'late sends',
     'send lag p99 ms',
     'errors',
+    'other load',
   ];
   return { table: table(header, body), behind };
 }
 
+const OTHER_LOAD_LEGEND =
+  'other load: the worst round\'s CPU use by processes this bench did not start (and steal), in % of one core; a high one marks a disturbed round';
 const SATURATION_LEGEND = [
   'req/s: median over rounds; req/s range: lowest–highest round',
   'p50/p99/p99.9 ms: wrk latency percentiles (closed loop, so queueing hides in them), each the median over rounds',
   'CPU µs/req: proxy process tree user+system CPU (/proc) during the measured run ÷ requests; excludes stolen time',
   'vs HAProxy, vs undici: this row ÷ that row, both measured in this run',
+  OTHER_LOAD_LEGEND,
 ];
 const FIXED_LEGEND = [
   'achieved req/s: responses to requests due in the measured window ÷ its length (median over rounds)',
@@ -442,6 +498,7 @@ const FIXED_LEGEND = [
   'added … vs HAProxy: this row\'s added tail ÷ HAProxy\'s added tail (- when HAProxy added none)',
   'late sends: sends more than 1 ms after their due time, all rounds: the previous response on that connection was late, or the generator was',
   'send lag p99 ms: send time − due time at p99 (timer error plus waits for late responses), median over rounds; direct\'s is the generator\'s own',
+  OTHER_LOAD_LEGEND,
 ];
 
 async function main(): Promise<void> {
@@ -492,15 +549,16 @@ async function main(): Promise<void> {
           const r = m.saturation.result;
           parts.push(
             `saturation ${fixed(r.requestsPerSecond, 0)} req/s, p50 ${fixed(r.p50Ms, 2)} p99 ${fixed(r.p99Ms, 2)} p99.9 ${fixed(r.p999Ms, 2)} ms` +
-              `${m.saturation.cpuUsPerRequest !== undefined ? `, ${fixed(m.saturation.cpuUsPerRequest, 1)} µs CPU/req` : ''}${r.errors > 0 ? `, ${r.errors} errors` : ''}`,
+              `${m.saturation.cpuUsPerRequest !== undefined ? `, ${fixed(m.saturation.cpuUsPerRequest, 1)} µs CPU/req` : ''}${r.errors > 0 ? `, ${r.errors} errors` : ''}` +
+              `, other load ${worstInterference([m.saturation])}`,
           );
         }
         if (m.fixed !== undefined) {
           row.fixed.push(m.fixed);
-          const f = m.fixed;
+          const f = m.fixed.result;
           parts.push(
             `fixed ${fixed(f.achievedRate, 0)} req/s, p50 ${fixed(f.p50Ms, 2)} p99 ${fixed(f.p99Ms, 2)} p99.9 ${fixed(f.p999Ms, 2)} ms, ` +
-              `${f.lateSends} late sends${f.unsent > 0 ? `, ${f.unsent} never sent` : ''}${f.errors > 0 ? `, ${f.errors} errors` : ''}`,
+              `${f.lateSends} late sends${f.unsent > 0 ? `, ${f.unsent} never sent` : ''}${f.errors > 0 ? `, ${f.errors} errors` : ''}, other load ${worstInterference([m.fixed])}`,
           );
         }
         console.log(`- ${row.system.label}: ${parts.join('; ')}`);

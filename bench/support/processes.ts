@@ -281,20 +281,38 @@ const clockTicksPerSecond = (() => {
 
 /**
  * User + system CPU time in ms of a process and its descendants (nginx's master and worker),
- * from Linux /proc; undefined elsewhere.
+ * from Linux /proc; undefined elsewhere. With `reaped`, also the time of descendants that have
+ * exited and been waited for (cutime + cstime): a load generator run that has finished.
  */
-export function cpuTimeMs(pid: number): number | undefined {
+export function cpuTimeMs(pid: number, { reaped = false }: { readonly reaped?: boolean } = {}): number | undefined {
   let total = 0;
   for (const p of processTree(pid)) {
     try {
       const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicksPerSecond;
+      const ticks = Number(fields[11]) + Number(fields[12]) + (reaped ? Number(fields[13]) + Number(fields[14]) : 0);
+      total += (ticks * 1000) / clockTicksPerSecond;
     } catch {
       if (p === pid) return undefined;
     }
   }
   return total;
+}
+
+/**
+ * The whole machine's CPU time in ms, summed over its CPUs, from the first line of /proc/stat:
+ * `busyMs` is user + nice + system + irq + softirq (the kernel counts softirq ticks apart, but
+ * charges them to the process that was running, so they belong in the sum a process tree's
+ * CPU time is taken from), `stealMs` what the hypervisor took. Undefined off Linux.
+ */
+export function machineCpuMs(): { readonly busyMs: number; readonly stealMs: number } | undefined {
+  try {
+    const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = ticks;
+    return { busyMs: ((user + nice + system + irq + softirq) * 1000) / clockTicksPerSecond, stealMs: (steal * 1000) / clockTicksPerSecond };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Starts a Node bench child (with IPC) and waits for its `{ type: 'ready', ports }` message. */
