@@ -56,8 +56,17 @@ const TARGET_COUNT = 3;
 const READY_TIMEOUT_MS = 20_000;
 const SYSTEM_IDS = ['undici', 'local-elb-rr', 'local-elb-lor', 'http-proxy', 'haproxy', 'nginx'] as const;
 const MODES = ['both', 'saturation', 'fixed'] as const;
-/** A fixed-rate run that achieves less than this share of `--rate` did not sustain it. */
+/**
+ * A fixed-rate run did not sustain `--rate` when it achieved less than this share of it, or
+ * when more than LATE_SHARE_BEHIND of its sends waited for a late response: it was queueing.
+ */
 const SUSTAINED_SHARE = 0.98;
+const LATE_SHARE_BEHIND = 0.5;
+/**
+ * Added tail latencies under this are inside the open-loop generator's own timing noise (its
+ * timers are good to about a millisecond): no ratio is taken to one.
+ */
+const ADDED_NOISE_FLOOR_MS = 0.5;
 
 interface Options {
   readonly durationSeconds: number;
@@ -427,14 +436,20 @@ function saturationReport(rows: readonly Row[], rounds: number): string {
   return table(header, body);
 }
 
-function fixedReport(rows: readonly Row[], options: Options): { table: string; behind: string[] } {
+function fixedReport(rows: readonly Row[], options: Options): { table: string; notes: string[] } {
   const medians = new Map(rows.map((r) => [r.system.id, fixedMedians(r.fixed)]));
   const direct = medians.get('direct');
   const sub = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a - b);
   const added = (m: ReturnType<typeof fixedMedians> | undefined) =>
     m === undefined || direct === undefined ? undefined : { p99: sub(m.p99, direct.p99), p999: sub(m.p999, direct.p999) };
   const haproxy = added(medians.get('haproxy'));
-  const behind: string[] = [];
+  const vsHaproxy = (a: number | undefined, h: number | undefined) => (h !== undefined && h >= ADDED_NOISE_FLOOR_MS ? ratio(a, h) : '-');
+  const notes: string[] = [];
+  for (const [what, h] of [['p99', haproxy?.p99], ['p99.9', haproxy?.p999]] as const) {
+    if (h !== undefined && h < ADDED_NOISE_FLOOR_MS) {
+      notes.push(`HAProxy's added ${what} (${fixed(h, 2)} ms) is under ${ADDED_NOISE_FLOOR_MS} ms, inside the generator's timing noise: no ratios to it; compare the added ms`);
+    }
+  }
   const body = rows.flatMap(({ system, fixed: measured }) => {
     if (measured.length === 0) return [];
     const runs = measured.map((r) => r.result);
@@ -442,9 +457,13 @@ function fixedReport(rows: readonly Row[], options: Options): { table: string; b
     const isDirect = system.id === 'direct';
     const a = isDirect ? undefined : added(m);
     const sends = sum(runs.map((r) => r.sends));
+    const lateShare = sum(runs.map((r) => r.lateSends)) / Math.max(1, sends);
     const unsent = sum(runs.map((r) => r.unsent));
-    if (unsent > 0 || (m.achieved ?? 0) < options.rate * SUSTAINED_SHARE) {
-      behind.push(`${system.label}: median ${fixed(m.achieved, 0)} of ${options.rate} req/s achieved, ${unsent} due requests never sent over ${runs.length} round(s)`);
+    if (unsent > 0 || (m.achieved ?? 0) < options.rate * SUSTAINED_SHARE || lateShare > LATE_SHARE_BEHIND) {
+      notes.push(
+        `did not sustain the rate: ${system.label}: median ${fixed(m.achieved, 0)} of ${options.rate} req/s achieved, ${fixed(100 * lateShare, 0)}% of sends late, ` +
+          `${unsent} due requests never sent over ${runs.length} round(s); its latencies are mostly queueing`,
+      );
     }
     return [
       [
@@ -454,10 +473,10 @@ function fixedReport(rows: readonly Row[], options: Options): { table: string; b
         fixed(m.p99, 2),
         fixed(m.p999, 2),
         fixed(a?.p99, 2),
-        ratio(a?.p99, haproxy?.p99),
+        vsHaproxy(a?.p99, haproxy?.p99),
         fixed(a?.p999, 2),
-        ratio(a?.p999, haproxy?.p999),
-        `${fixed((100 * sum(runs.map((r) => r.lateSends))) / Math.max(1, sends), 2)}%`,
+        vsHaproxy(a?.p999, haproxy?.p999),
+        `${fixed(100 * lateShare, 2)}%`,
         fixed(median(runs.map((r) => r.sendLagP99Ms)), 2),
         String(sum(runs.map((r) => r.errors))),
         worstInterference(measured),
@@ -479,7 +498,7 @@ function fixedReport(rows: readonly Row[], options: Options): { table: string; b
     'errors',
     'other load',
   ];
-  return { table: table(header, body), behind };
+  return { table: table(header, body), notes };
 }
 
 const OTHER_LOAD_LEGEND =
@@ -492,10 +511,10 @@ const SATURATION_LEGEND = [
   OTHER_LOAD_LEGEND,
 ];
 const FIXED_LEGEND = [
-  'achieved req/s: responses to requests due in the measured window ÷ its length (median over rounds)',
+  'achieved req/s: responses to requests due in the measured window ÷ the time from its start to its end or the last response, if later (median over rounds)',
   'p50/p99/p99.9 ms: from each request\'s due time to its response\'s end (no coordinated omission), each the median over rounds',
   'added p99 (p99.9) ms: this system\'s p99 (p99.9) − direct-to-target\'s in this run: the tail the proxy adds; near 0 or below is within noise',
-  'added … vs HAProxy: this row\'s added tail ÷ HAProxy\'s added tail (- when HAProxy added none)',
+  `added … vs HAProxy: this row's added tail ÷ HAProxy's added tail (- when HAProxy's is under ${ADDED_NOISE_FLOOR_MS} ms)`,
   'late sends: sends more than 1 ms after their due time, all rounds: the previous response on that connection was late, or the generator was',
   'send lag p99 ms: send time − due time at p99 (timer error plus waits for late responses), median over rounds; direct\'s is the generator\'s own',
   OTHER_LOAD_LEGEND,
@@ -580,11 +599,11 @@ async function main(): Promise<void> {
     if (where.proxy !== undefined) console.log(`  direct's req/s is what core ${where.generator} (load generator + targets) can do; a proxy near it is limited by that core, not by itself`);
   }
   if (options.mode !== 'saturation') {
-    const { table: fixedTable, behind } = fixedReport(rows, options);
+    const { table: fixedTable, notes } = fixedReport(rows, options);
     console.log(`\nfixed rate (open loop, ${options.rate} req/s on ${options.connections} connections; ${over}):`);
     console.log(fixedTable);
     for (const line of FIXED_LEGEND) console.log(`  ${line}`);
-    for (const line of behind) console.log(`did not sustain the rate: ${line}`);
+    for (const line of notes) console.log(line);
   }
   for (const r of rows) if (r.note !== undefined) console.log(`${r.saturation.length + r.fixed.length > 0 ? 'note' : 'not measured'}: ${r.system.label}: ${r.note.split('\n')[0]} (details above)`);
 }

@@ -157,7 +157,7 @@ export interface OpenLoopOptions {
 export interface OpenLoopResult {
   /** The rate asked for, req/s. */
   readonly rate: number;
-  /** Responses (2xx/3xx) to requests due in the measured window, per second of the window. */
+  /** Responses (2xx/3xx) to requests due in the measured window, per second from the window's start to the later of its end and the last response. */
   readonly achievedRate: number;
   readonly completed: number;
   readonly p50Ms: number;

@@ -42,6 +42,8 @@ const sendLagUs = histogram();
 let sends = 0;
 let lateSends = 0;
 let errors = 0;
+/** When the last recorded response ended: past the window's end when the system fell behind. */
+let lastEndedMs = 0;
 
 /** Where the first response in `buf` ends, or -1 while it is incomplete. */
 function responseEnd(buf: Buffer): number {
@@ -154,6 +156,7 @@ class Connection {
     if (this.#request >= timetable.warmupRequests) {
       if (status < 200 || status >= 400) errors++;
       else latencyUs.recordValue(Math.max(1, Math.round((endedMs - Math.min(this.#dueMs, this.#sentMs)) * 1000)));
+      lastEndedMs = endedMs;
     }
     this.#request += connections;
     this.#schedule();
@@ -186,6 +189,7 @@ const timetable = {
   warmupRequests: Math.round(warmupSeconds * rate),
   requests: Math.round((warmupSeconds + durationSeconds) * rate),
 };
+const windowStartMs = timetable.startMs + timetable.warmupRequests * intervalMs;
 const endMs = timetable.startMs + timetable.requests * intervalMs;
 
 await new Promise<void>((resolve) => {
@@ -204,7 +208,7 @@ for (const c of all) c.close();
 const ms = (us: number) => us / 1000;
 const result: OpenLoopResult = {
   rate,
-  achievedRate: latencyUs.totalCount / durationSeconds,
+  achievedRate: (latencyUs.totalCount * 1000) / (Math.max(lastEndedMs, endMs) - windowStartMs),
   completed: latencyUs.totalCount,
   p50Ms: ms(latencyUs.getValueAtPercentile(50)),
   p99Ms: ms(latencyUs.getValueAtPercentile(99)),
