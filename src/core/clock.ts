@@ -16,8 +16,10 @@ export interface Clock {
  * request's timestamps and its durations alike. Timers use `setTimeout` and do not keep the
  * process alive.
  */
+const timeOrigin = performance.timeOrigin;
+
 export const realClock: Clock = {
-  now: () => performance.timeOrigin + performance.now(),
+  now: () => timeOrigin + performance.now(),
   setTimer(ms, fn) {
     const handle = setTimeout(fn, Math.max(0, ms));
     handle.unref();

@@ -24,6 +24,8 @@ export interface ResponseSink {
   write(chunk: Buffer): boolean;
   /** Calls `fn` once when the client has taken what was written. */
   onDrain(fn: () => void): void;
+  /** Sends what was written so far (writes are held to go out together; `end` flushes too). */
+  flush(): void;
   /** Ends the response; the connection then serves the next request or closes. */
   end(): void;
   /** Cuts the client connection at once (a response that cannot be completed). */

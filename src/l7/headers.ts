@@ -31,29 +31,68 @@ export interface UpstreamHeaders {
 
 export { plainIp } from '../core/addresses.ts';
 
-function connectionTokens(value: string): Set<string> {
+/** Header names are mostly the same few strings: their lower-case forms are kept (bounded, so odd names cannot grow it). */
+const lowerCase = new Map<string, string>();
+const LOWER_CASE_CACHE = 1024;
+
+/** `name.toLowerCase()`, without a new string for names seen before. */
+export function lowerName(name: string): string {
+  let lower = lowerCase.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (lowerCase.size < LOWER_CASE_CACHE) lowerCase.set(name, lower);
+  }
+  return lower;
+}
+
+function connectionTokens(value: string): Set<string> | undefined {
+  // The common values name no other header (both are hop-by-hop themselves).
+  if (value.length <= 10) {
+    const lower = lowerName(value);
+    if (lower === 'keep-alive' || lower === 'close') return undefined;
+  }
   const out = new Set<string>();
   for (const t of value.split(',')) out.add(t.trim().toLowerCase());
   return out;
 }
 
-/** The headers a `Connection` header names (RFC 9110 7.6.1), or undefined without one. */
+/** The headers a `Connection` header names (RFC 9110 7.6.1), or undefined when it names none. */
 function connectionNamed(raw: readonly string[]): Set<string> | undefined {
   let connection: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'connection') connection = connection === undefined ? raw[i + 1]! : `${connection},${raw[i + 1]}`;
+    if (raw[i]!.length === 10 && lowerName(raw[i]!) === 'connection') connection = connection === undefined ? raw[i + 1]! : `${connection},${raw[i + 1]}`;
   }
   return connection === undefined ? undefined : connectionTokens(connection);
 }
 
+/** rewriteHost's answers by listener port, for the Host values seen most (bounded). */
+const rewrittenHosts = new Map<number, Map<string, string>>();
+
 /** The Host header as ALB sends it when host preservation is off (spec 5.4). */
 export function rewriteHost(host: string, listenerPort: number): string {
+  let cache = rewrittenHosts.get(listenerPort);
+  if (cache === undefined) rewrittenHosts.set(listenerPort, (cache = new Map()));
+  let rewritten = cache.get(host);
+  if (rewritten === undefined) {
+    rewritten = rewriteHostUncached(host, listenerPort);
+    if (cache.size < LOWER_CASE_CACHE) cache.set(host, rewritten);
+  }
+  return rewritten;
+}
+
+function rewriteHostUncached(host: string, listenerPort: number): string {
   const m = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(host);
   if (m === null) return host;
   const name = m[1]!;
   const port = m[2];
   if (listenerPort === 80 || listenerPort === 443) return name;
   return port !== undefined && port !== '' ? host : `${name}:${listenerPort}`;
+}
+
+const portStrings: string[] = [];
+
+function portString(port: number): string {
+  return (portStrings[port] ??= String(port));
 }
 
 function formatClient(client: ClientAddress, withPort: boolean): string {
@@ -82,7 +121,7 @@ export function upstreamHeaders(
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
     const value = rawHeaders[i + 1]!;
-    const lower = name.toLowerCase();
+    const lower = lowerName(name);
     if (HOP_BY_HOP.has(lower) || dropped?.has(lower)) continue;
     if (REPLACED.has(lower)) {
       if (lower === 'x-forwarded-for') {
@@ -111,7 +150,7 @@ export function upstreamHeaders(
   const me = formatClient(client, options.xffClientPort);
   if (options.xffMode === 'append') out.push('X-Forwarded-For', xffItems === undefined ? me : `${xffItems}, ${me}`);
   else if (options.xffMode === 'preserve' && xff !== undefined) out.push('X-Forwarded-For', xff);
-  out.push('X-Forwarded-Proto', options.protocol, 'X-Forwarded-Port', String(options.listenerPort));
+  out.push('X-Forwarded-Proto', options.protocol, 'X-Forwarded-Port', portString(options.listenerPort));
   const traceId = traceHeader(trace, nowMs);
   out.push('X-Amzn-Trace-Id', traceId);
   return { headers: out, traceId };
@@ -122,7 +161,7 @@ export function forwardedForCount(rawHeaders: readonly string[]): number {
   let n = 0;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
-    if (name.length !== 15 || name.toLowerCase() !== 'x-forwarded-for') continue;
+    if (name.length !== 15 || lowerName(name) !== 'x-forwarded-for') continue;
     for (const a of rawHeaders[i + 1]!.split(',')) if (a.trim() !== '') n++;
   }
   return n;
@@ -145,7 +184,7 @@ export function downstreamHeaders(raw: readonly string[]): DownstreamHeaders {
   let hasDate = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    const lower = name.toLowerCase();
+    const lower = lowerName(name);
     if (HOP_BY_HOP.has(lower) || dropped?.has(lower)) continue;
     if (lower === 'content-length') contentLength = Number(raw[i + 1]);
     else if (lower === 'date') hasDate = true;

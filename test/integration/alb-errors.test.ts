@@ -222,6 +222,20 @@ describe('4xx and 501 from the load balancer', () => {
   });
 });
 
+describe('pipelined requests', () => {
+  it('answers a good request and then the malformed one pipelined behind it (400), in order, then closes', async () => {
+    const a = await target('a');
+    const { url, group } = await alb({ targetPorts: [a.port] });
+    await waitHealthy(group, 1);
+    const raw = await rawExchange(url, 'GET /first HTTP/1.1\r\nHost: x\r\n\r\nGET /second HTTP/1.1\r\nHost: x\r\nnot a header\r\n\r\n');
+    const [first, second] = raw.split(/(?=HTTP\/1\.1 \d{3} )/);
+    // The test target answers chunked (no Content-Length): the chunk `a`, then the last chunk.
+    expect(parseRawResponse(first!)).toMatchObject({ status: 200, body: '1\r\na\r\n0\r\n\r\n', headers: { connection: 'keep-alive', 'transfer-encoding': 'chunked' } });
+    expect(parseRawResponse(second!)).toMatchObject({ status: 400, headers: { connection: 'close', server: 'awselb/2.0' } });
+    expect(a.seen.map((s) => s.url)).toEqual(['/first']);
+  });
+});
+
 describe('listener rules with fixed-response and redirect actions', () => {
   const rules: AlbOptions['rules'] = [
     {

@@ -47,6 +47,10 @@ export class RecordingResponse implements ResponseSink {
   onDrain(fn: () => void): void {
     this.#drain.push(fn);
   }
+  flushes = 0;
+  flush(): void {
+    this.flushes++;
+  }
   drain(): void {
     for (const fn of this.#drain.splice(0)) fn();
   }

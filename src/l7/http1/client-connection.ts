@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import type { Clock } from '../../core/clock.ts';
 import { plainIp } from '../../core/addresses.ts';
 import type { BodyConsumer, ClientAddress, RequestBody, ResponseHeadOptions, ResponseSink } from '../exchange.ts';
+import { lowerName } from '../headers.ts';
 import { Http1Parser, type MessageHead, type ParseError } from './llhttp.ts';
 import { chunkSizeLine, headerLines, httpDate, LAST_CHUNK } from './wire.ts';
 
@@ -80,8 +81,9 @@ export class ClientConnection {
   #closing = false;
   #clientEnded = false;
   #closed = false;
-  /** A malformed pipelined request head, answered once the request before it is. */
+  /** A malformed pipelined request head, answered once the requests before it are. */
   #pendingRejection: Rejection | undefined;
+  #parseFailed = false;
   #bytesReadMark = 0;
   #bytesWrittenMark = 0;
   #corked = false;
@@ -136,7 +138,9 @@ export class ClientConnection {
       if (stalledBody || stalledReader) this.#reject({ kind: 'timeout' }, current);
       return;
     }
-    if (now - this.#phaseSinceMs < idleTimeoutMs) return;
+    // Idle means no data either way for that long (spec 7.2): a head that is still arriving is not idle.
+    const since = this.#phase === 'head' ? Math.max(this.#phaseSinceMs, this.#lastReadMs) : this.#phaseSinceMs;
+    if (now - since < idleTimeoutMs) return;
     if (this.#phase === 'idle') this.socket.destroy();
     else this.#reject({ kind: 'timeout' }, undefined);
   }
@@ -154,6 +158,8 @@ export class ClientConnection {
 
   #onData(data: Buffer): void {
     this.#lastReadMs = this.#o.clock.now();
+    // After a parse error nothing more is read: the connection closes once answered.
+    if (this.#parseFailed) return;
     // Before a head is complete (no body being read), the first line feed ends its request line.
     if (this.#lineBytes === undefined && this.#parsing === undefined) {
       const lf = data.indexOf(10);
@@ -195,18 +201,20 @@ export class ClientConnection {
   }
 
   #onParseError(error: ParseError): void {
-    this.#closing = true;
+    this.#parseFailed = true;
     const parsing = this.#parsing;
     this.#parsing = undefined;
     if (parsing !== undefined) {
       // The body of a parsed request is malformed (a bad chunk size): the pipeline sees the body
       // fail and answers that request; the connection ends after it.
+      this.#closing = true;
       parsing.bodyFailed();
       if (parsing === this.#current && parsing.responseEnded) this.#endSocket();
       return;
     }
     const rejection: Rejection = { kind: 'parse', error, requestLineBytes: this.#lineBytes };
-    if (this.#current === undefined) this.#reject(rejection, undefined);
+    if (this.#current === undefined && this.#queue.length === 0) this.#reject(rejection, undefined);
+    // Requests before it are answered first, in order.
     else this.#pendingRejection ??= rejection;
   }
 
@@ -219,6 +227,7 @@ export class ClientConnection {
   /** The current exchange's response has ended: serve the next request, or close. */
   exchangeEnded(exchange: Exchange, keepAlive: boolean): void {
     if (exchange !== this.#current) return;
+    this.#uncork();
     if (!keepAlive) {
       this.#closing = true;
       this.#endSocket();
@@ -233,8 +242,8 @@ export class ClientConnection {
     this.#current = undefined;
     this.#bytesReadMark = this.socket.bytesRead;
     this.#bytesWrittenMark = this.socket.bytesWritten;
-    if (this.#pendingRejection !== undefined) return this.#reject(this.#pendingRejection, undefined);
     const next = this.#queue.shift();
+    if (next === undefined && this.#pendingRejection !== undefined) return this.#reject(this.#pendingRejection, undefined);
     if (next !== undefined) {
       // Not inside the previous response's call stack.
       process.nextTick(() => {
@@ -289,7 +298,10 @@ export class ClientConnection {
 
   // For the exchanges.
 
-  /** Writes to the client; the head and body parts written in one tick go out in one writev. */
+  /**
+   * Writes to the client. Writes are held until `flush()` (or the end of the response), so a
+   * head and the body parts that arrived with it go out in one writev.
+   */
   write(data: string | Buffer): boolean {
     if (this.#closed) return false;
     const socket = this.socket;
@@ -297,9 +309,12 @@ export class ClientConnection {
     if (!this.#corked) {
       this.#corked = true;
       socket.cork();
-      process.nextTick(() => this.#uncork());
     }
     return typeof data === 'string' ? socket.write(data, 'latin1') : socket.write(data);
+  }
+
+  flush(): void {
+    this.#uncork();
   }
 
   #uncork(): void {
@@ -371,9 +386,9 @@ class Exchange implements ResponseSink, RequestBody {
     const h = head.headers;
     for (let i = 0; i < h.length; i += 2) {
       const name = h[i]!;
-      if (name.length === 14 && name.toLowerCase() === 'content-length') contentLength = Number(h[i + 1]);
-      else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') chunked = true;
-      else if (name.length === 6 && name.toLowerCase() === 'expect') expect = /100-continue/i.test(h[i + 1]!);
+      if (name.length === 14 && lowerName(name) === 'content-length') contentLength = Number(h[i + 1]);
+      else if (name.length === 17 && lowerName(name) === 'transfer-encoding') chunked = true;
+      else if (name.length === 6 && lowerName(name) === 'expect') expect = /100-continue/i.test(h[i + 1]!);
     }
     this.hasBody = chunked || (contentLength !== undefined && contentLength > 0);
     this.contentLength = chunked ? undefined : contentLength;
@@ -500,6 +515,10 @@ class Exchange implements ResponseSink, RequestBody {
     this.#conn.socket.once('drain', fn);
   }
 
+  flush(): void {
+    this.#conn.flush();
+  }
+
   end(): void {
     if (this.finished) return;
     this.finished = true;
@@ -535,5 +554,6 @@ class Exchange implements ResponseSink, RequestBody {
     if (!this.#expectContinue || this.#continued || this.headersSent) return;
     this.#continued = true;
     this.#conn.write(CONTINUE);
+    this.#conn.flush();
   }
 }

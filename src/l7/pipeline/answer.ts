@@ -102,8 +102,9 @@ export function statusForRejection(rejection: Rejection): number {
     case 'HPE_PAUSED_H2_UPGRADE':
       return 505;
     case 'HPE_INVALID_TRANSFER_ENCODING':
-      // llhttp uses this code for Transfer-Encoding with Content-Length too: that is malformed.
-      return /content-length/i.test(reason) ? 400 : 501;
+      // A coding other than chunked is 501; llhttp uses this code for malformed framing too
+      // (`chunked, chunked`, Transfer-Encoding with Content-Length): those are 400.
+      return reason === 'Request has invalid `Transfer-Encoding`' ? 501 : 400;
     case 'HPE_HEADER_OVERFLOW':
       return (rejection.requestLineBytes ?? Infinity) > MAX_REQUEST_LINE_BYTES ? 414 : 400;
     default:
@@ -136,9 +137,12 @@ export function answerError(ctx: RequestContext, status: number, errorCode?: str
   finish(ctx);
 }
 
-/** Answers a refused request (see refusalStatus). */
+/** Refusals after which the client connection stays open: the request was framed correctly. */
+const KEEPS_CONNECTION = new Set<Refusal>(['TraceMethod', 'UriTooLong']);
+
+/** Answers a refused request (see refusalStatus); the connection closes unless the request was well framed. */
 export function refuse(ctx: RequestContext, refusal: Refusal): void {
-  answerError(ctx, refusalStatus[refusal], refusal);
+  answerError(ctx, refusalStatus[refusal], refusal, !KEEPS_CONNECTION.has(refusal));
 }
 
 /** Answers a failure to forward: the ELB's page when no response has started, else the connection is cut. */

@@ -78,6 +78,10 @@ class Forwarding implements UpstreamHandler, BodyConsumer {
     return false;
   }
 
+  onFlush(): void {
+    this.#ctx.response.flush();
+  }
+
   onEnd(): void {
     if (this.#settled) return;
     this.#settled = true;

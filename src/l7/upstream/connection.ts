@@ -32,6 +32,8 @@ export interface UpstreamHandler {
   /** A body chunk; return false to stop reading from the target until `resume()`. */
   onData(chunk: Buffer): boolean;
   onEnd(): void;
+  /** One read from the target has been handled: what it produced may go to the client now. */
+  onFlush(): void;
   /** The exchange failed: no response, or the response was cut short (`afterHead`). */
   onError(error: ElbError, afterHead: boolean): void;
 }
@@ -198,9 +200,11 @@ export class UpstreamConnection implements UpstreamExchange {
       this.socket.destroy();
       return;
     }
+    const handler = this.#handler;
     const result = this.#parser.execute(data);
     if (typeof result !== 'number') this.#fail(this.#parseError(result));
     else if (result < data.length) this.#fail(failure(ErrorCodes.TARGET_INVALID_RESPONSE, `target ${this.#owner.host}:${this.#owner.port} switched protocols without being asked`));
+    handler.onFlush();
   }
 
   #onHead(head: MessageHead): boolean {
