@@ -31,6 +31,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { trafficNodeFlags } from '../bin/node-flags.js';
 import { TARGET_BODY } from './l7/child.ts';
 import { haproxyConfig, nginxInheritedEnv, nginxProxyConfig, nginxTargetsConfig } from './l7/external.ts';
 import { findLoadGenerator, runOpenLoop, type LoadGenerator, type LoadResult, type OpenLoopResult } from './l7/load-generator.ts';
@@ -54,7 +55,7 @@ import {
 
 const TARGET_COUNT = 3;
 const READY_TIMEOUT_MS = 20_000;
-const SYSTEM_IDS = ['undici', 'local-elb-rr', 'local-elb-lor', 'http-proxy', 'haproxy', 'nginx'] as const;
+const SYSTEM_IDS = ['undici', 'local-elb-rr', 'local-elb-lor', 'local-elb-rr-v8-default', 'http-proxy', 'haproxy', 'nginx'] as const;
 const MODES = ['both', 'saturation', 'fixed'] as const;
 /**
  * A fixed-rate run did not sustain `--rate` when it achieved less than this share of it, or
@@ -236,10 +237,12 @@ function systems(targetPorts: readonly number[], cpus: string | undefined): Syst
   const portList = targetPorts.join(',');
   const haproxy = onPath('haproxy');
   const nginx = onPath('nginx');
-  const nodeProxy = (script: string, args: readonly string[], what: string) => async (): Promise<Running> => {
-    const { child, ports } = await startNodeChild(group, what, path.join(import.meta.dirname, 'l7', script), args, READY_TIMEOUT_MS, { cpus });
+  const nodeProxy = (script: string, args: readonly string[], what: string, nodeArgs: readonly string[] = []) => async (): Promise<Running> => {
+    const { child, ports } = await startNodeChild(group, what, path.join(import.meta.dirname, 'l7', script), args, READY_TIMEOUT_MS, { cpus, nodeArgs });
     return { url: `http://127.0.0.1:${ports[0]}/`, child };
   };
+  // local-elb runs with the Node flags `local-elb serve` starts itself with (bin/node-flags.js).
+  const served = trafficNodeFlags();
   return [
     { id: 'direct', label: 'direct to one target (no proxy)', start: async () => ({ url: `http://127.0.0.1:${targetPorts[0]}/` }) },
     {
@@ -250,12 +253,17 @@ function systems(targetPorts: readonly number[], cpus: string | undefined): Syst
     {
       id: 'local-elb-rr',
       label: 'local-elb ALB, round_robin',
-      start: nodeProxy('child-local-elb.ts', ['round_robin', portList], 'local-elb (round_robin)'),
+      start: nodeProxy('child-local-elb.ts', ['round_robin', portList], 'local-elb (round_robin)', served),
     },
     {
       id: 'local-elb-lor',
       label: 'local-elb ALB, least_outstanding_requests',
-      start: nodeProxy('child-local-elb.ts', ['least_outstanding_requests', portList], 'local-elb (least_outstanding_requests)'),
+      start: nodeProxy('child-local-elb.ts', ['least_outstanding_requests', portList], 'local-elb (least_outstanding_requests)', served),
+    },
+    {
+      id: 'local-elb-rr-v8-default',
+      label: "local-elb ALB, round_robin, V8's default young generation",
+      start: nodeProxy('child-local-elb.ts', ['round_robin', portList], 'local-elb (round_robin, default heap)'),
     },
     {
       id: 'http-proxy',

@@ -425,5 +425,11 @@ export async function main(argv: readonly string[]): Promise<void> {
 
 if (process.env.LOCAL_ELB_RUN_MAIN === '1') {
   delete process.env.LOCAL_ELB_RUN_MAIN;
+  delete process.env.LOCAL_ELB_CHILD;
+  // Started by bin/local-elb.js with Node flags: end with it, whatever ends it (a SIGKILL too).
+  if (process.channel !== undefined) {
+    process.channel.unref();
+    process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  }
   await main(process.argv);
 }
