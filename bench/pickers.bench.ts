@@ -12,7 +12,7 @@ import { Bench } from 'tinybench';
 import { parseConfig } from '../src/config/schema.ts';
 import { VirtualClock } from '../src/core/clock.ts';
 import { seededRandom } from '../src/core/random.ts';
-import { algorithms, awsAlgorithms, createPicker, type AlgorithmName } from '../src/targets/algorithms/index.ts';
+import { algorithms, awsAlgorithms, createPicker, type AlgorithmName } from '../src/algorithms/index.ts';
 import { TargetGroup } from '../src/targets/target-group.ts';
 import { Target } from '../src/targets/target.ts';
 import { machineLine, table } from './support/machine.ts';
@@ -62,7 +62,7 @@ async function healthyGroup(algorithm: AlgorithmName, n: number): Promise<Target
   }).targetGroups[0]!;
   const clock = new VirtualClock();
   // Lab-only pickers are not ELB attribute values: hand the group a seeded one.
-  const picker = isAws(algorithm) ? undefined : createPicker<Target>(algorithm, { random: seededRandom(1), clock });
+  const picker = isAws(algorithm) ? undefined : createPicker<Target>(algorithm, { random: seededRandom(1) });
   const group = new TargetGroup({ config, clock, probe: async () => ({ ok: true }), ...(picker ? { picker } : {}) });
   group.setLoadBalancers(['app']);
   await clock.advance(0);
@@ -102,7 +102,7 @@ const BASELINE = 'baseline: array index read';
 
 for (const algorithm of ALGORITHMS) {
   for (const n of SIZES) {
-    const picker = algorithms[algorithm]({ random: seededRandom(1) });
+    const picker = createPicker(algorithm, { random: seededRandom(1) });
     const list = candidates(n);
     const batch = batchFor(SCAN.has(algorithm), n);
     add(`pick ${algorithm} n=${n}`, batch, () => {

@@ -21,7 +21,7 @@ export {
   type PickContext,
   type Outcome,
   type AlgorithmName,
-} from './targets/algorithms/index.ts';
+} from './algorithms/index.ts';
 export { parseScenario, type Scenario, type ScenarioInput, type Variant } from './lab/scenario.ts';
 export { runSimulation, type RunResult } from './lab/simulator.ts';
 export { runLab, formatLabReport, type LabReport, type LabOptions } from './lab/lab.ts';

@@ -3,6 +3,7 @@
  * AWS's keys, AWS's string values, AWS's defaults and ranges. Both the config file and the
  * admin API's modify call validate through here, so the two can never disagree.
  */
+import { awsAlgorithms } from '../algorithms/registry.ts';
 import type { ConfigIssue } from '../core/errors.ts';
 
 interface AttributeSpec {
@@ -53,7 +54,7 @@ const booleanAttribute = (defaultValue: 'true' | 'false') => enumAttribute(['tru
 /** ALB target group attributes (spec 4.4) that local-elb emulates. */
 export const applicationTargetGroupAttributes: Readonly<Record<string, AttributeSpec>> = {
   'deregistration_delay.timeout_seconds': intAttribute(0, 3600, '300'),
-  'load_balancing.algorithm.type': enumAttribute(['round_robin', 'least_outstanding_requests', 'weighted_random'], 'round_robin'),
+  'load_balancing.algorithm.type': enumAttribute(awsAlgorithms, 'round_robin'),
   'load_balancing.algorithm.anomaly_mitigation': enumAttribute(['on', 'off'], 'off'),
   'slow_start.duration_seconds': intAttribute(30, 900, '0', ['0']),
   'stickiness.enabled': onlyValue('false', 'AWS allows true | false; sticky sessions are not emulated yet'),

@@ -16,7 +16,8 @@ import { ElbError, ErrorCodes } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import type { ElbMetrics } from '../core/metrics.ts';
 import type { ListenerConfig, LoadBalancerConfig } from '../config/schema.ts';
-import { flowHash } from '../targets/algorithms/index.ts';
+import { flowHash } from '../algorithms/index.ts';
+import { tcpListenerSettings } from '../config/settings.ts';
 import type { TargetGroup } from '../targets/target-group.ts';
 import type { Lease } from '../targets/target.ts';
 import { localProxyHeader, proxyHeader } from './proxy-protocol.ts';
@@ -339,7 +340,7 @@ class TcpListener {
     this.nlb = nlb;
     this.config = config;
     this.group = group;
-    this.#idleMs = Number(config.attributes['tcp.idle_timeout.seconds'] ?? 350) * 1000;
+    this.#idleMs = tcpListenerSettings(config.attributes).idleTimeoutMs;
     this.#server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true, noDelay: true }, (client) => this.#onConnection(client));
     this.#metrics = flowMetrics(nlb, 'TCP', group);
   }
@@ -413,12 +414,12 @@ class TcpListener {
     let localAddress: string | undefined;
     // Across address families the target sees the load balancer's address (spec 5.1 table:
     // an IPv6 client reaching an IPv4 target, and the reverse); binding would fail anyway.
-    if (this.group.attribute('preserve_client_ip.enabled') === 'true' && net.isIPv6(clientIp) === net.isIPv6(target.id)) {
+    const settings = this.group.settings;
+    if (settings.preserveClientIp && net.isIPv6(clientIp) === net.isIPv6(target.id)) {
       if (isLocalAddress(clientIp)) localAddress = clientIp;
       else nlb.warnOnce(clientIp, `client IP preservation: ${clientIp} is not an address of this machine, so targets see the load balancer's address instead (use proxy_protocol_v2.enabled to pass it)`);
     }
-    const header =
-      this.group.attribute('proxy_protocol_v2.enabled') === 'true'
+    const header = settings.proxyProtocolV2
         ? proxyHeader({ sourceAddress: clientIp, sourcePort: clientPort, destinationAddress: localIp, destinationPort: localPort })
         : undefined;
     const flow = new TcpFlow({

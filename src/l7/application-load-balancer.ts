@@ -11,6 +11,7 @@ import { silentLogger, type Logger } from '../core/logger.ts';
 import { ElbMetrics } from '../core/metrics.ts';
 import { mathRandom, type Random } from '../core/random.ts';
 import { applicationLoadBalancerAttributes, resolveAttributes } from '../config/attributes.ts';
+import { applicationLoadBalancerSettings } from '../config/settings.ts';
 import type { ListenerConfig, LoadBalancerConfig } from '../config/schema.ts';
 import type { TargetGroup } from '../targets/target-group.ts';
 import { forwardChoice, type ForwardActionConfig, type ForwardChoice } from './actions/forward.ts';
@@ -53,7 +54,7 @@ export class ApplicationLoadBalancer {
     this.#groups = options.targetGroups;
     this.#log = (options.logger ?? silentLogger()).child({ loadBalancer: this.name });
     this.#attributes = { ...options.config.attributes };
-    this.#settings = settingsFrom(this.#attributes);
+    this.#settings = applicationLoadBalancerSettings(this.#attributes);
     this.#pools = new TargetPools({ clock, idleTimeoutMs: () => this.#settings.idleTimeoutMs });
     for (const name of this.targetGroupNames()) {
       this.#unsubscribe.push(this.#group(name).on((e) => e.type === 'target.removed' && this.#pools.drop(e.target.key)));
@@ -145,7 +146,7 @@ export class ApplicationLoadBalancer {
     const resolved = resolveAttributes(applicationLoadBalancerAttributes, changes, 'attributes', this.#attributes);
     if (!resolved.ok) throw new ElbError(ErrorCodes.INVALID_ARGUMENT, resolved.issues.map((i) => `${i.path}: ${i.message}`).join('; '));
     this.#attributes = resolved.attributes;
-    this.#settings = settingsFrom(this.#attributes);
+    this.#settings = applicationLoadBalancerSettings(this.#attributes);
     for (const l of this.#listeners) {
       l.runtime.settings = this.#settings;
       l.runtime.headerOptions = headerOptions(this.#settings, l.runtime.port);
@@ -198,18 +199,6 @@ function forwardedGroups(l: ListenerConfig): string[] {
   return names;
 }
 
-function settingsFrom(a: Readonly<Record<string, string>>): AlbSettings {
-  return {
-    idleTimeoutMs: Number(a['idle_timeout.timeout_seconds']) * 1000,
-    clientKeepAliveMs: Number(a['client_keep_alive.seconds']) * 1000,
-    headers: {
-      xffMode: a['routing.http.xff_header_processing.mode'] as ForwardHeaderOptions['xffMode'],
-      xffClientPort: a['routing.http.xff_client_port.enabled'] === 'true',
-      preserveHost: a['routing.http.preserve_host_header.enabled'] === 'true',
-    },
-  };
-}
-
 function headerOptions(settings: AlbSettings, listenerPort: number): ForwardHeaderOptions {
-  return { ...settings.headers, listenerPort, protocol: 'http' };
+  return { xffMode: settings.xffMode, xffClientPort: settings.xffClientPort, preserveHost: settings.preserveHost, listenerPort, protocol: 'http' };
 }

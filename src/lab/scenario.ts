@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../core/errors.ts';
 import { formatPath, intIn, numberIn, oneOf, show, strict } from '../config/fields.ts';
 import { automaticTargetWeightsSchema, slowStartInitialWeightDefault } from '../config/schema.ts';
-import { algorithms, type AlgorithmName } from '../targets/algorithms/index.ts';
+import { algorithms, type AlgorithmName } from '../algorithms/index.ts';
 
 
 

@@ -13,7 +13,7 @@ import { VirtualClock } from '../core/clock.ts';
 import { isElbError } from '../core/errors.ts';
 import type { Random } from '../core/random.ts';
 import { parseConfig, type TargetGroupConfig } from '../config/schema.ts';
-import { awsAlgorithms, createPicker, KubeProxyRandomPicker } from '../targets/algorithms/index.ts';
+import { awsAlgorithms, createPicker, KubeProxyRandomPicker } from '../algorithms/index.ts';
 import type { ProbeResult } from '../targets/health.ts';
 import type { Probe, ProbeTarget } from '../targets/health-checker.ts';
 import { TargetGroup } from '../targets/target-group.ts';
@@ -588,12 +588,8 @@ class Simulation {
       ).targetGroups[0]!;
     const probe: Probe = (target: ProbeTarget): ProbeResult => (this.#healthy(`${target.id}:${target.port}`) ? PASS : FAIL);
     for (let node = 0; node < v.nodes; node++) {
-      const picker = createPicker<Target>(v.algorithm, {
-        random: stream(this.#seed, `picker/${node}`),
-        clock: this.#clock,
-        anomalyMitigation: v.anomalyMitigation === 'on',
-        automaticTargetWeights: config.emulator.automaticTargetWeights,
-      });
+      // The group keeps the automatic target weights (its attributes and emulator settings above).
+      const picker = createPicker<Target>(v.algorithm, { random: stream(this.#seed, `picker/${node}`) });
       const group = new TargetGroup({ config, clock: this.#clock, probe, picker });
       group.setLoadBalancers(['lab']);
       this.#groups.push(group);

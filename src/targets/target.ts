@@ -1,9 +1,11 @@
 /**
  * One registered target (an address and port) in one target group. Health (from checks) and
- * registration (from the operator or a source) are two separate fields, as in HAProxy.
+ * registration (from the operator or a source) are two separate fields, as in HAProxy; each
+ * fact has one owner: the tracker holds health, the drain record (the Registry's) makes a
+ * target `draining`, the lease counts what is in flight.
  */
 import type { ElbError } from '../core/errors.ts';
-import type { Outcome } from './algorithms/picker.ts';
+import type { Outcome } from '../algorithms/picker.ts';
 import { HealthTracker, type HealthThresholds, type TargetHealth } from './health.ts';
 
 export type Registration = 'registered' | 'draining';
@@ -18,13 +20,35 @@ export function targetKey(id: string, port: number): string {
   return `${id}:${port}`;
 }
 
+/** How a deregistration ended. */
+export interface DrainOutcome {
+  readonly target: { readonly id: string; readonly port: number };
+  /**
+   * `drained`: the delay ended and nothing was cut (an NLB without connection termination may
+   * leave connections open: see `remaining`); `cut`: requests still in flight were cut
+   * (ALB answers them 502); `reregistered`: registered again while draining; `not-registered`:
+   * there was nothing to deregister (AWS succeeds silently); `closed`: the group was closed.
+   */
+  readonly result: 'drained' | 'cut' | 'reregistered' | 'not-registered' | 'closed';
+  readonly cutRequests: number;
+  /** NLB without connection termination: connections still open when the target was removed. */
+  readonly remaining?: number;
+}
+
+/** A deregistration in progress: its timer and who waits for it. Kept on the target by the Registry. */
+export interface DrainRecord {
+  readonly cancel: () => void;
+  readonly done: Promise<DrainOutcome>;
+  readonly resolve: (outcome: DrainOutcome) => void;
+}
+
 /** A request or connection in flight on a target. Release it exactly once when done. */
 export interface Lease {
   readonly target: Target;
   /**
    * Ends the lease; safe to call more than once (only the first call counts). `outcome` says
-   * how the request ended (`error`: a 5XX or a connection error) for pickers that learn from it
-   * (weighted_random's anomaly detection, spec 3.1); without it nothing is counted.
+   * how the request ended (`error`: a 5XX or a connection error) for the group's outcome
+   * statistics (weighted_random's anomaly detection, spec 3.1); without it nothing is counted.
    */
   release(outcome?: Outcome): void;
   /**
@@ -40,15 +64,14 @@ export class Target {
   readonly port: number;
   readonly key: string;
   readonly tracker: HealthTracker;
-  registration: Registration = 'registered';
+  /** Set while the target drains; `registration` is derived from it. */
+  drain: DrainRecord | undefined;
   /** Requests in flight: least outstanding requests and draining read the same counter. */
   outstanding = 0;
   /** Requests forwarded to this target since it was registered. */
   requestCount = 0;
-  /** Slow start (spec 3.2): the share of a full target's traffic it takes, rising to 1; 1 outside slow start. */
+  /** Slow start (spec 3.2): the share of a full target's traffic it takes, rising to 1; set by SlowStart, 1 outside it. */
   weight = 1;
-  /** When this target entered slow start (group clock, ms); undefined when not in slow start. */
-  slowStartSinceMs: number | undefined;
   /** When the target last became healthy; undefined while it is not healthy. */
   healthySinceMs: number | undefined;
   /** When it was registered or last stopped being healthy (slow start's entry rule compares the two). */
@@ -62,6 +85,10 @@ export class Target {
     this.tracker = new HealthTracker(thresholds);
   }
 
+  get registration(): Registration {
+    return this.drain === undefined ? 'registered' : 'draining';
+  }
+
   get health(): TargetHealth {
     return this.tracker.health;
   }
@@ -73,7 +100,7 @@ export class TargetLease implements Lease {
   #onCut: ((reason: ElbError) => void) | undefined;
   readonly #onOutcome: ((target: Target, outcome: Outcome) => void) | undefined;
 
-  /** `onOutcome` receives the outcome a holder reports on release (the target group passes it to its picker). */
+  /** `onOutcome` receives the outcome a holder reports on release (the group's outcome statistics). */
   constructor(target: Target, onOutcome?: (target: Target, outcome: Outcome) => void) {
     this.target = target;
     this.#onOutcome = onOutcome;

@@ -16,7 +16,7 @@ import type { RequestRecord } from '../../src/l7/request-record.ts';
 import { compileRules } from '../../src/l7/rules.ts';
 import type { UpstreamExchange, UpstreamHandler, UpstreamRequest } from '../../src/l7/upstream/connection.ts';
 import type { UpstreamTarget } from '../../src/l7/upstream/pools.ts';
-import type { Picker } from '../../src/targets/algorithms/index.ts';
+import type { Picker } from '../../src/algorithms/index.ts';
 import { TargetGroup } from '../../src/targets/target-group.ts';
 import type { Target } from '../../src/targets/target.ts';
 
@@ -237,14 +237,14 @@ export function pipelineFixture(options: FixtureOptions = {}): Fixture {
   const choices = new Map<ForwardActionConfig, ForwardChoice>();
   const records: RequestRecord[] = [];
   const listener = config.loadBalancers[0]!.listeners[0]!;
-  const settings = { idleTimeoutMs: 60_000, clientKeepAliveMs: 3_600_000, headers: { xffMode: 'append' as const, xffClientPort: false, preserveHost: false } };
+  const settings = { idleTimeoutMs: 60_000, clientKeepAliveMs: 3_600_000, xffMode: 'append' as const, xffClientPort: false, preserveHost: false };
   const runtime: ListenerRuntime = {
     loadBalancer: 'app',
     protocol: 'http',
     address: '127.0.0.1',
     port: 8080,
     settings,
-    headerOptions: { ...settings.headers, listenerPort: 8080, protocol: 'http' },
+    headerOptions: { xffMode: 'append', xffClientPort: false, preserveHost: false, listenerPort: 8080, protocol: 'http' },
     clock,
     log: silentLogger(),
     rules: compileRules(listener),

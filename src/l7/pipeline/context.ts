@@ -7,6 +7,7 @@ import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { LoadBalancerCounters, TargetGroupCounters } from '../../core/metrics.ts';
 import type { Random } from '../../core/random.ts';
+import type { ApplicationLoadBalancerSettings } from '../../config/settings.ts';
 import type { TargetGroup } from '../../targets/target-group.ts';
 import type { Lease } from '../../targets/target.ts';
 import type { ForwardActionConfig, ForwardChoice } from '../actions/forward.ts';
@@ -18,11 +19,7 @@ import type { UpstreamExchange, UpstreamHandler, UpstreamRequest } from '../upst
 import type { UpstreamTarget } from '../upstream/pools.ts';
 
 /** Load balancer attributes as the data path uses them (spec 4.6), typed once per change. */
-export interface AlbSettings {
-  readonly idleTimeoutMs: number;
-  readonly clientKeepAliveMs: number;
-  readonly headers: Omit<ForwardHeaderOptions, 'listenerPort' | 'protocol'>;
-}
+export type AlbSettings = ApplicationLoadBalancerSettings;
 
 /** A target group a forward action names, with its counters bound once. */
 export interface ForwardGroup {

@@ -9,7 +9,7 @@ import { runLab, type LabReport } from '../../../src/lab/lab.ts';
 import { parseScenario } from '../../../src/lab/scenario.ts';
 import { runSimulation, type RunResult } from '../../../src/lab/simulator.ts';
 import { seededRandom } from '../../../src/core/random.ts';
-import { PowerOfTwoChoicesPicker, RandomPicker, type Picker } from '../../../src/targets/algorithms/index.ts';
+import { PowerOfTwoChoicesPicker, RandomPicker, type Picker } from '../../../src/algorithms/index.ts';
 
 const run = (report: LabReport, label: string): RunResult => {
   const found = report.runs.find((r) => r.result.label === label);

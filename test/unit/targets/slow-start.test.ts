@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../../src/core/clock.ts';
 import { parseConfig } from '../../../src/config/schema.ts';
-import { WeightedRandomPicker } from '../../../src/targets/algorithms/index.ts';
+import { WeightedRandomPicker } from '../../../src/algorithms/index.ts';
 import type { Probe } from '../../../src/targets/health-checker.ts';
 import { TargetGroup } from '../../../src/targets/target-group.ts';
 import type { Target } from '../../../src/targets/target.ts';
@@ -65,7 +65,7 @@ describe('slow start (spec 3.2)', () => {
     const { clock, group, share, target } = setup(SLOW_START, ['a', 'b']);
     clock.advanceSync(10_000);
     group.register([{ id: 'c' }]);
-    expect(target('c').slowStartSinceMs).toBe(10_000);
+    expect(group.slowStartSince(target('c'))).toBe(10_000);
     const shares: number[] = [];
     for (const atSeconds of [10, 35, 60, 85, 109.999, 110]) {
       clock.advanceSync(atSeconds * 1000 - clock.now());
@@ -76,7 +76,7 @@ describe('slow start (spec 3.2)', () => {
     shares.slice(0, 5).forEach((s, i) => expect(Math.abs(s - expected[i]!)).toBeLessThanOrEqual(1));
     expect(shares[5]).toBe(3333);
     expect(target('c').weight).toBe(1);
-    expect(target('c').slowStartSinceMs).toBeUndefined();
+    expect(group.slowStartSince(target('c'))).toBeUndefined();
   });
 
   it('takes ε from emulator.slowStartInitialWeight', () => {
@@ -97,7 +97,7 @@ describe('slow start (spec 3.2)', () => {
     failing.add('c');
     clock.advanceSync(10_000);
     expect(group.describeTargetHealth([{ id: 'c' }])[0]!.targetHealth.state).toBe('unhealthy');
-    expect(target('c').slowStartSinceMs).toBeUndefined();
+    expect(group.slowStartSince(target('c'))).toBeUndefined();
     expect(target('c').weight).toBe(1);
     failing.delete('c');
     clock.advanceSync(10_000);
@@ -113,10 +113,10 @@ describe('slow start (spec 3.2)', () => {
     const first = target('c');
     void group.deregister([{ id: 'c' }]);
     expect(first.weight).toBe(1);
-    expect(first.slowStartSinceMs).toBeUndefined();
+    expect(group.slowStartSince(first)).toBeUndefined();
     clock.advanceSync(1_000);
     group.register([{ id: 'c' }]);
-    expect(target('c').slowStartSinceMs).toBe(2_000);
+    expect(group.slowStartSince(target('c'))).toBe(2_000);
   });
 
   it('does not put targets that are already healthy into slow start when it is enabled', () => {
@@ -174,10 +174,21 @@ describe('outcomes reported through leases (weighted_random with anomaly mitigat
     expect(Math.abs(share(3000).a! - 1000)).toBeLessThan(120);
   });
 
-  it('uses a picker passed in by the caller, which sees the outcomes', () => {
+  it('lets a picker passed in by the caller draw by the automatic target weights the group keeps from lease outcomes', () => {
     const clock = new VirtualClock();
-    const picker = new WeightedRandomPicker<Target>({ clock, anomalyMitigation: true, automaticTargetWeights: { evaluationIntervalSeconds: 1 } });
-    const config = parseConfig({ targetGroups: [{ name: 'web', protocol: 'HTTP', port: 80, targets: [{ id: 'a' }, { id: 'b' }, { id: 'c' }] }] }).targetGroups[0]!;
+    const picker = new WeightedRandomPicker<Target>();
+    const config = parseConfig({
+      targetGroups: [
+        {
+          name: 'web',
+          protocol: 'HTTP',
+          port: 80,
+          attributes: { 'load_balancing.algorithm.type': 'weighted_random', 'load_balancing.algorithm.anomaly_mitigation': 'on' },
+          emulator: { automaticTargetWeights: { evaluationIntervalSeconds: 1 } },
+          targets: [{ id: 'a' }, { id: 'b' }, { id: 'c' }],
+        },
+      ],
+    }).targetGroups[0]!;
     const group = new TargetGroup({ config, clock, probe: () => ({ ok: true }), picker });
     groups.push(group);
     group.setLoadBalancers(['app']);
@@ -188,6 +199,6 @@ describe('outcomes reported through leases (weighted_random with anomaly mitigat
     clock.advanceSync(1_000);
     group.acquire().release();
     const b = group.targets().find((t) => t.id === 'b')!;
-    expect(picker.anomalyDetection(b)).toEqual({ result: 'anomalous', mitigationInEffect: 'yes', weight: 0.5 });
+    expect(group.anomalyDetection(b)).toEqual({ result: 'anomalous', mitigationInEffect: 'yes', weight: 0.5 });
   });
 });

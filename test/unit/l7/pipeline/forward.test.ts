@@ -9,29 +9,37 @@ import { ElbError, ErrorCodes } from '../../../../src/core/errors.ts';
 import { accept } from '../../../../src/l7/pipeline/accept.ts';
 import { act } from '../../../../src/l7/pipeline/act.ts';
 import { match } from '../../../../src/l7/pipeline/match.ts';
-import { WeightedRandomPicker, type Outcome } from '../../../../src/targets/algorithms/index.ts';
-import type { Target } from '../../../../src/targets/target.ts';
+import type { Outcome } from '../../../../src/algorithms/index.ts';
 import { pipelineFixture, type Fixture, type RequestInit } from '../../../support/pipeline.ts';
 
 let fixture: Fixture;
 afterEach(() => fixture.close());
 
-/** A web group with one target, whose weighted_random picker records each lease outcome (anomaly detection's input). */
+/**
+ * A web group with one target whose leases record the outcome each is released with: what
+ * the group's outcome statistics (anomaly detection, spec 3.1) receive.
+ */
 function setup(attributes: Record<string, string> = {}) {
   const outcomes: Array<[string, Outcome]> = [];
   fixture = pipelineFixture({
     targetGroups: [{ name: 'web', protocol: 'HTTP', port: 80, attributes: { 'load_balancing.algorithm.type': 'weighted_random', ...attributes }, targets: [{ id: '10.0.0.1' }] }],
-    picker: () => {
-      const picker = new WeightedRandomPicker<Target>();
-      const record = picker.onResult.bind(picker);
-      picker.onResult = (target, outcome) => {
-        outcomes.push([target.key, outcome]);
-        record(target, outcome);
-      };
-      return picker;
-    },
   });
   const group = fixture.group('web');
+  const acquire = group.acquire.bind(group);
+  group.acquire = (ctx) => {
+    const lease = acquire(ctx);
+    let released = false;
+    return {
+      target: lease.target,
+      release: (outcome) => {
+        // As a lease counts only its first release.
+        if (!released && outcome !== undefined) outcomes.push([lease.target.key, outcome]);
+        released = true;
+        lease.release(outcome);
+      },
+      onCut: (fn) => lease.onCut(fn),
+    };
+  };
   expect(group.healthyHostCount).toBe(1);
   const counters = fixture.metrics.targetGroupCounters('app', 'web');
   return { group, counters, outcomes };

@@ -1,15 +1,16 @@
 /**
- * Automatic target weights (spec 3.1): anomaly detection over the outcomes that leases report,
- * and, with `load_balancing.algorithm.anomaly_mitigation` on, weights that shrink for an
- * anomalous target and grow back when it recovers. AWS publishes none of the numbers; the
- * ones used here are settings (`automaticTargetWeightsDefaults`, documented in the README).
+ * A target group's outcome statistics: automatic target weights (spec 3.1). Anomaly detection
+ * over the outcomes that leases report, and, with `load_balancing.algorithm.anomaly_mitigation`
+ * on, weights that shrink for an anomalous target and grow back when it recovers; the
+ * weighted_random picker reads them through its pick context. AWS publishes none of the
+ * numbers; the ones used here are settings (`automaticTargetWeightsDefaults`, in the README).
  *
- * Evaluation is lazy: the weighted_random picker calls `evaluate` on every pick with the
- * group's clock, and the work happens once per `evaluationIntervalSeconds`, so no timer runs.
+ * Evaluation is lazy: the target group calls `evaluate` on every acquire with its clock, and
+ * the work happens once per `evaluationIntervalSeconds`, so no timer runs.
  */
-import type { Clock } from '../../core/clock.ts';
-import { automaticTargetWeightsDefaults } from '../../config/schema.ts';
-import type { Outcome } from './picker.ts';
+import type { Clock } from '../core/clock.ts';
+import type { AutomaticWeights, Outcome } from '../algorithms/picker.ts';
+import { automaticTargetWeightsDefaults } from '../config/schema.ts';
 
 export interface AutomaticTargetWeightsSettings {
   readonly evaluationIntervalSeconds: number;
@@ -41,7 +42,7 @@ interface TargetStats {
   weight: number;
 }
 
-export class AutomaticTargetWeights<T extends object = object> {
+export class OutcomeStats<T extends object = object> implements AutomaticWeights {
   readonly settings: AutomaticTargetWeightsSettings;
   readonly mitigation: boolean;
   readonly #clock: Clock | undefined;
@@ -74,8 +75,8 @@ export class AutomaticTargetWeights<T extends object = object> {
   }
 
   /** The weight the picker uses for `target` (1 unless mitigated). */
-  weightOf(target: T): number {
-    return this.#stats.get(target)?.weight ?? 1;
+  weightOf(target: object): number {
+    return this.#stats.get(target as T)?.weight ?? 1;
   }
 
   detection(target: T): AnomalyDetection {

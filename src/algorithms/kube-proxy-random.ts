@@ -1,5 +1,5 @@
-import { mathRandom, type Random } from '../../core/random.ts';
-import type { Pickable, PickContext, Picker, PickerOptions } from './picker.ts';
+import { mathRandom, type Random } from '../core/random.ts';
+import type { AlgorithmDescriptor, Pickable, PickContext, Picker, PickerOptions } from './picker.ts';
 
 /**
  * The probability of rule `i` (0-based) of `n` in kube-proxy's `KUBE-SVC-*` chain (spec 10.3),
@@ -33,3 +33,10 @@ export class KubeProxyRandomPicker<T extends Pickable = Pickable> implements Pic
     return candidates[n - 1];
   }
 }
+
+export const kubeProxyRandom: AlgorithmDescriptor = {
+  name: 'kube_proxy_random',
+  aws: false,
+  description: "kube-proxy's iptables chain (spec 10.3): rule i of n matches with probability 1/(n−i) written with 10 decimals (`0.3333333333`), each rule with its own draw; the last always matches",
+  create: (options) => new KubeProxyRandomPicker(options),
+};

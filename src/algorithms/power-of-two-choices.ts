@@ -1,5 +1,5 @@
-import { mathRandom, type Random } from '../../core/random.ts';
-import type { Pickable, PickContext, Picker, PickerOptions } from './picker.ts';
+import { mathRandom, type Random } from '../core/random.ts';
+import type { AlgorithmDescriptor, Pickable, PickContext, Picker, PickerOptions } from './picker.ts';
 
 /**
  * `power_of_two_choices` (lab only, not an AWS value; Mitzenmacher 1996, Envoy's least_request
@@ -27,3 +27,10 @@ export class PowerOfTwoChoicesPicker<T extends Pickable = Pickable> implements P
     return b.outstanding < a.outstanding ? b : a;
   }
 }
+
+export const powerOfTwoChoices: AlgorithmDescriptor = {
+  name: 'power_of_two_choices',
+  aws: false,
+  description: 'two distinct random targets, the one with fewer in flight (Mitzenmacher)',
+  create: (options) => new PowerOfTwoChoicesPicker(options),
+};

@@ -1,5 +1,5 @@
-import { mathRandom, type Random } from '../../core/random.ts';
-import type { Pickable, PickContext, Picker, PickerOptions } from './picker.ts';
+import { mathRandom, type Random } from '../core/random.ts';
+import type { AlgorithmDescriptor, Pickable, PickContext, Picker, PickerOptions } from './picker.ts';
 
 /**
  * `random` (lab only, not an AWS value): each candidate with probability 1/n, whatever its
@@ -18,3 +18,10 @@ export class RandomPicker<T extends Pickable = Pickable> implements Picker<T> {
     return candidates[Math.floor((ctx?.random ?? this.#random).next() * candidates.length)];
   }
 }
+
+export const uniformRandom: AlgorithmDescriptor = {
+  name: 'random',
+  aws: false,
+  description: 'uniform, load-blind',
+  create: (options) => new RandomPicker(options),
+};

@@ -1,4 +1,4 @@
-import type { Pickable, Picker } from './picker.ts';
+import type { AlgorithmDescriptor, Pickable, Picker } from './picker.ts';
 
 /**
  * `round_robin` (spec 3.1): rotates through the candidates in order. While some candidate has
@@ -45,3 +45,10 @@ export class RoundRobinPicker<T extends Pickable = Pickable> implements Picker<T
     return best;
   }
 }
+
+export const roundRobin: AlgorithmDescriptor = {
+  name: 'round_robin',
+  aws: true,
+  description: "rotates over the healthy targets; while a target is in slow start, smooth weighted round robin (nginx's), so a target at weight w gets a w-sized share, spread out",
+  create: () => new RoundRobinPicker(),
+};

@@ -1,7 +1,11 @@
+/**
+ * A target group's outcome statistics: automatic target weights' detection and mitigation
+ * (spec 3.1), fed by the outcomes leases report.
+ */
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../../../src/core/clock.ts';
-import { seededRandom } from '../../../../src/core/random.ts';
-import { AutomaticTargetWeights, WeightedRandomPicker, type Pickable } from '../../../../src/targets/algorithms/index.ts';
+import { VirtualClock } from '../../../src/core/clock.ts';
+import type { Pickable } from '../../../src/algorithms/index.ts';
+import { OutcomeStats } from '../../../src/targets/outcome-stats.ts';
 
 interface Fake extends Pickable {
   readonly name: string;
@@ -11,14 +15,14 @@ interface Fake extends Pickable {
 const fakes = (n: number): Fake[] => Array.from({ length: n }, (_, i) => ({ name: String.fromCharCode(97 + i), outstanding: 0 }));
 
 /** Records `requests` outcomes for each target, `errorRatios[i]` of them errors. */
-function feed(atw: AutomaticTargetWeights<Fake>, targets: readonly Fake[], errorRatios: readonly number[], requests = 100): void {
+function feed(atw: OutcomeStats<Fake>, targets: readonly Fake[], errorRatios: readonly number[], requests = 100): void {
   targets.forEach((t, i) => {
     const errors = Math.round(requests * errorRatios[i]!);
     for (let k = 0; k < requests; k++) atw.record(t, k < errors ? 'error' : 'ok');
   });
 }
 
-describe('AutomaticTargetWeights: detection (spec 3.1)', () => {
+describe('OutcomeStats (automatic target weights): detection (spec 3.1)', () => {
   it.each([
     ['one target at 50% errors among healthy ones', [0.5, 0, 0, 0], ['anomalous', 'normal', 'normal', 'normal']],
     ['one target at 10% among others at 1%', [0.1, 0.01, 0.01, 0.01], ['anomalous', 'normal', 'normal', 'normal']],
@@ -28,7 +32,7 @@ describe('AutomaticTargetWeights: detection (spec 3.1)', () => {
     ['two of four targets at 60%', [0.6, 0.6, 0, 0], ['normal', 'normal', 'normal', 'normal']],
     ['two of six targets at 60%', [0.6, 0.6, 0, 0, 0, 0], ['anomalous', 'anomalous', 'normal', 'normal', 'normal', 'normal']],
   ])('%s: %j → %j', (_case, ratios, expected) => {
-    const atw = new AutomaticTargetWeights<Fake>();
+    const atw = new OutcomeStats<Fake>();
     const targets = fakes(ratios.length);
     feed(atw, targets, ratios);
     atw.evaluateNow(targets);
@@ -36,7 +40,7 @@ describe('AutomaticTargetWeights: detection (spec 3.1)', () => {
   });
 
   it('does not detect anything with fewer than three targets', () => {
-    const atw = new AutomaticTargetWeights<Fake>({ mitigation: true });
+    const atw = new OutcomeStats<Fake>({ mitigation: true });
     const targets = fakes(2);
     feed(atw, targets, [1, 0]);
     atw.evaluateNow(targets);
@@ -47,19 +51,19 @@ describe('AutomaticTargetWeights: detection (spec 3.1)', () => {
   });
 
   it('keeps its verdict on a target with fewer outcomes than minimumRequests', () => {
-    const atw = new AutomaticTargetWeights<Fake>({ settings: { minimumRequests: 20 } });
+    const atw = new OutcomeStats<Fake>({ settings: { minimumRequests: 20 } });
     const targets = fakes(3);
     feed(atw, targets, [1, 0, 0]);
     atw.evaluateNow(targets);
     expect(atw.detection(targets[0]!).result).toBe('anomalous');
-    const quiet = new AutomaticTargetWeights<Fake>({ settings: { minimumRequests: 20 } });
+    const quiet = new OutcomeStats<Fake>({ settings: { minimumRequests: 20 } });
     feed(quiet, targets, [1, 0, 0], 19);
     quiet.evaluateNow(targets);
     expect(quiet.detection(targets[0]!).result).toBe('normal');
   });
 
   it('flags without mitigating when anomaly_mitigation is off', () => {
-    const atw = new AutomaticTargetWeights<Fake>({ mitigation: false });
+    const atw = new OutcomeStats<Fake>({ mitigation: false });
     const targets = fakes(3);
     feed(atw, targets, [1, 0, 0]);
     atw.evaluateNow(targets);
@@ -68,9 +72,9 @@ describe('AutomaticTargetWeights: detection (spec 3.1)', () => {
   });
 });
 
-describe('AutomaticTargetWeights: mitigation', () => {
+describe('OutcomeStats (automatic target weights): mitigation', () => {
   it('halves an anomalous weight each evaluation down to the floor, then doubles it back once the errors age out of the window', () => {
-    const atw = new AutomaticTargetWeights<Fake>({ mitigation: true, settings: { windowSeconds: 10, evaluationIntervalSeconds: 5, minimumWeight: 0.1 } });
+    const atw = new OutcomeStats<Fake>({ mitigation: true, settings: { windowSeconds: 10, evaluationIntervalSeconds: 5, minimumWeight: 0.1 } });
     const targets = fakes(4);
     const weights: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -94,7 +98,7 @@ describe('AutomaticTargetWeights: mitigation', () => {
 
   it('evaluates on the clock every evaluationIntervalSeconds, lazily, when asked', async () => {
     const clock = new VirtualClock();
-    const atw = new AutomaticTargetWeights<Fake>({ clock, mitigation: true, settings: { evaluationIntervalSeconds: 5 } });
+    const atw = new OutcomeStats<Fake>({ clock, mitigation: true, settings: { evaluationIntervalSeconds: 5 } });
     const targets = fakes(3);
     atw.evaluate(targets);
     feed(atw, targets, [1, 0, 0]);
@@ -109,44 +113,12 @@ describe('AutomaticTargetWeights: mitigation', () => {
   });
 
   it('forgets targets that are no longer candidates', () => {
-    const atw = new AutomaticTargetWeights<Fake>({ mitigation: true });
+    const atw = new OutcomeStats<Fake>({ mitigation: true });
     const targets = fakes(4);
     feed(atw, targets, [1, 0, 0, 0]);
     atw.evaluateNow(targets);
     expect(atw.weightOf(targets[0]!)).toBe(0.5);
     atw.evaluateNow(targets.slice(1));
     expect(atw.weightOf(targets[0]!)).toBe(1);
-  });
-});
-
-describe('WeightedRandomPicker', () => {
-  it('draws in proportion to the weights once a target is mitigated', () => {
-    const clock = new VirtualClock();
-    const picker = new WeightedRandomPicker<Fake>({ random: seededRandom(11), clock, anomalyMitigation: true, automaticTargetWeights: { evaluationIntervalSeconds: 1 } });
-    const targets = fakes(4);
-    picker.pick(targets);
-    for (const t of targets) for (let k = 0; k < 50; k++) picker.onResult(t, t.name === 'a' ? 'error' : 'ok');
-    clock.advanceSync(1_000);
-    picker.pick(targets);
-    expect(picker.anomalyDetection(targets[0]!)).toEqual({ result: 'anomalous', mitigationInEffect: 'yes', weight: 0.5 });
-    const counts: Record<string, number> = {};
-    for (let i = 0; i < 35_000; i++) {
-      const name = picker.pick(targets)!.name;
-      counts[name] = (counts[name] ?? 0) + 1;
-    }
-    // weights 0.5, 1, 1, 1: a gets 1/7 of 35000 = 5000, the others 10000 each
-    expect(Math.abs(counts.a! - 5_000)).toBeLessThan(300);
-    for (const name of ['b', 'c', 'd']) expect(Math.abs(counts[name]! - 10_000)).toBeLessThan(400);
-  });
-
-  it("multiplies in a candidate's own weight", () => {
-    const picker = new WeightedRandomPicker<Fake & { weight: number }>({ random: seededRandom(2) });
-    const targets = [
-      { name: 'a', outstanding: 0, weight: 0.25 },
-      { name: 'b', outstanding: 0, weight: 1 },
-    ];
-    let a = 0;
-    for (let i = 0; i < 10_000; i++) if (picker.pick(targets)!.name === 'a') a++;
-    expect(Math.abs(a - 2_000)).toBeLessThan(200);
   });
 });

@@ -1,6 +1,4 @@
-import type { Clock } from '../../core/clock.ts';
-import type { Random } from '../../core/random.ts';
-import type { AutomaticTargetWeightsSettings } from './automatic-target-weights.ts';
+import type { Random } from '../core/random.ts';
 
 /**
  * A picker only answers "which one next" among the candidates the target group hands it
@@ -19,12 +17,24 @@ export interface Pickable {
   readonly weight?: number;
 }
 
+/**
+ * Automatic target weights (spec 3.1) as a picker reads them: kept by the target group from
+ * the outcomes its leases report (targets/outcome-stats.ts), never by the picker.
+ */
+export interface AutomaticWeights {
+  /** True while some target's weight is below 1. */
+  readonly anyMitigated: boolean;
+  weightOf(target: object): number;
+}
+
 /** What a picker may know about the request or flow it chooses for. */
 export interface PickContext {
   /** NLB: the hash of the flow's tuple (spec 3.5), an unsigned 32-bit integer. */
   readonly flowHash?: number;
   /** Randomness for this pick (the lab passes a seeded one); random pickers use their own otherwise. */
   readonly random?: Random;
+  /** The group's automatic target weights (weighted_random draws by them). */
+  readonly weights?: AutomaticWeights;
 }
 
 /**
@@ -38,22 +48,23 @@ export interface Picker<T extends Pickable = Pickable> {
   readonly name: string;
   /** Chooses one of `candidates` (never empty when called by a target group). */
   pick(candidates: readonly T[], ctx?: PickContext): T | undefined;
-  /**
-   * Called by the target group when a lease on `target` is released with an outcome (the
-   * HAProxy "connection dropped" hook). Pickers that learn from outcomes (weighted_random's
-   * anomaly detection) count it; it must not throw, block or pick.
-   */
-  onResult?(target: T, outcome: Outcome): void;
 }
 
 /** What `createPicker` may hand a picker; each picker takes what it needs and ignores the rest. */
 export interface PickerOptions {
   /** Random pickers' randomness (default `Math.random`); a `PickContext.random` overrides it per pick. */
   readonly random?: Random;
-  /** The target group's clock: weighted_random evaluates anomalies on it. */
-  readonly clock?: Clock;
-  /** `load_balancing.algorithm.anomaly_mitigation` is `on` (weighted_random only). */
-  readonly anomalyMitigation?: boolean;
-  /** Anomaly detection and mitigation numbers (UNCONFIRMED in AWS); defaults in `automaticTargetWeightsDefaults`. */
-  readonly automaticTargetWeights?: Partial<AutomaticTargetWeightsSettings>;
+}
+
+/**
+ * One routing algorithm: what the registry (registry.ts) lists, and what the config's
+ * `load_balancing.algorithm.type`, the README's table and `createPicker` all read.
+ */
+export interface AlgorithmDescriptor {
+  readonly name: string;
+  /** An ALB `load_balancing.algorithm.type` value (spec 3.1); the others run in the lab and the library only. */
+  readonly aws: boolean;
+  /** One line for the README's table of algorithms. */
+  readonly description: string;
+  create(options?: PickerOptions): Picker;
 }

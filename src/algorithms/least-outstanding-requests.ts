@@ -1,4 +1,4 @@
-import type { Pickable, Picker } from './picker.ts';
+import type { AlgorithmDescriptor, Pickable, Picker } from './picker.ts';
 
 /**
  * `least_outstanding_requests` (spec 3.1): the candidate with the fewest requests in flight.
@@ -25,3 +25,10 @@ export class LeastOutstandingRequestsPicker<T extends Pickable = Pickable> imple
     return undefined;
   }
 }
+
+export const leastOutstandingRequests: AlgorithmDescriptor = {
+  name: 'least_outstanding_requests',
+  aws: true,
+  description: 'fewest requests in flight; round robin among ties',
+  create: () => new LeastOutstandingRequestsPicker(),
+};

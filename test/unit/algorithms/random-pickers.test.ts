@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom, type Random } from '../../../../src/core/random.ts';
+import { seededRandom, type Random } from '../../../src/core/random.ts';
 import {
   KubeProxyRandomPicker,
   kubeProxyRuleProbabilities,
@@ -8,7 +8,7 @@ import {
   WeightedRandomPicker,
   type Pickable,
   type Picker,
-} from '../../../../src/targets/algorithms/index.ts';
+} from '../../../src/algorithms/index.ts';
 
 interface Fake extends Pickable {
   readonly name: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { algorithms, createPicker, LeastOutstandingRequestsPicker, RoundRobinPicker, type Pickable, type Picker } from '../../../../src/targets/algorithms/index.ts';
+import { algorithms, createPicker, LeastOutstandingRequestsPicker, RoundRobinPicker, type Pickable, type Picker } from '../../../src/algorithms/index.ts';
 
 interface Fake extends Pickable {
   readonly name: string;
