@@ -1,16 +1,15 @@
 /**
- * A running set of load balancers and target groups built from one config: the object the
- * library API, the CLI and the admin API all drive. Target groups are built first, then load
- * balancers that forward to them; `close` undoes both.
+ * LocalElb: the runtime (load balancers and target groups of one config, src/runtime) plus
+ * the local pods that are the targets of pod-backed target groups, on the same control path
+ * as `local-elb kind` (pods → endpoints → desired targets → registrations). What the library
+ * API, the CLI's `serve`/`demo`, the admin API and the graceful-shutdown harness drive.
  */
 import { realClock, type Clock } from './core/clock.ts';
 import { ElbError, ErrorCodes } from './core/errors.ts';
 import { silentLogger, type Logger } from './core/logger.ts';
-import { ElbMetrics } from './core/metrics.ts';
+import type { ElbMetrics } from './core/metrics.ts';
 import type { Random } from './core/random.ts';
-import { parseConfig, type Config, type ConfigInput } from './config/schema.ts';
-import { NetworkLoadBalancer } from './l4/network-load-balancer.ts';
-import { ApplicationLoadBalancer } from './l7/application-load-balancer.ts';
+import type { Config, ConfigInput } from './config/schema.ts';
 import { Deployment } from './pods/deployment.ts';
 import { PodIpAllocator } from './pods/ip-allocator.ts';
 import type { PodStatus } from './pods/pod.ts';
@@ -18,8 +17,13 @@ import { networkProber, type PodProber } from './pods/probes.ts';
 import { childProcessRuntime, type PodRuntime } from './pods/runtime.ts';
 import { PodTargetSource } from './pods/target-source.ts';
 import { Timeline } from './pods/timeline.ts';
+import { ElbRuntime, type ElbView, type LoadBalancer, type PodsView } from './runtime/runtime.ts';
+import type { ApplicationLoadBalancer } from './l7/application-load-balancer.ts';
+import type { NetworkLoadBalancer } from './l4/network-load-balancer.ts';
 import type { Probe } from './targets/health-checker.ts';
-import { TargetGroup } from './targets/target-group.ts';
+import { waitForHealthyTargets, type TargetGroup } from './targets/target-group.ts';
+
+export type { ElbView, LoadBalancer } from './runtime/runtime.ts';
 
 export interface LocalElbOptions {
   /** A parsed config, or raw input to validate (YAML/JSON already read). */
@@ -44,50 +48,26 @@ export interface LocalElbOptions {
   readonly waitForPodsMs?: number;
 }
 
-/**
- * What the admin API serves: one LocalElb (`serve`, `demo`) or every load balancer the
- * Kubernetes controller runs (`kind`).
- */
-export type ElbView = Pick<LocalElb, 'targetGroups' | 'targetGroup' | 'loadBalancers' | 'loadBalancer' | 'metrics' | 'pods' | 'deployment'>;
-
-/** An ALB (`type: application`) or an NLB (`type: network`). */
-export type LoadBalancer = ApplicationLoadBalancer | NetworkLoadBalancer;
-
-export class LocalElb {
+export class LocalElb implements ElbView {
   readonly config: Config;
   readonly metrics: ElbMetrics;
-  readonly #groups = new Map<string, TargetGroup>();
-  readonly #balancers = new Map<string, LoadBalancer>();
+  /** Pod, endpoint and target events on one clock (what the graceful-shutdown harness reads). */
+  readonly timeline: Timeline;
+  readonly runtime: ElbRuntime;
   readonly #deployments = new Map<string, { deployment: Deployment; source: PodTargetSource }>();
   readonly #clock: Clock;
   readonly #waitForPodsMs: number;
-  /** Pod, endpoint and target events on one clock (what the graceful-shutdown harness reads). */
-  readonly timeline: Timeline;
   #closed = false;
-  #removeHostCounts: () => void = () => {};
 
   constructor(options: LocalElbOptions) {
-    this.config = parseConfig(options.config, 'config');
-    this.metrics = options.metrics ?? new ElbMetrics();
+    this.runtime = new ElbRuntime(options);
+    this.config = this.runtime.config;
+    this.metrics = this.runtime.metrics;
     const clock = options.clock ?? realClock;
     const logger = options.logger ?? silentLogger();
     this.#clock = clock;
     this.#waitForPodsMs = options.waitForPodsMs ?? 60_000;
     this.timeline = new Timeline(clock);
-    for (const tg of this.config.targetGroups) {
-      this.#groups.set(tg.name, new TargetGroup({ config: tg, clock, logger, ...(options.probe ? { probe: options.probe } : {}) }));
-    }
-    for (const lbConfig of this.config.loadBalancers) {
-      const common = { config: lbConfig, targetGroups: this.#groups, clock, logger, metrics: this.metrics };
-      const lb =
-        lbConfig.type === 'network'
-          ? new NetworkLoadBalancer(common)
-          : new ApplicationLoadBalancer({ ...common, ...(options.random ? { random: options.random } : {}) });
-      this.#balancers.set(lb.name, lb);
-    }
-    const owners = new Map<string, string[]>();
-    for (const lb of this.#balancers.values()) for (const name of lb.targetGroupNames()) owners.set(name, [...(owners.get(name) ?? []), lb.name]);
-    for (const [name, group] of this.#groups) group.setLoadBalancers(owners.get(name) ?? []);
     const ips = new PodIpAllocator();
     const podLog = logger.child({ component: 'pods' });
     const output = options.podOutput ?? ((pod: string, stream: string, line: string) => podLog.info({ pod, stream }, `[${pod}] ${line}`));
@@ -115,30 +95,22 @@ export class LocalElb {
       });
       this.#deployments.set(tg.name, { deployment, source });
     }
-    this.#removeHostCounts = this.metrics.addHostCounts(() =>
-      [...this.#groups].map(([name, g]) => {
-        const anomalies = g.anomalyCounts();
-        return {
-          loadBalancer: owners.get(name)?.[0] ?? '',
-          targetGroup: name,
-          healthy: g.healthyHostCount,
-          unhealthy: g.unhealthyHostCount,
-          anomalous: anomalies.anomalousHostCount,
-          mitigated: anomalies.mitigatedHostCount,
-        };
-      }),
-    );
+  }
+
+  /** The admin API's view of local pods. */
+  get localPods(): PodsView {
+    return { status: (name) => this.pods(name), deployment: (name) => this.deployment(name) };
   }
 
   /** Binds every listener, then starts local pods and waits for them (see `waitForPodsMs`). */
   async start(): Promise<void> {
     try {
-      for (const lb of this.#balancers.values()) await lb.start();
+      await this.runtime.start();
       for (const { deployment } of this.#deployments.values()) deployment.start();
       if (this.#waitForPodsMs > 0) {
         for (const [name, { deployment }] of this.#deployments) {
           await deployment.waitReady(this.#waitForPodsMs);
-          await this.#waitHealthy(name, deployment.replicas);
+          await waitForHealthyTargets(this.targetGroup(name), deployment.replicas, { clock: this.#clock, timeoutMs: this.#waitForPodsMs, what: 'pod targets' });
         }
       }
     } catch (err) {
@@ -148,46 +120,34 @@ export class LocalElb {
   }
 
   targetGroup(name: string): TargetGroup {
-    const group = this.#groups.get(name);
-    if (group === undefined) {
-      throw new ElbError(ErrorCodes.NOT_FOUND, `no target group named ${JSON.stringify(name)}; defined: ${[...this.#groups.keys()].join(', ') || 'none'}`);
-    }
-    return group;
+    return this.runtime.targetGroup(name);
   }
 
   targetGroups(): readonly TargetGroup[] {
-    return [...this.#groups.values()];
+    return this.runtime.targetGroups();
   }
 
   loadBalancer(name: string): LoadBalancer {
-    const lb = this.#balancers.get(name);
-    if (lb === undefined) {
-      throw new ElbError(ErrorCodes.NOT_FOUND, `no load balancer named ${JSON.stringify(name)}; defined: ${[...this.#balancers.keys()].join(', ') || 'none'}`);
-    }
-    return lb;
+    return this.runtime.loadBalancer(name);
   }
 
   /** The ALB named `name`; throws if it is missing or an NLB. */
   applicationLoadBalancer(name: string): ApplicationLoadBalancer {
-    const lb = this.loadBalancer(name);
-    if (!(lb instanceof ApplicationLoadBalancer)) throw new ElbError(ErrorCodes.INVALID_ARGUMENT, `load balancer ${name} is a network load balancer`);
-    return lb;
+    return this.runtime.applicationLoadBalancer(name);
   }
 
   /** The NLB named `name`; throws if it is missing or an ALB. */
   networkLoadBalancer(name: string): NetworkLoadBalancer {
-    const lb = this.loadBalancer(name);
-    if (!(lb instanceof NetworkLoadBalancer)) throw new ElbError(ErrorCodes.INVALID_ARGUMENT, `load balancer ${name} is an application load balancer`);
-    return lb;
+    return this.runtime.networkLoadBalancer(name);
   }
 
   loadBalancers(): readonly LoadBalancer[] {
-    return [...this.#balancers.values()];
+    return this.runtime.loadBalancers();
   }
 
   /** URL of a load balancer's listener (`http://127.0.0.1:8080`, `tcp://127.0.0.1:8443`), after start. */
   url(loadBalancerName: string, listenerIndex = 0): string {
-    return this.loadBalancer(loadBalancerName).url(listenerIndex);
+    return this.runtime.url(loadBalancerName, listenerIndex);
   }
 
   /** The Deployment behind a pod-backed target group. */
@@ -218,27 +178,6 @@ export class LocalElb {
     return undefined;
   }
 
-  async #waitHealthy(name: string, replicas: number): Promise<void> {
-    const group = this.targetGroup(name);
-    const deadline = this.#clock.now() + this.#waitForPodsMs;
-    while (group.healthyHostCount < replicas) {
-      if (this.#clock.now() > deadline) {
-        throw new ElbError(ErrorCodes.PODS_NOT_READY, `target group ${name}: ${group.healthyHostCount} of ${replicas} pod targets healthy after ${this.#waitForPodsMs / 1000}s`);
-      }
-      await new Promise<void>((resolve) => {
-        const off = group.on(() => {
-          off();
-          cancel();
-          resolve();
-        });
-        const cancel = this.#clock.setTimer(250, () => {
-          off();
-          resolve();
-        });
-      });
-    }
-  }
-
   /**
    * Stops listeners (requests in flight get up to `graceMs` to finish), kills local pods, then
    * stops health checks and draining timers.
@@ -246,11 +185,10 @@ export class LocalElb {
   async close(graceMs = 0): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([...this.#balancers.values()].map((lb) => lb.close(graceMs)));
+    await this.runtime.closeLoadBalancers(graceMs);
     await Promise.all([...this.#deployments.values()].map(({ deployment }) => deployment.close(0)));
     for (const { source } of this.#deployments.values()) source.close();
-    for (const group of this.#groups.values()) group.close();
-    this.#removeHostCounts();
+    await this.runtime.close();
   }
 }
 

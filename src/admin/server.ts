@@ -10,7 +10,7 @@ import { hostForUrl } from '../core/addresses.ts';
 import { bindListener } from '../core/listen.ts';
 import { ElbError, ErrorCodes, isElbError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
-import type { ElbView, LocalElb } from '../local-elb.ts';
+import type { ElbView, LoadBalancer, PodsView } from '../runtime/runtime.ts';
 
 export interface AdminServerOptions {
   readonly address?: string;
@@ -115,22 +115,22 @@ export async function startAdminServer(elb: ElbView, options: AdminServerOptions
     const body = validate(attributesBody, await readJson(req));
     return [200, { attributes: toAttributeList(group.modifyAttributes(Object.fromEntries(body.attributes.map((a) => [a.key, a.value])))) }];
   });
-  route('GET', /^\/v1\/target-groups\/([^/]+)\/pods$/, (_req, [name]) => [200, { pods: elb.pods(name!) }]);
+  route('GET', /^\/v1\/target-groups\/([^/]+)\/pods$/, (_req, [name]) => [200, { pods: podsOf(elb).status(name!) }]);
   route('POST', /^\/v1\/target-groups\/([^/]+)\/rollout$/, async (_req, [name], url) => {
-    const deployment = elb.deployment(name!);
+    const deployment = podsOf(elb).deployment(name!);
     const done = deployment.rollout();
     if (url.searchParams.get('wait') === 'true') await done;
     else done.catch((err: unknown) => log.error({ err }, 'rollout failed'));
     return [url.searchParams.get('wait') === 'true' ? 200 : 202, { revision: deployment.revision, pods: deployment.status() }];
   });
   route('POST', /^\/v1\/target-groups\/([^/]+)\/scale$/, async (req, [name]) => {
-    const deployment = elb.deployment(name!);
+    const deployment = podsOf(elb).deployment(name!);
     const body = validate(z.strictObject({ replicas: z.number().int().min(0).max(100) }), await readJson(req));
     deployment.scale(body.replicas);
     return [200, { replicas: deployment.replicas, pods: deployment.status() }];
   });
   route('DELETE', /^\/v1\/target-groups\/([^/]+)\/pods\/([^/]+)$/, (_req, [name, pod]) => {
-    const deployment = elb.deployment(name!);
+    const deployment = podsOf(elb).deployment(name!);
     deployment.deletePod(pod!).catch((err: unknown) => log.error({ err }, 'pod deletion failed'));
     return [202, { pods: deployment.status() }];
   });
@@ -188,7 +188,13 @@ export async function startAdminServer(elb: ElbView, options: AdminServerOptions
   };
 }
 
-function describeLoadBalancer(lb: ReturnType<LocalElb['loadBalancer']>) {
+/** Local pods of the view, or the error a view without them (`kind`) gives. */
+function podsOf(elb: ElbView): PodsView {
+  if (elb.localPods === undefined) throw new ElbError(ErrorCodes.NOT_FOUND, 'local pods do not exist in kind mode: use kubectl');
+  return elb.localPods;
+}
+
+function describeLoadBalancer(lb: LoadBalancer) {
   return {
     loadBalancerName: lb.name,
     type: lb.config.type,

@@ -5,7 +5,9 @@
  */
 import type { Logger } from '../core/logger.ts';
 import type { ConfigInput } from '../config/schema.ts';
+import { realClock } from '../core/clock.ts';
 import { startLocalElb } from '../local-elb.ts';
+import { waitForHealthyTargets } from '../targets/target-group.ts';
 import { startLoad } from './load.ts';
 import type { LoadReport } from './report.ts';
 
@@ -83,9 +85,8 @@ export async function runRolloutScenario(s: RolloutScenario, options: { logger?:
     const started = Date.now();
     await elb.rollout('app');
     // New pods are Ready before their targets are registered and healthy: keep the load on
-    // until they are, plus the settle time.
-    const deadline = Date.now() + 60_000;
-    while (elb.targetGroup('app').healthyHostCount < s.replicas && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // until they are (or a minute has passed: the table then shows what went wrong), plus the settle time.
+    await waitForHealthyTargets(elb.targetGroup('app'), s.replicas, { clock: realClock, timeoutMs: 60_000, what: 'pod targets' }).catch(() => {});
     const rolloutSeconds = (Date.now() - started) / 1000;
     await new Promise((r) => setTimeout(r, settleMs));
     const report = await load.stop();

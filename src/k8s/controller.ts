@@ -1,10 +1,11 @@
 /**
  * The AWS Load Balancer Controller and the ELBs it provisions, for a local cluster: watches
- * Services, Ingresses, EndpointSlices, Pods, Nodes and Namespaces; runs one LocalElb per
+ * Services, Ingresses, EndpointSlices, Pods, Nodes and Namespaces; runs one ElbRuntime per
  * Service (NLB) or Ingress group (ALB) on its own loopback address; registers and deregisters
- * targets from EndpointSlices; writes the address to the object's status (EXTERNAL-IP); sets
- * readiness-gate conditions from target health; reports what it cannot do as Events.
- * Level-triggered: every change re-reads the caches and applies the pure diff.
+ * targets from EndpointSlices through a TargetRegistrar per target group (the path local pods
+ * use too); writes the address to the object's status (EXTERNAL-IP); sets readiness-gate
+ * conditions from target health; reports what it cannot do as Events. Level-triggered: every
+ * change re-reads the caches and applies the pure diff.
  */
 import net from 'node:net';
 import {
@@ -28,9 +29,11 @@ import { ElbError, ErrorCodes, isElbError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { ElbMetrics } from '../core/metrics.ts';
 import type { ConfigInput } from '../config/schema.ts';
-import { startLocalElb, type ElbView, type LocalElb } from '../local-elb.ts';
+import { ElbRuntime, type ElbView } from '../runtime/runtime.ts';
+import { TargetRegistrar } from '../runtime/registrar.ts';
+import { realClock } from '../core/clock.ts';
 import { ResilientInformer } from './informer.ts';
-import { diffTargets, gateCondition, shapeSignature } from './reconcile.ts';
+import { gateCondition, shapeSignature } from '../runtime/reconcile.ts';
 import { READINESS_GATE_PREFIX, translate, type ClusterSnapshot, type DesiredStack, type ObjectRef } from './translate.ts';
 
 export interface KubernetesControllerOptions {
@@ -52,12 +55,20 @@ export interface KubernetesControllerOptions {
   readonly metrics?: ElbMetrics;
   /** Informer retry backoff (tests shorten it). */
   readonly watchBackoffMs?: { readonly min: number; readonly max: number };
+  /**
+   * The lags between an endpoint changing and the controller acting (spec 9.6): before
+   * RegisterTargets and before DeregisterTargets (the load balancer keeps routing meanwhile).
+   * Default 0 for both.
+   */
+  readonly propagation?: { readonly registrationDelayMs?: number; readonly deregistrationLagMs?: number };
 }
 
 interface RunningStack {
   readonly key: string;
   readonly signature: string;
-  readonly elb: LocalElb;
+  readonly elb: ElbRuntime;
+  /** One per target group: applies the desired targets with the propagation lags. */
+  readonly registrars: ReadonlyMap<string, TargetRegistrar>;
   readonly address: string;
   /** Service port → the port actually bound (differs only when a privileged port could not be bound). */
   readonly portMap: ReadonlyMap<number, number>;
@@ -85,6 +96,8 @@ export class KubernetesController {
   readonly #addresses = new Map<string, string>();
   readonly #eventsSent = new Set<string>();
   readonly #unreachableWarned = new Set<string>();
+  /** Target groups whose first target was tried for reachability. */
+  readonly #reachabilityChecked = new Set<string>();
   #nextAddress = 1;
   #timer: NodeJS.Timeout | undefined;
   #resync: NodeJS.Timeout | undefined;
@@ -142,7 +155,7 @@ export class KubernetesController {
   }
 
   /** The running load balancers, by stack key (`service/<ns>/<name>`, `ingress/<group>`). */
-  stacks(): ReadonlyMap<string, { readonly elb: LocalElb; readonly address: string; readonly portMap: ReadonlyMap<number, number>; readonly stack: DesiredStack }> {
+  stacks(): ReadonlyMap<string, { readonly elb: ElbRuntime; readonly address: string; readonly portMap: ReadonlyMap<number, number>; readonly stack: DesiredStack }> {
     return this.#stacks;
   }
 
@@ -152,7 +165,7 @@ export class KubernetesController {
    */
   view(): ElbView {
     const elbs = () => [...this.#stacks.values()].map((s) => s.elb);
-    const find = <T>(pick: (elb: LocalElb) => T | undefined, what: string): T => {
+    const find = <T>(pick: (elb: ElbRuntime) => T | undefined, what: string): T => {
       for (const elb of elbs()) {
         const found = pick(elb);
         if (found !== undefined) return found;
@@ -172,12 +185,6 @@ export class KubernetesController {
       targetGroup: (name) => find((e) => tryGet(() => e.targetGroup(name)), `target group named ${JSON.stringify(name)}`),
       loadBalancers: () => elbs().flatMap((e) => e.loadBalancers()),
       loadBalancer: (name) => find((e) => tryGet(() => e.loadBalancer(name)), `load balancer named ${JSON.stringify(name)}`),
-      pods: () => {
-        throw new ElbError(ErrorCodes.NOT_FOUND, 'local pods do not exist in kind mode: use kubectl');
-      },
-      deployment: () => {
-        throw new ElbError(ErrorCodes.NOT_FOUND, 'local pods do not exist in kind mode: use kubectl');
-      },
     };
   }
 
@@ -283,8 +290,12 @@ export class KubernetesController {
   }
 
   async #build(stack: DesiredStack, config: ConfigInput, signature: string, address: string): Promise<RunningStack> {
-    const start = (c: ConfigInput) => startLocalElb({ config: c, logger: this.#log, metrics: this.metrics });
-    let elb: LocalElb;
+    const start = async (c: ConfigInput) => {
+      const runtime = new ElbRuntime({ config: c, logger: this.#log, metrics: this.metrics });
+      await runtime.start();
+      return runtime;
+    };
+    let elb: ElbRuntime;
     const portMap = new Map<number, number>();
     try {
       elb = await start(config);
@@ -300,7 +311,23 @@ export class KubernetesController {
     const listenerPorts = (config.loadBalancers?.[0]?.listeners ?? []).map((l) => l.port);
     lb.ports.forEach((bound, i) => portMap.set(listenerPorts[i]!, bound));
     const unsubscribe = elb.targetGroups().map((g) => g.on(() => this.schedule()));
-    const running: RunningStack = { key: stack.key, signature, elb, address, portMap, unsubscribe, stack };
+    const lags = this.#o.propagation ?? {};
+    const registrars = new Map(
+      elb.targetGroups().map((group) => [
+        group.name,
+        new TargetRegistrar({
+          group,
+          clock: realClock,
+          ...(lags.registrationDelayMs !== undefined ? { registrationDelayMs: lags.registrationDelayMs } : {}),
+          ...(lags.deregistrationLagMs !== undefined ? { deregistrationLagMs: lags.deregistrationLagMs } : {}),
+          applied: (action, target) => {
+            this.#log.info({ event: `k8s.${action}`, targetGroup: group.name, target: `${target.id}:${target.port}` }, `${action === 'register' ? 'registered' : 'deregistered'} ${target.id}:${target.port} ${action === 'register' ? 'with' : 'from'} ${group.name}`);
+            if (action === 'register') this.#checkReachable(group.name, target, stack);
+          },
+        }),
+      ]),
+    );
+    const running: RunningStack = { key: stack.key, signature, elb, registrars, address, portMap, unsubscribe, stack };
     this.#stacks.set(stack.key, running);
     const ports = [...portMap].map(([want, got]) => (want === got ? `${got}` : `${want}→${got}`)).join(', ');
     this.#log.info({ event: 'k8s.load_balancer_started', stack: stack.key, address, ports }, `${stack.type === 'network' ? 'NLB' : 'ALB'} for ${stack.key} on ${address} (ports ${ports})`);
@@ -311,6 +338,7 @@ export class KubernetesController {
   async #remove(running: RunningStack, clearStatus: boolean): Promise<void> {
     this.#stacks.delete(running.key);
     for (const u of running.unsubscribe) u();
+    for (const registrar of running.registrars.values()) registrar.close();
     await running.elb.close();
     this.#log.info({ event: 'k8s.load_balancer_stopped', stack: running.key }, `stopped the load balancer for ${running.key}`);
     if (!clearStatus) return;
@@ -320,19 +348,7 @@ export class KubernetesController {
   }
 
   #applyTargets(running: RunningStack): void {
-    for (const [tgName, desired] of Object.entries(running.stack.targets)) {
-      const group = running.elb.targetGroup(tgName);
-      const diff = diffTargets(group.describeTargetHealth(), desired);
-      if (diff.toDeregister.length > 0) {
-        this.#log.info({ event: 'k8s.deregister', targetGroup: tgName, targets: diff.toDeregister }, `deregistering ${diff.toDeregister.length} targets from ${tgName}`);
-        void group.deregister(diff.toDeregister);
-      }
-      if (diff.toRegister.length > 0) {
-        this.#log.info({ event: 'k8s.register', targetGroup: tgName, targets: diff.toRegister }, `registering ${diff.toRegister.length} targets with ${tgName}`);
-        group.register(diff.toRegister);
-        this.#checkReachable(tgName, diff.toRegister[0]!, running.stack);
-      }
-    }
+    for (const [tgName, desired] of Object.entries(running.stack.targets)) running.registrars.get(tgName)?.update(desired);
   }
 
   /**
@@ -340,7 +356,8 @@ export class KubernetesController {
    * node IPs (instance targets) are. Say once which one the user needs.
    */
   #checkReachable(tgName: string, target: { id: string; port: number }, stack: DesiredStack): void {
-    if (this.#unreachableWarned.has(tgName)) return;
+    if (this.#reachabilityChecked.has(tgName)) return;
+    this.#reachabilityChecked.add(tgName);
     const socket = net.connect({ host: target.id, port: target.port, timeout: 2000 });
     const verdict = (ok: boolean, why: string) => {
       socket.destroy();

@@ -1,7 +1,7 @@
 /**
  * Kubernetes objects → load balancers, target groups and targets, as the AWS Load Balancer
  * Controller would make them on EKS (spec 9). A pure function of a snapshot of the cluster:
- * no I/O, no clock; `reconcile.ts` diffs its output against what is running and `controller.ts`
+ * no I/O, no clock; runtime/reconcile.ts diffs its output against what is running and `controller.ts`
  * applies the difference.
  */
 import { createHash } from 'node:crypto';
@@ -16,6 +16,7 @@ import type {
   V1ServicePort,
 } from '@kubernetes/client-node';
 import type { ConfigInput } from '../config/schema.ts';
+import { desiredTargets, type DesiredTarget, type Endpoint } from '../runtime/endpoints.ts';
 
 export const NLB_CLASS = 'service.k8s.aws/nlb';
 export const ALB_CONTROLLER = 'ingress.k8s.aws/alb';
@@ -40,12 +41,7 @@ export interface ObjectRef {
   readonly name: string;
 }
 
-export interface DesiredTarget {
-  readonly id: string;
-  readonly port: number;
-  /** The pod behind an `ip` target (namespace/name), for readiness gates. */
-  readonly pod?: string;
-}
+export type { DesiredTarget } from '../runtime/endpoints.ts';
 
 /** One load balancer to run: a Service's NLB or an Ingress group's ALB. */
 export interface DesiredStack {
@@ -156,18 +152,16 @@ export function eligibleNodes(nodes: readonly V1Node[]): V1Node[] {
 }
 
 /**
- * `ip` targets of a Service port from its EndpointSlices (spec 9.6): ready (or unknown)
- * endpoints; else pods whose containers are ready on Ready nodes and are not terminating (a
- * readiness gate is pending); else, only if nothing qualifies, endpoints on nodes whose
- * readiness is Unknown. Terminating endpoints are never targets.
+ * `ip` targets of a Service port from its EndpointSlices (spec 9.6): the slices' endpoints with
+ * their pods' and nodes' conditions, through the one rule `desiredTargets` applies to every
+ * source of endpoints (local pods too).
  */
 export function ipTargets(snapshot: ClusterSnapshot, service: V1Service, port: V1ServicePort): DesiredTarget[] {
   const ns = service.metadata?.namespace ?? 'default';
   const name = service.metadata?.name ?? '';
   const pods = new Map(snapshot.pods.map((p) => [podKey(p.metadata?.namespace, p.metadata?.name), p]));
   const nodes = new Map(snapshot.nodes.map((n) => [n.metadata?.name ?? '', n]));
-  const chosen = new Map<string, DesiredTarget>();
-  const fallback = new Map<string, DesiredTarget>();
+  const endpoints: Endpoint[] = [];
   for (const slice of snapshot.endpointSlices) {
     if (slice.metadata?.namespace !== ns || slice.metadata?.labels?.['kubernetes.io/service-name'] !== name) continue;
     if (slice.addressType !== 'IPv4') continue;
@@ -177,23 +171,20 @@ export function ipTargets(snapshot: ClusterSnapshot, service: V1Service, port: V
       const address = ep.addresses?.[0];
       if (address === undefined) continue;
       const ref = ep.targetRef?.kind === 'Pod' ? podKey(ep.targetRef.namespace ?? ns, ep.targetRef.name) : undefined;
-      const target: DesiredTarget = { id: address, port: slicePort.port, ...(ref ? { pod: ref } : {}) };
-      const key = `${address}:${slicePort.port}`;
-      const c = ep.conditions ?? {};
-      if (c.ready === true || c.ready === undefined || c.ready === null) {
-        chosen.set(key, target);
-        continue;
-      }
-      if (c.terminating === true) continue;
       const pod = ref ? pods.get(ref) : undefined;
-      const containersReady = pod?.status?.conditions?.some((x) => x.type === 'ContainersReady' && x.status === 'True') ?? false;
-      const readiness = nodeReady(nodes.get(ep.nodeName ?? pod?.spec?.nodeName ?? ''));
-      if (containersReady && readiness === 'True') chosen.set(key, target);
-      else if (readiness === 'Unknown') fallback.set(key, target);
+      const c = ep.conditions ?? {};
+      endpoints.push({
+        address,
+        port: slicePort.port,
+        ready: c.ready === null ? undefined : c.ready,
+        terminating: c.terminating === true,
+        containersReady: pod?.status?.conditions?.some((x) => x.type === 'ContainersReady' && x.status === 'True') ?? false,
+        nodeReady: nodeReady(nodes.get(ep.nodeName ?? pod?.spec?.nodeName ?? '')),
+        ...(ref ? { pod: ref } : {}),
+      });
     }
   }
-  const out = chosen.size > 0 ? chosen : fallback;
-  return [...out.values()].sort((a, b) => a.id.localeCompare(b.id) || a.port - b.port);
+  return desiredTargets(endpoints);
 }
 
 /** `instance` targets: every eligible node at the Service port's NodePort. */

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
+import { waitUntil } from '../core/wait.ts';
 import { ElbError, ErrorCodes } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { PodsConfig } from '../config/schema.ts';
@@ -85,21 +86,15 @@ export class Deployment {
   }
 
   /** Resolves once `replicas` pods of the current revision are Ready (or rejects at the deadline). */
-  async waitReady(timeoutMs: number): Promise<void> {
-    const ok = () => this.#current().filter((p) => p.ready).length >= this.#replicas;
-    if (ok()) return;
-    await new Promise<void>((resolve, reject) => {
-      const cancel = this.#o.clock.setTimer(timeoutMs, () => {
-        off();
+  waitReady(timeoutMs: number): Promise<void> {
+    return waitUntil(() => this.#current().filter((p) => p.ready).length >= this.#replicas, {
+      clock: this.#o.clock,
+      timeoutMs,
+      changes: (wake) => this.onPodChange(wake),
+      timedOut: () => {
         const states = this.status().map((s) => `${s.name} ${s.phase}${s.ready ? ' ready' : s.containersReady ? ' containers-ready' : ' not-ready'} (restarts ${s.restartCount})`);
-        reject(new ElbError(ErrorCodes.PODS_NOT_READY, `target group ${this.name}: ${this.#replicas} pods not ready after ${timeoutMs / 1000}s: ${states.join('; ') || 'no pods'}`));
-      });
-      const off = this.onPodChange(() => {
-        if (!ok()) return;
-        off();
-        cancel();
-        resolve();
-      });
+        return new ElbError(ErrorCodes.PODS_NOT_READY, `target group ${this.name}: ${this.#replicas} pods not ready after ${timeoutMs / 1000}s: ${states.join('; ') || 'no pods'}`);
+      },
     });
   }
 

@@ -7,6 +7,8 @@
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import type { PodProbeConfig, PodsConfig } from '../config/schema.ts';
+import { HealthChecker } from '../targets/health-checker.ts';
+import { HealthTracker, type ProbeResult } from '../targets/health.ts';
 import type { PodProber } from './probes.ts';
 import type { OutputSink, PodRuntime, ProcessExit, ProcessHandle } from './runtime.ts';
 import type { Timeline } from './timeline.ts';
@@ -50,6 +52,8 @@ export interface PodOptions {
  */
 export const MIN_GRACE_AFTER_SIGTERM_MS = 2000;
 const MAX_RESTART_BACKOFF_MS = 30_000;
+const PASSED: ProbeResult = { ok: true };
+const FAILED: ProbeResult = { ok: false, failure: 'failed' };
 
 export class Pod {
   readonly name: string;
@@ -188,54 +192,35 @@ export class Pod {
   }
 
   /**
-   * Runs a probe every `periodSeconds` after `initialDelaySeconds`; readiness flips after
-   * `successThreshold`/`failureThreshold` consecutive results; liveness restarts the
-   * container after `failureThreshold` failures.
+   * Runs a probe every `periodSeconds` after `initialDelaySeconds`, on the load balancer's own
+   * health checker and threshold tracker: readiness turns on after `successThreshold`
+   * consecutive passes and off after `failureThreshold` consecutive failures; liveness restarts
+   * the container after `failureThreshold` failures.
    */
   #probeLoop(probe: PodProbeConfig, kind: 'readiness' | 'liveness'): () => void {
     const { clock, prober } = this.#o;
-    let stopped = false;
-    let cancelTimer: () => void = () => {};
-    let controller: AbortController | undefined;
-    let successes = 0;
-    let failures = 0;
-    const run = () => {
-      if (stopped) return;
-      cancelTimer = clock.setTimer(probe.periodSeconds * 1000, run);
-      const c = new AbortController();
-      controller = c;
-      let settled = false;
-      const cancelTimeout = clock.setTimer(probe.timeoutSeconds * 1000, () => finish(false));
-      const finish = (ok: boolean) => {
-        if (settled) return;
-        settled = true;
-        cancelTimeout();
-        c.abort();
-        if (stopped) return;
-        if (ok) {
-          successes++;
-          failures = 0;
-        } else {
-          failures++;
-          successes = 0;
-        }
-        if (kind === 'readiness') {
-          if (ok && successes >= probe.successThreshold) this.#setContainersReady(true);
-          if (!ok && failures >= probe.failureThreshold) this.#setContainersReady(false);
-        } else if (!ok && failures >= probe.failureThreshold) {
-          failures = 0;
+    const tracker = new HealthTracker({
+      initialHealthyThresholdCount: probe.successThreshold,
+      healthyThresholdCount: probe.successThreshold,
+      unhealthyThresholdCount: probe.failureThreshold,
+    });
+    const checker = new HealthChecker({
+      clock,
+      probe: (target, signal) => prober(probe, target.id, this.port, signal).then((ok) => (ok ? PASSED : FAILED), () => FAILED),
+      intervalMs: probe.periodSeconds * 1000,
+      timeoutMs: probe.timeoutSeconds * 1000,
+      onResult: (_key, result) => {
+        const health = tracker.record(result);
+        if (health === undefined) return;
+        if (kind === 'readiness') this.#setContainersReady(health.state === 'healthy');
+        else if (health.state === 'unhealthy') {
           this.#o.logger.warn({ event: 'pod.liveness_failed', pod: this.name }, `pod ${this.name} failed its liveness probe: restarting the container`);
           this.#process?.kill('SIGKILL');
         }
-      };
-      prober(probe, this.ip, this.port, c.signal).then(finish, () => finish(false));
-    };
-    cancelTimer = clock.setTimer(probe.initialDelaySeconds * 1000, run);
-    return () => {
-      stopped = true;
-      cancelTimer();
-      controller?.abort();
-    };
+      },
+    });
+    checker.watch(this.name, { id: this.ip, port: this.port }, { initialDelayMs: probe.initialDelaySeconds * 1000 });
+    return () => checker.close();
   }
 
   #stopAllProbes(): void {

@@ -1,14 +1,19 @@
 /**
- * Local pods as the targets of a target group, the way Kubernetes and the AWS Load Balancer
- * Controller make them (spec 9.5, 9.6, 10.1): a pod's state reaches its endpoint after
- * `endpointsDelaySeconds`; a ready endpoint is registered after `registrationDelaySeconds`;
- * an endpoint that is not ready or is terminating is deregistered after
- * `deregistrationLagSeconds` (and then drains). With a readiness gate, a pod whose containers
- * are ready is registered anyway, and it turns Ready only when its target is `healthy`.
+ * Local pods as the targets of a target group, on the same control path as `local-elb kind`
+ * (spec 9.5, 9.6, 10.1): each pod's state becomes an EndpointSlice-style endpoint after
+ * `endpointsDelaySeconds` (the EndpointSlice controller's lag); the published endpoints go
+ * through the one rule that turns endpoints into desired targets (`desiredTargets`) and the
+ * registrar that applies them with `registrationDelaySeconds` and `deregistrationLagSeconds`
+ * (`TargetRegistrar`); a readiness gate follows the target's health through `gateCondition`.
+ * Only the endpoint lag and the pods are local; the rest is what kind runs.
  */
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
+import { TimerSet } from '../core/timers.ts';
 import type { PropagationConfig } from '../config/schema.ts';
+import { desiredTargets, type Endpoint } from '../runtime/endpoints.ts';
+import { gateCondition } from '../runtime/reconcile.ts';
+import { TargetRegistrar } from '../runtime/registrar.ts';
 import type { TargetGroup } from '../targets/target-group.ts';
 import { targetKey } from '../targets/target.ts';
 import type { Deployment } from './deployment.ts';
@@ -25,37 +30,46 @@ export interface PodTargetSourceOptions {
   readonly logger: Logger;
 }
 
+/** An endpoint's state as the timeline names it (`endpoint.ready`, …). */
 type EndpointState = 'ready' | 'not_ready' | 'terminating';
 
 export class PodTargetSource {
   readonly #o: PodTargetSourceOptions;
-  /** What each pod's endpoint was last seen as, before the lag. */
+  readonly #timers: TimerSet;
+  readonly #registrar: TargetRegistrar;
+  /** Each pod's endpoint state as last seen, before the lag. */
   readonly #seen = new Map<string, EndpointState>();
-  /** Pods whose targets this source registered (and has not deregistered). */
-  readonly #registered = new Set<string>();
-  /** What each pod's endpoint is now, after the lag (what the controller acts on). */
-  readonly #endpoints = new Map<string, EndpointState>();
+  /** The endpoints as published, after the lag (what the controller acts on), by pod name. */
+  readonly #published = new Map<string, Endpoint>();
   readonly #byTarget = new Map<string, Pod>();
-  readonly #timers = new Set<() => void>();
   readonly #unsubscribe: Array<() => void> = [];
 
   constructor(options: PodTargetSourceOptions) {
     this.#o = options;
-    const { deployment, group, timeline } = options;
+    const { deployment, group, timeline, clock, propagation } = options;
+    this.#timers = new TimerSet(clock);
+    this.#registrar = new TargetRegistrar({
+      group,
+      clock,
+      registrationDelayMs: propagation.registrationDelaySeconds * 1000,
+      deregistrationLagMs: propagation.deregistrationLagSeconds * 1000,
+      applied: (action, target) => timeline.record(`target.${action}`, { ...(target.pod ? { pod: target.pod } : {}), detail: `${target.id}:${target.port}` }),
+    });
     this.#unsubscribe.push(deployment.onPodChange((pod) => this.#onPod(pod)));
     this.#unsubscribe.push(
       group.on((event) => {
-        const pod = this.#byTarget.get(event.target.key);
+        const key = event.target.key;
+        const pod = this.#byTarget.get(key);
         if (event.type === 'target.removed') {
-          if (pod && !this.#registered.has(pod.name)) this.#byTarget.delete(event.target.key);
+          if (pod && !this.#registrar.wants(key)) this.#byTarget.delete(key);
           return;
         }
         if (event.from.state === event.to.state) return;
         timeline.record('target.state_changed', {
           ...(pod ? { pod: pod.name } : {}),
-          detail: `${event.target.key} ${event.from.state} -> ${event.to.state}${event.to.reason ? ` (${event.to.reason})` : ''}`,
+          detail: `${key} ${event.from.state} -> ${event.to.state}${event.to.reason ? ` (${event.to.reason})` : ''}`,
         });
-        if (pod !== undefined && options.readinessGate) pod.setGate(event.to.state === 'healthy');
+        if (pod !== undefined && options.readinessGate) pod.setGate(gateCondition(event.to).status === 'True');
       }),
     );
   }
@@ -67,49 +81,43 @@ export class PodTargetSource {
 
   close(): void {
     for (const u of this.#unsubscribe.splice(0)) u();
-    for (const cancel of this.#timers) cancel();
-    this.#timers.clear();
+    this.#timers.cancelAll();
+    this.#registrar.close();
   }
 
   #onPod(pod: Pod): void {
     this.#byTarget.set(targetKey(pod.ip, pod.port), pod);
+    const terminated = pod.phase === 'Terminated';
+    // What an EndpointSlice says of the pod now: ready, terminating, and (for a readiness
+    // gate) whether its containers are ready.
+    const endpoint: Endpoint = {
+      address: pod.ip,
+      port: pod.port,
+      ready: pod.ready,
+      terminating: pod.terminating,
+      containersReady: pod.containersReady,
+      nodeReady: 'True',
+      pod: pod.name,
+    };
     const registrable = pod.ready || (this.#o.readinessGate && pod.containersReady);
     const state: EndpointState = pod.terminating ? 'terminating' : registrable ? 'ready' : 'not_ready';
-    const before = this.#seen.get(pod.name) ?? (pod.phase === 'Terminated' ? 'terminating' : 'not_ready');
-    if (pod.phase === 'Terminated') this.#seen.delete(pod.name);
+    const before = this.#seen.get(pod.name) ?? (terminated ? 'terminating' : 'not_ready');
+    if (terminated) this.#seen.delete(pod.name);
     else this.#seen.set(pod.name, state);
-    if (state === before) return;
-    const { propagation, timeline, group } = this.#o;
-    const target = { id: pod.ip, port: pod.port };
-    this.#after(propagation.endpointsDelaySeconds, () => {
-      timeline.record(`endpoint.${state}`, { pod: pod.name });
-      this.#endpoints.set(pod.name, state);
-      if (state === 'ready') {
-        this.#after(propagation.registrationDelaySeconds, () => {
-          // A registration that arrives after the endpoint went away must not resurrect it.
-          if (this.#endpoints.get(pod.name) !== 'ready') return;
-          timeline.record('target.register', { pod: pod.name, detail: `${pod.ip}:${pod.port}` });
-          this.#registered.add(pod.name);
-          group.register([target]);
-        });
-      } else if (before === 'ready') {
-        this.#after(propagation.deregistrationLagSeconds, () => {
-          // Nothing to do when the registration never landed (the pod went away first).
-          if (!this.#registered.delete(pod.name)) return;
-          timeline.record('target.deregister', { pod: pod.name, detail: `${pod.ip}:${pod.port}` });
-          void group.deregister([target]);
-        });
+    if (state === before && !terminated) return;
+    this.#after(this.#o.propagation.endpointsDelaySeconds, () => {
+      if (terminated) this.#published.delete(pod.name);
+      else {
+        if (state !== before) this.#o.timeline.record(`endpoint.${state}`, { pod: pod.name });
+        this.#published.set(pod.name, endpoint);
       }
+      this.#registrar.update(desiredTargets([...this.#published.values()]));
     });
   }
 
   /** Runs `fn` after `seconds` on the clock (at once for 0, keeping order). */
   #after(seconds: number, fn: () => void): void {
     if (seconds <= 0) return fn();
-    const cancel = this.#o.clock.setTimer(seconds * 1000, () => {
-      this.#timers.delete(cancel);
-      fn();
-    });
-    this.#timers.add(cancel);
+    this.#timers.set(seconds * 1000, fn);
   }
 }

@@ -43,8 +43,8 @@ export class HealthChecker {
     this.#options = options;
   }
 
-  /** Starts checking `target` now, then every interval, until `unwatch(key)`. */
-  watch(key: string, target: ProbeTarget): void {
+  /** Starts checking `target` now (or after `initialDelayMs`), then every interval, until `unwatch(key)`. */
+  watch(key: string, target: ProbeTarget, options: { readonly initialDelayMs?: number } = {}): void {
     this.unwatch(key);
     const entry: Watched = { target, cancelTick: () => {}, inFlight: new Set() };
     this.#watched.set(key, entry);
@@ -53,7 +53,9 @@ export class HealthChecker {
       entry.cancelTick = this.#options.clock.setTimer(this.#options.intervalMs, tick);
       this.#check(key, entry);
     };
-    tick();
+    const delayMs = options.initialDelayMs ?? 0;
+    if (delayMs > 0) entry.cancelTick = this.#options.clock.setTimer(delayMs, tick);
+    else tick();
   }
 
   unwatch(key: string): void {

@@ -18,6 +18,8 @@ export interface HttpProbeOptions {
   readonly hostHeader?: (target: { id: string; port: number }) => string;
   /** Bytes written first on the connection (an NLB's Proxy Protocol v2 LOCAL header). */
   readonly preamble?: () => Buffer | undefined;
+  /** Default `ELB-HealthChecker/2.0`; a pod's probes say `kube-probe/…`. */
+  readonly userAgent?: string;
 }
 
 /**
@@ -44,7 +46,7 @@ export function httpProbe(options: HttpProbeOptions): Probe {
         },
         headers: {
           Host: options.hostHeader?.(target) ?? `${target.id}:${target.port}`,
-          'User-Agent': 'ELB-HealthChecker/2.0',
+          'User-Agent': options.userAgent ?? 'ELB-HealthChecker/2.0',
           Connection: 'close',
         },
       });

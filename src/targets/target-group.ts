@@ -10,6 +10,7 @@ import { realClock } from '../core/clock.ts';
 import { ElbError, ErrorCodes } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { TimerSet } from '../core/timers.ts';
+import { waitUntil } from '../core/wait.ts';
 import { createPicker, FlowHashPicker, type Outcome, type PickContext, type Picker } from '../algorithms/index.ts';
 import {
   applicationTargetGroupAttributes,
@@ -392,4 +393,18 @@ export class TargetGroup {
   #assertOpen(): void {
     if (this.#closed) throw new ElbError(ErrorCodes.INVALID_ARGUMENT, `target group ${this.name} is closed`);
   }
+}
+
+/**
+ * Resolves once `count` targets of `group` are healthy, woken by its state changes; rejects
+ * with `ELB_ERR_PODS_NOT_READY` naming the group after `timeoutMs` on the clock.
+ */
+export function waitForHealthyTargets(group: TargetGroup, count: number, options: { readonly clock: Clock; readonly timeoutMs: number; readonly what?: string }): Promise<void> {
+  return waitUntil(() => group.healthyHostCount >= count, {
+    clock: options.clock,
+    timeoutMs: options.timeoutMs,
+    changes: (wake) => group.on(wake),
+    timedOut: () =>
+      new ElbError(ErrorCodes.PODS_NOT_READY, `target group ${group.name}: ${group.healthyHostCount} of ${count} ${options.what ?? 'targets'} healthy after ${options.timeoutMs / 1000}s`),
+  });
 }

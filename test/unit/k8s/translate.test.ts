@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/schema.ts';
-import { diffTargets, gateCondition } from '../../../src/k8s/reconcile.ts';
+import { diffTargets, gateCondition } from '../../../src/runtime/reconcile.ts';
 import { ipTargets, pathPatterns, targetGroupName, translate, type DesiredStack } from '../../../src/k8s/translate.ts';
 import { albClass, endpointSlice, ingress, lbService, namespace, node, pod, snapshot } from '../../support/k8s-fixtures.ts';
 

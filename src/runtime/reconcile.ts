@@ -1,10 +1,11 @@
 /**
- * Pure decisions the controller applies (spec 9.5, 9.6): which targets to register and
- * deregister, and what readiness-gate condition a pod should carry. No I/O.
+ * Pure decisions the controller applies, for kind and local pods alike (spec 9.5, 9.6): which
+ * targets to register and deregister, and what readiness-gate condition a pod should carry.
+ * No I/O.
  */
 import type { TargetHealth } from '../targets/health.ts';
 import type { TargetHealthDescription } from '../targets/target-group.ts';
-import type { DesiredTarget } from './translate.ts';
+import type { DesiredTarget } from './endpoints.ts';
 
 export interface TargetDiff {
   readonly toRegister: ReadonlyArray<{ id: string; port: number }>;

@@ -1,0 +1,173 @@
+/**
+ * The running load balancers and target groups of one config (spec 1–8): target groups first,
+ * then the load balancers that forward to them, each group told which load balancers use it
+ * (health checks run only for groups in use). What local pods (LocalElb) and the kind
+ * controller both build on; it starts no processes and watches nothing.
+ */
+import { realClock, type Clock } from '../core/clock.ts';
+import { ElbError, ErrorCodes } from '../core/errors.ts';
+import { silentLogger, type Logger } from '../core/logger.ts';
+import { ElbMetrics } from '../core/metrics.ts';
+import type { Random } from '../core/random.ts';
+import { parseConfig, type Config, type ConfigInput } from '../config/schema.ts';
+import { NetworkLoadBalancer } from '../l4/network-load-balancer.ts';
+import { ApplicationLoadBalancer } from '../l7/application-load-balancer.ts';
+import type { Probe } from '../targets/health-checker.ts';
+import { TargetGroup } from '../targets/target-group.ts';
+
+export interface ElbRuntimeOptions {
+  /** A parsed config, or raw input to validate (YAML/JSON already read). */
+  readonly config: Config | ConfigInput;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly random?: Random;
+  /** Replaces health-check probes (tests). */
+  readonly probe?: Probe;
+  /** Where metrics go; a fresh registry by default. */
+  readonly metrics?: ElbMetrics;
+}
+
+/** An ALB (`type: application`) or an NLB (`type: network`). */
+export type LoadBalancer = ApplicationLoadBalancer | NetworkLoadBalancer;
+
+/**
+ * What the admin API serves: one runtime (`serve`, `demo`) or every load balancer the
+ * Kubernetes controller runs (`kind`). `localPods` is there only where local pods run.
+ */
+export interface ElbView {
+  readonly metrics: ElbMetrics;
+  targetGroups(): readonly TargetGroup[];
+  targetGroup(name: string): TargetGroup;
+  loadBalancers(): readonly LoadBalancer[];
+  loadBalancer(name: string): LoadBalancer;
+  readonly localPods?: PodsView;
+}
+
+/** Local pods as the admin API drives them (the Deployment behind a pod-backed target group). */
+export interface PodsView {
+  /** The pods of a pod-backed target group (throws `ELB_ERR_NOT_FOUND` for another group). */
+  status(targetGroupName: string): readonly unknown[];
+  deployment(targetGroupName: string): {
+    readonly revision: number;
+    readonly replicas: number;
+    status(): readonly unknown[];
+    rollout(): Promise<void>;
+    scale(replicas: number): void;
+    deletePod(name: string): Promise<void>;
+  };
+}
+
+export class ElbRuntime implements ElbView {
+  readonly config: Config;
+  readonly metrics: ElbMetrics;
+  readonly clock: Clock;
+  readonly #groups = new Map<string, TargetGroup>();
+  readonly #balancers = new Map<string, LoadBalancer>();
+  /** Target group → the load balancers that forward to it. */
+  readonly #owners = new Map<string, string[]>();
+  #closed = false;
+  #closingBalancers: Promise<void> | undefined;
+  readonly #removeHostCounts: () => void;
+
+  constructor(options: ElbRuntimeOptions) {
+    this.config = parseConfig(options.config, 'config');
+    this.metrics = options.metrics ?? new ElbMetrics();
+    const clock = options.clock ?? realClock;
+    const logger = options.logger ?? silentLogger();
+    this.clock = clock;
+    for (const tg of this.config.targetGroups) {
+      this.#groups.set(tg.name, new TargetGroup({ config: tg, clock, logger, ...(options.probe ? { probe: options.probe } : {}) }));
+    }
+    for (const lbConfig of this.config.loadBalancers) {
+      const common = { config: lbConfig, targetGroups: this.#groups, clock, logger, metrics: this.metrics };
+      const lb =
+        lbConfig.type === 'network'
+          ? new NetworkLoadBalancer(common)
+          : new ApplicationLoadBalancer({ ...common, ...(options.random ? { random: options.random } : {}) });
+      this.#balancers.set(lb.name, lb);
+    }
+    for (const lb of this.#balancers.values()) for (const name of lb.targetGroupNames()) this.#owners.set(name, [...(this.#owners.get(name) ?? []), lb.name]);
+    for (const [name, group] of this.#groups) group.setLoadBalancers(this.#owners.get(name) ?? []);
+    this.#removeHostCounts = this.metrics.addHostCounts(() =>
+      [...this.#groups].map(([name, g]) => {
+        const anomalies = g.anomalyCounts();
+        return {
+          loadBalancer: this.#owners.get(name)?.[0] ?? '',
+          targetGroup: name,
+          healthy: g.healthyHostCount,
+          unhealthy: g.unhealthyHostCount,
+          anomalous: anomalies.anomalousHostCount,
+          mitigated: anomalies.mitigatedHostCount,
+        };
+      }),
+    );
+  }
+
+  /** Binds every listener; on a failure closes what it started and rejects (`ELB_ERR_LISTEN_FAILED`). */
+  async start(): Promise<void> {
+    try {
+      for (const lb of this.#balancers.values()) await lb.start();
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
+  targetGroup(name: string): TargetGroup {
+    const group = this.#groups.get(name);
+    if (group === undefined) {
+      throw new ElbError(ErrorCodes.NOT_FOUND, `no target group named ${JSON.stringify(name)}; defined: ${[...this.#groups.keys()].join(', ') || 'none'}`);
+    }
+    return group;
+  }
+
+  targetGroups(): readonly TargetGroup[] {
+    return [...this.#groups.values()];
+  }
+
+  loadBalancer(name: string): LoadBalancer {
+    const lb = this.#balancers.get(name);
+    if (lb === undefined) {
+      throw new ElbError(ErrorCodes.NOT_FOUND, `no load balancer named ${JSON.stringify(name)}; defined: ${[...this.#balancers.keys()].join(', ') || 'none'}`);
+    }
+    return lb;
+  }
+
+  /** The ALB named `name`; throws if it is missing or an NLB. */
+  applicationLoadBalancer(name: string): ApplicationLoadBalancer {
+    const lb = this.loadBalancer(name);
+    if (!(lb instanceof ApplicationLoadBalancer)) throw new ElbError(ErrorCodes.INVALID_ARGUMENT, `load balancer ${name} is a network load balancer`);
+    return lb;
+  }
+
+  /** The NLB named `name`; throws if it is missing or an ALB. */
+  networkLoadBalancer(name: string): NetworkLoadBalancer {
+    const lb = this.loadBalancer(name);
+    if (!(lb instanceof NetworkLoadBalancer)) throw new ElbError(ErrorCodes.INVALID_ARGUMENT, `load balancer ${name} is an application load balancer`);
+    return lb;
+  }
+
+  loadBalancers(): readonly LoadBalancer[] {
+    return [...this.#balancers.values()];
+  }
+
+  /** URL of a load balancer's listener (`http://127.0.0.1:8080`, `tcp://127.0.0.1:8443`), after start. */
+  url(loadBalancerName: string, listenerIndex = 0): string {
+    return this.loadBalancer(loadBalancerName).url(listenerIndex);
+  }
+
+  /** Stops the listeners: requests in flight get up to `graceMs` to finish. */
+  closeLoadBalancers(graceMs = 0): Promise<void> {
+    this.#closingBalancers ??= Promise.all([...this.#balancers.values()].map((lb) => lb.close(graceMs))).then(() => {});
+    return this.#closingBalancers;
+  }
+
+  /** Stops listeners (requests in flight get up to `graceMs`), then every check and timer. */
+  async close(graceMs = 0): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.closeLoadBalancers(graceMs);
+    for (const group of this.#groups.values()) group.close();
+    this.#removeHostCounts();
+  }
+}
