@@ -38,12 +38,12 @@ export interface HealthStatesOptions {
 }
 
 /**
- * NLB reports every failed check as `Target.FailedHealthChecks` (spec 1.2, 2.4): the wrong-code
- * and timeout reasons are ALB's. Load-balancer-side errors keep `Elb.InternalError`.
+ * NLB reports every failed check as `Target.FailedHealthChecks` (spec 1.2: "NLB:
+ * Target.FailedHealthChecks only"): the wrong-code, timeout and internal-error reasons are ALB's.
  */
 function networkProbeResult(result: ProbeResult): ProbeResult {
-  if (result.ok || (result.failure !== 'code' && result.failure !== 'timeout')) return result;
-  return { ok: false, failure: 'failed', detail: result.failure === 'code' ? `HTTP ${result.statusCode}` : 'timeout' };
+  if (result.ok || result.failure === 'failed') return result;
+  return { ok: false, failure: 'failed', detail: result.failure === 'code' ? `HTTP ${result.statusCode}` : result.failure };
 }
 
 export class HealthStates {
