@@ -39,8 +39,10 @@ export class PodTargetSource {
   readonly #registrar: TargetRegistrar;
   /** Each pod's endpoint state as last seen, before the lag. */
   readonly #seen = new Map<string, EndpointState>();
-  /** The endpoints as published, after the lag (what the controller acts on), by pod name. */
-  readonly #published = new Map<string, Endpoint>();
+  /** The EndpointSlice as published, after the lag (what the controller acts on), by pod name. */
+  readonly #published = new Map<string, { address: string; port: number; ready: boolean; terminating: boolean; pod: string }>();
+  /** The pods as they are now (the controller's pod informer), by name. */
+  readonly #live = new Map<string, Pod>();
   readonly #byTarget = new Map<string, Pod>();
   readonly #unsubscribe: Array<() => void> = [];
 
@@ -88,31 +90,35 @@ export class PodTargetSource {
   #onPod(pod: Pod): void {
     this.#byTarget.set(targetKey(pod.ip, pod.port), pod);
     const terminated = pod.phase === 'Terminated';
-    // What an EndpointSlice says of the pod now: ready, terminating, and (for a readiness
-    // gate) whether its containers are ready.
-    const endpoint: Endpoint = {
-      address: pod.ip,
-      port: pod.port,
-      ready: pod.ready,
-      terminating: pod.terminating,
-      containersReady: pod.containersReady,
-      nodeReady: 'True',
-      pod: pod.name,
-    };
-    const registrable = pod.ready || (this.#o.readinessGate && pod.containersReady);
-    const state: EndpointState = pod.terminating ? 'terminating' : registrable ? 'ready' : 'not_ready';
-    const before = this.#seen.get(pod.name) ?? (terminated ? 'terminating' : 'not_ready');
+    if (terminated) this.#live.delete(pod.name);
+    else this.#live.set(pod.name, pod);
+    // What the pod's EndpointSlice entry says now: it is there from the pod's creation, not
+    // ready until the pod is Ready (with a readiness gate, until the gate is True too).
+    const state: EndpointState = pod.terminating ? 'terminating' : pod.ready ? 'ready' : 'not_ready';
+    const before = this.#seen.get(pod.name);
     if (terminated) this.#seen.delete(pod.name);
     else this.#seen.set(pod.name, state);
+    // The controller watches pods that carry its readiness gate and reads their containers'
+    // readiness from the pod itself (spec 9.6), so for those a change counts at once; the
+    // EndpointSlice follows after its lag.
+    if (this.#o.readinessGate && before !== undefined) this.#apply();
     if (state === before && !terminated) return;
     this.#after(this.#o.propagation.endpointsDelaySeconds, () => {
       if (terminated) this.#published.delete(pod.name);
       else {
-        if (state !== before) this.#o.timeline.record(`endpoint.${state}`, { pod: pod.name });
-        this.#published.set(pod.name, endpoint);
+        if (state !== (before ?? 'not_ready')) this.#o.timeline.record(`endpoint.${state}`, { pod: pod.name });
+        this.#published.set(pod.name, { address: pod.ip, port: pod.port, ready: state === 'ready', terminating: state === 'terminating', pod: pod.name });
       }
-      this.#registrar.update(desiredTargets([...this.#published.values()]));
+      this.#apply();
     });
+  }
+
+  /** The published endpoints, with each pod's containers' readiness as it is now, → the registrar. */
+  #apply(): void {
+    const endpoints = [...this.#published.values()].map(
+      (ep): Endpoint => ({ ...ep, containersReady: this.#live.get(ep.pod)?.containersReady ?? false, nodeReady: 'True' }),
+    );
+    this.#registrar.update(desiredTargets(endpoints));
   }
 
   /** Runs `fn` after `seconds` on the clock (at once for 0, keeping order). */

@@ -199,15 +199,50 @@ describe('PodTargetSource with the readiness gate (spec 9.5)', () => {
     await w.at(13);
     expect(w.health(pod!)).toEqual(HEALTHY);
     expect(pod!.ready).toBe(true);
+    // The EndpointSlice says ready only once the pod is Ready (gate True), a lag later.
+    await w.at(14);
     expect(w.events(pod!.name, ['pod.containers_ready', 'endpoint.ready', 'target.register', 'pod.ready'])).toEqual([
       ['pod.containers_ready', 0],
-      ['endpoint.ready', 1],
       ['target.register', 3],
       ['pod.ready', 13],
+      ['endpoint.ready', 14],
     ]);
     expect(w.timeline.events().filter((e) => e.kind === 'target.state_changed' && e.pod === pod!.name).map((e) => [e.timeMs / S, e.detail])).toEqual([
       [13, `${pod!.ip}:8080 initial -> healthy`],
     ]);
+  });
+
+  it.each([
+    { registrationDelaySeconds: 0, registeredAt: 5 },
+    { registrationDelaySeconds: 2, registeredAt: 7 },
+  ])(
+    'registers a gated pod when its containers turn ready, at $registeredAt s: the controller reads ContainersReady from the pod, not from the EndpointSlice (endpointsDelaySeconds 3 does not count)',
+    async ({ registrationDelaySeconds, registeredAt }) => {
+      const w = sourceWorld(
+        { readinessGate: true, readinessProbe: { httpGet: { path: '/ready' }, initialDelaySeconds: 5, periodSeconds: 1 } },
+        { endpointsDelaySeconds: 3, registrationDelaySeconds },
+      );
+      w.deployment.start(); // in the EndpointSlice (not ready) at 3; containers ready at 5
+      const [pod] = w.deployment.pods();
+      await w.at(registeredAt - 0.001);
+      expect(w.health(pod!)).toEqual(NOT_REGISTERED);
+      await w.at(registeredAt);
+      expect(w.group.targets().map((t) => t.id)).toEqual([pod!.ip]);
+      expect(w.events(pod!.name, ['pod.containers_ready', 'target.register'])).toEqual([
+        ['pod.containers_ready', 5],
+        ['target.register', registeredAt],
+      ]);
+    },
+  );
+
+  it('registers a gated pod whose containers are ready before it reaches the EndpointSlice only when it does', async () => {
+    const w = sourceWorld({ readinessGate: true }, { endpointsDelaySeconds: 3, registrationDelaySeconds: 1 });
+    w.deployment.start(); // containers ready at 0, in the EndpointSlice at 3
+    const [pod] = w.deployment.pods();
+    await w.at(3.999);
+    expect(w.health(pod!)).toEqual(NOT_REGISTERED);
+    await w.at(4);
+    expect(w.events(pod!.name, ['target.register'])).toEqual([['target.register', 4]]);
   });
 
   it('keeps the pod not ready but registered while its target is unhealthy, and ready again when it recovers', async () => {
