@@ -36,18 +36,26 @@ export interface TimelineEvent {
   readonly detail?: string;
 }
 
+/** Events kept by default: hours of a busy rollout loop, a few MiB at most. */
+export const DEFAULT_TIMELINE_CAPACITY = 50_000;
+
 export class Timeline {
   readonly #clock: Clock;
-  readonly #events: TimelineEvent[] = [];
+  readonly #capacity: number;
+  #events: TimelineEvent[] = [];
   readonly #listeners = new Set<(event: TimelineEvent) => void>();
 
-  constructor(clock: Clock) {
+  /** Keeps the last `capacity` events (a long-running `serve` must not grow without end). */
+  constructor(clock: Clock, capacity = DEFAULT_TIMELINE_CAPACITY) {
     this.#clock = clock;
+    this.#capacity = capacity;
   }
 
   record(kind: TimelineKind, fields: { pod?: string; detail?: string; timeMs?: number } = {}): TimelineEvent {
     const event: TimelineEvent = { timeMs: fields.timeMs ?? this.#clock.now(), kind, ...(fields.pod ? { pod: fields.pod } : {}), ...(fields.detail ? { detail: fields.detail } : {}) };
     this.#events.push(event);
+    // Drop the oldest in batches, so each record stays O(1) amortised.
+    if (this.#events.length > this.#capacity * 1.25) this.#events = this.#events.slice(-this.#capacity);
     for (const l of this.#listeners) l(event);
     return event;
   }
@@ -57,7 +65,7 @@ export class Timeline {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Events in time order (stable for equal times). */
+  /** Events in time order (stable for equal times); at least the last `capacity` recorded. */
   events(fromMs = -Infinity, toMs = Infinity): TimelineEvent[] {
     return this.#events.filter((e) => e.timeMs >= fromMs && e.timeMs <= toMs).sort((a, b) => a.timeMs - b.timeMs);
   }
