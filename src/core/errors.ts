@@ -33,6 +33,10 @@ export const ErrorCodes = {
   PODS_NOT_READY: 'ELB_ERR_PODS_NOT_READY',
   /** The admin API answered with an error (CLI side). */
   ADMIN_REQUEST_FAILED: 'ELB_ERR_ADMIN_REQUEST_FAILED',
+  /** The local certificate authority on disk is unusable (corrupt, half-written, expired); delete it to make a new one. */
+  CA_INVALID: 'ELB_ERR_CA_INVALID',
+  /** The state directory (or the CA in it) could not be created or read: permissions, disk full; `cause` is the fs error. */
+  STATE_DIR_FAILED: 'ELB_ERR_STATE_DIR_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 const LAYERS: readonly (readonly string[])[] = [
   ['core'],
   ['algorithms'],
+  ['tls'],
   ['config'],
   ['targets'],
   ['l4', 'l7', 'lab'],
