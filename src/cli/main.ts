@@ -15,6 +15,7 @@ import { demoGuide, startDemo } from './demo.ts';
 import { cliLogger, type LogFormat } from './log.ts';
 import { formatSweep, runRolloutScenario, type ScenarioResult } from '../harness/scenario.ts';
 import { benchAlgorithms, type BenchAlgorithmsOptions } from './lab.ts';
+import { addCaCommands } from './ca.ts';
 
 const CLI = 'local-elb';
 
@@ -87,7 +88,8 @@ export function buildProgram(): Command {
   const program = new Command(CLI)
     .description('An AWS Elastic Load Balancer (ALB) on your own machine, in front of local processes.')
     .showHelpAfterError()
-    .configureOutput({ outputError: (str, write) => write(str) });
+    .configureOutput({ outputError: (str, write) => write(str) })
+    .option('--state-dir <dir>', "where local-elb keeps its state, such as its certificate authority (default: $LOCAL_ELB_STATE_DIR, else ~/.local-elb)");
 
   logOptions(
     program
@@ -400,6 +402,8 @@ export function buildProgram(): Command {
     .description('list the load balancers of a running local-elb')
     .addOption(adminOption())
     .action(async (opts: { admin: string }) => print(await adminCall(opts.admin, 'GET', '/v1/load-balancers')));
+
+  addCaCommands(program);
 
   program
     .command('validate')
