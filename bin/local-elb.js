@@ -14,7 +14,9 @@ const source = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const inRepository = existsSync(fileURLToPath(new URL('../.git', import.meta.url)));
 const main = !inRepository && existsSync(built) ? built : source;
 
-const command = process.argv.slice(2).find((a) => !a.startsWith('-'));
+// The first word that is not an option or the value of a global option (`--state-dir DIR`).
+const GLOBAL_OPTIONS_WITH_VALUES = new Set(['--state-dir']);
+const command = process.argv.slice(2).find((a, i, args) => !a.startsWith('-') && !GLOBAL_OPTIONS_WITH_VALUES.has(args[i - 1] ?? ''));
 const have = new Set([...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].map((f) => f.split('=')[0]));
 const wanted = [
   ...(main === source && !process.features.typescript ? ['--experimental-strip-types', '--no-warnings'] : []),

@@ -17,6 +17,7 @@ import { networkProber, type PodProber } from './pods/probes.ts';
 import { childProcessRuntime, type PodRuntime } from './pods/runtime.ts';
 import { PodTargetSource } from './pods/target-source.ts';
 import { Timeline } from './pods/timeline.ts';
+import type { CertificateIssuer } from './tls/certificates.ts';
 import { ElbRuntime, type ElbView, type LoadBalancer, type PodsView } from './runtime/runtime.ts';
 import type { ApplicationLoadBalancer } from './l7/application-load-balancer.ts';
 import type { NetworkLoadBalancer } from './l4/network-load-balancer.ts';
@@ -35,6 +36,10 @@ export interface LocalElbOptions {
   readonly probe?: Probe;
   /** Where metrics go; a fresh registry by default. */
   readonly metrics?: ElbMetrics;
+  /** Where the local CA lives (default `$LOCAL_ELB_STATE_DIR`, else `~/.local-elb`). */
+  readonly stateDir?: string;
+  /** Issues the certificates no `certificates:` file provides (default: the local CA in `stateDir`). */
+  readonly certificateIssuer?: CertificateIssuer;
   /** How local pods run (a fake runtime in unit tests). */
   readonly podRuntime?: PodRuntime;
   /** How pod readiness and liveness probes are made (tests script them). */

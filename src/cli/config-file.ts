@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError } from '../core/errors.ts';
 import { parseConfig, type Config } from '../config/schema.ts';
@@ -26,5 +27,19 @@ export async function readYamlFile(path: string, what = 'the file', hint = ''): 
 
 /** Reads a YAML or JSON config file; every error names the file (and line, field path). */
 export async function loadConfigFile(path: string): Promise<Config> {
-  return parseConfig(await readYamlFile(path), path);
+  return parseConfig(relativeToFile(await readYamlFile(path), path), path);
+}
+
+/** Certificate and key paths in `certificates:` are relative to the config file, as a user expects. */
+export function relativeToFile(data: unknown, path: string): unknown {
+  const certificates = (data as { certificates?: unknown } | null)?.certificates;
+  if (!Array.isArray(certificates)) return data;
+  const dir = dirname(resolve(path));
+  const place = (p: unknown) => (typeof p === 'string' && p !== '' && !isAbsolute(p) ? resolve(dir, p) : p);
+  return {
+    ...(data as object),
+    certificates: certificates.map((c: unknown) =>
+      typeof c === 'object' && c !== null ? { ...c, certificateFile: place((c as { certificateFile?: unknown }).certificateFile), privateKeyFile: place((c as { privateKeyFile?: unknown }).privateKeyFile) } : c,
+    ),
+  };
 }

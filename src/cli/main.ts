@@ -103,7 +103,8 @@ export function buildProgram(): Command {
   ).action(async (opts: { config: string; admin: { address: string; port: number } | false; accessLog?: string; shutdownGraceSeconds: number; logLevel: string; logFormat: LogFormat }) => {
     const logger = cliLogger(opts.logLevel, opts.logFormat);
     const config = await loadConfigFile(opts.config);
-    const elb = await startLocalElb({ config, logger });
+    const stateDir = program.opts<{ stateDir?: string }>().stateDir;
+    const elb = await startLocalElb({ config, logger, ...(stateDir !== undefined ? { stateDir } : {}) });
     let accessLog: WriteStream | NodeJS.WriteStream | undefined;
     if (opts.accessLog !== undefined) {
       const out = opts.accessLog === '-' ? process.stdout : createWriteStream(opts.accessLog, { flags: 'a' });
@@ -308,6 +309,7 @@ export function buildProgram(): Command {
       .option('--address-prefix <a.b>', 'each load balancer listens on its own <a.b>.x.y loopback address', '127.240')
       .option('--listen-address <ip>', 'listen on this one address instead (in the cluster: the node IP)')
       .option('--load-balancer-class <class>', 'Service loadBalancerClass to serve', 'service.k8s.aws/nlb')
+      .option('-c, --config <file>', 'YAML or JSON file whose certificates: map the certificate ARNs of your annotations to PEM files (others are issued by the local CA)')
       .option('--admin <host:port>', 'where the admin API listens', hostPort, { address: '127.0.0.1', port: 9090 })
       .option('--no-admin', 'do not start the admin API'),
   ).action(
@@ -318,12 +320,16 @@ export function buildProgram(): Command {
       addressPrefix: string;
       listenAddress?: string;
       loadBalancerClass: string;
+      config?: string;
       admin: { address: string; port: number } | false;
       logLevel: string;
       logFormat: LogFormat;
     }) => {
       const logger = cliLogger(opts.logLevel, opts.logFormat);
       if (!/^\d{1,3}\.\d{1,3}$/.test(opts.addressPrefix)) throw new InvalidArgumentError(`--address-prefix must look like 127.240: got ${JSON.stringify(opts.addressPrefix)}`);
+      const stateDir = program.opts<{ stateDir?: string }>().stateDir;
+      const { loadKindConfig } = await import('./kind-config.ts');
+      const kindConfig = opts.config === undefined ? undefined : await loadKindConfig(opts.config);
       const { KubeConfig } = await import('@kubernetes/client-node');
       const { KubernetesController } = await import('../k8s/controller.ts');
       const kubeConfig = new KubeConfig();
@@ -337,6 +343,8 @@ export function buildProgram(): Command {
         addressPrefix: opts.addressPrefix,
         loadBalancerClass: opts.loadBalancerClass,
         ...(opts.listenAddress ? { listenAddress: opts.listenAddress } : {}),
+        ...(kindConfig ? { certificates: kindConfig.certificates } : {}),
+        ...(stateDir !== undefined ? { stateDir } : {}),
       });
       await controller.start();
       const admin = opts.admin === false ? undefined : await startAdminServer(controller.view(), { ...opts.admin, logger });

@@ -10,6 +10,7 @@ export function printableConfig(config: Config): ConfigInput {
   return {
     targetGroups: config.targetGroups.map(printableTargetGroup),
     loadBalancers: config.loadBalancers.map((lb) => ({ ...lb, listeners: lb.listeners.map((l) => ({ ...l })) })) as ConfigInput['loadBalancers'],
+    ...(config.certificates.length > 0 ? { certificates: config.certificates.map((c) => ({ ...c })) } : {}),
   };
 }
 
@@ -17,7 +18,7 @@ function printableTargetGroup(tg: TargetGroupConfig): NonNullable<ConfigInput['t
   const { kind: _kind, healthCheckPath, matcher, propagation, ...rest } = tg;
   return {
     ...rest,
-    ...(tg.healthCheckProtocol === 'HTTP' ? { healthCheckPath, matcher } : {}),
+    ...(tg.healthCheckProtocol !== 'TCP' ? { healthCheckPath, matcher } : {}),
     ...(propagation !== undefined ? { propagation } : {}),
   } as NonNullable<ConfigInput['targetGroups']>[number];
 }

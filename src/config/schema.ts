@@ -4,6 +4,7 @@
  * error. `parseConfig` returns a frozen config or throws one ConfigError listing every issue.
  */
 import { z } from 'zod';
+import { DEFAULT_SSL_POLICY, sslPolicy } from '../tls/policies.ts';
 import { ConfigError, type ConfigIssue } from '../core/errors.ts';
 import {
   applicationLoadBalancerAttributes,
@@ -152,10 +153,11 @@ const propagationDefaults = { endpointsDelaySeconds: 1, registrationDelaySeconds
  */
 const targetGroupSchema = strict({
   name,
-  protocol: oneOf(['HTTP', 'TCP', 'UDP', 'TCP_UDP']),
+  /** ALB: `HTTP`, `HTTPS` (TLS to targets, no certificate checks); NLB: `TCP`, `TLS`, `UDP`, `TCP_UDP`. */
+  protocol: oneOf(['HTTP', 'HTTPS', 'TCP', 'TLS', 'UDP', 'TCP_UDP']),
   port: intIn(1, 65535).optional(),
   targetType: oneOf(['instance', 'ip']).default('instance'),
-  healthCheckProtocol: oneOf(['HTTP', 'TCP']).optional(),
+  healthCheckProtocol: oneOf(['HTTP', 'HTTPS', 'TCP']).optional(),
   healthCheckPort: z
     .union([z.literal('traffic-port'), intIn(1, 65535), z.string().regex(/^\d+$/).transform(Number)], {
       error: (iss) => `must be "traffic-port" or a port 1–65535: got ${show(iss.input)}`,
@@ -232,17 +234,38 @@ const ruleSchema = strict({
   actions: actionsSchema,
 });
 
+const listenerCertificate = strict({ certificateArn: z.string().min(1) });
+
 const listenerSchema = strict({
   /** 0 asks the OS for a free port (tests); AWS listeners use 1–65535. */
   port: intIn(0, 65535),
-  /** ALB: `HTTP` (the default); NLB: `TCP` (the default), `UDP` or `TCP_UDP`. */
-  protocol: oneOf(['HTTP', 'TCP', 'UDP', 'TCP_UDP']).optional(),
+  /** ALB: `HTTP` (the default) or `HTTPS`; NLB: `TCP` (the default), `TLS`, `UDP` or `TCP_UDP`. */
+  protocol: oneOf(['HTTP', 'HTTPS', 'TCP', 'TLS', 'UDP', 'TCP_UDP']).optional(),
+  /** HTTPS and TLS listeners: an AWS security policy name (default `ELBSecurityPolicy-2016-08`, as the API's). */
+  sslPolicy: z.string().optional(),
+  /**
+   * HTTPS and TLS listeners: the first is the default certificate, the others the certificate
+   * list SNI chooses from (spec 12.1.1). An ARN that `certificates:` at the top does not map to
+   * files is issued by the local CA. Omitted: one certificate issued for the listener's names.
+   */
+  certificates: z.array(listenerCertificate).min(1).max(26).optional(),
+  /** NLB TLS listeners (spec 12.6.3). */
+  alpnPolicy: z.string().optional(),
   /** Address to bind on this machine; loopback unless you mean to expose it. */
   address: z.string().default('127.0.0.1'),
   defaultActions: actionsSchema,
   rules: z.array(ruleSchema).default([]),
   /** Listener attributes (spec 4.6): `tcp.idle_timeout.seconds` on NLB TCP listeners. */
   attributes: attributeMap,
+});
+
+/** A certificate as ACM would hold it: its ARN, and PEM files here (spec 12.1.1). */
+const certificateSchema = strict({
+  certificateArn: z.string().regex(/^arn:[^:]+:(acm|iam):/, { error: (iss) => `must be an ACM or IAM certificate ARN (arn:aws:acm:…): got ${show(iss.input)}` }),
+  /** The certificate (and its chain), PEM; relative to the config file. */
+  certificateFile: z.string().min(1),
+  /** Its private key, PEM (unencrypted). */
+  privateKeyFile: z.string().min(1),
 });
 
 const loadBalancerSchema = strict({
@@ -255,6 +278,8 @@ const loadBalancerSchema = strict({
 export const configSchema = strict({
   targetGroups: z.array(targetGroupSchema).default([]),
   loadBalancers: z.array(loadBalancerSchema).default([]),
+  /** Certificate ARNs mapped to your own PEM files; other ARNs are issued by the local CA. */
+  certificates: z.array(certificateSchema).default([]),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -267,20 +292,25 @@ type ParsedListener = ParsedLoadBalancer['listeners'][number];
 export type TargetGroupKind = 'application' | 'network';
 
 export function targetGroupKind(protocol: ParsedTargetGroup['protocol']): TargetGroupKind {
-  return protocol === 'HTTP' ? 'application' : 'network';
+  return protocol === 'HTTP' || protocol === 'HTTPS' ? 'application' : 'network';
 }
 
 /** A target group with every default filled for its kind. */
 export interface TargetGroupConfig extends Omit<ParsedTargetGroup, 'healthCheckProtocol' | 'healthCheckTimeoutSeconds' | 'matcher' | 'healthCheckPath'> {
   readonly kind: TargetGroupKind;
-  readonly healthCheckProtocol: 'HTTP' | 'TCP';
+  readonly healthCheckProtocol: 'HTTP' | 'HTTPS' | 'TCP';
   readonly healthCheckTimeoutSeconds: number;
   readonly healthCheckPath: string;
   readonly matcher: { readonly httpCode: string };
 }
-export interface ListenerConfig extends Omit<ParsedListener, 'protocol'> {
-  readonly protocol: 'HTTP' | 'TCP' | 'UDP' | 'TCP_UDP';
+export interface ListenerConfig extends Omit<ParsedListener, 'protocol' | 'sslPolicy' | 'alpnPolicy'> {
+  readonly protocol: 'HTTP' | 'HTTPS' | 'TCP' | 'TLS' | 'UDP' | 'TCP_UDP';
+  /** HTTPS and TLS listeners: the security policy (defaulted); undefined on others. */
+  readonly sslPolicy?: string;
+  /** TLS listeners: the ALPN policy (default `None`); undefined on others. */
+  readonly alpnPolicy?: AlpnPolicyName;
 }
+export type CertificateConfig = Parsed['certificates'][number];
 export interface LoadBalancerConfig extends Omit<ParsedLoadBalancer, 'listeners'> {
   readonly listeners: readonly ListenerConfig[];
 }
@@ -295,6 +325,7 @@ export type PropagationConfig = NonNullable<ParsedTargetGroup['propagation']>;
 export interface Config {
   readonly targetGroups: readonly TargetGroupConfig[];
   readonly loadBalancers: readonly LoadBalancerConfig[];
+  readonly certificates: readonly CertificateConfig[];
 }
 
 
@@ -328,14 +359,16 @@ export function isParsedConfig(value: unknown): value is Config {
 /** Fills the defaults that depend on the target group's kind (spec 2.2, 2.3, 4.4, 4.5). */
 function resolveTargetGroup(tg: ParsedTargetGroup, at: string, issues: ConfigIssue[]): TargetGroupConfig {
   const kind = targetGroupKind(tg.protocol);
-  const healthCheckProtocol = tg.healthCheckProtocol ?? (kind === 'application' ? 'HTTP' : 'TCP');
-  if (kind === 'application' && healthCheckProtocol !== 'HTTP') {
-    issues.push({ path: `${at}.healthCheckProtocol`, message: `must be HTTP for an HTTP target group (spec 2.1): got ${JSON.stringify(healthCheckProtocol)}` });
+  // ALB: the target group's own protocol (spec 2.1); NLB: TCP.
+  const healthCheckProtocol = tg.healthCheckProtocol ?? (kind === 'application' ? (tg.protocol as 'HTTP' | 'HTTPS') : 'TCP');
+  if (kind === 'application' && healthCheckProtocol === 'TCP') {
+    issues.push({ path: `${at}.healthCheckProtocol`, message: `must be HTTP | HTTPS for an ${tg.protocol} target group (spec 2.1): got "TCP"` });
   }
-  const http = healthCheckProtocol === 'HTTP';
-  if (!http && tg.healthCheckPath !== undefined) issues.push({ path: `${at}.healthCheckPath`, message: 'applies to HTTP health checks only; healthCheckProtocol is TCP' });
-  if (!http && tg.matcher !== undefined) issues.push({ path: `${at}.matcher`, message: 'applies to HTTP health checks only; healthCheckProtocol is TCP' });
-  const timeout = tg.healthCheckTimeoutSeconds ?? (kind === 'application' ? 5 : http ? 6 : 10);
+  const http = healthCheckProtocol !== 'TCP';
+  if (!http && tg.healthCheckPath !== undefined) issues.push({ path: `${at}.healthCheckPath`, message: 'applies to HTTP and HTTPS health checks only; healthCheckProtocol is TCP' });
+  if (!http && tg.matcher !== undefined) issues.push({ path: `${at}.matcher`, message: 'applies to HTTP and HTTPS health checks only; healthCheckProtocol is TCP' });
+  // NLB: 6 s for HTTP checks, 10 s for TCP and HTTPS checks (spec 2.3).
+  const timeout = tg.healthCheckTimeoutSeconds ?? (kind === 'application' ? 5 : healthCheckProtocol === 'HTTP' ? 6 : 10);
   // Whether AWS rejects timeout >= interval is UNCONFIRMED (spec 2.1); the Load Balancer
   // Controller's own NLB defaults are interval 10, timeout 10, so equal must be allowed.
   if (timeout > tg.healthCheckIntervalSeconds) {
@@ -392,11 +425,17 @@ function resolveTargetGroup(tg: ParsedTargetGroup, at: string, issues: ConfigIss
 
 /** Listener protocol → target group protocols it may forward to (spec 1.1). */
 const compatibleProtocols: Readonly<Record<ListenerConfig['protocol'], readonly string[]>> = {
-  HTTP: ['HTTP'],
+  HTTP: ['HTTP', 'HTTPS'],
+  HTTPS: ['HTTP', 'HTTPS'],
   TCP: ['TCP', 'TCP_UDP'],
+  TLS: ['TCP', 'TLS'],
   UDP: ['UDP', 'TCP_UDP'],
   TCP_UDP: ['TCP_UDP'],
 };
+
+/** NLB ALPN policies (spec 12.6.3), in AWS's spelling. */
+export const ALPN_POLICIES = ['None', 'HTTP1Only', 'HTTP2Only', 'HTTP2Optional', 'HTTP2Preferred'] as const;
+export type AlpnPolicyName = (typeof ALPN_POLICIES)[number];
 
 function resolveConfig(config: Parsed, issues: ConfigIssue[]): Config {
   const groups = new Map<string, TargetGroupConfig>();
@@ -420,8 +459,31 @@ function resolveConfig(config: Parsed, issues: ConfigIssue[]): Config {
     const listeners = lb.listeners.map((listener, j): ListenerConfig => {
       const lat = `${at}.listeners[${j}]`;
       const protocol = listener.protocol ?? (network ? 'TCP' : 'HTTP');
-      if (network === (protocol === 'HTTP')) {
-        issues.push({ path: `${lat}.protocol`, message: `must be ${network ? 'TCP | UDP | TCP_UDP on a network' : 'HTTP on an application'} load balancer: got ${JSON.stringify(protocol)}` });
+      if (network === (protocol === 'HTTP' || protocol === 'HTTPS')) {
+        issues.push({ path: `${lat}.protocol`, message: `must be ${network ? 'TCP | TLS | UDP | TCP_UDP on a network' : 'HTTP | HTTPS on an application'} load balancer: got ${JSON.stringify(protocol)}` });
+      }
+      const secure = protocol === 'HTTPS' || protocol === 'TLS';
+      let policyName: string | undefined;
+      if (secure) {
+        policyName = listener.sslPolicy ?? DEFAULT_SSL_POLICY;
+        try {
+          sslPolicy(policyName, network ? 'network' : 'application', 'it');
+        } catch (err) {
+          issues.push({ path: `${lat}.sslPolicy`, message: `${(err as Error).message} (SSLPolicyNotFound)` });
+        }
+      } else {
+        for (const field of ['sslPolicy', 'certificates'] as const) {
+          if (listener[field] !== undefined) issues.push({ path: `${lat}.${field}`, message: `applies to HTTPS and TLS listeners only; this one is ${protocol}` });
+        }
+      }
+      let alpnPolicy: AlpnPolicyName | undefined;
+      if (protocol === 'TLS') {
+        alpnPolicy = (listener.alpnPolicy ?? 'None') as AlpnPolicyName;
+        if (!(ALPN_POLICIES as readonly string[]).includes(alpnPolicy)) {
+          issues.push({ path: `${lat}.alpnPolicy`, message: `must be ${ALPN_POLICIES.join(' | ')} (ALPNPolicyNotFound): got ${JSON.stringify(listener.alpnPolicy)}` });
+        }
+      } else if (listener.alpnPolicy !== undefined) {
+        issues.push({ path: `${lat}.alpnPolicy`, message: `applies to NLB TLS listeners only (ALPNPolicyNotFound); this one is ${protocol}` });
       }
       if (network && listener.rules.length > 0) issues.push({ path: `${lat}.rules`, message: 'network load balancers have no listener rules (only a default forward action)' });
       const catalogue = protocol === 'TCP' || protocol === 'TCP_UDP' ? tcpListenerAttributes : {};
@@ -467,11 +529,23 @@ function resolveConfig(config: Parsed, issues: ConfigIssue[]): Config {
         checkActions(rule.actions, `${rat}.actions`);
         checkConditions(rule.conditions, `${rat}.conditions`, issues);
       });
-      return { ...listener, protocol, attributes: listenerAttributes.ok ? listenerAttributes.attributes : listener.attributes };
+      const { sslPolicy: _policy, alpnPolicy: _alpn, ...rest } = listener;
+      return {
+        ...rest,
+        protocol,
+        ...(policyName !== undefined ? { sslPolicy: policyName } : {}),
+        ...(alpnPolicy !== undefined ? { alpnPolicy } : {}),
+        attributes: listenerAttributes.ok ? listenerAttributes.attributes : listener.attributes,
+      };
     });
     return { ...lb, attributes: lbAttributes.ok ? lbAttributes.attributes : lb.attributes, listeners };
   });
-  return { targetGroups, loadBalancers };
+  const arns = new Set<string>();
+  config.certificates.forEach((c, i) => {
+    if (arns.has(c.certificateArn)) issues.push({ path: `certificates[${i}].certificateArn`, message: `duplicate certificate ARN ${JSON.stringify(c.certificateArn)}` });
+    arns.add(c.certificateArn);
+  });
+  return { targetGroups, loadBalancers, certificates: config.certificates };
 }
 
 const conditionConfigKey = {

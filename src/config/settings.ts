@@ -34,6 +34,8 @@ export interface ApplicationLoadBalancerSettings {
   readonly xffMode: 'append' | 'preserve' | 'remove';
   readonly xffClientPort: boolean;
   readonly preserveHost: boolean;
+  /** `routing.http.x_amzn_tls_version_and_cipher_suite.enabled` (spec 12.1.6). */
+  readonly tlsVersionAndCipherHeaders: boolean;
 }
 
 /** An NLB TCP listener's attributes (spec 3.5, 4.6). */
@@ -96,6 +98,7 @@ export function applicationLoadBalancerSettings(a: Attributes): ApplicationLoadB
     xffMode: value(a, 'routing.http.xff_header_processing.mode') as ApplicationLoadBalancerSettings['xffMode'],
     xffClientPort: flag(a, 'routing.http.xff_client_port.enabled'),
     preserveHost: flag(a, 'routing.http.preserve_host_header.enabled'),
+    tlsVersionAndCipherHeaders: flag(a, 'routing.http.x_amzn_tls_version_and_cipher_suite.enabled'),
   };
 }
 

@@ -19,6 +19,10 @@ export const ErrorCodes = {
   TARGET_INVALID_RESPONSE: 'ELB_ERR_TARGET_INVALID_RESPONSE',
   /** No connection to the target within the 10 s connect timeout (504). */
   TARGET_CONNECT_TIMEOUT: 'ELB_ERR_TARGET_CONNECT_TIMEOUT',
+  /** The TLS handshake with an HTTPS/TLS target failed: no shared version or cipher, or the target broke it off (502). */
+  TARGET_TLS_FAILED: 'ELB_ERR_TARGET_TLS_NEGOTIATION_FAILED',
+  /** The TLS handshake with a target did not finish within 10 s (504, spec 12.1.11). */
+  TARGET_TLS_TIMEOUT: 'ELB_ERR_TARGET_TLS_TIMEOUT',
   /** The target did not answer within the idle timeout (504). */
   TARGET_TIMEOUT: 'ELB_ERR_TARGET_TIMEOUT',
   /** The deregistration delay ended while the target was still handling the request (502). */

@@ -33,9 +33,11 @@ export class LoadBalancerCounters {
   ruleEvaluations = 0;
   fixedResponses = 0;
   redirects = 0;
+  /** ClientTLSNegotiationErrorCount: handshakes with clients that never reached a session. */
+  clientTlsErrors = 0;
   /** NLB. */
-  readonly newFlows = { TCP: 0, UDP: 0 };
-  readonly activeFlows = { TCP: 0, UDP: 0 };
+  readonly newFlows = { TCP: 0, UDP: 0, TLS: 0 };
+  readonly activeFlows = { TCP: 0, UDP: 0, TLS: 0 };
   clientResets = 0;
   targetResets = 0;
   elbResets = 0;
@@ -54,6 +56,8 @@ export class TargetGroupCounters {
   /** UnhealthyRoutingRequestCount (ALB) / UnhealthyRoutingFlowCount (NLB): routed by fail-open. */
   unhealthyRouting = 0;
   connectionErrors = 0;
+  /** TargetTLSNegotiationErrorCount: handshakes with HTTPS/TLS targets that failed or timed out. */
+  tlsErrors = 0;
   /** Responses from targets, by status code (HTTPCode_Target_*). */
   readonly targetStatus = new Float64Array(600);
   /** TargetResponseTime: counts per bucket of RESPONSE_TIME_BUCKETS, then one for +Inf. */
@@ -157,6 +161,8 @@ export class ElbMetrics {
       }),
     );
     perTg('TargetConnectionErrorCount', 'Failed connection attempts to targets (health checks excluded)', (c) => c.connectionErrors);
+    perTg('TargetTLSNegotiationErrorCount', 'TLS handshakes with targets that failed or timed out (health checks excluded)', (c) => c.tlsErrors);
+    perLb('ClientTLSNegotiationErrorCount', 'TLS handshakes with clients that never reached an established session', (c) => c.clientTlsErrors);
     perTg('UnhealthyRoutingRequestCount', 'Requests routed by fail-open', (c) => (this.#isNetwork(c.loadBalancer) ? 0 : c.unhealthyRouting));
     perLb('NewConnectionCount', 'New client connections', (c) => c.newConnections);
     perLb('ActiveConnectionCount', 'Open client connections', (c) => c.activeConnections, 'gauge');
@@ -164,11 +170,11 @@ export class ElbMetrics {
     perLb('HTTP_Fixed_Response_Count', 'Successful fixed-response actions', (c) => c.fixedResponses);
     perLb('HTTP_Redirect_Count', 'Successful redirect actions', (c) => c.redirects);
     perLb('RuleEvaluations', 'Listener rules evaluated (default rule excluded)', (c) => c.ruleEvaluations);
-    const perProtocol = (name: string, help: string, value: (c: LoadBalancerCounters) => { TCP: number; UDP: number }, type: 'counter' | 'gauge') =>
+    const perProtocol = (name: string, help: string, value: (c: LoadBalancerCounters) => { TCP: number; UDP: number; TLS: number }, type: 'counter' | 'gauge') =>
       new CollectedMetric(r, name, help, type, () =>
         lbs()
           .filter((c) => this.#isNetwork(c.loadBalancer))
-          .flatMap((c) => (['TCP', 'UDP'] as const).map((protocol) => ({ labels: { ...lbLabel(c), protocol }, value: value(c)[protocol] }))),
+          .flatMap((c) => (['TCP', 'UDP', 'TLS'] as const).map((protocol) => ({ labels: { ...lbLabel(c), protocol }, value: value(c)[protocol] }))),
       );
     perProtocol('ActiveFlowCount', 'NLB: concurrent flows from clients to targets', (c) => c.activeFlows, 'gauge');
     perProtocol('NewFlowCount', 'NLB: new flows from clients to targets', (c) => c.newFlows, 'counter');

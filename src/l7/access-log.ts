@@ -1,6 +1,7 @@
 /**
  * ALB access-log lines (spec 8.1), fields in AWS's order, placeholders as AWS writes them.
- * Fields 15–17, 19–20 and 28–33 have no local meaning on an HTTP listener and are `-`.
+ * On HTTPS listeners `type` is `https` and fields 15, 16, 19 and 20 hold the TLS session
+ * (spec 12.1.9); fields 28–33 have no local meaning and are `-`.
  */
 import type { RequestRecord } from './request-record.ts';
 
@@ -15,8 +16,9 @@ export function accessLogLine(r: RequestRecord, loadBalancerId = r.loadBalancer)
   const target = r.target ? `${r.target.id}:${r.target.port}` : '-';
   const targetStatus = r.targetStatusCode !== undefined ? String(r.targetStatusCode) : '-';
   const tgArn = r.targetGroup ? `arn:aws:elasticloadbalancing:local:000000000000:targetgroup/${r.targetGroup}/local` : '-';
+  const tls = r.tls;
   return [
-    'http',
+    tls !== undefined ? 'https' : 'http',
     isoMicros(r.timeMs),
     `app/${loadBalancerId}/local`,
     `${r.client.ip}:${r.client.port}`,
@@ -30,12 +32,12 @@ export function accessLogLine(r: RequestRecord, loadBalancerId = r.loadBalancer)
     String(r.sentBytes),
     q(`${r.method} ${r.url} HTTP/${r.httpVersion}`),
     q(r.userAgent?.slice(0, 8192)),
-    '-',
-    '-',
+    tls?.cipher ?? '-',
+    tls?.protocol ?? '-',
     tgArn,
     q(r.traceId),
-    q(undefined),
-    q(undefined),
+    q(tls?.serverName),
+    q(tls?.certificateArn),
     r.matchedRulePriority === undefined ? '-' : String(r.matchedRulePriority),
     isoMicros(r.requestCreationTimeMs),
     q(r.actionsExecuted.join(',')),

@@ -14,6 +14,7 @@ import { applicationLoadBalancerAttributes, resolveAttributes } from '../config/
 import { applicationLoadBalancerSettings } from '../config/settings.ts';
 import type { ListenerConfig, LoadBalancerConfig } from '../config/schema.ts';
 import type { TargetGroup } from '../targets/target-group.ts';
+import { localCaIssuer, TlsProvider } from '../tls/provider.ts';
 import { forwardChoice, type ForwardActionConfig, type ForwardChoice } from './actions/forward.ts';
 import type { ForwardHeaderOptions } from './headers.ts';
 import { Listener } from './listener.ts';
@@ -31,6 +32,8 @@ export interface ApplicationLoadBalancerOptions {
   readonly metrics?: ElbMetrics;
   /** Weighted forward actions draw from this. */
   readonly random?: Random;
+  /** Certificates and policies for HTTPS listeners and HTTPS target groups (default: the local CA in `~/.local-elb`). */
+  readonly tls?: TlsProvider;
 }
 
 export class ApplicationLoadBalancer {
@@ -40,6 +43,7 @@ export class ApplicationLoadBalancer {
   readonly #log: Logger;
   readonly #pools: TargetPools;
   readonly #listeners: Listener[];
+  readonly #tls: TlsProvider;
   readonly #observers = new Set<(record: RequestRecord) => void>();
   readonly #unsubscribe: Array<() => void> = [];
   #attributes: Record<string, string>;
@@ -56,6 +60,8 @@ export class ApplicationLoadBalancer {
     this.#attributes = { ...options.config.attributes };
     this.#settings = applicationLoadBalancerSettings(this.#attributes);
     this.#pools = new TargetPools({ clock, idleTimeoutMs: () => this.#settings.idleTimeoutMs });
+    const tlsProvider = options.tls ?? new TlsProvider({ certificates: [], issuer: localCaIssuer(), clock });
+    this.#tls = tlsProvider;
     for (const name of this.targetGroupNames()) {
       this.#unsubscribe.push(this.#group(name).on((e) => e.type === 'target.removed' && this.#pools.drop(e.target.key)));
     }
@@ -64,7 +70,8 @@ export class ApplicationLoadBalancer {
     const resolve = (name: string): ForwardGroup => {
       let g = groups.get(name);
       if (g === undefined) {
-        g = { group: this.#group(name), counters: metrics.targetGroupCounters(this.name, name) };
+        const group = this.#group(name);
+        g = { group, counters: metrics.targetGroupCounters(this.name, name), tls: group.config.protocol === 'HTTPS' };
         groups.set(name, g);
       }
       return g;
@@ -79,13 +86,15 @@ export class ApplicationLoadBalancer {
       return c;
     };
     this.#listeners = options.config.listeners.map((l) => {
+      const https = l.protocol === 'HTTPS';
       const runtime: ListenerRuntime = {
         loadBalancer: this.name,
-        protocol: 'http',
+        protocol: https ? 'https' : 'http',
+        backendTls: tlsProvider.backend(https ? l.sslPolicy : undefined, 'application'),
         address: l.address,
         port: 0,
         settings: this.#settings,
-        headerOptions: headerOptions(this.#settings, 0),
+        headerOptions: headerOptions(this.#settings, 0, https ? 'https' : 'http'),
         clock,
         log: this.#log,
         rules: compileRules(l),
@@ -106,10 +115,27 @@ export class ApplicationLoadBalancer {
     return [...names];
   }
 
-  /** Binds every listener; rejects with `ELB_ERR_LISTEN_FAILED` naming the address. */
+  /**
+   * Binds every listener (an HTTPS one once its certificates are read or issued); rejects with
+   * `ELB_ERR_LISTEN_FAILED` naming the address, or the certificate error.
+   */
   async start(): Promise<void> {
     try {
-      for (const l of this.#listeners) await l.listen();
+      for (const [i, l] of this.#listeners.entries()) {
+        const config = this.config.listeners[i]!;
+        if (config.protocol === 'HTTPS') {
+          const frontEnd = await this.#tls.frontEnd({
+            loadBalancer: this.name,
+            loadBalancerType: 'application',
+            sslPolicy: config.sslPolicy,
+            certificateArns: (config.certificates ?? []).map((c) => c.certificateArn),
+            address: config.address,
+            hosts: ruleHosts(config),
+          });
+          l.useTls(frontEnd);
+        }
+        await l.listen();
+      }
     } catch (err) {
       await this.close();
       throw err;
@@ -149,7 +175,7 @@ export class ApplicationLoadBalancer {
     this.#settings = applicationLoadBalancerSettings(this.#attributes);
     for (const l of this.#listeners) {
       l.runtime.settings = this.#settings;
-      l.runtime.headerOptions = headerOptions(this.#settings, l.runtime.port);
+      l.runtime.headerOptions = headerOptions(this.#settings, l.runtime.port, l.runtime.protocol);
     }
     return this.attributes();
   }
@@ -188,6 +214,15 @@ export class ApplicationLoadBalancer {
   }
 }
 
+/** The host names a listener's rules match, for a certificate the local CA issues. */
+function ruleHosts(l: ListenerConfig): string[] {
+  const hosts: string[] = [];
+  for (const rule of l.rules) {
+    for (const c of rule.conditions) if (c.field === 'host-header') hosts.push(...(c.values ?? c.hostHeaderConfig?.values ?? []));
+  }
+  return hosts;
+}
+
 /** The target groups a listener's forward actions name. */
 function forwardedGroups(l: ListenerConfig): string[] {
   const names: string[] = [];
@@ -199,6 +234,13 @@ function forwardedGroups(l: ListenerConfig): string[] {
   return names;
 }
 
-function headerOptions(settings: AlbSettings, listenerPort: number): ForwardHeaderOptions {
-  return { xffMode: settings.xffMode, xffClientPort: settings.xffClientPort, preserveHost: settings.preserveHost, listenerPort, protocol: 'http' };
+function headerOptions(settings: AlbSettings, listenerPort: number, protocol: 'http' | 'https'): ForwardHeaderOptions {
+  return {
+    xffMode: settings.xffMode,
+    xffClientPort: settings.xffClientPort,
+    preserveHost: settings.preserveHost,
+    listenerPort,
+    protocol,
+    tlsHeaders: settings.tlsVersionAndCipherHeaders,
+  };
 }

@@ -3,6 +3,7 @@
  * hands the request pipeline: the request as received, its body, and where the response goes.
  * The pipeline never sees sockets; a front end never decides a status.
  */
+import type { TlsSession } from '../tls/front-end.ts';
 
 /** Writes one response to the client. Created by the front end for each request. */
 export interface ResponseSink {
@@ -71,8 +72,9 @@ export interface BodyConsumer {
   aborted(): void;
 }
 
-/** The client end of the TCP connection. */
+/** The client end of the TCP connection (and its TLS session on an HTTPS listener). */
 export interface ClientAddress {
   readonly ip: string;
   readonly port: number;
+  readonly tls?: TlsSession;
 }

@@ -7,7 +7,9 @@ import type { ClientAddress } from './exchange.ts';
 import { traceHeader } from './trace-id.ts';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'http2-settings']);
-const REPLACED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-port', 'x-amzn-trace-id', 'host']);
+// The headers the load balancer sets; a client's copies never reach the target (the TLS ones:
+// spec 12.1.6's safe default, UNCONFIRMED whether AWS strips them).
+const REPLACED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-port', 'x-amzn-trace-id', 'host', 'x-amzn-tls-version', 'x-amzn-tls-cipher-suite']);
 
 /** More than this many addresses in an incoming `X-Forwarded-For` gets HTTP 463 (spec 5.3). */
 export const MAX_XFF_ADDRESSES = 30;
@@ -19,6 +21,8 @@ export interface ForwardHeaderOptions {
   /** The port the client connected to (X-Forwarded-Port, and the Host rewrite). */
   readonly listenerPort: number;
   readonly protocol: 'http' | 'https';
+  /** Add `X-Amzn-Tls-Version` and `X-Amzn-Tls-Cipher-Suite` on HTTPS listeners (spec 12.1.6). */
+  readonly tlsHeaders: boolean;
 }
 
 export type { ClientAddress } from './exchange.ts';
@@ -151,6 +155,7 @@ export function upstreamHeaders(
   if (options.xffMode === 'append') out.push('X-Forwarded-For', xffItems === undefined ? me : `${xffItems}, ${me}`);
   else if (options.xffMode === 'preserve' && xff !== undefined) out.push('X-Forwarded-For', xff);
   out.push('X-Forwarded-Proto', options.protocol, 'X-Forwarded-Port', portString(options.listenerPort));
+  if (options.tlsHeaders && client.tls !== undefined) out.push('X-Amzn-Tls-Version', client.tls.protocol, 'X-Amzn-Tls-Cipher-Suite', client.tls.cipher);
   const traceId = traceHeader(trace, nowMs);
   out.push('X-Amzn-Trace-Id', traceId);
   return { headers: out, traceId };

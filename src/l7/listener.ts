@@ -1,9 +1,11 @@
 /**
- * An ALB listener's sockets (spec 7.2): the TCP server, its client connections, the idle
- * sweep, and shutdown with a grace period. It owns sockets and nothing else: each connection
- * hands its requests to the pipeline with the listener's runtime.
+ * An ALB listener's sockets (spec 7.2): the TCP (or, for HTTPS, TLS) server, its client
+ * connections, the idle sweep, and shutdown with a grace period. It owns sockets and nothing
+ * else: each connection hands its requests to the pipeline with the listener's runtime.
  */
 import net from 'node:net';
+import tls from 'node:tls';
+import type { TlsFrontEnd, TlsSession } from '../tls/front-end.ts';
 import { hostForUrl } from '../core/addresses.ts';
 import { bindListener } from '../core/listen.ts';
 import { ClientConnection, type ConnectionEvents } from './http1/client-connection.ts';
@@ -17,8 +19,13 @@ export const MAX_REQUEST_HEAD_BYTES = 64 * 1024;
 export class Listener {
   readonly runtime: ListenerRuntime;
   readonly #configuredPort: number;
-  readonly #server: net.Server;
+  #server: net.Server | undefined;
+  #tls: TlsFrontEnd | undefined;
   readonly #connections = new Set<ClientConnection>();
+  /** Every TCP connection, from accept to close (TLS ones before their handshake too). */
+  readonly #sockets = new Set<net.Socket>();
+  /** HTTPS: TCP connections whose TLS handshake is not done, by `address:port`. */
+  readonly #handshaking = new Map<string, net.Socket>();
   readonly #events: ConnectionEvents;
   #cancelSweep: (() => void) | undefined;
   #closing = false;
@@ -34,7 +41,11 @@ export class Listener {
         return rawErrorResponse(status);
       },
     };
-    this.#server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket));
+  }
+
+  /** Makes this an HTTPS listener (before `listen`). */
+  useTls(frontEnd: TlsFrontEnd): void {
+    this.#tls = frontEnd;
   }
 
   get port(): number {
@@ -48,9 +59,11 @@ export class Listener {
   /** Binds the listener; rejects with `ELB_ERR_LISTEN_FAILED` naming the address. */
   async listen(): Promise<void> {
     const { address, loadBalancer, log } = this.runtime;
+    const server = this.#createServer();
+    this.#server = server;
     const where = `load balancer ${loadBalancer} on ${address}:${this.#configuredPort}`;
-    await bindListener(this.#server, (done) => this.#server.listen(this.#configuredPort, address, done), where, log);
-    this.runtime.port = (this.#server.address() as net.AddressInfo).port;
+    await bindListener(server, (done) => server.listen(this.#configuredPort, address, done), where, log);
+    this.runtime.port = (server.address() as net.AddressInfo).port;
     this.runtime.headerOptions = { ...this.runtime.headerOptions, listenerPort: this.runtime.port };
     this.#scheduleSweep();
     log.info({ event: 'listener.started', port: this.runtime.port, address }, `listener on ${this.url}`);
@@ -64,34 +77,83 @@ export class Listener {
     if (this.#closing) return;
     this.#closing = true;
     const { clock } = this.runtime;
-    const closed = new Promise<void>((resolve) => (this.#server.listening ? this.#server.close(() => resolve()) : resolve()));
+    const server = this.#server;
+    const closed = new Promise<void>((resolve) => (server?.listening ? server.close(() => resolve()) : resolve()));
     for (const c of this.#connections) c.close();
+    // Connections still in their TLS handshake have no requests to finish.
+    for (const socket of this.#handshaking.values()) socket.destroy();
     const deadline = clock.now() + graceMs;
     while (this.#connections.size > 0 && clock.now() < deadline) {
       await new Promise<void>((resolve) => clock.setTimer(Math.min(20, deadline - clock.now()), resolve));
     }
     for (const c of this.#connections) c.close(true);
+    for (const socket of this.#sockets) socket.destroy();
     this.#cancelSweep?.();
     await closed;
   }
 
-  #accept(socket: net.Socket): void {
+  /** A TCP server, or for HTTPS a TLS one with the front end's policy and certificates. */
+  #createServer(): net.Server {
+    const frontEnd = this.#tls;
+    const server =
+      frontEnd === undefined
+        ? net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket))
+        : tls.createServer(
+            {
+              ...frontEnd.serverOptions(),
+              allowHalfOpen: true,
+              noDelay: true,
+              // No documented client handshake timeout (spec 12.1.11): the idle timeout.
+              handshakeTimeout: this.runtime.settings.idleTimeoutMs,
+            },
+            (socket) => {
+              this.#handshaking.delete(`${socket.remoteAddress}:${socket.remotePort}`);
+              this.#accept(socket, frontEnd.session(socket));
+            },
+          );
+    // Counted per TCP connection (NewConnectionCount, ActiveConnectionCount), handshake or not.
+    server.on('connection', (socket: net.Socket) => {
+      if (this.#closing) {
+        socket.destroy();
+        return;
+      }
+      const counters = this.runtime.counters;
+      counters.newConnections++;
+      counters.activeConnections++;
+      this.#sockets.add(socket);
+      const key = `${socket.remoteAddress}:${socket.remotePort}`;
+      if (frontEnd !== undefined) this.#handshaking.set(key, socket);
+      socket.once('close', () => {
+        this.#sockets.delete(socket);
+        if (this.#handshaking.get(key) === socket) this.#handshaking.delete(key);
+        counters.activeConnections--;
+      });
+    });
+    if (frontEnd !== undefined) {
+      server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: tls.TLSSocket) => {
+        this.runtime.counters.clientTlsErrors++;
+        this.runtime.log.info(
+          { event: 'listener.tls_failed', client: `${socket.remoteAddress}:${socket.remotePort}`, code: err.code },
+          `TLS handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${err.code ?? err.message}`,
+        );
+        socket.destroy();
+      });
+    }
+    return server;
+  }
+
+  #accept(socket: net.Socket, session?: TlsSession): void {
     if (this.#closing) {
       socket.destroy();
       return;
     }
-    const counters = this.runtime.counters;
-    counters.newConnections++;
-    counters.activeConnections++;
     const connection = new ClientConnection(socket, {
       clock: this.runtime.clock,
       maxHeaderBytes: MAX_REQUEST_HEAD_BYTES,
       timeouts: () => this.runtime.settings,
       events: this.#events,
-      onClose: (c) => {
-        this.#connections.delete(c);
-        counters.activeConnections--;
-      },
+      ...(session !== undefined ? { tls: session } : {}),
+      onClose: (c) => this.#connections.delete(c),
     });
     this.#connections.add(connection);
   }

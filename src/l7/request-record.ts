@@ -2,10 +2,14 @@
  * What happened to one request, from arrival to the last byte: the facts the ALB access log
  * (spec 8.1), the metrics and the graceful-shutdown harness all read. Made once per request.
  */
+import type { TlsSession } from '../tls/front-end.ts';
+
 export interface RequestRecord {
   readonly loadBalancer: string;
   readonly listenerPort: number;
   readonly client: { readonly ip: string; readonly port: number };
+  /** The TLS session of an HTTPS listener's connection (access log fields 15, 16, 19, 20). */
+  readonly tls?: TlsSession;
   /** The target chosen, if any (access log `target:port`). */
   readonly target?: { readonly id: string; readonly port: number };
   readonly targetGroup?: string;

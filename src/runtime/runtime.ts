@@ -14,6 +14,8 @@ import { NetworkLoadBalancer } from '../l4/network-load-balancer.ts';
 import { ApplicationLoadBalancer } from '../l7/application-load-balancer.ts';
 import type { Probe } from '../targets/health-checker.ts';
 import { TargetGroup } from '../targets/target-group.ts';
+import type { CertificateIssuer } from '../tls/certificates.ts';
+import { localCaIssuer, TlsProvider } from '../tls/provider.ts';
 
 export interface ElbRuntimeOptions {
   /** A parsed config, or raw input to validate (YAML/JSON already read). */
@@ -25,6 +27,10 @@ export interface ElbRuntimeOptions {
   readonly probe?: Probe;
   /** Where metrics go; a fresh registry by default. */
   readonly metrics?: ElbMetrics;
+  /** Where the local CA lives (default `$LOCAL_ELB_STATE_DIR`, else `~/.local-elb`). */
+  readonly stateDir?: string;
+  /** Issues the certificates no `certificates:` file provides (default: the local CA in `stateDir`). */
+  readonly certificateIssuer?: CertificateIssuer;
 }
 
 /** An ALB (`type: application`) or an NLB (`type: network`). */
@@ -78,8 +84,9 @@ export class ElbRuntime implements ElbView {
     for (const tg of this.config.targetGroups) {
       this.#groups.set(tg.name, new TargetGroup({ config: tg, clock, logger, ...(options.probe ? { probe: options.probe } : {}) }));
     }
+    const tls = new TlsProvider({ certificates: this.config.certificates, issuer: options.certificateIssuer ?? localCaIssuer(options.stateDir), clock });
     for (const lbConfig of this.config.loadBalancers) {
-      const common = { config: lbConfig, targetGroups: this.#groups, clock, logger, metrics: this.metrics };
+      const common = { config: lbConfig, targetGroups: this.#groups, clock, logger, metrics: this.metrics, tls };
       const lb =
         lbConfig.type === 'network'
           ? new NetworkLoadBalancer(common)

@@ -45,7 +45,7 @@ export function describeTargetGroup(c: TargetGroupConfig, settings: TargetGroupS
     targetType: c.targetType,
     healthCheckProtocol: c.healthCheckProtocol,
     healthCheckPort: String(c.healthCheckPort),
-    ...(c.healthCheckProtocol === 'HTTP' ? { healthCheckPath: c.healthCheckPath, matcher: { httpCode: c.matcher.httpCode } } : {}),
+    ...(c.healthCheckProtocol !== 'TCP' ? { healthCheckPath: c.healthCheckPath, matcher: { httpCode: c.matcher.httpCode } } : {}),
     healthCheckEnabled: c.healthCheckEnabled,
     healthCheckIntervalSeconds: c.healthCheckIntervalSeconds,
     healthCheckTimeoutSeconds: c.healthCheckTimeoutSeconds,

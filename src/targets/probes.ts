@@ -4,6 +4,7 @@
  */
 import http from 'node:http';
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Matcher } from '../config/matcher.ts';
 import type { ProbeResult } from './health.ts';
 import type { Probe } from './health-checker.ts';
@@ -20,6 +21,8 @@ export interface HttpProbeOptions {
   readonly preamble?: () => Buffer | undefined;
   /** Default `ELB-HealthChecker/2.0`; a pod's probes say `kube-probe/…`. */
   readonly userAgent?: string;
+  /** HTTPS checks: TLS over the connection (after the preamble), with these options. */
+  readonly tls?: tls.ConnectionOptions;
 }
 
 /**
@@ -42,7 +45,7 @@ export function httpProbe(options: HttpProbeOptions): Probe {
           const socket = net.connect({ host: target.id, port: target.port });
           const preamble = options.preamble?.();
           if (preamble !== undefined) socket.write(preamble);
-          return socket;
+          return options.tls === undefined ? socket : tls.connect({ ...options.tls, socket });
         },
         headers: {
           Host: options.hostHeader?.(target) ?? `${target.id}:${target.port}`,

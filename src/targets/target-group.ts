@@ -29,6 +29,7 @@ import type { Probe } from './health-checker.ts';
 import { HealthStates } from './health-states.ts';
 import { OutcomeStats, type AnomalyDetection } from './outcome-stats.ts';
 import { httpProbe, tcpProbe } from './probes.ts';
+import { healthCheckTls } from '../tls/provider.ts';
 import { Registry, type DrainEnd } from './registry.ts';
 import { SlowStart } from './slow-start.ts';
 import { TargetLease, targetKey, type DrainOutcome, type Lease, type Target, type TargetSpec } from './target.ts';
@@ -104,7 +105,13 @@ export class TargetGroup {
       options.probe ??
       (config.healthCheckProtocol === 'TCP'
         ? tcpProbe({ preamble })
-        : httpProbe({ path: config.healthCheckPath, matcher: matcher.matches, preamble, ...(hostHeader ? { hostHeader } : {}) }));
+        : httpProbe({
+            path: config.healthCheckPath,
+            matcher: matcher.matches,
+            preamble,
+            ...(hostHeader ? { hostHeader } : {}),
+            ...(config.healthCheckProtocol === 'HTTPS' ? { tls: healthCheckTls() } : {}),
+          }));
     this.#slowStart = new SlowStart({
       clock: this.#clock,
       durationMs: () => (config.kind === 'application' ? this.#settings.slowStartMs : 0),

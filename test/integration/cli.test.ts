@@ -1,6 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { alive, runCli, startCli, type RunningCli } from '../support/cli.ts';
@@ -110,6 +112,47 @@ loadBalancers:
     const { readFile } = await import('node:fs/promises');
     const log = await readFile(join(dir, 'access.log'), 'utf8');
     expect(log.split('\n')[0]).toMatch(/^http \S+Z app\/app\/local 127\.0\.0\.1:\d+ 127\.0\.0\.1:\d+ [\d.]+ [\d.]+ [\d.]+ 200 200 \d+ \d+ "GET http:\/\/127\.0\.0\.1:\d+\/ HTTP\/1\.1"/);
+  });
+
+  it('serves HTTPS with certificate files relative to the config and a CA in --state-dir (given before the command), verified by curl --cacert', async () => {
+    const a = await startTarget('a');
+    targets.push(a);
+    const stateDir = join(dir, 'state');
+    const { openLocalCa } = await import('../../src/tls/ca.ts');
+    const ca = await openLocalCa(stateDir);
+    const issued = await ca.issue(['app.example.test']);
+    await mkdir(join(dir, 'certs'), { recursive: true });
+    await writeFile(join(dir, 'certs', 'app.pem'), issued.certPem);
+    await writeFile(join(dir, 'certs', 'app-key.pem'), issued.keyPem);
+    const file = join(dir, 'https.yaml');
+    await writeFile(
+      file,
+      `certificates:
+  - { certificateArn: "arn:aws:acm:us-east-1:000000000000:certificate/app", certificateFile: certs/app.pem, privateKeyFile: certs/app-key.pem }
+targetGroups:
+  - { name: web, protocol: HTTP, targets: [ { id: 127.0.0.1, port: ${a.port} } ] }
+loadBalancers:
+  - name: app
+    listeners:
+      - port: 0
+        protocol: HTTPS
+        sslPolicy: ELBSecurityPolicy-TLS13-1-2-2021-06
+        certificates: [ { certificateArn: "arn:aws:acm:us-east-1:000000000000:certificate/app" } ]
+        defaultActions: [ { type: forward, targetGroupName: web } ]
+      - port: 0
+        protocol: HTTPS
+        defaultActions: [ { type: forward, targetGroupName: web } ]
+`,
+    );
+    const cli = startCli(['--state-dir', stateDir, 'serve', '--config', file, '--no-admin']);
+    running.push(cli);
+    const [, first, second] = await cli.waitForStdout(/listening on (https:\/\/\S+)\n.*listening on (https:\/\/\S+)\n/);
+    const curl = (host: string, url: string) =>
+      promisify(execFile)('curl', ['-sS', '--max-time', '10', '--cacert', ca.certPath, '--resolve', `${host}:${new URL(url).port}:127.0.0.1`, `https://${host}:${new URL(url).port}/`], { encoding: 'utf8' });
+    await waitFor(async () => (await curl('app.example.test', first!)).stdout === 'a', { what: 'HTTPS through the mapped certificate' });
+    // The listener without certificates got one from the CA in --state-dir for localhost.
+    expect((await curl('localhost', second!)).stdout).toBe('a');
+    expect(await cli.stop('SIGTERM')).toBe(0);
   });
 
   it('rejects a bad config with the file, the field path, the value and the range', async () => {

@@ -233,18 +233,19 @@ export function pipelineFixture(options: FixtureOptions = {}): Fixture {
     group.setLoadBalancers(['app']);
     groups.set(tg.name, group);
   }
-  const resolve = (name: string): ForwardGroup => ({ group: groups.get(name)!, counters: metrics.targetGroupCounters('app', name) });
+  const resolve = (name: string): ForwardGroup => ({ group: groups.get(name)!, counters: metrics.targetGroupCounters('app', name), tls: false });
   const choices = new Map<ForwardActionConfig, ForwardChoice>();
   const records: RequestRecord[] = [];
   const listener = config.loadBalancers[0]!.listeners[0]!;
-  const settings = { idleTimeoutMs: 60_000, clientKeepAliveMs: 3_600_000, xffMode: 'append' as const, xffClientPort: false, preserveHost: false };
+  const settings = { idleTimeoutMs: 60_000, clientKeepAliveMs: 3_600_000, xffMode: 'append' as const, xffClientPort: false, preserveHost: false, tlsVersionAndCipherHeaders: false };
   const runtime: ListenerRuntime = {
     loadBalancer: 'app',
     protocol: 'http',
+    backendTls: { key: 'none', options: {} },
     address: '127.0.0.1',
     port: 8080,
     settings,
-    headerOptions: { xffMode: 'append', xffClientPort: false, preserveHost: false, listenerPort: 8080, protocol: 'http' },
+    headerOptions: { xffMode: 'append', xffClientPort: false, preserveHost: false, listenerPort: 8080, protocol: 'http', tlsHeaders: false },
     clock,
     log: silentLogger(),
     rules: compileRules(listener),

@@ -3,7 +3,9 @@
  * name, records what it saw, and can be told to fail health checks, hang or reset.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 
 export interface SeenRequest {
   readonly method: string;
@@ -13,6 +15,8 @@ export interface SeenRequest {
   readonly remoteAddress: string;
   /** The ELB-side port of the connection it came on: equal ports mean a reused connection. */
   readonly remotePort: number;
+  /** An HTTPS target: the TLS version and the SNI name the load balancer sent (false: none). */
+  readonly tls?: { readonly protocol: string | null; readonly servername: string | false | null };
 }
 
 export interface TestTarget {
@@ -29,7 +33,8 @@ export interface TestTarget {
   close(): Promise<void>;
 }
 
-export async function startTarget(name: string, options: { healthPath?: string } = {}): Promise<TestTarget> {
+/** `https`: serve HTTPS with these options (certificate, key, versions) instead of HTTP. */
+export async function startTarget(name: string, options: { healthPath?: string; https?: https.ServerOptions } = {}): Promise<TestTarget> {
   const healthPath = options.healthPath ?? '/healthz';
   const sockets = new Set<Socket>();
   const target: TestTarget & { healthStatus: number; healthChecks: number } = {
@@ -47,14 +52,23 @@ export async function startTarget(name: string, options: { healthPath?: string }
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
-  const server = http.createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     if (req.url === healthPath) {
       target.healthChecks++;
       res.writeHead(target.healthStatus, { 'content-type': 'text/plain' });
       res.end('ok');
       return;
     }
-    target.seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, remoteAddress: req.socket.remoteAddress ?? '', remotePort: req.socket.remotePort ?? 0 });
+    const secure = options.https !== undefined ? (req.socket as TLSSocket) : undefined;
+    target.seen.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      rawHeaders: req.rawHeaders,
+      remoteAddress: req.socket.remoteAddress ?? '',
+      remotePort: req.socket.remotePort ?? 0,
+      ...(secure ? { tls: { protocol: secure.getProtocol(), servername: secure.servername } } : {}),
+    });
     if (target.handler) return target.handler(req, res);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -62,7 +76,8 @@ export async function startTarget(name: string, options: { healthPath?: string }
       res.writeHead(200, { 'content-type': 'text/plain', 'x-target': name });
       res.end(chunks.length > 0 ? `${name}:${Buffer.concat(chunks).toString()}` : name);
     });
-  });
+  };
+  const server = options.https !== undefined ? https.createServer(options.https, handle) : http.createServer(handle);
   server.keepAliveTimeout = 65_000;
   server.on('connection', (s: Socket) => {
     sockets.add(s);

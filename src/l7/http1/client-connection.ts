@@ -9,6 +9,7 @@
 import type { Socket } from 'node:net';
 import type { Clock } from '../../core/clock.ts';
 import { plainIp } from '../../core/addresses.ts';
+import type { TlsSession } from '../../tls/front-end.ts';
 import type { BodyConsumer, ClientAddress, RequestBody, ResponseHeadOptions, ResponseSink } from '../exchange.ts';
 import { lowerName } from '../headers.ts';
 import { Http1Parser, type MessageHead, type ParseError } from './llhttp.ts';
@@ -36,6 +37,8 @@ export interface ClientConnectionOptions {
   /** Read at each decision, so attribute changes apply to open connections. */
   readonly timeouts: () => { readonly idleTimeoutMs: number; readonly clientKeepAliveMs: number };
   readonly events: ConnectionEvents;
+  /** The TLS session, on an HTTPS listener (it goes with every request's client address). */
+  readonly tls?: TlsSession;
   /** Called once when the socket has closed. */
   readonly onClose: (connection: ClientConnection) => void;
 }
@@ -91,7 +94,7 @@ export class ClientConnection {
   constructor(socket: Socket, options: ClientConnectionOptions) {
     this.socket = socket;
     this.#o = options;
-    this.client = { ip: plainIp(socket.remoteAddress), port: socket.remotePort ?? 0 };
+    this.client = { ip: plainIp(socket.remoteAddress), port: socket.remotePort ?? 0, ...(options.tls !== undefined ? { tls: options.tls } : {}) };
     const now = options.clock.now();
     this.connectedAtMs = now;
     this.#phaseSinceMs = now;

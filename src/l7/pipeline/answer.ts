@@ -72,7 +72,10 @@ const failureStatus: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.TARGET_CONNECTION_FAILED]: 502,
   [ErrorCodes.TARGET_INVALID_RESPONSE]: 502,
   [ErrorCodes.DEREGISTRATION_DELAY_ELAPSED]: 502,
+  [ErrorCodes.TARGET_TLS_FAILED]: 502,
   [ErrorCodes.TARGET_CONNECT_TIMEOUT]: 504,
+  // Spec 12.1.11 (current troubleshooting page): a handshake over 10 s is 504, not 502.
+  [ErrorCodes.TARGET_TLS_TIMEOUT]: 504,
   [ErrorCodes.TARGET_TIMEOUT]: 504,
   [ErrorCodes.CLIENT_CLOSED]: 460,
 };

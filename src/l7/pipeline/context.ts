@@ -15,7 +15,7 @@ import type { ClientAddress, RequestBody, ResponseSink } from '../exchange.ts';
 import type { ForwardHeaderOptions } from '../headers.ts';
 import type { RequestRecord } from '../request-record.ts';
 import type { CompiledRules, RuleMatch } from '../rules.ts';
-import type { UpstreamExchange, UpstreamHandler, UpstreamRequest } from '../upstream/connection.ts';
+import type { BackendTls, UpstreamExchange, UpstreamHandler, UpstreamRequest } from '../upstream/connection.ts';
 import type { UpstreamTarget } from '../upstream/pools.ts';
 
 /** Load balancer attributes as the data path uses them (spec 4.6), typed once per change. */
@@ -25,6 +25,8 @@ export type AlbSettings = ApplicationLoadBalancerSettings;
 export interface ForwardGroup {
   readonly group: TargetGroup;
   readonly counters: TargetGroupCounters;
+  /** HTTPS target groups: TLS to the targets with the back-end policy of spec 12.1.3. */
+  readonly tls: boolean;
 }
 
 /**
@@ -35,6 +37,8 @@ export interface ForwardGroup {
 export interface ListenerRuntime {
   readonly loadBalancer: string;
   readonly protocol: 'http' | 'https';
+  /** TLS to HTTPS targets: the back-end policy that follows this listener's (spec 12.1.3). */
+  readonly backendTls: BackendTls;
   /** The address the listener binds; `port` is the bound port once it listens. */
   readonly address: string;
   port: number;
@@ -55,9 +59,9 @@ export interface ListenerRuntime {
   observer: ((record: RequestRecord) => void) | undefined;
 }
 
-/** Sends one request to one target and reports back through `handler`. */
+/** Sends one request to one target (over TLS when `backend` is given) and reports back through `handler`. */
 export interface Upstream {
-  request(target: UpstreamTarget, request: UpstreamRequest, handler: UpstreamHandler): UpstreamExchange;
+  request(target: UpstreamTarget, request: UpstreamRequest, handler: UpstreamHandler, backend?: BackendTls): UpstreamExchange;
 }
 
 /** Who made the response the client got. */

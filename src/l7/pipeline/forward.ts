@@ -47,7 +47,7 @@ class Forwarding implements UpstreamHandler, BodyConsumer {
     ctx.response.onClientGone((why) => this.#clientGone(why));
     lease.onCut((reason) => this.#cut(reason));
     ctx.dispatchedMs = ctx.listener.clock.now();
-    this.#exchange = ctx.listener.upstream.request(lease.target, request, this);
+    this.#exchange = ctx.listener.upstream.request(lease.target, request, this, forward.tls ? ctx.listener.backendTls : undefined);
     const body = ctx.body;
     if (body !== undefined && !this.#settled) {
       ctx.response.sendContinue();
@@ -98,6 +98,7 @@ class Forwarding implements UpstreamHandler, BodyConsumer {
     this.#settled = true;
     const ctx = this.#ctx;
     if (isTargetConnectionError(error)) ctx.forward!.counters.connectionErrors++;
+    else if (isElbError(error, ErrorCodes.TARGET_TLS_FAILED) || isElbError(error, ErrorCodes.TARGET_TLS_TIMEOUT)) ctx.forward!.counters.tlsErrors++;
     this.#lease.release('error');
     const code = upstreamCause(error) ?? error.code;
     ctx.listener.log.debug({ event: 'request.failed', target: this.#lease.target.key, code, afterHead }, error.message);

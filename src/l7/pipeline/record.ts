@@ -34,6 +34,7 @@ export function requestRecord(ctx: RequestContext, receivedBytes: number, sentBy
     loadBalancer: listener.loadBalancer,
     listenerPort: listener.port,
     client: ctx.client,
+    ...(ctx.client.tls !== undefined ? { tls: ctx.client.tls } : {}),
     ...(lease !== undefined ? { target: { id: lease.target.id, port: lease.target.port } } : {}),
     ...(ctx.forward !== undefined ? { targetGroup: ctx.forward.group.name } : {}),
     requestProcessingMs: dispatched ? ctx.dispatchedMs - ctx.arrivedMs : -1,

@@ -7,12 +7,22 @@
  * `Keep-Alive: timeout=` hint is not read.
  */
 import net, { type Socket } from 'node:net';
+import tls from 'node:tls';
+import type { BackendTlsOptions } from '../../tls/provider.ts';
 import { ElbError, ErrorCodes, type ErrorCode } from '../../core/errors.ts';
 import { Http1Parser, type MessageHead, type ParseError } from '../http1/llhttp.ts';
 import { chunkSizeLine, headerLines, LAST_CHUNK } from '../http1/wire.ts';
 
 /** ALB's connect timeout to targets (spec 7.1: 504 after 10 s). */
 export const CONNECT_TIMEOUT_MS = 10_000;
+/** ALB's TLS handshake timeout to HTTPS targets, from the TCP connection (spec 12.1.11: 504 after 10 s). */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/**
+ * TLS to an HTTPS target (spec 12.2): the back-end policy's versions and ciphers, no
+ * certificate checks, no SNI. `key` names the policy, so pools never mix two.
+ */
+export type BackendTls = BackendTlsOptions;
 /** Largest response header block a target may send (spec 6.4: 32K; larger is 502). */
 export const MAX_RESPONSE_HEADER_BYTES = 32 * 1024;
 
@@ -64,6 +74,8 @@ function failure(code: ErrorCode, message: string, cause?: unknown): ElbError {
 export interface UpstreamConnectionOwner {
   readonly host: string;
   readonly port: number;
+  /** Set for an HTTPS target group. */
+  readonly tls: BackendTls | undefined;
   now(): number;
   /** The connection may serve another request. */
   released(connection: UpstreamConnection): void;
@@ -78,6 +90,8 @@ export class UpstreamConnection implements UpstreamExchange {
   readonly #parser: Http1Parser;
   #state: State = 'connecting';
   readonly #connectStartedMs: number;
+  /** TLS only: when the TCP connection was up (the handshake timeout counts from here); -1 before. */
+  #tcpConnectedMs = -1;
   /** Last byte either way (the idle timeout), and when the connection last went idle. */
   lastActivityMs: number;
   idleSinceMs = 0;
@@ -95,16 +109,26 @@ export class UpstreamConnection implements UpstreamExchange {
     const now = owner.now();
     this.#connectStartedMs = now;
     this.lastActivityMs = now;
-    this.socket = net.connect({ host: owner.host, port: owner.port, noDelay: true });
+    const backend = owner.tls;
+    this.socket =
+      backend === undefined
+        ? net.connect({ host: owner.host, port: owner.port, noDelay: true })
+        : tls.connect({ ...backend.options, host: owner.host, port: owner.port, rejectUnauthorized: false, servername: '' });
+    if (backend !== undefined) this.socket.setNoDelay(true);
     this.#parser = new Http1Parser(
       'response',
       { onHead: (head) => this.#onHead(head), onBody: (chunk) => this.#onBody(chunk), onComplete: () => this.#onComplete() },
       { maxHeaderBytes: MAX_RESPONSE_HEADER_BYTES },
     );
     const socket = this.socket;
-    socket.once('connect', () => {
+    const ready = () => {
       if (this.#state === 'connecting') this.#state = this.#handler === undefined ? 'idle' : 'busy';
-    });
+    };
+    if (backend === undefined) socket.once('connect', ready);
+    else {
+      socket.once('connect', () => (this.#tcpConnectedMs = this.#owner.now()));
+      socket.once('secureConnect', ready);
+    }
     socket.on('data', (data: Buffer) => this.#onData(data));
     socket.on('end', () => this.#onEnd());
     socket.on('error', (err: NodeJS.ErrnoException) => this.#fail(this.#socketError(err)));
@@ -176,7 +200,11 @@ export class UpstreamConnection implements UpstreamExchange {
   checkTimeouts(now: number, idleTimeoutMs: number): void {
     switch (this.#state) {
       case 'connecting':
-        if (now - this.#connectStartedMs >= CONNECT_TIMEOUT_MS) {
+        if (this.#tcpConnectedMs >= 0) {
+          if (now - this.#tcpConnectedMs >= TLS_HANDSHAKE_TIMEOUT_MS) {
+            this.#fail(failure(ErrorCodes.TARGET_TLS_TIMEOUT, `no TLS handshake with target ${this.#owner.host}:${this.#owner.port} within ${TLS_HANDSHAKE_TIMEOUT_MS / 1000} s`));
+          }
+        } else if (now - this.#connectStartedMs >= CONNECT_TIMEOUT_MS) {
           this.#fail(failure(ErrorCodes.TARGET_CONNECT_TIMEOUT, `no connection to target ${this.#owner.host}:${this.#owner.port} within ${CONNECT_TIMEOUT_MS / 1000} s`));
         }
         return;
@@ -290,6 +318,9 @@ export class UpstreamConnection implements UpstreamExchange {
 
   #socketError(err: NodeJS.ErrnoException): ElbError {
     const where = `target ${this.#owner.host}:${this.#owner.port}`;
+    if (this.#state === 'connecting' && this.#tcpConnectedMs >= 0) {
+      return failure(ErrorCodes.TARGET_TLS_FAILED, `the TLS handshake with ${where} failed: ${err.code ?? err.message}`, err);
+    }
     if (this.#state === 'connecting') return failure(ErrorCodes.TARGET_CONNECTION_FAILED, `cannot connect to ${where}: ${err.code ?? err.message}`, err);
     return failure(ErrorCodes.TARGET_CONNECTION_FAILED, `the connection to ${where} failed: ${err.code ?? err.message}`, err);
   }

@@ -5,7 +5,7 @@
  * checks every connection's connect and idle timeouts, so no timer is set per request.
  */
 import type { Clock } from '../../core/clock.ts';
-import { UpstreamConnection, type UpstreamConnectionOwner, type UpstreamExchange, type UpstreamHandler, type UpstreamRequest } from './connection.ts';
+import { UpstreamConnection, type BackendTls, type UpstreamConnectionOwner, type UpstreamExchange, type UpstreamHandler, type UpstreamRequest } from './connection.ts';
 
 /** Where a target listens. */
 export interface UpstreamTarget {
@@ -23,13 +23,15 @@ export interface TargetPoolsOptions {
 class TargetPool implements UpstreamConnectionOwner {
   readonly host: string;
   readonly port: number;
+  readonly tls: BackendTls | undefined;
   readonly #clock: Clock;
   readonly #idle: UpstreamConnection[] = [];
   readonly open = new Set<UpstreamConnection>();
 
-  constructor(target: UpstreamTarget, clock: Clock) {
+  constructor(target: UpstreamTarget, clock: Clock, backend: BackendTls | undefined) {
     this.host = target.id;
     this.port = target.port;
+    this.tls = backend;
     this.#clock = clock;
   }
 
@@ -72,28 +74,32 @@ export class TargetPools {
     this.#o = options;
   }
 
-  /** Sends a request to `target` on a pooled connection. */
-  request(target: UpstreamTarget, request: UpstreamRequest, handler: UpstreamHandler): UpstreamExchange {
-    let pool = this.#pools.get(target.key);
+  /** Sends a request to `target` on a pooled connection (TLS ones apart, per back-end policy). */
+  request(target: UpstreamTarget, request: UpstreamRequest, handler: UpstreamHandler, backend?: BackendTls): UpstreamExchange {
+    const key = backend === undefined ? target.key : `${target.key} ${backend.key}`;
+    let pool = this.#pools.get(key);
     if (pool === undefined) {
-      pool = new TargetPool(target, this.#o.clock);
-      this.#pools.set(target.key, pool);
+      pool = new TargetPool(target, this.#o.clock, backend);
+      this.#pools.set(key, pool);
       this.#scheduleSweep();
     }
     return pool.request(request, handler);
   }
 
-  /** Open connections to `key` (tests and tools). */
+  /** Open connections to target `key` (tests and tools), plaintext and TLS together. */
   openConnections(key: string): number {
-    return this.#pools.get(key)?.open.size ?? 0;
+    let n = 0;
+    for (const [poolKey, pool] of this.#pools) if (poolKey === key || poolKey.startsWith(`${key} `)) n += pool.open.size;
+    return n;
   }
 
   /** Closes the target's connections at once (it has been deregistered and drained). */
   drop(key: string): void {
-    const pool = this.#pools.get(key);
-    if (pool === undefined) return;
-    this.#pools.delete(key);
-    pool.destroy();
+    for (const [poolKey, pool] of [...this.#pools]) {
+      if (poolKey !== key && !poolKey.startsWith(`${key} `)) continue;
+      this.#pools.delete(poolKey);
+      pool.destroy();
+    }
   }
 
   close(): void {

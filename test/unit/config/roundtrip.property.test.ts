@@ -143,7 +143,8 @@ const albTargetGroup = (name: string) =>
       fc
         .record({
           targetType: optional(fc.constantFrom('instance', 'ip')),
-          healthCheckProtocol: optional(fc.constant('HTTP')),
+          protocol: fc.constantFrom('HTTP', 'HTTPS'),
+          healthCheckProtocol: optional(fc.constantFrom('HTTP', 'HTTPS')),
           healthCheckPort: optional(fc.oneof(fc.constant('traffic-port'), port, port.map(String))),
           healthCheckPath: optional(fc.string({ unit: fc.constantFrom('a', 'Z', '9', '/', '-', '?', '=', '&', '%', '~'), maxLength: 10 }).map((p) => `/${p}`)),
           healthCheckTimeoutSeconds: optional(fc.integer({ min: 2, max: Math.min(120, interval ?? 30) })),
@@ -157,7 +158,7 @@ const albTargetGroup = (name: string) =>
           propagation: optional(propagation),
         })
         // The propagation lags apply only with local pods (a config error otherwise).
-        .map(({ propagation: lags, ...fields }) => defined({ name, protocol: 'HTTP', port: groupPort, healthCheckIntervalSeconds: interval, ...fields, propagation: fields.pods ? lags : undefined })),
+        .map(({ propagation: lags, ...fields }) => defined({ name, port: groupPort, healthCheckIntervalSeconds: interval, ...fields, propagation: fields.pods ? lags : undefined })),
     );
 
 /** An NLB target group (TCP, UDP or TCP_UDP) named `name`, with a TCP or HTTP health check. */
@@ -276,16 +277,23 @@ const applicationLoadBalancer = (name: string, groups: readonly string[]) =>
         'routing.http.xff_header_processing.mode': attr(fc.constantFrom('append', 'preserve', 'remove')),
         'routing.http.xff_client_port.enabled': attr(fc.constantFrom('true', 'false')),
         'routing.http.preserve_host_header.enabled': attr(fc.constantFrom('true', 'false')),
+        'routing.http.x_amzn_tls_version_and_cipher_suite.enabled': attr(fc.constantFrom('true', 'false')),
       }),
     ),
     listeners: fc.array(
       fc.record({
         port: fc.integer({ min: 0, max: 65535 }),
-        protocol: optional(fc.constant('HTTP')),
+        protocol: optional(fc.constantFrom('HTTP', 'HTTPS')),
         address: optional(fc.constantFrom('127.0.0.1', '::1', '0.0.0.0')),
         defaultActions: action(groups, false).map((a) => [a]),
         rules: optional(rules(groups)),
-      }).map(defined),
+        sslPolicy: optional(fc.constantFrom('ELBSecurityPolicy-2016-08', 'ELBSecurityPolicy-TLS13-1-2-2021-06', 'ELBSecurityPolicy-FS-1-2-Res-2020-10')),
+        certificates: optional(
+          fc.uniqueArray(fc.constantFrom('a', 'b', 'c').map((n) => ({ certificateArn: `arn:aws:acm:us-east-1:000000000000:certificate/${n}` })), { minLength: 1, maxLength: 3, selector: (c) => c.certificateArn }),
+        ),
+      })
+        // sslPolicy and certificates belong to HTTPS listeners only.
+        .map(({ sslPolicy, certificates, ...l }) => defined(l.protocol === 'HTTPS' ? { ...l, sslPolicy, certificates } : l)),
       { minLength: 1, maxLength: 2 },
     ),
   }).map(defined);

@@ -59,12 +59,13 @@ describe('parseConfig: defaults', () => {
       'routing.http.xff_header_processing.mode': 'append',
       'routing.http.xff_client_port.enabled': 'false',
       'routing.http.preserve_host_header.enabled': 'false',
+      'routing.http.x_amzn_tls_version_and_cipher_suite.enabled': 'false',
     });
     expect(lb.listeners[0]).toMatchObject({ port: 80, protocol: 'HTTP', address: '127.0.0.1', rules: [] });
   });
 
   it('returns an empty configuration for undefined input', () => {
-    expect(parseConfig(undefined)).toEqual({ targetGroups: [], loadBalancers: [] });
+    expect(parseConfig(undefined)).toEqual({ targetGroups: [], loadBalancers: [], certificates: [] });
   });
 
   it('fills redirect defaults that keep every component of the original URL', () => {
@@ -479,8 +480,8 @@ describe('parseConfig: cross references', () => {
     [{ healthCheckEnabled: false }, 'targetGroups[0].healthCheckEnabled', /cannot be disabled/],
     [{ name: '-web' }, 'targetGroups[0].name', /not starting or ending with a hyphen: got "-web"/],
     [{ name: 'a'.repeat(33) }, 'targetGroups[0].name', /1–32 letters/],
-    [{ protocol: 'TLS' }, 'targetGroups[0].protocol', /must be one of HTTP \| TCP \| UDP \| TCP_UDP: got "TLS"/],
-    [{ healthCheckProtocol: 'TCP' }, 'targetGroups[0].healthCheckProtocol', /must be HTTP for an HTTP target group/],
+    [{ protocol: 'QUIC' }, 'targetGroups[0].protocol', /must be one of HTTP \| HTTPS \| TCP \| TLS \| UDP \| TCP_UDP: got "QUIC"/],
+    [{ healthCheckProtocol: 'TCP' }, 'targetGroups[0].healthCheckProtocol', /must be HTTP \| HTTPS for an HTTP target group/],
     [{ healthCheckPath: 'health' }, 'targetGroups[0].healthCheckPath', /must start with \//],
     [{ healthCheckPort: 'other' }, 'targetGroups[0].healthCheckPort', /"traffic-port" or a port 1–65535/],
   ])('rejects target group %j at %s', (overrides, path, message) => {

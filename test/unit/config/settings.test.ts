@@ -120,6 +120,7 @@ describe('applicationLoadBalancerSettings and tcpListenerSettings (spec 4.6)', (
       xffMode: 'append',
       xffClientPort: false,
       preserveHost: false,
+      tlsVersionAndCipherHeaders: false,
     } satisfies ApplicationLoadBalancerSettings);
   });
 
@@ -130,8 +131,16 @@ describe('applicationLoadBalancerSettings and tcpListenerSettings (spec 4.6)', (
       'routing.http.xff_header_processing.mode': 'remove',
       'routing.http.xff_client_port.enabled': 'true',
       'routing.http.preserve_host_header.enabled': 'true',
+      'routing.http.x_amzn_tls_version_and_cipher_suite.enabled': 'true',
     });
-    expect(applicationLoadBalancerSettings(a)).toStrictEqual({ idleTimeoutMs: 1_000, clientKeepAliveMs: 60_000, xffMode: 'remove', xffClientPort: true, preserveHost: true });
+    expect(applicationLoadBalancerSettings(a)).toStrictEqual({
+      idleTimeoutMs: 1_000,
+      clientKeepAliveMs: 60_000,
+      xffMode: 'remove',
+      xffClientPort: true,
+      preserveHost: true,
+      tlsVersionAndCipherHeaders: true,
+    });
   });
 
   it.each([
@@ -159,8 +168,8 @@ describe('settings: a resolved map missing a key is a bug, not a default', () =>
     ...missingKeys('TCP listener', tcpListenerAttributes, tcpListenerSettings),
   ];
 
-  it('covers every key of the four catalogues (7 ALB target group, 9 NLB target group, 5 ALB, 1 TCP listener)', () => {
-    expect(cases).toHaveLength(7 + 9 + 5 + 1);
+  it('covers every key of the four catalogues (7 ALB target group, 9 NLB target group, 6 ALB, 1 TCP listener)', () => {
+    expect(cases).toHaveLength(7 + 9 + 6 + 1);
   });
 
   it.each(cases)('throws, naming the key: %s', (_case, attributes, read, key) => {

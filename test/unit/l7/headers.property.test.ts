@@ -50,6 +50,7 @@ const options: fc.Arbitrary<ForwardHeaderOptions> = fc.record({
   preserveHost: fc.boolean(),
   listenerPort: fc.integer({ min: 1, max: 65535 }),
   protocol: fc.constantFrom('http', 'https'),
+  tlsHeaders: fc.boolean(),
 });
 
 function pairsOf(flat: readonly string[]): Pair[] {
@@ -90,7 +91,7 @@ describe('upstreamHeaders: X-Forwarded-For by mode (spec 5.3)', () => {
       {
         numRuns: RUNS,
         // Two empty header lines hold no more addresses than one empty line, which counts as absent.
-        examples: [[[['X-Forwarded-For', ''], ['X-Forwarded-For', '']], { ip: '127.0.0.1', port: 54321 }, { xffMode: 'append', xffClientPort: false, preserveHost: false, listenerPort: 80, protocol: 'http' }]],
+        examples: [[[['X-Forwarded-For', ''], ['X-Forwarded-For', '']], { ip: '127.0.0.1', port: 54321 }, { xffMode: 'append', xffClientPort: false, preserveHost: false, listenerPort: 80, protocol: 'http', tlsHeaders: false }]],
       },
     );
   });

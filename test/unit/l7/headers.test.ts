@@ -3,7 +3,7 @@ import { downstreamHeaders, forwardedForCount, MAX_XFF_ADDRESSES, plainIp, rewri
 
 const NOW_MS = 0x63441c4a * 1000;
 const CLIENT = { ip: '127.0.0.1', port: 54321 };
-const defaults: ForwardHeaderOptions = { xffMode: 'append', xffClientPort: false, preserveHost: false, listenerPort: 8080, protocol: 'http' };
+const defaults: ForwardHeaderOptions = { xffMode: 'append', xffClientPort: false, preserveHost: false, listenerPort: 8080, protocol: 'http', tlsHeaders: false };
 
 /** Runs upstreamHeaders and returns the outgoing headers as [name, value] pairs. */
 function forward(raw: string[], options: Partial<ForwardHeaderOptions> = {}, client = CLIENT, hostOverride?: string) {
