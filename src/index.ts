@@ -37,3 +37,7 @@ export { Deployment } from './pods/deployment.ts';
 export type { PodStatus, PodPhase } from './pods/pod.ts';
 export { Timeline, type TimelineEvent, type TimelineKind } from './pods/timeline.ts';
 export type { PodRuntime, ProcessHandle } from './pods/runtime.ts';
+export { openLocalCa, defaultStateDir, type LocalCertificateAuthority, type IssuedCertificate, type KeyType } from './tls/ca.ts';
+export { SECURITY_POLICIES, DEFAULT_SSL_POLICY, describeSslPolicies, sslPolicy, type SecurityPolicy } from './tls/policies.ts';
+export type { CertificateIssuer } from './tls/certificates.ts';
+export type { TlsSession } from './tls/front-end.ts';
