@@ -1,6 +1,6 @@
 /**
  * Kubernetes objects → load balancers, target groups and targets, as the AWS Load Balancer
- * Controller would make them on EKS (spec 9). A pure function of a snapshot of the cluster:
+ * Controller would make them on EKS (spec 9; TLS annotations spec 12.7). A pure function of a snapshot of the cluster:
  * no I/O, no clock; runtime/reconcile.ts diffs its output against what is running and `controller.ts`
  * applies the difference.
  */
@@ -15,8 +15,10 @@ import type {
   V1Service,
   V1ServicePort,
 } from '@kubernetes/client-node';
-import type { ConfigInput } from '../config/schema.ts';
+import { ALPN_POLICIES, type ConfigInput } from '../config/schema.ts';
 import { desiredTargets, type DesiredTarget, type Endpoint } from '../runtime/endpoints.ts';
+import { DEFAULT_SSL_POLICY, sslPolicy } from '../tls/policies.ts';
+import { localCertificateArn } from '../tls/provider.ts';
 
 export const NLB_CLASS = 'service.k8s.aws/nlb';
 export const ALB_CONTROLLER = 'ingress.k8s.aws/alb';
@@ -58,6 +60,13 @@ export interface DesiredStack {
   readonly readinessGateGroups: readonly string[];
   /** Things the controller would reject or that local-elb does not do, for Events and the log. */
   readonly problems: readonly string[];
+  /** What local-elb does in place of AWS (a certificate its CA issues), for Normal Events and the log. */
+  readonly notices: readonly string[];
+  /**
+   * Host names a certificate issued by the local CA must cover besides the listener's rule hosts:
+   * an Ingress's `rules[].host` and `tls[].hosts` (what the controller discovers ACM certificates by).
+   */
+  readonly certificateHosts: readonly string[];
 }
 
 export interface TranslateResult {
@@ -88,8 +97,27 @@ function loadBalancerName(kind: 'svc' | 'ing', ...parts: readonly string[]): str
   return `k8s-${kind}-${parts.map(clean).join('-')}`.slice(0, 23) + `-${hash}`;
 }
 
+type TargetGroupInput = NonNullable<ConfigInput['targetGroups']>[number];
+type ListenerInput = NonNullable<ConfigInput['loadBalancers']>[number]['listeners'][number];
+type ActionInput = NonNullable<ListenerInput['defaultActions']>[number];
+
 // ---------------------------------------------------------------------------------------------
 // Annotation parsing
+
+/** `a, b,,c` → `['a', 'b', 'c']`, as the controller splits list annotations. */
+export function commaList(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+}
+
+/** The policy name, or the catalogue's SSLPolicyNotFound message naming the annotation. */
+function checkSslPolicy(name: string, loadBalancerType: 'application' | 'network', annotation: string): string | undefined {
+  try {
+    sslPolicy(name, loadBalancerType, `annotation ${annotation}`);
+    return undefined;
+  } catch (err) {
+    return `${(err as Error).message} (SSLPolicyNotFound)`;
+  }
+}
 
 /** `k1=v1,k2=v2`; empty values are left out (spec 9.2: "empty values do not override"). */
 export function parseMap(value: string | undefined): Record<string, string> {
@@ -220,10 +248,28 @@ function translateService(snapshot: ClusterSnapshot, service: V1Service, options
   if (targetType !== 'ip' && targetType !== 'instance') return { rejected: `annotation ${SVC}aws-load-balancer-nlb-target-type must be ip or instance: got ${JSON.stringify(targetType)}` };
   const ports = (service.spec?.ports ?? []).filter((p) => (p.protocol ?? 'TCP') === 'TCP' || p.protocol === 'UDP');
   if (ports.length === 0) return { rejected: 'the Service has no TCP or UDP ports' };
-  if (a[`${SVC}aws-load-balancer-healthcheck-protocol`] === 'HTTPS') problems.push('HTTPS health checks are not emulated: using HTTP');
+
+  // TLS listeners (spec 12.7.2): ssl-cert turns the ssl-ports (default: all) into TLS listeners.
+  const certificateArns = commaList(a[`${SVC}aws-load-balancer-ssl-cert`]);
+  const sslPorts = commaList(a[`${SVC}aws-load-balancer-ssl-ports`]);
+  const unusedSslPorts = sslPorts.filter((p) => !(service.spec?.ports ?? []).some((sp) => sp.name === p || String(sp.port) === p));
+  if (unusedSslPorts.length > 0) return { rejected: `Unused port in ssl-ports annotation [${unusedSslPorts.join(' ')}]` };
+  const isTlsPort = (port: V1ServicePort) =>
+    port.protocol !== 'UDP' && certificateArns.length > 0 && (sslPorts.length === 0 || sslPorts.includes(port.name ?? '') || sslPorts.includes(String(port.port)));
+  const tlsBackends = a[`${SVC}aws-load-balancer-backend-protocol`] === 'ssl';
+  const listenerSslPolicy = a[`${SVC}aws-load-balancer-ssl-negotiation-policy`] ?? DEFAULT_SSL_POLICY;
+  const alpnPolicy = a[`${SVC}aws-load-balancer-alpn-policy`];
+  if (ports.some(isTlsPort)) {
+    const policyError = checkSslPolicy(listenerSslPolicy, 'network', `${SVC}aws-load-balancer-ssl-negotiation-policy`);
+    if (policyError !== undefined) return { rejected: policyError };
+    if (alpnPolicy !== undefined && !(ALPN_POLICIES as readonly string[]).includes(alpnPolicy)) {
+      return { rejected: `invalid ALPN policy ${alpnPolicy}, policy must be one of [${ALPN_POLICIES.join(', ')}]` };
+    }
+  }
 
   const local = targetType === 'instance' && service.spec?.externalTrafficPolicy === 'Local' && Boolean(service.spec?.healthCheckNodePort);
-  const hcProtocol = local ? 'HTTP' : (a[`${SVC}aws-load-balancer-healthcheck-protocol`] ?? 'TCP') === 'TCP' ? 'TCP' : 'HTTP';
+  const hcAnnotation = a[`${SVC}aws-load-balancer-healthcheck-protocol`] ?? 'TCP';
+  const hcProtocol = local ? 'HTTP' : hcAnnotation === 'TCP' ? 'TCP' : hcAnnotation === 'HTTPS' ? 'HTTPS' : 'HTTP';
   const hcPortAnnotation = a[`${SVC}aws-load-balancer-healthcheck-port`];
   const interval = local ? 10 : intAnnotation(a, `${SVC}aws-load-balancer-healthcheck-interval`, 10, problems);
   const timeout = local ? 6 : intAnnotation(a, `${SVC}aws-load-balancer-healthcheck-timeout`, 10, problems);
@@ -239,12 +285,14 @@ function translateService(snapshot: ClusterSnapshot, service: V1Service, options
     }
   }
 
-  const targetGroups: NonNullable<ConfigInput['targetGroups']> = [];
-  const listeners: NonNullable<NonNullable<ConfigInput['loadBalancers']>[number]['listeners']> = [];
+  const targetGroups: TargetGroupInput[] = [];
+  const listeners: ListenerInput[] = [];
   const targets: Record<string, DesiredTarget[]> = {};
   const gateGroups: string[] = [];
   for (const port of ports) {
-    const protocol = (port.protocol ?? 'TCP') as 'TCP' | 'UDP';
+    const tls = isTlsPort(port);
+    const listenerProtocol = tls ? 'TLS' : ((port.protocol ?? 'TCP') as 'TCP' | 'UDP');
+    const protocol = tls && tlsBackends ? 'TLS' : ((port.protocol ?? 'TCP') as 'TCP' | 'UDP');
     const tgName = targetGroupName(ns, name, port.port, protocol, targetType);
     const attributes: Record<string, string> = {
       'preserve_client_ip.enabled': targetType === 'ip' ? 'false' : 'true',
@@ -265,9 +313,10 @@ function translateService(snapshot: ClusterSnapshot, service: V1Service, options
       name: tgName,
       protocol,
       targetType,
+      // TLS target groups keep the controller's TCP defaults (spec 12.7.2).
       healthCheckProtocol: hcProtocol,
       healthCheckPort,
-      ...(hcProtocol === 'HTTP' ? { healthCheckPath: local ? '/healthz' : (a[`${SVC}aws-load-balancer-healthcheck-path`] ?? '/'), matcher: { httpCode: a[`${SVC}aws-load-balancer-healthcheck-success-codes`] ?? '200-399' } } : {}),
+      ...(hcProtocol !== 'TCP' ? { healthCheckPath: local ? '/healthz' : (a[`${SVC}aws-load-balancer-healthcheck-path`] ?? '/'), matcher: { httpCode: a[`${SVC}aws-load-balancer-healthcheck-success-codes`] ?? '200-399' } } : {}),
       healthCheckIntervalSeconds: interval,
       healthCheckTimeoutSeconds: timeout,
       healthyThresholdCount: healthy,
@@ -276,8 +325,15 @@ function translateService(snapshot: ClusterSnapshot, service: V1Service, options
     });
     listeners.push({
       port: port.port,
-      protocol,
-      attributes: parseMap(a[`${SVC}aws-load-balancer-listener-attributes.${protocol}-${port.port}`]),
+      protocol: listenerProtocol,
+      ...(tls
+        ? {
+            sslPolicy: listenerSslPolicy,
+            certificates: certificateArns.map((certificateArn) => ({ certificateArn })),
+            ...(alpnPolicy !== undefined ? { alpnPolicy } : {}),
+          }
+        : {}),
+      attributes: parseMap(a[`${SVC}aws-load-balancer-listener-attributes.${listenerProtocol}-${port.port}`]),
       defaultActions: [{ type: 'forward', targetGroupName: tgName }],
     });
     targets[tgName] = targetType === 'ip' ? ipTargets(snapshot, service, port) : instanceTargets(snapshot, port);
@@ -295,6 +351,8 @@ function translateService(snapshot: ClusterSnapshot, service: V1Service, options
     targets,
     readinessGateGroups: gateGroups,
     problems,
+    notices: [],
+    certificateHosts: [],
   };
 }
 
@@ -316,6 +374,11 @@ const SUPPORTED_SERVICE_ANNOTATIONS = [
   'aws-load-balancer-proxy-protocol',
   'aws-load-balancer-proxy-protocol-per-target-group',
   'aws-load-balancer-ip-address-type',
+  'aws-load-balancer-ssl-cert',
+  'aws-load-balancer-ssl-ports',
+  'aws-load-balancer-ssl-negotiation-policy',
+  'aws-load-balancer-backend-protocol',
+  'aws-load-balancer-alpn-policy',
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -336,7 +399,7 @@ interface IngressPathRule {
   readonly index: number;
   readonly host?: string;
   readonly paths: string[];
-  readonly action: NonNullable<NonNullable<ConfigInput['loadBalancers']>[number]['listeners'][number]['defaultActions']>[number];
+  readonly action: ActionInput;
 }
 
 /** Ingress path → ALB path-pattern values (spec 9.3). */
@@ -351,73 +414,231 @@ export function pathPatterns(path: string | undefined, pathType: string | undefi
   return [path];
 }
 
-function translateIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: readonly V1Ingress[]): DesiredStack | { rejected: string } {
-  const problems: string[] = [];
-  const targetGroups = new Map<string, NonNullable<ConfigInput['targetGroups']>[number]>();
-  const targets: Record<string, DesiredTarget[]> = {};
-  const gateGroups = new Set<string>();
-  const listenPorts = new Map<number, 'HTTP'>();
-  const lbAttributes: Record<string, string> = {};
-  let defaultAction: IngressPathRule['action'] | undefined;
-  const rules: IngressPathRule[] = [];
+/** An error the controller would fail the whole Ingress group's reconcile with. */
+class IngressGroupError extends Error {}
 
-  const sorted = [...ingresses].sort((x, y) => {
-    const ox = Number(x.metadata?.annotations?.[`${ING}group.order`] ?? 0);
-    const oy = Number(y.metadata?.annotations?.[`${ING}group.order`] ?? 0);
-    return ox - oy || `${x.metadata?.namespace}/${x.metadata?.name}`.localeCompare(`${y.metadata?.namespace}/${y.metadata?.name}`);
+/** One Ingress of a group, with the name the controller's messages use (`ns/name`). */
+interface Member {
+  readonly ingress: V1Ingress;
+  readonly namespace: string;
+  readonly name: string;
+  readonly key: string;
+  readonly annotations: Record<string, string>;
+}
+
+/** What one Ingress asks of one listen port; merged across the group per port. */
+interface ListenPortConfig {
+  readonly protocol: 'HTTP' | 'HTTPS';
+  /** HTTPS only: the Ingress's ssl-policy, undefined when it has none. */
+  readonly sslPolicy?: string;
+  /** HTTPS only: certificate ARNs, the first the default; empty for HTTP. */
+  readonly certificates: readonly string[];
+}
+
+/** The target groups, targets and problems one Ingress group builds up. */
+interface GroupContext {
+  readonly snapshot: ClusterSnapshot;
+  readonly targetGroups: Map<string, TargetGroupInput>;
+  readonly targets: Record<string, DesiredTarget[]>;
+  readonly gateGroups: Set<string>;
+  readonly problems: string[];
+}
+
+/** `rules[].host` and `tls[].hosts` of an Ingress: what the controller discovers certificates by. */
+function ingressHosts(ingress: V1Ingress): string[] {
+  const hosts = new Set<string>();
+  for (const r of ingress.spec?.rules ?? []) if (r.host) hosts.add(r.host);
+  for (const t of ingress.spec?.tls ?? []) for (const h of t.hosts ?? []) if (h) hosts.add(h);
+  return [...hosts];
+}
+
+/**
+ * The listen ports of one Ingress (spec 12.7.1): `listen-ports`, by default HTTPS:443 when it
+ * names certificates and HTTP:80 otherwise; HTTPS ports get its certificate-arn list and
+ * ssl-policy. With HTTPS ports and no certificate-arn the controller discovers ACM certificates
+ * by host; here that is one certificate issued by the local CA (`localArn`).
+ */
+function memberListenPorts(m: Member, localArn: string, notices: string[]): Map<number, ListenPortConfig> {
+  const fail = (message: string): never => {
+    throw new IngressGroupError(`ingress: ${m.key}: ${message}`);
+  };
+  const explicit = commaList(m.annotations[`${ING}certificate-arn`]);
+  const policy = m.annotations[`${ING}ssl-policy`];
+  const raw = m.annotations[`${ING}listen-ports`];
+  const protocols = new Map<number, 'HTTP' | 'HTTPS'>();
+  if (raw === undefined) {
+    protocols.set(explicit.length > 0 ? 443 : 80, explicit.length > 0 ? 'HTTPS' : 'HTTP');
+  } else {
+    let entries: unknown;
+    try {
+      entries = JSON.parse(raw);
+    } catch (err) {
+      fail(`failed to parse listen-ports configuration: \`${raw}\`: ${(err as Error).message}`);
+    }
+    const isEntry = (e: unknown): e is Record<string, number> =>
+      e !== null && typeof e === 'object' && !Array.isArray(e) && Object.values(e).every((v) => Number.isInteger(v));
+    if (!Array.isArray(entries) || !entries.every(isEntry)) {
+      return fail(`failed to parse listen-ports configuration: \`${raw}\`: expected a JSON list of {"HTTP": port} or {"HTTPS": port}`);
+    }
+    if (entries.length === 0) fail(`empty listen-ports configuration: \`${raw}\``);
+    for (const entry of entries) {
+      for (const [protocol, port] of Object.entries(entry)) {
+        if (port < 1 || port > 65535) fail(`listen port must be within [1, 65535]: ${port}`);
+        if (protocol !== 'HTTP' && protocol !== 'HTTPS') fail(`listen protocol must be within [HTTP, HTTPS]: ${protocol}`);
+        protocols.set(port, protocol as 'HTTP' | 'HTTPS');
+      }
+    }
+  }
+  const https = [...protocols].filter(([, p]) => p === 'HTTPS').map(([port]) => port);
+  let certificates = explicit;
+  if (https.length > 0 && explicit.length === 0) {
+    // Discovery finds nothing for an Ingress without hosts; a listener left without any
+    // certificate still gets one from the local CA (for localhost and its address).
+    const hosts = ingressHosts(m.ingress);
+    if (hosts.length > 0) certificates = [localArn];
+    notices.push(
+      `${m.key}: HTTPS port${https.length > 1 ? 's' : ''} ${https.join(', ')} without certificate-arn: on EKS the controller attaches the ACM certificates ` +
+        `that match the Ingress hosts; local-elb's CA issues one for ${hosts.length > 0 ? hosts.join(', ') : 'localhost and the load balancer address (the Ingress has no hosts)'} instead (trust it: local-elb ca path)`,
+    );
+  }
+  const out = new Map<number, ListenPortConfig>();
+  for (const [port, protocol] of protocols) {
+    out.set(port, protocol === 'HTTPS' ? { protocol, ...(policy !== undefined ? { sslPolicy: policy } : {}), certificates } : { protocol, certificates: [] });
+  }
+  return out;
+}
+
+/**
+ * One port's configs from every Ingress that listens on it, merged as the controller merges
+ * them: one protocol, one ssl-policy (default ELBSecurityPolicy-2016-08), and the certificates
+ * of all, the first member's first certificate as the default (a repeat of it still goes into
+ * the list), the others once each.
+ */
+function mergeListenPort(port: number, configs: ReadonlyArray<{ readonly key: string; readonly config: ListenPortConfig }>): ListenPortConfig {
+  const fail = (message: string): never => {
+    throw new IngressGroupError(`failed to merge listenPort config for port: ${port}: ${message}`);
+  };
+  const first = configs[0]!;
+  let policy: { key: string; name: string } | undefined;
+  for (const { key, config } of configs) {
+    if (config.protocol !== first.config.protocol) fail(`conflicting protocol, ${first.key}: ${first.config.protocol} | ${key}: ${config.protocol}`);
+    if (config.sslPolicy === undefined) continue;
+    if (policy === undefined) policy = { key, name: config.sslPolicy };
+    else if (policy.name !== config.sslPolicy) fail(`conflicting sslPolicy, ${policy.key}: ${policy.name} | ${key}: ${config.sslPolicy}`);
+  }
+  if (first.config.protocol === 'HTTP') return { protocol: 'HTTP', certificates: [] };
+  const defaultIndex = configs.findIndex((c) => c.config.certificates.length > 0);
+  const certificates: string[] = defaultIndex >= 0 ? [configs[defaultIndex]!.config.certificates[0]!] : [];
+  const seen = new Set<string>();
+  configs.forEach(({ config }, i) => {
+    config.certificates.forEach((arn, j) => {
+      if ((i === defaultIndex && j === 0) || seen.has(arn)) return;
+      seen.add(arn);
+      certificates.push(arn);
+    });
   });
+  return { protocol: 'HTTPS', sslPolicy: policy?.name ?? DEFAULT_SSL_POLICY, certificates };
+}
 
-  for (const ingress of sorted) {
-    const ns = ingress.metadata?.namespace ?? 'default';
-    const ingName = ingress.metadata?.name ?? '';
-    const a = ingress.metadata?.annotations ?? {};
-    for (const key of Object.keys(a)) {
+/** The group's `ssl-redirect` port (spec 12.7.1): one value across the group, an HTTPS listen port. */
+function sslRedirectPort(members: readonly Member[], ports: ReadonlyMap<number, ListenPortConfig>): number | undefined {
+  const wanted = new Set<number>();
+  for (const m of members) {
+    const raw = m.annotations[`${ING}ssl-redirect`];
+    if (raw === undefined) continue;
+    if (!/^[+-]?\d+$/.test(raw.trim()) || !Number.isSafeInteger(Number(raw))) {
+      throw new IngressGroupError(`ingress: ${m.key}: failed to parse int32 annotation, ${ING}ssl-redirect: ${raw}`);
+    }
+    wanted.add(Number(raw));
+  }
+  if (wanted.size === 0) return undefined;
+  if (wanted.size > 1) throw new IngressGroupError(`conflicting sslRedirect port: [${[...wanted].sort((x, y) => x - y).join(' ')}]`);
+  const port = [...wanted][0]!;
+  const listener = ports.get(port);
+  if (listener === undefined) throw new IngressGroupError(`listener does not exist for SSLRedirect port: ${port}`);
+  if (listener.protocol !== 'HTTPS') throw new IngressGroupError(`listener protocol non-SSL for SSLRedirect port: ${port}`);
+  return port;
+}
+
+function translateIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: readonly V1Ingress[]): DesiredStack | { rejected: string } {
+  try {
+    return buildIngressGroup(snapshot, group, ingresses);
+  } catch (err) {
+    if (err instanceof IngressGroupError) return { rejected: err.message };
+    throw err;
+  }
+}
+
+function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: readonly V1Ingress[]): DesiredStack {
+  const ctx: GroupContext = { snapshot, targetGroups: new Map(), targets: {}, gateGroups: new Set(), problems: [] };
+  const notices: string[] = [];
+  const lbName = loadBalancerName('ing', group);
+  const lbAttributes: Record<string, string> = {};
+
+  const members: Member[] = [...ingresses]
+    .sort((x, y) => {
+      const ox = Number(x.metadata?.annotations?.[`${ING}group.order`] ?? 0);
+      const oy = Number(y.metadata?.annotations?.[`${ING}group.order`] ?? 0);
+      return ox - oy || `${x.metadata?.namespace}/${x.metadata?.name}`.localeCompare(`${y.metadata?.namespace}/${y.metadata?.name}`);
+    })
+    .map((ingress) => {
+      const namespace = ingress.metadata?.namespace ?? 'default';
+      const name = ingress.metadata?.name ?? '';
+      return { ingress, namespace, name, key: `${namespace}/${name}`, annotations: ingress.metadata?.annotations ?? {} };
+    });
+
+  // Listen ports per Ingress, merged per port across the group.
+  const portsOf = new Map<string, Map<number, ListenPortConfig>>();
+  const byPort = new Map<number, Array<{ key: string; config: ListenPortConfig }>>();
+  for (const m of members) {
+    for (const key of Object.keys(m.annotations)) {
       if (key.startsWith(ING) && !SUPPORTED_INGRESS_ANNOTATIONS.some((s) => key === `${ING}${s}` || (s.endsWith('.') && key.startsWith(`${ING}${s}`)))) {
-        problems.push(`${ns}/${ingName}: annotation ${key} is not emulated by local-elb (ignored)`);
+        ctx.problems.push(`${m.key}: annotation ${key} is not emulated by local-elb (ignored)`);
       }
     }
-    let ports: Array<Record<string, number>> = [{ HTTP: 80 }];
-    if (a[`${ING}listen-ports`] !== undefined) {
-      try {
-        ports = JSON.parse(a[`${ING}listen-ports`]!) as Array<Record<string, number>>;
-      } catch {
-        problems.push(`${ns}/${ingName}: annotation ${ING}listen-ports is not JSON; using [{"HTTP":80}]`);
-      }
-    }
-    for (const p of ports) {
-      for (const [proto, port] of Object.entries(p)) {
-        if (proto !== 'HTTP') problems.push(`${ns}/${ingName}: ${proto} listeners are not emulated yet (only HTTP): port ${port} skipped`);
-        else if (Number.isInteger(port) && port >= 1 && port <= 65535) listenPorts.set(port, 'HTTP');
-      }
-    }
-    Object.assign(lbAttributes, parseMap(a[`${ING}load-balancer-attributes`]));
+    const ports = memberListenPorts(m, localCertificateArn(lbName), notices);
+    portsOf.set(m.key, ports);
+    for (const [port, config] of ports) byPort.set(port, [...(byPort.get(port) ?? []), { key: m.key, config }]);
+    Object.assign(lbAttributes, parseMap(m.annotations[`${ING}load-balancer-attributes`]));
+  }
+  const merged = new Map([...byPort].map(([port, configs]) => [port, mergeListenPort(port, configs)] as const));
+  for (const [port, config] of merged) {
+    if (config.protocol !== 'HTTPS') continue;
+    const policyError = checkSslPolicy(config.sslPolicy!, 'application', `${ING}ssl-policy`);
+    if (policyError !== undefined) throw new IngressGroupError(`listener HTTPS:${port}: ${policyError}`);
+  }
+  const redirectPort = sslRedirectPort(members, merged);
 
-    const backendAction = (backend: NonNullable<V1Ingress['spec']>['defaultBackend'] | undefined): IngressPathRule['action'] | undefined => {
+  // Rules and default backends per Ingress; a listener takes those of the Ingresses on its port.
+  const rulesOf = new Map<string, IngressPathRule[]>();
+  const defaultOf = new Map<string, ActionInput>();
+  for (const m of members) {
+    const backendAction = (backend: NonNullable<V1Ingress['spec']>['defaultBackend'] | undefined): ActionInput | undefined => {
       const svcName = backend?.service?.name;
       if (svcName === undefined) return undefined;
       const portRef = backend!.service!.port;
       if (portRef?.name === 'use-annotation') {
-        const raw = a[`${ING}actions.${svcName}`];
+        const raw = m.annotations[`${ING}actions.${svcName}`];
         if (raw === undefined) {
-          problems.push(`${ns}/${ingName}: backend ${svcName} uses use-annotation but ${ING}actions.${svcName} is missing`);
+          ctx.problems.push(`${m.key}: backend ${svcName} uses use-annotation but ${ING}actions.${svcName} is missing`);
           return undefined;
         }
-        return annotationAction(raw, ns, ingName, snapshot, a, targetGroups, targets, gateGroups, problems);
+        return annotationAction(ctx, m, raw);
       }
-      const tg = serviceTargetGroup(snapshot, a, ns, svcName, portRef?.number ?? portRef?.name, targetGroups, targets, gateGroups, problems);
+      const tg = serviceTargetGroup(ctx, m, svcName, portRef?.number ?? portRef?.name);
       return tg ? { type: 'forward', targetGroupName: tg } : undefined;
     };
-
-    const def = backendAction(ingress.spec?.defaultBackend ?? undefined);
-    if (def !== undefined) defaultAction ??= def;
-    (ingress.spec?.rules ?? []).forEach((rule, ri) => {
+    const def = backendAction(m.ingress.spec?.defaultBackend ?? undefined);
+    if (def !== undefined) defaultOf.set(m.key, def);
+    const rules: IngressPathRule[] = [];
+    (m.ingress.spec?.rules ?? []).forEach((rule, ri) => {
       (rule.http?.paths ?? []).forEach((p, pi) => {
         const action = backendAction(p.backend);
         if (action === undefined) return;
         const kind = p.pathType === 'Exact' ? 0 : p.pathType === 'Prefix' ? 1 : 2;
         rules.push({
-          order: Number(a[`${ING}group.order`] ?? 0),
-          ingress: `${ns}/${ingName}`,
+          order: Number(m.annotations[`${ING}group.order`] ?? 0),
+          ingress: m.key,
           kind,
           length: (p.path ?? '').length,
           index: ri * 1000 + pi,
@@ -427,37 +648,60 @@ function translateIngressGroup(snapshot: ClusterSnapshot, group: string, ingress
         });
       });
     });
+    rulesOf.set(m.key, rules);
   }
-  if (listenPorts.size === 0) return { rejected: 'no HTTP listener (listen-ports names only protocols local-elb does not emulate)' };
 
-  // Per Ingress in group order: Exact paths, then Prefix by descending length, then the rest in
-  // their original order (spec 9.3).
-  const ordered = rules.sort((x, y) => x.order - y.order || x.ingress.localeCompare(y.ingress) || x.kind - y.kind || (x.kind === 1 ? y.length - x.length : 0) || x.index - y.index);
-  const listenerRules = ordered.map((r, i) => ({
-    priority: i + 1,
-    conditions: [
-      ...(r.host ? [{ field: 'host-header' as const, values: [r.host] }] : []),
-      { field: 'path-pattern' as const, values: r.paths.slice(0, 5) },
-    ],
-    actions: [r.action],
-  }));
-  const listeners = [...listenPorts.keys()].sort((x, y) => x - y).map((port) => ({
-    port,
-    protocol: 'HTTP' as const,
-    defaultActions: [defaultAction ?? { type: 'fixed-response' as const, fixedResponseConfig: { statusCode: '404', contentType: 'text/plain' as const } }],
-    rules: listenerRules,
-  }));
+  const listeners: ListenerInput[] = [...merged.keys()]
+    .sort((x, y) => x - y)
+    .map((port) => {
+      const config = merged.get(port)!;
+      if (redirectPort !== undefined && config.protocol === 'HTTP') {
+        // ssl-redirect: only the redirect, no rules (spec 12.7.1).
+        return { port, protocol: 'HTTP', defaultActions: [{ type: 'redirect', redirectConfig: { protocol: 'HTTPS', port: String(redirectPort), statusCode: 'HTTP_301' } }], rules: [] };
+      }
+      const on = members.filter((m) => portsOf.get(m.key)!.has(port));
+      // Per Ingress in group order: Exact paths, then Prefix by descending length, then the rest in
+      // their original order (spec 9.3).
+      const ordered = on
+        .flatMap((m) => rulesOf.get(m.key)!)
+        .sort((x, y) => x.order - y.order || x.ingress.localeCompare(y.ingress) || x.kind - y.kind || (x.kind === 1 ? y.length - x.length : 0) || x.index - y.index);
+      const defaultAction = on.map((m) => defaultOf.get(m.key)).find((d) => d !== undefined);
+      return {
+        port,
+        protocol: config.protocol,
+        ...(config.protocol === 'HTTPS' ? { sslPolicy: config.sslPolicy! } : {}),
+        ...(config.certificates.length > 0 ? { certificates: config.certificates.map((certificateArn) => ({ certificateArn })) } : {}),
+        defaultActions: [defaultAction ?? { type: 'fixed-response', fixedResponseConfig: { statusCode: '404', contentType: 'text/plain' } }],
+        rules: ordered.map((r, i) => ({
+          priority: i + 1,
+          conditions: [...(r.host ? [{ field: 'host-header' as const, values: [r.host] }] : []), { field: 'path-pattern' as const, values: r.paths.slice(0, 5) }],
+          actions: [r.action],
+        })),
+      };
+    });
+
+  // Target groups only the rules of a redirected HTTP listener named are not made (as the controller).
+  const used = new Set<string>();
+  for (const l of listeners) {
+    for (const action of [...(l.defaultActions ?? []), ...(l.rules ?? []).flatMap((r) => r.actions ?? [])]) {
+      if (action.type !== 'forward') continue;
+      if (action.targetGroupName !== undefined) used.add(action.targetGroupName);
+      for (const t of action.forwardConfig?.targetGroups ?? []) used.add(t.targetGroupName);
+    }
+  }
   return {
     key: `ingress/${group}`,
     type: 'application',
-    owners: ingresses.map((i) => ({ kind: 'Ingress' as const, namespace: i.metadata?.namespace ?? 'default', name: i.metadata?.name ?? '' })),
+    owners: members.map((m) => ({ kind: 'Ingress' as const, namespace: m.namespace, name: m.name })),
     config: {
-      targetGroups: [...targetGroups.values()],
-      loadBalancers: [{ name: loadBalancerName('ing', group), type: 'application', attributes: lbAttributes, listeners }],
+      targetGroups: [...ctx.targetGroups.values()].filter((tg) => used.has(tg.name)),
+      loadBalancers: [{ name: lbName, type: 'application', attributes: lbAttributes, listeners }],
     },
-    targets,
-    readinessGateGroups: [...gateGroups],
-    problems,
+    targets: Object.fromEntries(Object.entries(ctx.targets).filter(([name]) => used.has(name))),
+    readinessGateGroups: [...ctx.gateGroups].filter((name) => used.has(name)),
+    problems: ctx.problems,
+    notices,
+    certificateHosts: [...new Set(members.flatMap((m) => ingressHosts(m.ingress)))],
   };
 }
 
@@ -465,6 +709,9 @@ const SUPPORTED_INGRESS_ANNOTATIONS = [
   'target-type',
   'scheme',
   'listen-ports',
+  'certificate-arn',
+  'ssl-policy',
+  'ssl-redirect',
   'backend-protocol',
   'healthcheck-protocol',
   'healthcheck-port',
@@ -481,18 +728,14 @@ const SUPPORTED_INGRESS_ANNOTATIONS = [
   'actions.',
 ];
 
-/** The target group for one Ingress backend (namespace, service, port), made once per group. */
-function serviceTargetGroup(
-  snapshot: ClusterSnapshot,
-  a: Record<string, string>,
-  ns: string,
-  svcName: string,
-  portRef: number | string | undefined,
-  targetGroups: Map<string, NonNullable<ConfigInput['targetGroups']>[number]>,
-  targets: Record<string, DesiredTarget[]>,
-  gateGroups: Set<string>,
-  problems: string[],
-): string | undefined {
+/**
+ * The target group for one Ingress backend (namespace, service, port, target type, protocol),
+ * made once per group. Its annotations are the Service's `alb.ingress.kubernetes.io/…` ones,
+ * then the Ingress's (the Service's win, as the controller merges them).
+ */
+function serviceTargetGroup(ctx: GroupContext, m: Member, svcName: string, portRef: number | string | undefined): string | undefined {
+  const { snapshot, problems } = ctx;
+  const ns = m.namespace;
   const service = snapshot.services.find((s) => s.metadata?.namespace === ns && s.metadata?.name === svcName);
   if (service === undefined) {
     problems.push(`backend service ${ns}/${svcName} does not exist`);
@@ -503,6 +746,8 @@ function serviceTargetGroup(
     problems.push(`backend service ${ns}/${svcName} has no port ${String(portRef)}`);
     return undefined;
   }
+  const a: Record<string, string> = { ...m.annotations };
+  for (const [k, v] of Object.entries(service.metadata?.annotations ?? {})) if (k.startsWith(ING)) a[k] = v;
   const targetType = a[`${ING}target-type`] ?? 'instance';
   if (targetType !== 'ip' && targetType !== 'instance') {
     problems.push(`annotation ${ING}target-type must be ip or instance: got ${JSON.stringify(targetType)}`);
@@ -512,15 +757,19 @@ function serviceTargetGroup(
     problems.push(`backend service ${ns}/${svcName} has no NodePort: instance targets need a NodePort or LoadBalancer Service (or use target-type ip)`);
     return undefined;
   }
-  if ((a[`${ING}backend-protocol`] ?? 'HTTP') !== 'HTTP') problems.push(`annotation ${ING}backend-protocol: only HTTP is emulated`);
-  const name = targetGroupName(ns, svcName, port.port, targetType, 'HTTP');
-  if (!targetGroups.has(name)) {
+  const protocol = a[`${ING}backend-protocol`] ?? 'HTTP';
+  if (protocol !== 'HTTP' && protocol !== 'HTTPS') throw new IngressGroupError(`ingress: ${m.key}: backend protocol must be within [HTTP, HTTPS]: ${protocol}`);
+  // The target group's protocol, not HTTP (spec 12.7.1: the code copies backend-protocol).
+  const healthCheckProtocol = a[`${ING}healthcheck-protocol`] ?? protocol;
+  if (healthCheckProtocol !== 'HTTP' && healthCheckProtocol !== 'HTTPS') throw new IngressGroupError(`ingress: ${m.key}: healthCheckProtocol must be within [HTTP, HTTPS]`);
+  const name = targetGroupName(ns, svcName, port.port, targetType, protocol);
+  if (!ctx.targetGroups.has(name)) {
     const hcPort = a[`${ING}healthcheck-port`];
-    targetGroups.set(name, {
+    ctx.targetGroups.set(name, {
       name,
-      protocol: 'HTTP',
+      protocol,
       targetType,
-      healthCheckProtocol: 'HTTP',
+      healthCheckProtocol,
       healthCheckPort: hcPort === undefined || hcPort === 'traffic-port' ? 'traffic-port' : Number(hcPort),
       healthCheckPath: a[`${ING}healthcheck-path`] ?? '/',
       healthCheckIntervalSeconds: intAnnotation(a, `${ING}healthcheck-interval-seconds`, 15, problems),
@@ -530,24 +779,15 @@ function serviceTargetGroup(
       matcher: { httpCode: a[`${ING}success-codes`] ?? '200' },
       attributes: parseMap(a[`${ING}target-group-attributes`]),
     });
-    targets[name] = targetType === 'ip' ? ipTargets(snapshot, service, port) : instanceTargets(snapshot, port);
-    if (targetType === 'ip' && readinessGatesEnabled(snapshot, ns)) gateGroups.add(name);
+    ctx.targets[name] = targetType === 'ip' ? ipTargets(snapshot, service, port) : instanceTargets(snapshot, port);
+    if (targetType === 'ip' && readinessGatesEnabled(snapshot, ns)) ctx.gateGroups.add(name);
   }
   return name;
 }
 
 /** `alb.ingress.kubernetes.io/actions.<name>` JSON → an action (spec 9.3). */
-function annotationAction(
-  raw: string,
-  ns: string,
-  ingName: string,
-  snapshot: ClusterSnapshot,
-  a: Record<string, string>,
-  targetGroups: Map<string, NonNullable<ConfigInput['targetGroups']>[number]>,
-  targets: Record<string, DesiredTarget[]>,
-  gateGroups: Set<string>,
-  problems: string[],
-): IngressPathRule['action'] | undefined {
+function annotationAction(ctx: GroupContext, m: Member, raw: string): ActionInput | undefined {
+  const { problems } = ctx;
   let spec: {
     type?: string;
     fixedResponseConfig?: { statusCode?: string; contentType?: string; messageBody?: string };
@@ -557,7 +797,7 @@ function annotationAction(
   try {
     spec = JSON.parse(raw) as typeof spec;
   } catch {
-    problems.push(`${ns}/${ingName}: an actions annotation is not JSON`);
+    problems.push(`${m.key}: an actions annotation is not JSON`);
     return undefined;
   }
   switch (spec.type) {
@@ -588,17 +828,17 @@ function annotationAction(
     case 'forward': {
       const groups = (spec.forwardConfig?.targetGroups ?? []).flatMap((t) => {
         if (t.serviceName === undefined) {
-          problems.push(`${ns}/${ingName}: forward actions by target group ARN have no local meaning; use serviceName`);
+          problems.push(`${m.key}: forward actions by target group ARN have no local meaning; use serviceName`);
           return [];
         }
-        const tg = serviceTargetGroup(snapshot, a, ns, t.serviceName, t.servicePort, targetGroups, targets, gateGroups, problems);
+        const tg = serviceTargetGroup(ctx, m, t.serviceName, t.servicePort);
         return tg ? [{ targetGroupName: tg, weight: t.weight ?? 1 }] : [];
       });
       if (groups.length === 0) return undefined;
       return groups.length === 1 ? { type: 'forward', targetGroupName: groups[0]!.targetGroupName } : { type: 'forward', forwardConfig: { targetGroups: groups } };
     }
     default:
-      problems.push(`${ns}/${ingName}: action type ${JSON.stringify(spec.type)} is not emulated`);
+      problems.push(`${m.key}: action type ${JSON.stringify(spec.type)} is not emulated`);
       return undefined;
   }
 }

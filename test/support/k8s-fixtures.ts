@@ -100,7 +100,7 @@ export const albClass: V1IngressClass = { apiVersion: 'networking.k8s.io/v1', ki
 export function ingress(
   name: string,
   rules: Array<{ host?: string; paths: Array<{ path?: string; pathType?: 'Exact' | 'Prefix' | 'ImplementationSpecific'; service: string; port: number | string }> }>,
-  options: { namespace?: string; annotations?: Record<string, string>; className?: string | null; defaultBackend?: { service: string; port: number } } = {},
+  options: { namespace?: string; annotations?: Record<string, string>; className?: string | null; defaultBackend?: { service: string; port: number }; tls?: Array<{ hosts: string[]; secretName?: string }> } = {},
 ): V1Ingress {
   const backend = (service: string, port: number | string) => ({ service: { name: service, port: typeof port === 'number' ? { number: port } : { name: port } } });
   return {
@@ -114,6 +114,7 @@ export function ingress(
         ...(r.host ? { host: r.host } : {}),
         http: { paths: r.paths.map((p) => ({ ...(p.path !== undefined ? { path: p.path } : {}), pathType: p.pathType ?? 'Prefix', backend: backend(p.service, p.port) })) },
       })),
+      ...(options.tls ? { tls: options.tls } : {}),
     },
   };
 }

@@ -209,13 +209,13 @@ describe('translate: Ingresses with class alb → ALB', () => {
     expect(() => parseConfig(stack.config)).not.toThrow();
   });
 
-  it('ignores Ingresses of other classes and reports unsupported listeners', () => {
+  it('ignores Ingresses of other classes and rejects listen-ports protocols other than HTTP and HTTPS', () => {
     const other = ingress('x', [{ paths: [{ path: '/', service: 'web', port: 80 }] }], { className: 'nginx' });
     expect(translate(snapshot({ services: [web], ingresses: [other], ingressClasses: [albClass], nodes })).stacks).toEqual([]);
-    const https = ingress('y', [{ paths: [{ path: '/', service: 'web', port: 80 }] }], { annotations: { 'alb.ingress.kubernetes.io/listen-ports': '[{"HTTPS": 443}]' } });
-    const r = translate(snapshot({ services: [web], ingresses: [https], ingressClasses: [albClass], nodes }));
+    const tcp = ingress('y', [{ paths: [{ path: '/', service: 'web', port: 80 }] }], { annotations: { 'alb.ingress.kubernetes.io/listen-ports': '[{"TCP": 443}]' } });
+    const r = translate(snapshot({ services: [web], ingresses: [tcp], ingressClasses: [albClass], nodes }));
     expect(r.stacks).toEqual([]);
-    expect(r.rejected[0]!.reason).toContain('no HTTP listener');
+    expect(r.rejected[0]!.reason).toBe('ingress: default/y: listen protocol must be within [HTTP, HTTPS]: TCP');
   });
 });
 
