@@ -4,8 +4,9 @@
  * Service (NLB) or Ingress group (ALB) on its own loopback address; registers and deregisters
  * targets from EndpointSlices through a TargetRegistrar per target group (the path local pods
  * use too); writes the address to the object's status (EXTERNAL-IP); sets readiness-gate
- * conditions from target health; reports what it cannot do as Events. Level-triggered: every
- * change re-reads the caches and applies the pure diff.
+ * conditions from target health; reports what it cannot do as Events. HTTPS and TLS listeners
+ * take certificates from the `certificates` files by ARN, and otherwise from the local CA (spec
+ * 12.7). Level-triggered: every change re-reads the caches and applies the pure diff.
  */
 import net from 'node:net';
 import {
@@ -28,12 +29,14 @@ import {
 import { ElbError, ErrorCodes, isElbError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { ElbMetrics } from '../core/metrics.ts';
-import type { ConfigInput } from '../config/schema.ts';
+import type { CertificateConfig, ConfigInput } from '../config/schema.ts';
 import { ElbRuntime, type ElbView } from '../runtime/runtime.ts';
 import { TargetRegistrar } from '../runtime/registrar.ts';
 import { realClock } from '../core/clock.ts';
 import { ResilientInformer } from './informer.ts';
 import { gateCondition, shapeSignature } from '../runtime/reconcile.ts';
+import { listenerNames, type CertificateIssuer } from '../tls/certificates.ts';
+import { localCaIssuer, localCertificateArn } from '../tls/provider.ts';
 import { READINESS_GATE_PREFIX, translate, type ClusterSnapshot, type DesiredStack, type ObjectRef } from './translate.ts';
 
 export interface KubernetesControllerOptions {
@@ -61,6 +64,15 @@ export interface KubernetesControllerOptions {
    * Default 0 for both.
    */
   readonly propagation?: { readonly registrationDelayMs?: number; readonly deregistrationLagMs?: number };
+  /**
+   * Certificate ARNs mapped to PEM files (absolute paths), given to every load balancer: what
+   * `certificate-arn` and `aws-load-balancer-ssl-cert` name. Other ARNs are issued by the local CA.
+   */
+  readonly certificates?: readonly CertificateConfig[];
+  /** Where the local CA lives (default `$LOCAL_ELB_STATE_DIR`, else `~/.local-elb`). */
+  readonly stateDir?: string;
+  /** Issues the certificates no file provides (default: the local CA in `stateDir`). */
+  readonly certificateIssuer?: CertificateIssuer;
 }
 
 interface RunningStack {
@@ -93,6 +105,8 @@ export class KubernetesController {
     ingressClasses: ResilientInformer<V1IngressClass>;
   };
   readonly #stacks = new Map<string, RunningStack>();
+  /** One CA for every load balancer, opened when the first certificate is issued. */
+  readonly #issuer: CertificateIssuer;
   readonly #addresses = new Map<string, string>();
   readonly #eventsSent = new Set<string>();
   readonly #unreachableWarned = new Set<string>();
@@ -110,6 +124,7 @@ export class KubernetesController {
     this.#o = options;
     this.#log = (options.logger ?? silentLogger()).child({ component: 'k8s' });
     this.metrics = options.metrics ?? new ElbMetrics();
+    this.#issuer = options.certificateIssuer ?? localCaIssuer(options.stateDir);
     const kc = options.kubeConfig;
     this.#core = kc.makeApiClient(CoreV1Api);
     const discovery = kc.makeApiClient(DiscoveryV1Api);
@@ -257,8 +272,9 @@ export class KubernetesController {
     for (const stack of result.stacks) {
       let running = this.#stacks.get(stack.key);
       const address = this.#addressFor(stack.key);
-      const config = withAddress(stack.config, address);
-      const signature = shapeSignature(config);
+      const config = { ...withAddress(stack.config, address), certificates: [...(this.#o.certificates ?? [])] };
+      // The hosts an issued certificate covers are part of the shape: a new host means a new certificate.
+      const signature = shapeSignature({ config, certificateHosts: stack.certificateHosts });
       if (running === undefined || running.signature !== signature) {
         if (running) await this.#remove(running, false);
         try {
@@ -272,6 +288,11 @@ export class KubernetesController {
       }
       running.stack = stack;
       for (const problem of stack.problems) for (const owner of stack.owners) await this.#event(owner, 'Warning', 'UnsupportedConfiguration', problem);
+      for (const notice of [...stack.notices, ...unmappedCertificateNotices(config, stack, address)]) {
+        let sent = false;
+        for (const owner of stack.owners) sent = (await this.#event(owner, 'Normal', 'LocalCertificate', notice)) || sent;
+        if (sent) this.#log.info({ event: 'k8s.local_certificate', stack: stack.key }, notice);
+      }
       this.#applyTargets(running);
       await this.#applyStatus(running, snapshot);
       await this.#applyReadinessGates(running, snapshot);
@@ -290,26 +311,35 @@ export class KubernetesController {
   }
 
   async #build(stack: DesiredStack, config: ConfigInput, signature: string, address: string): Promise<RunningStack> {
+    // Issued certificates cover the Ingress hosts too (spec.tls hosts need not be rule hosts).
+    const extraNames = listenerNames(address, stack.certificateHosts);
+    const certificateIssuer: CertificateIssuer = (names) => this.#issuer([...new Set([...names, ...extraNames])]);
     const start = async (c: ConfigInput) => {
-      const runtime = new ElbRuntime({ config: c, logger: this.#log, metrics: this.metrics });
+      const runtime = new ElbRuntime({ config: c, logger: this.#log, metrics: this.metrics, certificateIssuer });
       await runtime.start();
       return runtime;
     };
+    const listenerPorts = (config.loadBalancers?.[0]?.listeners ?? []).map((l) => l.port);
+    const boundPorts = (runtime: ElbRuntime) => new Map(runtime.loadBalancers()[0]!.ports.map((bound, i) => [listenerPorts[i]!, bound]));
     let elb: ElbRuntime;
-    const portMap = new Map<number, number>();
     try {
       elb = await start(config);
     } catch (err) {
       if (!(isElbError(err) && /EACCES/.test(err.message))) throw err;
       // Ports below 1024 need privileges: listen on free ports instead, and say so.
       elb = await start(withEphemeralPorts(config));
+      const redirected = withRedirectsFollowing(config, boundPorts(elb));
+      if (redirected !== undefined) {
+        // An ssl-redirect to 443 must send clients where 443 now listens: start again on the
+        // ports just bound, with the redirects rewritten (the ports were free a moment ago).
+        await elb.close();
+        elb = await start(redirected);
+      }
       for (const owner of stack.owners) {
         await this.#event(owner, 'Warning', 'PrivilegedPort', `ports below 1024 need root or CAP_NET_BIND_SERVICE: listening on ${address} with other ports (see the log and the Service status)`);
       }
     }
-    const lb = elb.loadBalancers()[0]!;
-    const listenerPorts = (config.loadBalancers?.[0]?.listeners ?? []).map((l) => l.port);
-    lb.ports.forEach((bound, i) => portMap.set(listenerPorts[i]!, bound));
+    const portMap = boundPorts(elb);
     const unsubscribe = elb.targetGroups().map((g) => g.on(() => this.schedule()));
     const lags = this.#o.propagation ?? {};
     const registrars = new Map(
@@ -443,10 +473,10 @@ export class KubernetesController {
     }
   }
 
-  /** Records a Kubernetes Event on the object, once per distinct message. */
-  async #event(ref: ObjectRef, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+  /** Records a Kubernetes Event on the object, once per distinct message; true when it is new. */
+  async #event(ref: ObjectRef, type: 'Normal' | 'Warning', reason: string, message: string): Promise<boolean> {
     const key = `${ref.kind}/${ref.namespace}/${ref.name}/${reason}/${message}`;
-    if (this.#eventsSent.has(key)) return;
+    if (this.#eventsSent.has(key)) return false;
     this.#eventsSent.add(key);
     if (type === 'Warning') this.#log.warn({ event: 'k8s.event', object: `${ref.kind} ${ref.namespace}/${ref.name}`, reason }, `${ref.kind} ${ref.namespace}/${ref.name}: ${message}`);
     const now = new Date();
@@ -468,6 +498,7 @@ export class KubernetesController {
     } catch (err) {
       this.#log.debug({ err: String(err) }, 'could not record an Event');
     }
+    return true;
   }
 }
 
@@ -483,4 +514,58 @@ function withEphemeralPorts(config: ConfigInput): ConfigInput {
     ...config,
     loadBalancers: (config.loadBalancers ?? []).map((lb) => ({ ...lb, listeners: lb.listeners.map((l) => ({ ...l, port: l.port < 1024 ? 0 : l.port })) })),
   };
+}
+
+type ActionInput = NonNullable<NonNullable<ConfigInput['loadBalancers']>[number]['listeners'][number]['defaultActions']>[number];
+
+/**
+ * After privileged ports moved (`bound`: configured port → bound port): the config on the bound
+ * ports, with every redirect to this load balancer (no other host) that names a moved port
+ * pointing at where it listens now; undefined when no redirect names a moved port.
+ */
+export function withRedirectsFollowing(config: ConfigInput, bound: ReadonlyMap<number, number>): ConfigInput | undefined {
+  const moved = new Map([...bound].filter(([want, got]) => want !== got).map(([want, got]) => [String(want), String(got)]));
+  let rewritten = false;
+  const follow = (action: ActionInput): ActionInput => {
+    if (action.type !== 'redirect') return action;
+    const { host, port } = action.redirectConfig;
+    const to = port === undefined ? undefined : moved.get(port);
+    if (to === undefined || (host !== undefined && host !== '#{host}')) return action;
+    rewritten = true;
+    return { ...action, redirectConfig: { ...action.redirectConfig, port: to } };
+  };
+  const out: ConfigInput = {
+    ...config,
+    loadBalancers: (config.loadBalancers ?? []).map((lb) => ({
+      ...lb,
+      listeners: lb.listeners.map((l) => ({
+        ...l,
+        port: bound.get(l.port) ?? l.port,
+        ...(l.defaultActions ? { defaultActions: l.defaultActions.map(follow) } : {}),
+        ...(l.rules ? { rules: l.rules.map((r) => ({ ...r, ...(r.actions ? { actions: r.actions.map(follow) } : {}) })) } : {}),
+      })),
+    })),
+  };
+  return rewritten ? out : undefined;
+}
+
+/**
+ * What the log and a Normal Event say about certificate ARNs that no `certificates` file maps:
+ * the local CA issues them (an Ingress without certificate-arn is told in translate).
+ */
+function unmappedCertificateNotices(config: ConfigInput, stack: DesiredStack, address: string): string[] {
+  const files = new Set((config.certificates ?? []).map((c) => c.certificateArn));
+  const notices: string[] = [];
+  for (const lb of config.loadBalancers ?? []) {
+    for (const l of lb.listeners) {
+      for (const { certificateArn } of l.certificates ?? []) {
+        if (files.has(certificateArn) || certificateArn === localCertificateArn(lb.name)) continue;
+        const names = listenerNames(address, stack.certificateHosts);
+        notices.push(
+          `certificate ${certificateArn} (${l.protocol}:${l.port}) is not mapped to files in \`local-elb kind --config\`: local-elb's CA issues one for ${names.join(', ')} and the listener's host rules instead`,
+        );
+      }
+    }
+  }
+  return notices;
 }

@@ -1,0 +1,57 @@
+/**
+ * The config file of `local-elb kind --config <file>`: the certificates ACM would hold, as the
+ * ARNs your Ingresses (`certificate-arn`) and Services (`aws-load-balancer-ssl-cert`) name,
+ * mapped to PEM files (spec 12.1.1, 12.7). The entries are the `certificates:` of the main
+ * config schema; paths are relative to the file. Every certificate is read and checked here,
+ * so a wrong path or key is one error at startup naming the file and the entry.
+ */
+import { readFile } from 'node:fs/promises';
+import { ConfigError, type ConfigIssue } from '../core/errors.ts';
+import { parseConfig, type CertificateConfig } from '../config/schema.ts';
+import { serverCertificate } from '../tls/certificates.ts';
+import { readYamlFile, relativeToFile } from './config-file.ts';
+
+export interface KindConfig {
+  /** ARNs → PEM files, with absolute paths. */
+  readonly certificates: readonly CertificateConfig[];
+}
+
+const FIELDS = ['certificates'];
+
+/** Reads and checks a kind config file; every error is one ConfigError naming the file. */
+export async function loadKindConfig(path: string): Promise<KindConfig> {
+  const raw = (await readYamlFile(path, 'the kind config file')) ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(path, [{ path: '', message: `must be a mapping with certificates: got ${Array.isArray(raw) ? 'a list' : JSON.stringify(raw)}` }]);
+  }
+  const unknown = Object.keys(raw).filter((k) => !FIELDS.includes(k));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      path,
+      unknown.map((k) => ({ path: k, message: `not a field of a kind config file (allowed: ${FIELDS.join(', ')}; load balancers come from the cluster)` })),
+    );
+  }
+  const { certificates } = parseConfig(relativeToFile({ certificates: (raw as { certificates?: unknown }).certificates ?? [] }, path), path);
+  const issues: ConfigIssue[] = [];
+  await Promise.all(
+    certificates.map(async (c, i) => {
+      const read = async (field: 'certificateFile' | 'privateKeyFile') => {
+        try {
+          return await readFile(c[field], 'utf8');
+        } catch (err) {
+          issues.push({ path: `certificates[${i}].${field}`, message: `cannot read ${c[field]}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
+          return undefined;
+        }
+      };
+      const [cert, key] = await Promise.all([read('certificateFile'), read('privateKeyFile')]);
+      if (cert === undefined || key === undefined) return;
+      try {
+        serverCertificate(c.certificateArn, cert, key, c.certificateFile);
+      } catch (err) {
+        issues.push({ path: `certificates[${i}]`, message: (err as Error).message });
+      }
+    }),
+  );
+  if (issues.length > 0) throw new ConfigError(path, issues.sort((x, y) => x.path.localeCompare(y.path)));
+  return { certificates };
+}
