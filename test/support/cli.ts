@@ -19,8 +19,10 @@ export interface RunningCli {
   readonly exited: Promise<number | string>;
 }
 
-export function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): RunningCli {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `wrapper`: a command that runs the CLI (e.g. `setpriv …` to drop a capability). */
+export function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, wrapper: readonly string[] = []): RunningCli {
+  const argv = [...wrapper, process.execPath, BIN, ...args];
+  const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
