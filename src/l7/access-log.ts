@@ -18,7 +18,7 @@ export function accessLogLine(r: RequestRecord, loadBalancerId = r.loadBalancer)
   const tgArn = r.targetGroup ? `arn:aws:elasticloadbalancing:local:000000000000:targetgroup/${r.targetGroup}/local` : '-';
   const tls = r.tls;
   return [
-    tls !== undefined ? 'https' : 'http',
+    r.upgraded ? (tls !== undefined ? 'wss' : 'ws') : tls !== undefined ? 'https' : 'http',
     isoMicros(r.timeMs),
     `app/${loadBalancerId}/local`,
     `${r.client.ip}:${r.client.port}`,

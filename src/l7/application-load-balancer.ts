@@ -103,6 +103,7 @@ export class ApplicationLoadBalancer {
         upstream: this.#pools,
         random,
         observer: undefined,
+        tunnels: new Set(),
       };
       return new Listener(runtime, l.port);
     });

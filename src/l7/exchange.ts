@@ -4,6 +4,7 @@
  * The pipeline never sees sockets; a front end never decides a status.
  */
 import type { TlsSession } from '../tls/front-end.ts';
+import type { TunnelEnd } from './tunnel.ts';
 
 /** Writes one response to the client. Created by the front end for each request. */
 export interface ResponseSink {
@@ -38,6 +39,13 @@ export interface ResponseSink {
   onClientGone(fn: (why: 'closed' | 'timeout') => void): void;
   /** `100 Continue`, for a request that asked for it, before its body is read. */
   sendContinue(): void;
+  /**
+   * An HTTP/1.1 upgrade request only: sends `101 Switching Protocols` with `headers` (the
+   * target's, `Upgrade` and `Connection` included) and gives up the client connection for a
+   * tunnel, with the bytes the client sent after its request. Undefined when the request was
+   * not an upgrade or a response has started; absent on front ends that have no upgrades.
+   */
+  switchProtocols?(headers: readonly string[]): TunnelEnd | undefined;
 }
 
 export interface ResponseHeadOptions {

@@ -114,6 +114,8 @@ export function upstreamHeaders(
   options: ForwardHeaderOptions,
   nowMs: number,
   hostOverride?: string,
+  /** A WebSocket upgrade's `Upgrade` value: sent on, with `Connection: Upgrade` (spec 7.3). */
+  upgrade?: string,
 ): UpstreamHeaders {
   const dropped = connectionNamed(rawHeaders);
   const out: string[] = [];
@@ -158,6 +160,7 @@ export function upstreamHeaders(
   if (options.tlsHeaders && client.tls !== undefined) out.push('X-Amzn-Tls-Version', client.tls.protocol, 'X-Amzn-Tls-Cipher-Suite', client.tls.cipher);
   const traceId = traceHeader(trace, nowMs);
   out.push('X-Amzn-Trace-Id', traceId);
+  if (upgrade !== undefined) out.push('Connection', 'Upgrade', 'Upgrade', upgrade);
   return { headers: out, traceId };
 }
 

@@ -87,6 +87,7 @@ export class Listener {
       await new Promise<void>((resolve) => clock.setTimer(Math.min(20, deadline - clock.now()), resolve));
     }
     for (const c of this.#connections) c.close(true);
+    for (const tunnel of [...this.runtime.tunnels]) tunnel.close();
     for (const socket of this.#sockets) socket.destroy();
     this.#cancelSweep?.();
     await closed;
@@ -166,6 +167,7 @@ export class Listener {
     this.#cancelSweep = clock.setTimer(periodMs, () => {
       const now = clock.now();
       for (const c of this.#connections) c.checkIdle(now);
+      for (const tunnel of [...this.runtime.tunnels]) tunnel.checkIdle(now, this.runtime.settings.idleTimeoutMs);
       this.#scheduleSweep();
     });
   }

@@ -10,6 +10,8 @@ export interface RequestRecord {
   readonly client: { readonly ip: string; readonly port: number };
   /** The TLS session of an HTTPS listener's connection (access log fields 15, 16, 19, 20). */
   readonly tls?: TlsSession;
+  /** A WebSocket: the target answered 101 and the record is the whole connection's, made when it closed. */
+  readonly upgraded?: true;
   /** The target chosen, if any (access log `target:port`). */
   readonly target?: { readonly id: string; readonly port: number };
   readonly targetGroup?: string;

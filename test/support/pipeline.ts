@@ -258,6 +258,7 @@ export function pipelineFixture(options: FixtureOptions = {}): Fixture {
     upstream,
     random: seededRandom(options.seed ?? 1),
     observer: (r) => records.push(r),
+    tunnels: new Set(),
   };
   return {
     clock,

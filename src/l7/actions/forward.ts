@@ -24,7 +24,7 @@ export function forwardAction(ctx: RequestContext, action: ForwardActionConfig):
   const listener = ctx.listener;
   ctx.actionsExecuted = EXECUTED;
   ctx.forward = chooseGroup(listener.forwardChoice(action), listener.random);
-  const { headers, traceId } = upstreamHeaders(ctx.rawHeaders, ctx.client, listener.headerOptions, ctx.arrivedMs, ctx.hostOverride);
+  const { headers, traceId } = upstreamHeaders(ctx.rawHeaders, ctx.client, listener.headerOptions, ctx.arrivedMs, ctx.hostOverride, ctx.websocket);
   ctx.traceId = traceId;
   const body = ctx.body;
   forwardToTarget(ctx, {
@@ -32,6 +32,7 @@ export function forwardAction(ctx: RequestContext, action: ForwardActionConfig):
     path: ctx.path,
     headers,
     body: body === undefined ? 'none' : body.contentLength === undefined ? 'chunked' : 'length',
+    ...(ctx.websocket !== undefined ? { upgrade: true } : {}),
   });
 }
 

@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import type { Clock } from '../../core/clock.ts';
 import { plainIp } from '../../core/addresses.ts';
 import type { TlsSession } from '../../tls/front-end.ts';
+import type { TunnelEnd } from '../tunnel.ts';
 import type { BodyConsumer, ClientAddress, RequestBody, ResponseHeadOptions, ResponseSink } from '../exchange.ts';
 import { lowerName } from '../headers.ts';
 import { Http1Parser, type MessageHead, type ParseError } from './llhttp.ts';
@@ -90,6 +91,13 @@ export class ClientConnection {
   #bytesReadMark = 0;
   #bytesWrittenMark = 0;
   #corked = false;
+  /** After an upgrade request's head: what the client sent next, held for a tunnel. */
+  #afterUpgrade: Buffer[] | undefined;
+  readonly #onSocketData = (data: Buffer) => this.#onData(data);
+  readonly #onSocketEnd = () => this.#onEnd();
+  readonly #onSocketDrain = () => (this.#lastWriteProgressMs = this.#o.clock.now());
+  readonly #onSocketError = () => this.socket.destroy();
+  readonly #onSocketClose = () => this.#onClose();
 
   constructor(socket: Socket, options: ClientConnectionOptions) {
     this.socket = socket;
@@ -110,11 +118,11 @@ export class ClientConnection {
       },
       { maxHeaderBytes: options.maxHeaderBytes },
     );
-    socket.on('data', (data: Buffer) => this.#onData(data));
-    socket.on('end', () => this.#onEnd());
-    socket.on('drain', () => (this.#lastWriteProgressMs = this.#o.clock.now()));
-    socket.on('error', () => socket.destroy());
-    socket.once('close', () => this.#onClose());
+    socket.on('data', this.#onSocketData);
+    socket.on('end', this.#onSocketEnd);
+    socket.on('drain', this.#onSocketDrain);
+    socket.on('error', this.#onSocketError);
+    socket.once('close', this.#onSocketClose);
   }
 
   /** No request is being answered or waiting (listener shutdown closes these at once). */
@@ -163,6 +171,13 @@ export class ClientConnection {
     this.#lastReadMs = this.#o.clock.now();
     // After a parse error nothing more is read: the connection closes once answered.
     if (this.#parseFailed) return;
+    // After an upgrade request nothing more is parsed: it is the new protocol's, held (with
+    // the client paused) until the target answers.
+    if (this.#afterUpgrade !== undefined) {
+      this.#afterUpgrade.push(data);
+      this.socket.pause();
+      return;
+    }
     // Before a head is complete (no body being read), the first line feed ends its request line.
     if (this.#lineBytes === undefined && this.#parsing === undefined) {
       const lf = data.indexOf(10);
@@ -172,8 +187,13 @@ export class ClientConnection {
     const result = this.#parser.execute(data);
     if (typeof result !== 'number') return this.#onParseError(result);
     // An Upgrade or CONNECT request stops the parser at the end of its head: what follows is
-    // another protocol. This listener answers the request and then closes the connection.
-    if (result < data.length) this.#closing = true;
+    // another protocol, kept for a WebSocket tunnel. Without one, the request is answered and
+    // the connection closes.
+    if (result < data.length) {
+      this.#closing = true;
+      // (#onHead, inside execute, has just set it for an upgrade request.)
+      (this.#afterUpgrade as Buffer[] | undefined)?.push(data.subarray(result));
+    }
     if (this.#queue.length > 0) this.socket.pause();
   }
 
@@ -189,7 +209,10 @@ export class ClientConnection {
     this.#lineBytes = undefined;
     const exchange = new Exchange(this, head);
     this.#parsing = exchange;
-    if (head.upgrade) this.#closing = true;
+    if (head.upgrade) {
+      this.#closing = true;
+      this.#afterUpgrade = [];
+    }
     if (this.#current === undefined && !this.#closed) this.#start(exchange);
     else this.#queue.push(exchange);
     return false;
@@ -333,6 +356,28 @@ export class ClientConnection {
 
   get bytesWritten(): number {
     return this.socket.bytesWritten - this.#bytesWrittenMark;
+  }
+
+  /**
+   * Gives the socket up to a tunnel after a 101 (spec 7.3): the connection stops reading and
+   * counting it as its own, and the listener forgets it as a connection.
+   */
+  detachForTunnel(): { socket: Socket; buffered: Buffer } {
+    const socket = this.socket;
+    this.#uncork();
+    socket.off('data', this.#onSocketData);
+    socket.off('end', this.#onSocketEnd);
+    socket.off('drain', this.#onSocketDrain);
+    socket.off('error', this.#onSocketError);
+    socket.off('close', this.#onSocketClose);
+    const buffered = Buffer.concat(this.#afterUpgrade ?? []);
+    this.#afterUpgrade = undefined;
+    this.#current = undefined;
+    this.#queue.length = 0;
+    this.#closed = true;
+    this.#parser.close();
+    this.#o.onClose(this);
+    return { socket, buffered };
   }
 
   /** May the next response keep the connection open (`client_keep_alive.seconds`, spec 7.2)? */
@@ -537,6 +582,16 @@ class Exchange implements ResponseSink, RequestBody {
     this.finished = true;
     this.#freezeCounts();
     this.#conn.socket.destroy();
+  }
+
+  switchProtocols(headers: readonly string[]): TunnelEnd | undefined {
+    if (!this.head.upgrade || this.headersSent || this.finished) return undefined;
+    this.headersSent = true;
+    this.finished = true;
+    this.responseEnded = true;
+    const conn = this.#conn;
+    conn.write(`HTTP/1.1 101 Switching Protocols\r\n${headerLines(headers)}\r\n`);
+    return conn.detachForTunnel();
   }
 
   onClientGone(fn: (why: GoneReason) => void): void {

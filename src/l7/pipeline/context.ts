@@ -17,6 +17,7 @@ import type { RequestRecord } from '../request-record.ts';
 import type { CompiledRules, RuleMatch } from '../rules.ts';
 import type { BackendTls, UpstreamExchange, UpstreamHandler, UpstreamRequest } from '../upstream/connection.ts';
 import type { UpstreamTarget } from '../upstream/pools.ts';
+import type { Tunnel } from '../tunnel.ts';
 
 /** Load balancer attributes as the data path uses them (spec 4.6), typed once per change. */
 export type AlbSettings = ApplicationLoadBalancerSettings;
@@ -57,6 +58,8 @@ export interface ListenerRuntime {
   readonly random: Random;
   /** Receives each finished request's record; undefined when nobody listens (no record is built). */
   observer: ((record: RequestRecord) => void) | undefined;
+  /** Open WebSocket tunnels: the listener's sweep applies the idle timeout, its shutdown closes them. */
+  readonly tunnels: Set<Tunnel>;
 }
 
 /** Sends one request to one target (over TLS when `backend` is given) and reports back through `handler`. */
@@ -78,6 +81,8 @@ export class RequestContext {
   readonly rawHeaders: readonly string[];
   /** `Upgrade` or `CONNECT` (llhttp's view). */
   readonly upgrade: boolean;
+  /** An HTTP/1.1 `GET` with `Upgrade: websocket` (spec 7.3): forwarded with its upgrade headers. */
+  readonly websocket: string | undefined;
   readonly client: ClientAddress;
   readonly response: ResponseSink;
   /** Undefined when the request has no body. */
@@ -129,6 +134,7 @@ export class RequestContext {
     this.versionMinor = head.versionMinor;
     this.rawHeaders = head.headers;
     this.upgrade = head.upgrade;
+    this.websocket = head.upgrade && head.method === 'GET' ? websocketUpgrade(head.headers) : undefined;
     this.client = client;
     this.response = response;
     this.body = body;
@@ -138,4 +144,16 @@ export class RequestContext {
   get httpVersion(): string {
     return `${this.versionMajor}.${this.versionMinor}`;
   }
+
+  // tunnel (WebSockets, after a 101)
+  /** Set once the target switched protocols; the request ends when the tunnel closes. */
+  upgraded = false;
+}
+
+/** The `Upgrade` header's value when it asks for a WebSocket (any other upgrade is not forwarded). */
+function websocketUpgrade(headers: readonly string[]): string | undefined {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i]!.length === 7 && headers[i]!.toLowerCase() === 'upgrade') return /\bwebsocket\b/i.test(headers[i + 1]!) ? headers[i + 1] : undefined;
+  }
+  return undefined;
 }

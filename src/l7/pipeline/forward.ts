@@ -6,7 +6,8 @@
  * when the deregistration delay ends. The outcome goes back to the lease explicitly, so
  * anomaly detection (spec 3.1) counts 5XX answers, connection failures and cut requests.
  */
-import { ErrorCodes, isElbError, type ElbError } from '../../core/errors.ts';
+import type { Socket } from 'node:net';
+import { ElbError, ErrorCodes, isElbError } from '../../core/errors.ts';
 import type { Lease } from '../../targets/target.ts';
 import type { BodyConsumer } from '../exchange.ts';
 import { downstreamHeaders } from '../headers.ts';
@@ -17,6 +18,12 @@ import { upstreamCause, type UpstreamExchange, type UpstreamHandler, type Upstre
 import { answerFailure, isTargetConnectionError, refuse } from './answer.ts';
 import type { RequestContext } from './context.ts';
 import { finish } from './record.ts';
+import { Tunnel } from '../tunnel.ts';
+
+function headerValue(headers: readonly string[], lower: string): string | undefined {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() === lower) return headers[i + 1];
+  return undefined;
+}
 
 /** Sends `request` to a target of `ctx.forward`'s group, or answers 503 when it has none to offer. */
 export function forwardToTarget(ctx: RequestContext, request: UpstreamRequest): void {
@@ -36,6 +43,7 @@ class Forwarding implements UpstreamHandler, BodyConsumer {
   readonly #lease: Lease;
   readonly #exchange: UpstreamExchange;
   #settled = false;
+  #tunnel: Tunnel | undefined;
 
   constructor(ctx: RequestContext, lease: Lease, request: UpstreamRequest) {
     this.#ctx = ctx;
@@ -69,6 +77,45 @@ class Forwarding implements UpstreamHandler, BodyConsumer {
       ...(down.contentLength !== undefined ? { contentLength: down.contentLength } : {}),
       hasDate: down.hasDate,
     });
+  }
+
+  /**
+   * The target answered the WebSocket upgrade with 101 (spec 7.3, 12.5): both connections
+   * become a tunnel; the request ends (and is logged, `ws`/`wss`) when the tunnel closes. The
+   * lease is held until then, so a draining target's tunnel is closed when its delay ends.
+   */
+  onUpgrade(head: MessageHead, socket: Socket, buffered: Buffer): void {
+    const ctx = this.#ctx;
+    const listener = ctx.listener;
+    const now = listener.clock.now();
+    ctx.targetHeadMs = now;
+    ctx.responseStartMs = now;
+    ctx.targetStatus = 101;
+    ctx.forward!.counters.observeResponseTime((now - ctx.dispatchedMs) / 1000);
+    const upgrade = headerValue(head.headers, 'upgrade') ?? ctx.websocket!;
+    const client = ctx.response.switchProtocols?.([...downstreamHeaders(head.headers).headers, 'Connection', 'Upgrade', 'Upgrade', upgrade]);
+    if (client === undefined) {
+      socket.destroy();
+      return this.onError(new ElbError(ErrorCodes.TARGET_INVALID_RESPONSE, 'the target switched protocols on a connection that cannot'), false);
+    }
+    ctx.upgraded = true;
+    const tunnel = new Tunnel({
+      client,
+      target: { socket, buffered },
+      now: () => listener.clock.now(),
+      onClose: (closed) => {
+        listener.tunnels.delete(tunnel);
+        if (this.#settled) return;
+        this.#settled = true;
+        listener.log.debug({ event: 'tunnel.closed', target: this.#lease.target.key, why: closed.why, fromClient: closed.fromClientBytes, toClient: closed.toClientBytes }, `WebSocket to ${this.#lease.target.key} closed (${closed.why})`);
+        this.#lease.release('ok');
+        ctx.producedBy = 'target';
+        ctx.status = 101;
+        finish(ctx);
+      },
+    });
+    this.#tunnel = tunnel;
+    listener.tunnels.add(tunnel);
   }
 
   onData(chunk: Buffer): boolean {
@@ -158,6 +205,8 @@ class Forwarding implements UpstreamHandler, BodyConsumer {
 
   /** The deregistration delay ended with the request in flight (spec 4.1): 502, or the connection cut. */
   #cut(reason: ElbError): void {
+    // An open WebSocket of a draining target lives until the delay ends, then is closed.
+    if (this.#tunnel !== undefined) return this.#tunnel.close();
     if (this.#settled) return;
     this.#settled = true;
     const ctx = this.#ctx;

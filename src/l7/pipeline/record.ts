@@ -10,6 +10,8 @@ export function finish(ctx: RequestContext): void {
   if (ctx.finished) return;
   ctx.finished = true;
   const listener = ctx.listener;
+  // A WebSocket's counts are the whole connection's, upgrade and tunnel (spec 12.5): the
+  // connection's counters run on under the tunnel.
   const receivedBytes = ctx.response.receivedBytes;
   const sentBytes = ctx.response.sentBytes;
   const counters = listener.counters;
@@ -35,6 +37,7 @@ export function requestRecord(ctx: RequestContext, receivedBytes: number, sentBy
     listenerPort: listener.port,
     client: ctx.client,
     ...(ctx.client.tls !== undefined ? { tls: ctx.client.tls } : {}),
+    ...(ctx.upgraded ? { upgraded: true } : {}),
     ...(lease !== undefined ? { target: { id: lease.target.id, port: lease.target.port } } : {}),
     ...(ctx.forward !== undefined ? { targetGroup: ctx.forward.group.name } : {}),
     requestProcessingMs: dispatched ? ctx.dispatchedMs - ctx.arrivedMs : -1,

@@ -33,6 +33,8 @@ export interface UpstreamRequest {
   readonly headers: readonly string[];
   /** The body's framing: none, the client's `Content-Length` (among `headers`), or chunked. */
   readonly body: 'none' | 'length' | 'chunked';
+  /** A WebSocket upgrade: a 101 answer hands the connection over (`onUpgrade`). */
+  readonly upgrade?: boolean;
 }
 
 /** What the holder of an upstream request hears, in order; after `onError` nothing more. */
@@ -46,6 +48,11 @@ export interface UpstreamHandler {
   onFlush(): void;
   /** The exchange failed: no response, or the response was cut short (`afterHead`). */
   onError(error: ElbError, afterHead: boolean): void;
+  /**
+   * The target switched protocols (101) on an upgrade request: the socket is the holder's from
+   * now on (the pool has forgotten it), with the bytes that followed the 101 head.
+   */
+  onUpgrade?(head: MessageHead, socket: Socket, buffered: Buffer): void;
 }
 
 /** The holder's handle on its request in flight. */
@@ -103,6 +110,10 @@ export class UpstreamConnection implements UpstreamExchange {
   #requestDone = false;
   #keepAlive = false;
   #paused = false;
+  #upgradeAsked = false;
+  /** The 101 head of an upgrade, waiting for the rest of its chunk. */
+  #switched: MessageHead | undefined;
+  readonly #listeners: Array<[string, (...args: any[]) => void]> = [];
 
   constructor(owner: UpstreamConnectionOwner) {
     this.#owner = owner;
@@ -129,10 +140,14 @@ export class UpstreamConnection implements UpstreamExchange {
       socket.once('connect', () => (this.#tcpConnectedMs = this.#owner.now()));
       socket.once('secureConnect', ready);
     }
-    socket.on('data', (data: Buffer) => this.#onData(data));
-    socket.on('end', () => this.#onEnd());
-    socket.on('error', (err: NodeJS.ErrnoException) => this.#fail(this.#socketError(err)));
-    socket.once('close', () => this.#onClose());
+    const on = (event: string, fn: (...args: any[]) => void) => {
+      socket.on(event, fn);
+      this.#listeners.push([event, fn]);
+    };
+    on('data', (data: Buffer) => this.#onData(data));
+    on('end', () => this.#onEnd());
+    on('error', (err: NodeJS.ErrnoException) => this.#fail(this.#socketError(err)));
+    on('close', () => this.#onClose());
   }
 
   get state(): State {
@@ -149,6 +164,7 @@ export class UpstreamConnection implements UpstreamExchange {
     this.#requestDone = request.body === 'none';
     this.#keepAlive = false;
     this.#paused = false;
+    this.#upgradeAsked = request.upgrade === true && handler.onUpgrade !== undefined;
     if (this.#state === 'idle') this.#state = 'busy';
     this.lastActivityMs = this.#owner.now();
     let head = `${request.method} ${request.path} HTTP/1.1\r\n${headerLines(request.headers)}`;
@@ -231,6 +247,7 @@ export class UpstreamConnection implements UpstreamExchange {
     const handler = this.#handler;
     const result = this.#parser.execute(data);
     if (typeof result !== 'number') this.#fail(this.#parseError(result));
+    else if (this.#switched !== undefined) return this.#handOver(this.#switched, data.subarray(result));
     else if (result < data.length) this.#fail(failure(ErrorCodes.TARGET_INVALID_RESPONSE, `target ${this.#owner.host}:${this.#owner.port} switched protocols without being asked`));
     handler.onFlush();
   }
@@ -243,6 +260,14 @@ export class UpstreamConnection implements UpstreamExchange {
     }
     // Interim responses (100 Continue, 103 Early Hints) are not passed on.
     if (head.statusCode >= 100 && head.statusCode < 200 && head.statusCode !== 101) return false;
+    if (head.statusCode === 101) {
+      if (this.#upgradeAsked) {
+        this.#switched = head;
+        return true;
+      }
+      // llhttp stops after the head; the caller sees the unparsed rest and fails the exchange.
+      return true;
+    }
     this.#gotHead = true;
     this.#keepAlive = head.keepAlive;
     this.#handler?.onHead(head);
@@ -269,6 +294,18 @@ export class UpstreamConnection implements UpstreamExchange {
     this.#handler = undefined;
     this.socket.destroy();
     handler?.onEnd();
+  }
+
+  /** The socket leaves this connection (and its pool) for the tunnel the handler makes. */
+  #handOver(head: MessageHead, buffered: Buffer): void {
+    const handler = this.#handler!;
+    this.#handler = undefined;
+    for (const [event, fn] of this.#listeners.splice(0)) this.socket.off(event, fn);
+    this.socket.pause();
+    this.#state = 'closed';
+    this.#parser.close();
+    this.#owner.closed(this);
+    handler.onUpgrade!(head, this.socket, Buffer.from(buffered));
   }
 
   /** Both messages are over: back to the pool, or closed. */
