@@ -15,10 +15,13 @@ export function printableConfig(config: Config): ConfigInput {
 }
 
 function printableTargetGroup(tg: TargetGroupConfig): NonNullable<ConfigInput['targetGroups']>[number] {
-  const { kind: _kind, healthCheckPath, matcher, propagation, ...rest } = tg;
+  const { kind: _kind, name, protocol, protocolVersion, healthCheckPath, matcher, propagation, ...rest } = tg;
   return {
+    name,
+    protocol,
+    ...(protocolVersion !== undefined ? { protocolVersion } : {}),
     ...rest,
-    ...(tg.healthCheckProtocol !== 'TCP' ? { healthCheckPath, matcher } : {}),
+    ...(tg.healthCheckProtocol !== 'TCP' ? { healthCheckPath, matcher: matcher.grpcCode !== undefined ? { grpcCode: matcher.grpcCode } : { httpCode: matcher.httpCode } } : {}),
     ...(propagation !== undefined ? { propagation } : {}),
   } as NonNullable<ConfigInput['targetGroups']>[number];
 }

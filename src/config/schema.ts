@@ -17,7 +17,7 @@ import {
   tcpListenerAttributes,
 } from './attributes.ts';
 import { formatPath, intIn, numberIn, oneOf, secondsIn, show, strict } from './fields.ts';
-import { parseMatcher } from './matcher.ts';
+import { grpcRangeMessage, parseGrpcMatcher, parseMatcher } from './matcher.ts';
 
 
 
@@ -28,6 +28,18 @@ const name = z
   .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/, {
     error: (iss) => `must be 1–32 letters, digits and hyphens, not starting or ending with a hyphen: got ${show(iss.input)}`,
   });
+
+/** `Matcher.HttpCode`/`GrpcCode`: a string as the API has it; a bare YAML number (`grpcCode: 0`) is read as its string. */
+const matcherCodes = z
+  .union([z.string(), z.number().int().nonnegative()], { error: (iss) => `must be a string of codes such as "200-299": got ${show(iss.input)}` })
+  .transform(String);
+
+/** `ProtocolVersion` of ALB target groups (spec 1.1, 12.4.1). */
+export const PROTOCOL_VERSIONS = ['HTTP1', 'HTTP2', 'GRPC'] as const;
+export type ProtocolVersion = (typeof PROTOCOL_VERSIONS)[number];
+
+/** The default health-check path of GRPC target groups (spec 2.1, 12.4.1). */
+export const GRPC_HEALTH_CHECK_PATH = '/AWS.ALB/healthcheck';
 
 const attributeMap = z
   .record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: (iss) => `must be a string: got ${show(iss.input)}` }).transform(String))
@@ -155,6 +167,8 @@ const targetGroupSchema = strict({
   name,
   /** ALB: `HTTP`, `HTTPS` (TLS to targets, no certificate checks); NLB: `TCP`, `TLS`, `UDP`, `TCP_UDP`. */
   protocol: oneOf(['HTTP', 'HTTPS', 'TCP', 'TLS', 'UDP', 'TCP_UDP']),
+  /** HTTP and HTTPS groups only (spec 12.4.1): `HTTP1` (the default), `HTTP2` or `GRPC`; HTTP2 and GRPC take HTTPS listeners only. */
+  protocolVersion: oneOf(PROTOCOL_VERSIONS).optional(),
   port: intIn(1, 65535).optional(),
   targetType: oneOf(['instance', 'ip']).default('instance'),
   healthCheckProtocol: oneOf(['HTTP', 'HTTPS', 'TCP']).optional(),
@@ -173,7 +187,11 @@ const targetGroupSchema = strict({
   healthCheckTimeoutSeconds: intIn(2, 120).optional(),
   healthyThresholdCount: intIn(2, 10).default(5),
   unhealthyThresholdCount: intIn(2, 10).default(2),
-  matcher: strict({ httpCode: z.string() }).optional(),
+  /**
+   * Exactly one of `httpCode` (ALB 200–499, default `200`; NLB 200–599, default `200-399`) or,
+   * on GRPC groups, `grpcCode` (0–99, default `12`): spec 2.1, 12.4.4.
+   */
+  matcher: strict({ httpCode: matcherCodes.optional(), grpcCode: matcherCodes.optional() }).optional(),
   attributes: attributeMap,
   targets: z.array(targetSchema).default([]),
   emulator: emulatorSchema,
@@ -295,13 +313,24 @@ export function targetGroupKind(protocol: ParsedTargetGroup['protocol']): Target
   return protocol === 'HTTP' || protocol === 'HTTPS' ? 'application' : 'network';
 }
 
+/**
+ * A health-check matcher in the API's shape (spec 2.1): HTTP status codes, or gRPC status codes
+ * on GRPC target groups. Exactly one is set; the key says which kind it is.
+ */
+export type MatcherConfig =
+  | { readonly httpCode: string; readonly grpcCode?: undefined }
+  | { readonly grpcCode: string; readonly httpCode?: undefined };
+
 /** A target group with every default filled for its kind. */
-export interface TargetGroupConfig extends Omit<ParsedTargetGroup, 'healthCheckProtocol' | 'healthCheckTimeoutSeconds' | 'matcher' | 'healthCheckPath'> {
+export interface TargetGroupConfig
+  extends Omit<ParsedTargetGroup, 'healthCheckProtocol' | 'healthCheckTimeoutSeconds' | 'matcher' | 'healthCheckPath' | 'protocolVersion'> {
   readonly kind: TargetGroupKind;
+  /** ALB groups: `HTTP1` unless set; NLB groups have none. */
+  readonly protocolVersion?: ProtocolVersion;
   readonly healthCheckProtocol: 'HTTP' | 'HTTPS' | 'TCP';
   readonly healthCheckTimeoutSeconds: number;
   readonly healthCheckPath: string;
-  readonly matcher: { readonly httpCode: string };
+  readonly matcher: MatcherConfig;
 }
 export interface ListenerConfig extends Omit<ParsedListener, 'protocol' | 'sslPolicy' | 'alpnPolicy'> {
   readonly protocol: 'HTTP' | 'HTTPS' | 'TCP' | 'TLS' | 'UDP' | 'TCP_UDP';
@@ -377,10 +406,11 @@ function resolveTargetGroup(tg: ParsedTargetGroup, at: string, issues: ConfigIss
       message: `must not exceed healthCheckIntervalSeconds (${tg.healthCheckIntervalSeconds}): got ${timeout}${tg.healthCheckTimeoutSeconds === undefined ? ' (the default for this kind of health check)' : ''}`,
     });
   }
-  const httpCode = tg.matcher?.httpCode ?? (kind === 'application' ? '200' : '200-399');
-  const [lo, hi] = kind === 'application' ? [200, 499] : [200, 599];
-  const matcher = parseMatcher(httpCode, lo, hi);
-  if (!matcher.ok) issues.push({ path: `${at}.matcher.httpCode`, message: matcher.message });
+  if (kind === 'network' && tg.protocolVersion !== undefined) {
+    issues.push({ path: `${at}.protocolVersion`, message: `applies to HTTP and HTTPS target groups only (spec 12.4.1); this one is ${tg.protocol}` });
+  }
+  const protocolVersion = kind === 'application' ? (tg.protocolVersion ?? 'HTTP1') : undefined;
+  const matcher = resolveMatcher(tg.matcher, kind, protocolVersion, `${at}.matcher`, issues);
   const catalogue = kind === 'application' ? applicationTargetGroupAttributes : networkTargetGroupAttributes(tg.protocol, tg.targetType);
   const attributes = resolveAttributes(catalogue, tg.attributes, `${at}.attributes`);
   if (attributes.ok) {
@@ -416,11 +446,45 @@ function resolveTargetGroup(tg: ParsedTargetGroup, at: string, issues: ConfigIss
     kind,
     healthCheckProtocol,
     healthCheckTimeoutSeconds: timeout,
-    healthCheckPath: tg.healthCheckPath ?? '/',
-    matcher: { httpCode },
+    ...(protocolVersion !== undefined ? { protocolVersion } : {}),
+    healthCheckPath: tg.healthCheckPath ?? (protocolVersion === 'GRPC' ? GRPC_HEALTH_CHECK_PATH : '/'),
+    matcher,
     propagation: tg.pods === undefined ? undefined : { ...propagationDefaults, ...tg.propagation },
     attributes: attributes.ok ? attributes.attributes : tg.attributes,
   };
+}
+
+/**
+ * The matcher with its default (spec 2.2, 2.3, 12.4.1): GRPC groups take `grpcCode` (0–99,
+ * default `12`) and refuse `httpCode` with AWS's message; the others take `httpCode`.
+ */
+function resolveMatcher(
+  given: ParsedTargetGroup['matcher'],
+  kind: TargetGroupKind,
+  protocolVersion: ProtocolVersion | undefined,
+  at: string,
+  issues: ConfigIssue[],
+): MatcherConfig {
+  if (given !== undefined && (given.httpCode === undefined) === (given.grpcCode === undefined)) {
+    issues.push({ path: at, message: `needs exactly one of httpCode or grpcCode (grpcCode on GRPC target groups only): got ${show(given)}` });
+  }
+  if (protocolVersion === 'GRPC') {
+    if (given?.httpCode !== undefined) {
+      issues.push({ path: `${at}.httpCode`, message: `a GRPC target group matches gRPC status codes: use grpcCode (0–99, default "12"); ${grpcRangeMessage(given.httpCode)}` });
+    }
+    const grpcCode = given?.grpcCode ?? '12';
+    const parsed = parseGrpcMatcher(grpcCode);
+    if (!parsed.ok) issues.push({ path: `${at}.grpcCode`, message: parsed.message });
+    return { grpcCode };
+  }
+  if (given?.grpcCode !== undefined) {
+    issues.push({ path: `${at}.grpcCode`, message: `applies to GRPC target groups only (protocolVersion: GRPC); this one is ${protocolVersion ?? 'a network target group'}` });
+  }
+  const httpCode = given?.httpCode ?? (kind === 'application' ? '200' : '200-399');
+  const [lo, hi] = kind === 'application' ? [200, 499] : [200, 599];
+  const parsed = parseMatcher(httpCode, lo, hi);
+  if (!parsed.ok) issues.push({ path: `${at}.httpCode`, message: parsed.message });
+  return { httpCode };
 }
 
 /** Listener protocol → target group protocols it may forward to (spec 1.1). */
@@ -498,8 +562,7 @@ function resolveConfig(config: Parsed, issues: ConfigIssue[]): Config {
             if (network) issues.push({ path: apath, message: `network load balancers only forward: got ${JSON.stringify(action.type)}` });
             return;
           }
-          const names =
-            action.forwardConfig?.targetGroups.map((t) => t.targetGroupName) ?? (action.targetGroupName ? [action.targetGroupName] : []);
+          const names = forwardedGroupNames(action);
           if (names.length === 0 || (action.targetGroupName && action.forwardConfig)) {
             issues.push({ path: apath, message: 'a forward action needs exactly one of targetGroupName or forwardConfig' });
           }
@@ -512,6 +575,8 @@ function resolveConfig(config: Parsed, issues: ConfigIssue[]): Config {
             }
             if (!compatibleProtocols[protocol].includes(group.protocol)) {
               issues.push({ path: apath, message: `a ${protocol} listener cannot forward to ${group.protocol} target group ${JSON.stringify(tgName)}; it takes ${compatibleProtocols[protocol].join(' | ')} (spec 1.1)` });
+            } else if ((group.protocolVersion === 'HTTP2' || group.protocolVersion === 'GRPC') && protocol !== 'HTTPS') {
+              issues.push({ path: apath, message: `a ${protocol} listener cannot forward to ${group.protocolVersion} target group ${JSON.stringify(tgName)}; protocolVersion ${group.protocolVersion} takes HTTPS listeners only (spec 12.4.1)` });
             }
             const owner = usedBy.get(tgName);
             if (owner !== undefined && owner !== lb.name) {
@@ -520,6 +585,14 @@ function resolveConfig(config: Parsed, issues: ConfigIssue[]): Config {
             usedBy.set(tgName, lb.name);
           }
         });
+        // HTTP2 and GRPC target groups allow only forward (spec 6.3, 12.4.1): a rule that uses
+        // one holds no other action (an authenticate-* step, once there are any, included).
+        const endToEnd = actions.flatMap(forwardedGroupNames).map((n) => groups.get(n)).find((g) => g?.protocolVersion === 'HTTP2' || g?.protocolVersion === 'GRPC');
+        if (endToEnd !== undefined) {
+          actions.forEach((action, k) => {
+            if (action.type !== 'forward') issues.push({ path: `${path}[${k}]`, message: `a rule that forwards to ${endToEnd.protocolVersion} target group ${JSON.stringify(endToEnd.name)} may only forward (spec 6.3): got ${JSON.stringify(action.type)}` });
+          });
+        }
       };
       checkActions(listener.defaultActions, `${lat}.defaultActions`);
       listener.rules.forEach((rule, k) => {
@@ -546,6 +619,12 @@ function resolveConfig(config: Parsed, issues: ConfigIssue[]): Config {
     arns.add(c.certificateArn);
   });
   return { targetGroups, loadBalancers, certificates: config.certificates };
+}
+
+/** The target groups a forward action names; none for other actions. */
+function forwardedGroupNames(action: ActionConfig): string[] {
+  if (action.type !== 'forward') return [];
+  return action.forwardConfig?.targetGroups.map((t) => t.targetGroupName) ?? (action.targetGroupName ? [action.targetGroupName] : []);
 }
 
 const conditionConfigKey = {

@@ -2,7 +2,7 @@
  * A target group in the ELBv2 API's shapes (camelCase): DescribeTargetHealth rows (spec 1.2)
  * and DescribeTargetGroups. Pure functions of what the parts of the group know.
  */
-import type { TargetGroupConfig } from '../config/schema.ts';
+import type { MatcherConfig, TargetGroupConfig } from '../config/schema.ts';
 import type { TargetGroupSettings } from '../config/settings.ts';
 import { healthFromReason, type TargetHealth } from './health.ts';
 import type { Target } from './target.ts';
@@ -36,16 +36,22 @@ export function targetHealthRow(
   };
 }
 
-/** DescribeTargetGroups, in the ELBv2 shape. */
+/** `Matcher`: `{ httpCode }`, or `{ grpcCode }` on GRPC groups (spec 14.7). */
+function matcherShape(m: MatcherConfig): MatcherConfig {
+  return m.grpcCode !== undefined ? { grpcCode: m.grpcCode } : { httpCode: m.httpCode };
+}
+
+/** DescribeTargetGroups, in the ELBv2 shape (`protocolVersion` on ALB groups only, spec 14.7). */
 export function describeTargetGroup(c: TargetGroupConfig, settings: TargetGroupSettings, loadBalancerNames: readonly string[]) {
   return {
     targetGroupName: c.name,
     protocol: c.protocol,
+    ...(c.protocolVersion !== undefined ? { protocolVersion: c.protocolVersion } : {}),
     ...(c.port !== undefined ? { port: c.port } : {}),
     targetType: c.targetType,
     healthCheckProtocol: c.healthCheckProtocol,
     healthCheckPort: String(c.healthCheckPort),
-    ...(c.healthCheckProtocol !== 'TCP' ? { healthCheckPath: c.healthCheckPath, matcher: { httpCode: c.matcher.httpCode } } : {}),
+    ...(c.healthCheckProtocol !== 'TCP' ? { healthCheckPath: c.healthCheckPath, matcher: matcherShape(c.matcher) } : {}),
     healthCheckEnabled: c.healthCheckEnabled,
     healthCheckIntervalSeconds: c.healthCheckIntervalSeconds,
     healthCheckTimeoutSeconds: c.healthCheckTimeoutSeconds,

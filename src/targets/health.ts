@@ -29,7 +29,10 @@ export interface TargetHealth {
   readonly description?: string;
 }
 
-/** What one health check saw. */
+/**
+ * What one health check saw. `statusCode` is the HTTP status, or the `grpc-status` of a gRPC
+ * check (spec 12.4.4), so a mismatch reads "Health checks failed with these codes: [14]".
+ */
 export type ProbeResult =
   | { readonly ok: true; readonly statusCode?: number }
   | { readonly ok: false; readonly failure: 'code'; readonly statusCode: number }

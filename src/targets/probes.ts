@@ -1,8 +1,9 @@
 /**
- * Health-check probes that touch the network (spec 2.4). Each check is its own connection,
- * closed afterwards; the HTTP request carries the headers ALB sends.
+ * Health-check probes that touch the network (spec 2.4, 12.4.4). Each check is its own
+ * connection, closed afterwards; the HTTP request carries the headers ALB sends.
  */
 import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Matcher } from '../config/matcher.ts';
@@ -92,5 +93,93 @@ export function tcpProbe(options: { readonly preamble?: () => Buffer | undefined
         socket.destroy();
         resolve({ ok: false, failure: 'failed', detail: err.code ?? err.message });
       });
+    });
+}
+
+export interface GrpcProbeOptions {
+  /** `/package.service/method` (default on GRPC groups: `/AWS.ALB/healthcheck`). */
+  readonly path: string;
+  /** Over gRPC status codes (`Matcher.GrpcCode`). */
+  readonly matcher: Matcher;
+  /** HTTPS groups: TLS with these options (ALPN `h2` is added); otherwise cleartext HTTP/2 with prior knowledge. */
+  readonly tls?: tls.ConnectionOptions;
+  /** Default `ELB-HealthChecker/2.0`. */
+  readonly userAgent?: string;
+}
+
+/** An empty protobuf message, length-prefixed as gRPC frames it: uncompressed, 0 bytes. */
+const EMPTY_GRPC_MESSAGE = Buffer.from([0, 0, 0, 0, 0]);
+
+/**
+ * ALB gRPC check (spec 12.4.4): a unary call over HTTP/2 — `POST <path>` with `content-type:
+ * application/grpc`, `te: trailers`, `user-agent: ELB-HealthChecker/2.0` and an empty message
+ * (AWS documents none of the request's details; UNCONFIRMED). Success is a `grpc-status` (from
+ * the trailers, or the headers of a trailers-only response) that the matcher takes; a wrong
+ * one is `failure: 'code'` with that status (`Target.ResponseCodeMismatch`, "Health checks
+ * failed with these codes: [14]"). An HTTP status other than 200, no `grpc-status`, or a
+ * connection, TLS or HTTP/2 error is `failure: 'failed'` with a detail
+ * (`Target.FailedHealthChecks`, as spec 2.4 classifies malformed responses).
+ */
+export function grpcProbe(options: GrpcProbeOptions): Probe {
+  return (target, signal) =>
+    new Promise<ProbeResult>((resolve) => {
+      const authority = net.isIPv6(target.id) ? `[${target.id}]:${target.port}` : `${target.id}:${target.port}`;
+      const secure = options.tls !== undefined;
+      let settled = false;
+      let session: http2.ClientHttp2Session | undefined;
+      const finish = (result: ProbeResult, graceful = false) => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        resolve(result);
+        if (graceful) session?.close();
+        else session?.destroy();
+      };
+      const onAbort = () => finish({ ok: false, failure: 'timeout' });
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      const fail = (detail: string) => finish({ ok: false, failure: 'failed', detail });
+      // A stream cancelled by its session's end carries the session's error (ECONNREFUSED…) as its cause.
+      const failWith = (err: NodeJS.ErrnoException) => {
+        let root = err;
+        while (root.cause instanceof Error) root = root.cause as NodeJS.ErrnoException;
+        fail(root.code ?? root.message);
+      };
+      session = http2.connect(`${secure ? 'https' : 'http'}://${authority}`, {
+        // Our own socket: http2.connect would send the host as SNI, and ALB sends none (spec 12.2).
+        createConnection: () =>
+          secure
+            ? tls.connect({ ...options.tls, host: target.id, port: target.port, ALPNProtocols: ['h2'] })
+            : net.connect({ host: target.id, port: target.port }),
+      });
+      session.on('error', failWith);
+      const stream = session.request(
+        {
+          ':method': 'POST',
+          ':path': options.path,
+          ':authority': authority,
+          'content-type': 'application/grpc',
+          te: 'trailers',
+          'user-agent': options.userAgent ?? 'ELB-HealthChecker/2.0',
+        },
+        { endStream: false },
+      );
+      const judge = (grpcStatus: string | string[] | undefined) => {
+        const text = Array.isArray(grpcStatus) ? grpcStatus[0] : grpcStatus;
+        if (text === undefined || !/^\d+$/.test(text)) return fail(text === undefined ? 'no grpc-status in the response' : `grpc-status ${JSON.stringify(text)} is not a status code`);
+        const code = Number(text);
+        finish(options.matcher(code) ? { ok: true, statusCode: code } : { ok: false, failure: 'code', statusCode: code }, true);
+      };
+      stream.on('response', (headers, flags) => {
+        const status = headers[':status'];
+        if (status !== 200) return fail(`HTTP ${status}`);
+        // A trailers-only response: grpc-status in the headers, and the stream ends with them.
+        if (headers['grpc-status'] !== undefined || (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0) judge(headers['grpc-status']);
+      });
+      stream.on('trailers', (trailers) => judge(trailers['grpc-status']));
+      stream.on('error', failWith);
+      stream.on('close', () => fail(stream.rstCode ? `stream reset (HTTP/2 error code ${stream.rstCode})` : 'no grpc-status in the response'));
+      stream.resume();
+      stream.end(EMPTY_GRPC_MESSAGE);
     });
 }

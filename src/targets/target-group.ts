@@ -19,7 +19,7 @@ import {
   networkTargetGroupAttributes,
   resolveAttributes,
 } from '../config/attributes.ts';
-import { parseMatcher } from '../config/matcher.ts';
+import { parseGrpcMatcher, parseMatcher } from '../config/matcher.ts';
 import type { TargetGroupConfig } from '../config/schema.ts';
 import { targetGroupSettings, type TargetGroupSettings } from '../config/settings.ts';
 import { CandidateSet } from './candidate-set.ts';
@@ -28,7 +28,7 @@ import type { TargetHealth } from './health.ts';
 import type { Probe } from './health-checker.ts';
 import { HealthStates } from './health-states.ts';
 import { OutcomeStats, type AnomalyDetection } from './outcome-stats.ts';
-import { httpProbe, tcpProbe } from './probes.ts';
+import { grpcProbe, httpProbe, tcpProbe } from './probes.ts';
 import { healthCheckTls } from '../tls/provider.ts';
 import { Registry, type DrainEnd } from './registry.ts';
 import { SlowStart } from './slow-start.ts';
@@ -97,21 +97,7 @@ export class TargetGroup {
     this.#settings = targetGroupSettings(config.kind, this.#attributes);
     this.#picker = options.picker ?? (config.kind === 'network' ? new FlowHashPicker() : createPicker<Target>(this.#settings.algorithm));
     this.#outcomes = this.#createOutcomeStats();
-    const matcher = parseMatcher(config.matcher.httpCode, 200, config.kind === 'application' ? 499 : 599);
-    if (!matcher.ok) throw new ElbError(ErrorCodes.INVALID_ARGUMENT, `matcher.httpCode ${matcher.message}`);
-    const preamble = () => (this.#settings.proxyProtocolV2 ? this.#environment.proxyProtocolHeader : undefined);
-    const hostHeader = config.kind === 'network' ? () => this.#environment.hostHeader?.() ?? '127.0.0.1' : undefined;
-    const probe =
-      options.probe ??
-      (config.healthCheckProtocol === 'TCP'
-        ? tcpProbe({ preamble })
-        : httpProbe({
-            path: config.healthCheckPath,
-            matcher: matcher.matches,
-            preamble,
-            ...(hostHeader ? { hostHeader } : {}),
-            ...(config.healthCheckProtocol === 'HTTPS' ? { tls: healthCheckTls() } : {}),
-          }));
+    const probe = options.probe ?? this.#networkProbe();
     this.#slowStart = new SlowStart({
       clock: this.#clock,
       durationMs: () => (config.kind === 'application' ? this.#settings.slowStartMs : 0),
@@ -336,6 +322,27 @@ export class TargetGroup {
     this.#health.close();
     this.#timers.cancelAll();
     this.#registry.close();
+  }
+
+  /**
+   * The check this group's config asks for (spec 2.4, 12.4.4): TCP (NLB), gRPC over HTTP/2 on
+   * GRPC groups (TLS with ALPN h2 when the check is HTTPS), HTTP/1.1 otherwise. The HTTP/1.1
+   * check also serves HTTP2 groups: how AWS checks those is not documented (UNCONFIRMED).
+   */
+  #networkProbe(): Probe {
+    const { config } = this;
+    const preamble = () => (this.#settings.proxyProtocolV2 ? this.#environment.proxyProtocolHeader : undefined);
+    if (config.healthCheckProtocol === 'TCP') return tcpProbe({ preamble });
+    const tls = config.healthCheckProtocol === 'HTTPS' ? healthCheckTls() : undefined;
+    if (config.matcher.grpcCode !== undefined) {
+      const matcher = parseGrpcMatcher(config.matcher.grpcCode);
+      if (!matcher.ok) throw new ElbError(ErrorCodes.INVALID_ARGUMENT, `matcher.grpcCode ${matcher.message}`);
+      return grpcProbe({ path: config.healthCheckPath, matcher: matcher.matches, ...(tls ? { tls } : {}) });
+    }
+    const matcher = parseMatcher(config.matcher.httpCode, 200, config.kind === 'application' ? 499 : 599);
+    if (!matcher.ok) throw new ElbError(ErrorCodes.INVALID_ARGUMENT, `matcher.httpCode ${matcher.message}`);
+    const hostHeader = config.kind === 'network' ? () => this.#environment.hostHeader?.() ?? '127.0.0.1' : undefined;
+    return httpProbe({ path: config.healthCheckPath, matcher: matcher.matches, preamble, ...(hostHeader ? { hostHeader } : {}), ...(tls ? { tls } : {}) });
   }
 
   /** weighted_random keeps automatic target weights; the picker reads them through the pick context. */

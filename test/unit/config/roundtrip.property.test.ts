@@ -2,8 +2,9 @@
  * The config round trip: what `local-elb validate` prints (the parsed config, every default
  * filled, as JSON) is itself a config a user may keep and load again, and it means the same:
  * parse(print(parse(x))) deep-equals parse(x). Inputs are generated valid configs: target groups
- * of both kinds with fields in range, attributes from the catalogue (spec 4.4–4.6), load
- * balancers whose listeners, rules and actions name existing, compatible groups.
+ * of both kinds with fields in range (ALB groups of every protocolVersion, GRPC ones with gRPC
+ * matchers), attributes from the catalogue (spec 4.4–4.6), load balancers whose listeners, rules
+ * and actions name existing, compatible groups (HTTP2 and GRPC ones from HTTPS listeners only).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -135,8 +136,14 @@ const targets = (groupPort: number | undefined) =>
     { maxLength: 3 },
   );
 
-/** An ALB (HTTP) target group named `name`, with an HTTP health check. */
-const albTargetGroup = (name: string) =>
+/** `protocolVersion` as a config may give it: left out (HTTP1), or one of the three (spec 12.4.1). */
+type VersionInput = 'HTTP1' | 'HTTP2' | 'GRPC' | undefined;
+const protocolVersion: fc.Arbitrary<VersionInput> = fc.constantFrom(undefined, 'HTTP1', 'HTTP2', 'GRPC');
+/** HTTP2 and GRPC groups take HTTPS listeners only (spec 12.4.1). */
+const httpsOnly = (version: VersionInput) => version === 'HTTP2' || version === 'GRPC';
+
+/** An ALB (HTTP) target group named `name`, with an HTTP health check (a gRPC one on GRPC groups). */
+const albTargetGroup = (name: string, version: VersionInput) =>
   fc
     .record({ port: optional(port), interval: optional(fc.integer({ min: 5, max: 300 })) })
     .chain(({ port: groupPort, interval }) =>
@@ -150,7 +157,7 @@ const albTargetGroup = (name: string) =>
           healthCheckTimeoutSeconds: optional(fc.integer({ min: 2, max: Math.min(120, interval ?? 30) })),
           healthyThresholdCount: optional(fc.integer({ min: 2, max: 10 })),
           unhealthyThresholdCount: optional(fc.integer({ min: 2, max: 10 })),
-          matcher: optional(matcherCode(200, 499).map((httpCode) => ({ httpCode }))),
+          matcher: optional<Input>(version === 'GRPC' ? matcherCode(0, 99).map((grpcCode) => ({ grpcCode })) : matcherCode(200, 499).map((httpCode) => ({ httpCode }))),
           attributes: optional(albTargetGroupAttributes),
           targets: optional(targets(groupPort)),
           emulator: optional(emulator),
@@ -158,7 +165,9 @@ const albTargetGroup = (name: string) =>
           propagation: optional(propagation),
         })
         // The propagation lags apply only with local pods (a config error otherwise).
-        .map(({ propagation: lags, ...fields }) => defined({ name, port: groupPort, healthCheckIntervalSeconds: interval, ...fields, propagation: fields.pods ? lags : undefined })),
+        .map(({ propagation: lags, ...fields }) =>
+          defined({ name, protocolVersion: version, port: groupPort, healthCheckIntervalSeconds: interval, ...fields, propagation: fields.pods ? lags : undefined }),
+        ),
     );
 
 /** An NLB target group (TCP, UDP or TCP_UDP) named `name`, with a TCP or HTTP health check. */
@@ -266,7 +275,8 @@ function rules(groups: readonly string[]): fc.Arbitrary<Input[]> {
     .chain((priorities) => fc.tuple(...priorities.map((priority) => fc.record({ priority: fc.constant(priority), conditions, actions: action(groups, false).map((a) => [a]) }))));
 }
 
-const applicationLoadBalancer = (name: string, groups: readonly string[]) =>
+/** An ALB over `groups`: its HTTP listeners forward only to the HTTP1 ones, its HTTPS listeners to any. */
+const applicationLoadBalancer = (name: string, groups: ReadonlyArray<{ name: string; version: VersionInput }>) =>
   fc.record({
     name: fc.constant(name),
     type: optional(fc.constant('application')),
@@ -281,19 +291,22 @@ const applicationLoadBalancer = (name: string, groups: readonly string[]) =>
       }),
     ),
     listeners: fc.array(
-      fc.record({
-        port: fc.integer({ min: 0, max: 65535 }),
-        protocol: optional(fc.constantFrom('HTTP', 'HTTPS')),
-        address: optional(fc.constantFrom('127.0.0.1', '::1', '0.0.0.0')),
-        defaultActions: action(groups, false).map((a) => [a]),
-        rules: optional(rules(groups)),
-        sslPolicy: optional(fc.constantFrom('ELBSecurityPolicy-2016-08', 'ELBSecurityPolicy-TLS13-1-2-2021-06', 'ELBSecurityPolicy-FS-1-2-Res-2020-10')),
-        certificates: optional(
-          fc.uniqueArray(fc.constantFrom('a', 'b', 'c').map((n) => ({ certificateArn: `arn:aws:acm:us-east-1:000000000000:certificate/${n}` })), { minLength: 1, maxLength: 3, selector: (c) => c.certificateArn }),
-        ),
-      })
-        // sslPolicy and certificates belong to HTTPS listeners only.
-        .map(({ sslPolicy, certificates, ...l }) => defined(l.protocol === 'HTTPS' ? { ...l, sslPolicy, certificates } : l)),
+      optional(fc.constantFrom('HTTP', 'HTTPS')).chain((protocol) => {
+        const reachable = groups.filter((g) => protocol === 'HTTPS' || !httpsOnly(g.version)).map((g) => g.name);
+        return fc.record({
+          port: fc.integer({ min: 0, max: 65535 }),
+          protocol: fc.constant(protocol),
+          address: optional(fc.constantFrom('127.0.0.1', '::1', '0.0.0.0')),
+          defaultActions: action(reachable, false).map((a) => [a]),
+          rules: optional(rules(reachable)),
+          sslPolicy: optional(fc.constantFrom('ELBSecurityPolicy-2016-08', 'ELBSecurityPolicy-TLS13-1-2-2021-06', 'ELBSecurityPolicy-FS-1-2-Res-2020-10')),
+          certificates: optional(
+            fc.uniqueArray(fc.constantFrom('a', 'b', 'c').map((n) => ({ certificateArn: `arn:aws:acm:us-east-1:000000000000:certificate/${n}` })), { minLength: 1, maxLength: 3, selector: (c) => c.certificateArn }),
+          ),
+        })
+          // sslPolicy and certificates belong to HTTPS listeners only.
+          .map(({ sslPolicy, certificates, ...l }) => defined(l.protocol === 'HTTPS' ? { ...l, sslPolicy, certificates } : l));
+      }),
       { minLength: 1, maxLength: 2 },
     ),
   }).map(defined);
@@ -328,21 +341,22 @@ const networkLoadBalancer = (name: string, groups: ReadonlyArray<{ name: string;
  */
 const validConfig: fc.Arbitrary<Input> = fc
   .record({
-    albGroups: fc.integer({ min: 0, max: 3 }),
+    albVersions: fc.array(protocolVersion, { maxLength: 3 }),
     nlbProtocols: fc.array(fc.constantFrom('TCP', 'UDP', 'TCP_UDP'), { maxLength: 3 }),
     albs: fc.integer({ min: 0, max: 2 }),
     withNlb: fc.boolean(),
   })
-  .chain(({ albGroups, nlbProtocols, albs, withNlb }) => {
-    const albNames = Array.from({ length: albGroups }, (_, i) => `web-${i}`);
+  .chain(({ albVersions, nlbProtocols, albs, withNlb }) => {
+    const albGroups = albVersions.length;
+    const albSpecs = albVersions.map((version, i) => ({ name: `web-${i}`, version }));
     const nlbGroups = nlbProtocols.map((protocol, i) => ({ name: `tcp${i}`, protocol }));
     return fc
       .array(fc.integer({ min: 0, max: Math.max(0, albs - 1) }), { minLength: albGroups, maxLength: albGroups })
       .chain((owners) =>
         fc.record({
-          targetGroups: fc.tuple(...albNames.map(albTargetGroup), ...nlbGroups.map((g) => nlbTargetGroup(g.name, g.protocol))),
+          targetGroups: fc.tuple(...albSpecs.map((g) => albTargetGroup(g.name, g.version)), ...nlbGroups.map((g) => nlbTargetGroup(g.name, g.protocol))),
           loadBalancers: fc.tuple(
-            ...Array.from({ length: albs }, (_, i) => applicationLoadBalancer(`alb-${i}`, albNames.filter((_, j) => owners[j] === i))),
+            ...Array.from({ length: albs }, (_, i) => applicationLoadBalancer(`alb-${i}`, albSpecs.filter((_, j) => owners[j] === i))),
             ...(withNlb && nlbGroups.length > 0 ? [networkLoadBalancer('nlb', nlbGroups)] : []),
           ),
         }),
