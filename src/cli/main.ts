@@ -6,6 +6,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, ElbError, isElbError } from '../core/errors.ts';
 import { accessLogLine } from '../l7/access-log.ts';
 import { ApplicationLoadBalancer } from '../l7/application-load-balancer.ts';
+import { nlbAccessLogLine } from '../l4/access-log.ts';
+import { NetworkLoadBalancer } from '../l4/network-load-balancer.ts';
 import { startAdminServer } from '../admin/server.ts';
 import { startLocalElb } from '../local-elb.ts';
 import { adminCall, DEFAULT_ADMIN, parseShorthand, parseTargets, toAwsShape } from './admin-client.ts';
@@ -98,7 +100,7 @@ export function buildProgram(): Command {
       .requiredOption('-c, --config <file>', 'YAML or JSON config file')
       .option('--admin <host:port>', 'where the admin API listens', hostPort, { address: '127.0.0.1', port: 9090 })
       .option('--no-admin', 'do not start the admin API')
-      .option('--access-log <file>', 'write ALB access-log lines to this file ("-" for stdout)')
+      .option('--access-log <file>', 'write access-log lines (ALB requests, NLB TLS connections) to this file ("-" for stdout)')
       .option('--shutdown-grace-seconds <s>', 'how long requests in flight may finish at shutdown', seconds, 5),
   ).action(async (opts: { config: string; admin: { address: string; port: number } | false; accessLog?: string; shutdownGraceSeconds: number; logLevel: string; logFormat: LogFormat }) => {
     const logger = cliLogger(opts.logLevel, opts.logFormat);
@@ -109,7 +111,10 @@ export function buildProgram(): Command {
     if (opts.accessLog !== undefined) {
       const out = opts.accessLog === '-' ? process.stdout : createWriteStream(opts.accessLog, { flags: 'a' });
       accessLog = out;
-      for (const lb of elb.loadBalancers()) if (lb instanceof ApplicationLoadBalancer) lb.onRequest((r) => out.write(`${accessLogLine(r)}\n`));
+      for (const lb of elb.loadBalancers()) {
+        if (lb instanceof ApplicationLoadBalancer) lb.onRequest((r) => out.write(`${accessLogLine(r)}\n`));
+        else if (lb instanceof NetworkLoadBalancer) lb.onTlsConnection((r) => out.write(`${nlbAccessLogLine(r)}\n`));
+      }
     }
     let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
     try {

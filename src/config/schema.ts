@@ -552,7 +552,13 @@ function resolveConfig(config: Parsed, issues: ConfigIssue[]): Config {
       if (network && listener.rules.length > 0) issues.push({ path: `${lat}.rules`, message: 'network load balancers have no listener rules (only a default forward action)' });
       const catalogue = protocol === 'TCP' || protocol === 'TCP_UDP' ? tcpListenerAttributes : {};
       const listenerAttributes = resolveAttributes(catalogue, listener.attributes, `${lat}.attributes`);
-      if (!listenerAttributes.ok) issues.push(...listenerAttributes.issues);
+      if (protocol === 'TLS' && Object.keys(listener.attributes).length > 0) {
+        // The NLB's TLS listeners have no attributes: their idle timeout is fixed (spec 12.6.5).
+        issues.push({
+          path: `${lat}.attributes`,
+          message: `a TLS listener takes no attributes: its idle timeout is fixed at 350 s (spec 12.6.5) and tcp.idle_timeout.seconds applies to TCP listeners only; got ${Object.keys(listener.attributes).map((k) => JSON.stringify(k)).join(', ')}`,
+        });
+      } else if (!listenerAttributes.ok) issues.push(...listenerAttributes.issues);
       const priorities = new Set<number>();
       const checkActions = (actions: readonly ActionConfig[], path: string) => {
         if (actions.length !== 1) issues.push({ path, message: `must hold exactly one action (forward, redirect or fixed-response): got ${actions.length}` });

@@ -35,9 +35,13 @@ export class LoadBalancerCounters {
   redirects = 0;
   /** ClientTLSNegotiationErrorCount: handshakes with clients that never reached a session. */
   clientTlsErrors = 0;
+  /** GrpcRequestCount (ALB): gRPC requests (HTTP/2, `application/grpc`). */
+  grpcRequests = 0;
   /** NLB. */
   readonly newFlows = { TCP: 0, UDP: 0, TLS: 0 };
   readonly activeFlows = { TCP: 0, UDP: 0, TLS: 0 };
+  /** NLB: ProcessedBytes by listener protocol (CloudWatch's `ProcessedBytes_TCP`, `_TLS`, `_UDP`). */
+  readonly processedBytesByProtocol = { TCP: 0, UDP: 0, TLS: 0 };
   clientResets = 0;
   targetResets = 0;
   elbResets = 0;
@@ -166,10 +170,18 @@ export class ElbMetrics {
     perTg('UnhealthyRoutingRequestCount', 'Requests routed by fail-open', (c) => (this.#isNetwork(c.loadBalancer) ? 0 : c.unhealthyRouting));
     perLb('NewConnectionCount', 'New client connections', (c) => c.newConnections);
     perLb('ActiveConnectionCount', 'Open client connections', (c) => c.activeConnections, 'gauge');
-    perLb('ProcessedBytes', 'Bytes received from and sent to clients (headers and bodies)', (c) => c.processedBytes);
+    // An NLB reports it by listener protocol, as it does its flows (label protocol).
+    new CollectedMetric(r, 'ProcessedBytes', 'Bytes received from and sent to clients (ALB: headers and bodies; NLB: payload each way, by listener protocol)', 'counter', () =>
+      lbs().flatMap((c) =>
+        this.#isNetwork(c.loadBalancer)
+          ? (['TCP', 'UDP', 'TLS'] as const).map((protocol) => ({ labels: { ...lbLabel(c), protocol }, value: c.processedBytesByProtocol[protocol] }))
+          : [{ labels: lbLabel(c), value: c.processedBytes }],
+      ),
+    );
     perLb('HTTP_Fixed_Response_Count', 'Successful fixed-response actions', (c) => c.fixedResponses);
     perLb('HTTP_Redirect_Count', 'Successful redirect actions', (c) => c.redirects);
     perLb('RuleEvaluations', 'Listener rules evaluated (default rule excluded)', (c) => c.ruleEvaluations);
+    perLb('GrpcRequestCount', 'gRPC requests (HTTP/2, content-type application/grpc)', (c) => c.grpcRequests);
     const perProtocol = (name: string, help: string, value: (c: LoadBalancerCounters) => { TCP: number; UDP: number; TLS: number }, type: 'counter' | 'gauge') =>
       new CollectedMetric(r, name, help, type, () =>
         lbs()

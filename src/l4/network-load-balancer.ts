@@ -1,14 +1,16 @@
 /**
- * A Network Load Balancer (spec 3.5, 4.2, 4.3, 5.1, 5.2): TCP and UDP listeners on this
- * machine; each new flow picks a target by a hash of its tuple and keeps it for life; the
+ * A Network Load Balancer (spec 3.5, 4.2, 4.3, 5.1, 5.2, 12.6): TCP, TLS and UDP listeners on
+ * this machine; each new flow picks a target by a hash of its tuple and keeps it for life; the
  * client's address is preserved by binding the outbound socket to it (every 127.0.0.0/8
- * address is local), or announced with a Proxy Protocol v2 header. An NLB never answers on
- * its own: it resets.
+ * address is local), or announced with a Proxy Protocol v2 header. A TLS listener is a TCP
+ * listener with TLS terminated in front (tls-listener.ts) and plaintext, or TLS again, towards
+ * the target. An NLB never answers on its own: it resets.
  */
 import dgram from 'node:dgram';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { randomInt } from 'node:crypto';
+import tls from 'node:tls';
 import { hostForUrl, plainIp } from '../core/addresses.ts';
 import { realClock, type Clock } from '../core/clock.ts';
 import { bindListener } from '../core/listen.ts';
@@ -20,7 +22,11 @@ import { flowHash } from '../algorithms/index.ts';
 import { tcpListenerSettings } from '../config/settings.ts';
 import type { TargetGroup } from '../targets/target-group.ts';
 import type { Lease } from '../targets/target.ts';
+import type { AlpnPolicy } from '../tls/alpn.ts';
+import { localCaIssuer, TlsProvider, type BackendTlsOptions } from '../tls/provider.ts';
+import type { TlsConnectionRecord } from './access-log.ts';
 import { localProxyHeader, proxyHeader } from './proxy-protocol.ts';
+import { TARGET_TLS_HANDSHAKE_TIMEOUT_MS, TLS_IDLE_TIMEOUT_MS, TlsConnection, TlsTermination, type Endpoint, type TlsConnectionEvents } from './tls-listener.ts';
 
 /** UDP flows end after 120 s without a packet (spec 3.5; fixed in AWS). */
 export const UDP_IDLE_TIMEOUT_MS = 120_000;
@@ -31,6 +37,8 @@ export interface NetworkLoadBalancerOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly metrics?: ElbMetrics;
+  /** Certificates and policies for TLS listeners and TLS target groups (default: the local CA in `~/.local-elb`). */
+  readonly tls?: TlsProvider;
 }
 
 /** Addresses this machine can bind: every loopback address and those of its interfaces. */
@@ -49,6 +57,8 @@ export class NetworkLoadBalancer {
   readonly #metrics: ElbMetrics | undefined;
   readonly #listeners: Array<TcpListener | UdpListener | TcpUdpListener>;
   readonly #warned = new Set<string>();
+  readonly #tls: TlsProvider;
+  readonly #connectionObservers = new Set<(record: TlsConnectionRecord) => void>();
 
   constructor(options: NetworkLoadBalancerOptions) {
     this.name = options.config.name;
@@ -57,11 +67,13 @@ export class NetworkLoadBalancer {
     this.#clock = options.clock ?? realClock;
     this.#log = (options.logger ?? silentLogger()).child({ loadBalancer: this.name });
     this.#metrics = options.metrics;
-    this.#listeners = options.config.listeners.map((l) => {
+    this.#tls = options.tls ?? new TlsProvider({ certificates: [], issuer: localCaIssuer(), clock: this.#clock });
+    this.#listeners = options.config.listeners.map((l, index) => {
       const group = this.#group(l);
+      const id = `listener-${index}`;
       if (l.protocol === 'UDP') return new UdpListener(this, l, group);
-      if (l.protocol === 'TCP_UDP') return new TcpUdpListener(this, l, group);
-      return new TcpListener(this, l, group);
+      if (l.protocol === 'TCP_UDP') return new TcpUdpListener(this, l, group, id);
+      return new TcpListener(this, l, group, id);
     });
     for (const l of this.#listeners) {
       l.group.setHealthCheckEnvironment({
@@ -77,20 +89,48 @@ export class NetworkLoadBalancer {
     return [...new Set(this.config.listeners.map((l) => this.#groupName(l)))];
   }
 
+  /**
+   * Binds every listener (a TLS one once its certificates are read or issued); rejects with
+   * `ELB_ERR_LISTEN_FAILED` naming the address, or the certificate error.
+   */
   async start(): Promise<void> {
     try {
-      for (const l of this.#listeners) await l.listen();
+      for (const l of this.#listeners) {
+        if (l instanceof TcpListener && l.config.protocol === 'TLS') {
+          const frontEnd = await this.#tls.frontEnd({
+            loadBalancer: this.name,
+            loadBalancerType: 'network',
+            sslPolicy: l.config.sslPolicy,
+            certificateArns: (l.config.certificates ?? []).map((c) => c.certificateArn),
+            address: l.config.address,
+            hosts: [],
+          });
+          l.useTls(new TlsTermination(frontEnd, (l.config.alpnPolicy ?? 'None') as AlpnPolicy, () => this.#clock.now()));
+        }
+        await l.listen();
+      }
     } catch (err) {
       await this.close();
       throw err;
     }
   }
 
-  /** `tcp://address:port` (or `udp://`) of listener `index`, after start. */
+  /** `tcp://address:port` (or `tls://`, `udp://`) of listener `index`, after start. */
   url(index = 0): string {
     const l = this.#listeners[index];
     if (l === undefined) throw new ElbError(ErrorCodes.NOT_FOUND, `load balancer ${this.name} has no listener ${index}`);
-    return `${l.config.protocol === 'UDP' ? 'udp' : 'tcp'}://${hostForUrl(l.config.address)}:${l.port}`;
+    const scheme = l.config.protocol === 'UDP' ? 'udp' : l.config.protocol === 'TLS' ? 'tls' : 'tcp';
+    return `${scheme}://${hostForUrl(l.config.address)}:${l.port}`;
+  }
+
+  /**
+   * Calls `observer` with the access-log record of every connection on a TLS listener when it
+   * ends, failed handshakes included (spec 8.2; TCP and UDP listeners have no access log).
+   * Records are built only while someone observes. Returns the unsubscribe function.
+   */
+  onTlsConnection(observer: (record: TlsConnectionRecord) => void): () => void {
+    this.#connectionObservers.add(observer);
+    return () => this.#connectionObservers.delete(observer);
   }
 
   get ports(): number[] {
@@ -123,6 +163,22 @@ export class NetworkLoadBalancer {
   }
   get metrics(): ElbMetrics | undefined {
     return this.#metrics;
+  }
+  get tlsProvider(): TlsProvider {
+    return this.#tls;
+  }
+
+  /** Hands a closed TLS connection's record to the observers, if there are any. */
+  recordTlsConnection(build: () => TlsConnectionRecord): void {
+    if (this.#connectionObservers.size === 0) return;
+    const record = build();
+    for (const observer of this.#connectionObservers) {
+      try {
+        observer(record);
+      } catch (err) {
+        this.#log.warn({ err }, 'a TLS connection observer threw');
+      }
+    }
   }
 
   /** Logs once per address that client IP preservation could not bind it. */
@@ -173,10 +229,14 @@ interface FlowMetrics {
   readonly targetResets?: { inc(): void };
   readonly elbResets?: { inc(n?: number): void };
   readonly unhealthyRouting?: { inc(): void };
+  /** ClientTLSNegotiationErrorCount (TLS listeners). */
+  readonly clientTlsErrors?: { inc(): void };
+  /** TargetTLSNegotiationErrorCount (TLS target groups). */
+  readonly targetTlsErrors?: { inc(): void };
 }
 
 /** The NLB metrics of one listener's flows, over counters bound once per load balancer and target group. */
-function flowMetrics(nlb: NetworkLoadBalancer, protocol: 'TCP' | 'UDP', group: TargetGroup): FlowMetrics {
+function flowMetrics(nlb: NetworkLoadBalancer, protocol: 'TCP' | 'UDP' | 'TLS', group: TargetGroup): FlowMetrics {
   const m = nlb.metrics;
   if (m === undefined) return {};
   const lb = m.loadBalancerCounters(nlb.name, 'network');
@@ -184,12 +244,22 @@ function flowMetrics(nlb: NetworkLoadBalancer, protocol: 'TCP' | 'UDP', group: T
   return {
     newFlows: { inc: () => void lb.newFlows[protocol]++ },
     activeFlows: { inc: () => void lb.activeFlows[protocol]++, dec: () => void lb.activeFlows[protocol]-- },
-    processedBytes: { inc: (n) => void (lb.processedBytes += n) },
+    processedBytes: { inc: (n) => void (lb.processedBytesByProtocol[protocol] += n) },
     clientResets: { inc: () => void lb.clientResets++ },
     targetResets: { inc: () => void lb.targetResets++ },
     elbResets: { inc: (n = 1) => void (lb.elbResets += n) },
     unhealthyRouting: { inc: () => void tg.unhealthyRouting++ },
+    clientTlsErrors: { inc: () => void lb.clientTlsErrors++ },
+    targetTlsErrors: { inc: () => void tg.tlsErrors++ },
   };
+}
+
+/** TLS towards a TLS target group (spec 12.6.4): the back-end policy, no certificate checks, no SNI. */
+interface TargetTls {
+  readonly backend: BackendTlsOptions;
+  /** Offered to the target: what the client negotiated (spec 12.6.3: UNCONFIRMED; none when the client got none). */
+  readonly alpn: string | undefined;
+  readonly clock: Clock;
 }
 
 /**
@@ -197,14 +267,22 @@ function flowMetrics(nlb: NetworkLoadBalancer, protocol: 'TCP' | 'UDP', group: T
  * Client→target bytes go through `pipe()`; target→client bytes are read straight into a pooled
  * buffer (`onread`) and written on, so the busy direction allocates nothing per read: a new
  * 64 KiB buffer per read costs a garbage collection every few dozen milliseconds at 1 GB/s.
+ *
+ * On a TLS listener the client side is the TLS socket (plaintext) over the client's TCP socket,
+ * which resets go to; towards a TLS target group the target side is a TLS socket too (data
+ * events instead of `onread`), and a failed or slow handshake with the target resets the client.
  */
 class TcpFlow {
   readonly #client: Socket;
+  readonly #clientTcp: Socket;
   readonly #upstream: Socket;
+  readonly #upstreamTcp: Socket;
   readonly #lease: Lease;
   readonly #metrics: FlowMetrics;
   readonly #pool: BufferPool;
-  #buffer: Buffer;
+  #buffer: Buffer | undefined;
+  /** Bytes written to the client (plaintext), for the TLS access log. */
+  sentBytes = 0;
   /** Idle tracking, read by the listener's sweep. */
   lastBytes = -1;
   lastActiveAt: number;
@@ -213,34 +291,82 @@ class TcpFlow {
   readonly #onDone: (flow: TcpFlow) => void;
 
   constructor(o: {
+    /** What carries the client's bytes: its TCP socket, or on a TLS listener its TLS socket. */
     client: Socket;
+    /** The client's TCP socket (resets go to it); `client` itself on TCP listeners. */
+    clientTcp: Socket;
     target: { id: string; port: number };
     localAddress: string | undefined;
     lease: Lease;
     header: Buffer | undefined;
+    targetTls: TargetTls | undefined;
+    /** The TLS listener's connection, told of the target's ALPN and of failures. */
+    connection: TlsConnection | undefined;
     now: number;
     metrics: FlowMetrics;
     pool: BufferPool;
     log: Logger;
     onDone: (flow: TcpFlow) => void;
   }) {
-    const { client, lease, metrics } = o;
+    const { client, clientTcp, lease, metrics, targetTls, connection } = o;
     this.#client = client;
+    this.#clientTcp = clientTcp;
     this.#lease = lease;
     this.#metrics = metrics;
     this.#pool = o.pool;
     this.#onDone = o.onDone;
-    this.#buffer = o.pool.take();
     this.lastActiveAt = o.now;
-    const upstream = net.connect({
+    this.#buffer = targetTls === undefined ? o.pool.take() : undefined;
+    const tcp = net.connect({
       host: o.target.id,
       port: o.target.port,
       allowHalfOpen: true,
       noDelay: true,
       ...(o.localAddress ? { localAddress: o.localAddress } : {}),
-      onread: { buffer: () => this.#buffer, callback: (n: number, buf: Uint8Array) => this.#fromTarget(n, buf) },
+      ...(targetTls === undefined ? { onread: { buffer: () => this.#buffer!, callback: (n: number, buf: Uint8Array) => this.#fromTarget(n, buf) } } : {}),
     });
+    this.#upstreamTcp = tcp;
+    // The PPv2 header goes first, before the TLS handshake with a TLS target (spec 5.2).
+    if (o.header !== undefined) tcp.write(o.header);
+    let secured = targetTls === undefined;
+    let tcpConnected = false;
+    let upstream: Socket = tcp;
+    let upstreamFailed = false;
+    if (targetTls !== undefined) {
+      // A connection that never came up may be reported here only, not on the TLS socket over it.
+      tcp.on('error', (err: NodeJS.ErrnoException) => {
+        if (!tcpConnected) onUpstreamError(err);
+      });
+      const secure = tls.connect({ ...targetTls.backend.options, socket: tcp, ...(targetTls.alpn !== undefined ? { ALPNProtocols: [targetTls.alpn] } : {}) });
+      upstream = secure;
+      let cancelTimeout = () => {};
+      tcp.once('connect', () => {
+        tcpConnected = true;
+        cancelTimeout = targetTls.clock.setTimer(TARGET_TLS_HANDSHAKE_TIMEOUT_MS, () => {
+          if (secured || this.#done) return;
+          o.log.debug({ event: 'flow.target_tls_timeout' }, `no TLS handshake with target ${o.target.id}:${o.target.port} within ${TARGET_TLS_HANDSHAKE_TIMEOUT_MS / 1000} s: reset`);
+          metrics.targetTlsErrors?.inc();
+          if (connection !== undefined) connection.failure ??= 'target_tls_error';
+          this.reset();
+        });
+      });
+      secure.once('secureConnect', () => {
+        secured = true;
+        cancelTimeout();
+        if (connection !== undefined) connection.alpnBackEnd = typeof secure.alpnProtocol === 'string' ? secure.alpnProtocol : undefined;
+      });
+      secure.on('data', (chunk: Buffer) => {
+        this.sentBytes += chunk.length;
+        if (!client.write(chunk)) secure.pause();
+      });
+      secure.once('close', () => {
+        cancelTimeout();
+        tcp.destroy();
+      });
+    }
     this.#upstream = upstream;
+    if (connection !== undefined) connection.sentBytes = () => this.sentBytes;
+    if (clientTcp !== client) client.once('close', () => clientTcp.destroy());
     metrics.newFlows?.inc();
     metrics.activeFlows?.inc();
 
@@ -248,32 +374,47 @@ class TcpFlow {
       o.log.debug({ event: 'flow.reset', reason: reason.code }, 'resetting a flow');
       this.reset();
     });
-    if (o.header !== undefined) upstream.write(o.header);
     client.pipe(upstream);
     upstream.on('end', () => client.end());
     client.on('drain', () => upstream.resume());
     client.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ECONNRESET') {
         metrics.clientResets?.inc();
-        upstream.resetAndDestroy();
+        tcp.resetAndDestroy();
       } else upstream.destroy();
     });
-    upstream.on('error', (err: NodeJS.ErrnoException) => {
+    const onUpstreamError = (err: NodeJS.ErrnoException) => {
+      if (upstreamFailed) return;
+      upstreamFailed = true;
+      if (targetTls !== undefined && tcpConnected && !secured) {
+        // The target took the connection but not the handshake (no shared version or cipher,
+        // not TLS at all, closed or reset): the client's connection is reset by the NLB.
+        o.log.debug({ event: 'flow.target_tls_failed', code: err.code }, `TLS handshake with target ${o.target.id}:${o.target.port} failed: ${err.code ?? err.message}`);
+        metrics.targetTlsErrors?.inc();
+        metrics.elbResets?.inc();
+        if (connection !== undefined) connection.failure ??= 'target_tls_error';
+        clientTcp.resetAndDestroy();
+        tcp.destroy();
+        return;
+      }
       if (err.code === 'ECONNRESET' || err.code === 'ECONNREFUSED') metrics.targetResets?.inc();
       // A reset from the target, or no connection to it at all (refused, unreachable, timed
       // out): the client's connection is reset. Other failures close it.
-      if (err.code === 'ECONNRESET' || upstream.connecting || upstream.bytesWritten === 0) client.resetAndDestroy();
+      const noConnection = targetTls === undefined ? tcp.connecting || tcp.bytesWritten === 0 : !tcpConnected;
+      if (noConnection && connection !== undefined) connection.failure ??= 'target_unreachable';
+      if (err.code === 'ECONNRESET' || noConnection) clientTcp.resetAndDestroy();
       else client.destroy();
-    });
+    };
+    upstream.on('error', onUpstreamError);
     const onClose = () => {
       if (++this.#closed === 2) this.#finish();
     };
     client.once('close', onClose);
-    upstream.once('close', onClose);
+    tcp.once('close', onClose);
     client.resume();
   }
 
-  /** Bytes moved either way so far. */
+  /** Bytes moved either way so far (plaintext on TLS sockets). */
   get bytes(): number {
     return this.#client.bytesRead + this.#upstream.bytesRead;
   }
@@ -281,6 +422,7 @@ class TcpFlow {
   #fromTarget(n: number, buf: Uint8Array): boolean {
     const client = this.#client;
     if (client.destroyed) return false;
+    this.sentBytes += n;
     const more = client.write(buf.subarray(0, n));
     // A write the kernel did not take at once still holds the buffer: read into another one.
     if (client.writableLength > 0) this.#buffer = this.#pool.take();
@@ -291,8 +433,8 @@ class TcpFlow {
   reset(): void {
     if (this.#done) return;
     this.#metrics.elbResets?.inc(2);
-    this.#client.resetAndDestroy();
-    this.#upstream.resetAndDestroy();
+    this.#clientTcp.resetAndDestroy();
+    this.#upstreamTcp.resetAndDestroy();
   }
 
   /** Ends the flow now (listener shutdown). */
@@ -305,7 +447,7 @@ class TcpFlow {
     if (this.#done) return;
     this.#done = true;
     this.#lease.release();
-    if (this.#client.writableLength === 0) this.#pool.give(this.#buffer);
+    if (this.#buffer !== undefined && this.#client.writableLength === 0) this.#pool.give(this.#buffer);
     this.#metrics.activeFlows?.dec();
     this.#metrics.processedBytes?.inc(this.bytes);
     this.#onDone(this);
@@ -323,37 +465,80 @@ function sequenceNumbers(): () => number {
   };
 }
 
+/**
+ * A TCP listener, or a TLS one (spec 12.6): the same flows, after a TLS handshake with the
+ * client (tls-listener.ts). On TLS listeners a flow counts (`NewFlowCount_TLS`,
+ * `ActiveFlowCount_TLS`) from the TCP accept, failed handshakes included, as one TCP connection
+ * is one flow; the target is chosen once the handshake is done.
+ */
 class TcpListener {
   readonly nlb: NetworkLoadBalancer;
   readonly config: ListenerConfig;
   readonly group: TargetGroup;
+  /** The listener's resource ID in the access log. */
+  readonly id: string;
   readonly #server: net.Server;
   readonly #flows = new Set<TcpFlow>();
   readonly #pool = new BufferPool();
   readonly #nextSequence = sequenceNumbers();
   readonly #idleMs: number;
   readonly #metrics: FlowMetrics;
+  /** TLS listeners: the flows' metrics without the flow counts, which the accept made. */
+  readonly #tlsFlowMetrics: FlowMetrics;
+  #termination: TlsTermination | undefined;
+  readonly #tlsEvents: TlsConnectionEvents;
+  /** TLS listeners: connections whose client handshake is not done. */
+  readonly #handshakes = new Set<TlsConnection>();
   #cancelSweep: () => void = () => {};
   #port = 0;
 
-  constructor(nlb: NetworkLoadBalancer, config: ListenerConfig, group: TargetGroup) {
+  constructor(nlb: NetworkLoadBalancer, config: ListenerConfig, group: TargetGroup, id: string) {
     this.nlb = nlb;
     this.config = config;
     this.group = group;
-    this.#idleMs = tcpListenerSettings(config.attributes).idleTimeoutMs;
+    this.id = id;
+    const secure = config.protocol === 'TLS';
+    this.#idleMs = secure ? TLS_IDLE_TIMEOUT_MS : tcpListenerSettings(config.attributes).idleTimeoutMs;
     this.#server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true, noDelay: true }, (client) => this.#onConnection(client));
-    this.#metrics = flowMetrics(nlb, 'TCP', group);
+    this.#metrics = flowMetrics(nlb, secure ? 'TLS' : 'TCP', group);
+    const { newFlows: _newFlows, activeFlows: _activeFlows, ...afterAccept } = this.#metrics;
+    this.#tlsFlowMetrics = afterAccept;
+    this.#tlsEvents = {
+      established: (connection) => {
+        this.#handshakes.delete(connection);
+        this.#route(connection.tcp, connection.socket!, connection);
+      },
+      failed: (connection, err) => {
+        this.#handshakes.delete(connection);
+        this.#metrics.clientTlsErrors?.inc();
+        const client = `${connection.client.ip}:${connection.client.port}`;
+        const why = (err as NodeJS.ErrnoException | undefined)?.code ?? err?.message ?? connection.failure;
+        nlb.log.info({ event: 'listener.tls_failed', client, code: why }, `TLS handshake with ${client} failed: ${why}`);
+      },
+      closed: (connection) => {
+        this.#handshakes.delete(connection);
+        this.#metrics.activeFlows?.dec();
+        const termination = this.#termination!;
+        nlb.recordTlsConnection(() => termination.record(connection, nlb.name, this.id, nlb.clock.now()));
+      },
+    };
   }
 
   get port(): number {
     return this.#port;
   }
 
+  /** Makes this a TLS listener (before `listen`). */
+  useTls(termination: TlsTermination): void {
+    this.#termination = termination;
+  }
+
   async listen(port = this.config.port): Promise<void> {
-    const where = `load balancer ${this.nlb.name} on TCP ${this.config.address}:${port}`;
+    const protocol = this.config.protocol === 'TLS' ? 'TLS' : 'TCP';
+    const where = `load balancer ${this.nlb.name} on ${protocol} ${this.config.address}:${port}`;
     await bindListener(this.#server, (done) => this.#server.listen(port, this.config.address, done), where, this.nlb.log);
     this.#port = (this.#server.address() as AddressInfo).port;
-    this.nlb.log.info({ event: 'listener.started', protocol: 'TCP', port: this.#port }, `TCP listener on ${this.config.address}:${this.#port}`);
+    this.nlb.log.info({ event: 'listener.started', protocol, port: this.#port }, `${protocol} listener on ${this.config.address}:${this.#port}`);
     this.#scheduleSweep();
   }
 
@@ -361,6 +546,8 @@ class TcpListener {
     this.#cancelSweep();
     if (!this.#server.listening) return;
     const closed = new Promise<void>((r) => this.#server.close(() => r()));
+    // Connections still in their TLS handshake have no flow to finish.
+    for (const c of this.#handshakes) c.tcp.destroy();
     const deadline = Date.now() + graceMs;
     while (this.#flows.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const f of this.#flows) f.destroy();
@@ -368,8 +555,10 @@ class TcpListener {
   }
 
   /**
-   * The idle timeout (spec 3.5) on the injected clock: every tenth of the timeout one sweep
-   * looks at every flow; a flow that moved no byte either way for the whole timeout is reset.
+   * The idle timeout (spec 3.5, 12.6.5) on the injected clock: every tenth of the timeout one
+   * sweep looks at every flow; a flow that moved no byte either way for the whole timeout is
+   * reset. A TLS handshake not done within the timeout is reset too (UNCONFIRMED: AWS documents
+   * no handshake timeout; the ALB emulation uses its idle timeout the same way, spec 12.1.11).
    */
   #scheduleSweep(): void {
     const periodMs = Math.max(10, Math.floor(this.#idleMs / 10));
@@ -385,32 +574,61 @@ class TcpListener {
           flow.reset();
         }
       }
+      for (const connection of this.#handshakes) {
+        if (now - connection.startedAtMs < this.#idleMs) continue;
+        this.nlb.log.debug({ event: 'flow.handshake_timeout' }, 'TLS handshake not done within the idle timeout: reset');
+        this.#metrics.elbResets?.inc();
+        connection.reset('handshake_timeout');
+      }
       this.#scheduleSweep();
     });
   }
 
   #onConnection(client: Socket): void {
-    const nlb = this.nlb;
     client.on('error', () => {});
-    const clientIp = plainIp(client.remoteAddress);
-    const clientPort = client.remotePort ?? 0;
+    const termination = this.#termination;
+    if (termination === undefined) {
+      this.#route(client, client, undefined);
+      return;
+    }
+    this.#metrics.newFlows?.inc();
+    this.#metrics.activeFlows?.inc();
+    this.#handshakes.add(termination.accept(client, this.#addresses(client), this.#tlsEvents));
+  }
+
+  /** The client and the listener address of an accepted connection. */
+  #addresses(client: Socket): { client: Endpoint; destination: Endpoint } {
     // The listener's own address when it is bound to one (no getsockname per connection).
     const wildcard = this.config.address === '0.0.0.0' || this.config.address === '::';
-    const localIp = wildcard ? plainIp(client.localAddress) : this.config.address;
-    const localPort = this.#port;
+    return {
+      client: { ip: plainIp(client.remoteAddress), port: client.remotePort ?? 0 },
+      destination: { ip: wildcard ? plainIp(client.localAddress) : this.config.address, port: this.#port },
+    };
+  }
+
+  /** Picks a target for a new flow and starts it; on TLS listeners `client` is the TLS socket over `clientTcp`. */
+  #route(clientTcp: Socket, client: Socket, connection: TlsConnection | undefined): void {
+    const nlb = this.nlb;
+    const addresses = connection ?? this.#addresses(clientTcp);
+    const clientIp = addresses.client.ip;
+    const clientPort = addresses.client.port;
+    const localIp = addresses.destination.ip;
+    const localPort = addresses.destination.port;
     // A per-connection value stands in for the TCP sequence number in the tuple.
-    const hash = flowHash(['TCP', clientIp, clientPort, localIp, localPort, this.#nextSequence()]);
+    const hash = flowHash([connection ? 'TLS' : 'TCP', clientIp, clientPort, localIp, localPort, this.#nextSequence()]);
     let lease: Lease;
     try {
       lease = this.group.acquire({ flowHash: hash });
     } catch (err) {
       nlb.log.debug({ event: 'flow.refused', code: (err as ElbError).code }, 'no target for a new flow: reset');
       this.#metrics.elbResets?.inc();
-      client.resetAndDestroy();
+      if (connection !== undefined) connection.failure = 'no_target';
+      clientTcp.resetAndDestroy();
       return;
     }
     if (this.group.failingOpen) this.#metrics.unhealthyRouting?.inc();
     const target = lease.target;
+    if (connection !== undefined) connection.target = { id: target.id, port: target.port };
     let localAddress: string | undefined;
     // Across address families the target sees the load balancer's address (spec 5.1 table:
     // an IPv6 client reaching an IPv4 target, and the reverse); binding would fail anyway.
@@ -422,14 +640,21 @@ class TcpListener {
     const header = settings.proxyProtocolV2
         ? proxyHeader({ sourceAddress: clientIp, sourcePort: clientPort, destinationAddress: localIp, destinationPort: localPort })
         : undefined;
+    const targetTls: TargetTls | undefined =
+      this.group.config.protocol === 'TLS'
+        ? { backend: nlb.tlsProvider.backend(this.config.sslPolicy, 'network'), alpn: connection?.alpnFrontEnd, clock: nlb.clock }
+        : undefined;
     const flow = new TcpFlow({
       client,
+      clientTcp,
       target,
       localAddress,
       lease,
       header,
+      targetTls,
+      connection,
       now: nlb.clock.now(),
-      metrics: this.#metrics,
+      metrics: connection ? this.#tlsFlowMetrics : this.#metrics,
       pool: this.#pool,
       log: nlb.log,
       onDone: (f) => this.#flows.delete(f),
@@ -561,10 +786,10 @@ class TcpUdpListener {
   readonly #tcp: TcpListener;
   readonly #udp: UdpListener;
 
-  constructor(nlb: NetworkLoadBalancer, config: ListenerConfig, group: TargetGroup) {
+  constructor(nlb: NetworkLoadBalancer, config: ListenerConfig, group: TargetGroup, id: string) {
     this.config = config;
     this.group = group;
-    this.#tcp = new TcpListener(nlb, config, group);
+    this.#tcp = new TcpListener(nlb, config, group, id);
     this.#udp = new UdpListener(nlb, config, group);
   }
 

@@ -77,6 +77,15 @@ export class TlsFrontEnd {
     };
   }
 
+  /**
+   * The certificate SNI selects for `serverName` (the ECDSA one when both key types match), for
+   * the NLB access log of a handshake that never finished (spec 8.2 `chosen_cert_arn`).
+   */
+  certificateArnFor(serverName: string | undefined): string {
+    const { defaultCertificate, certificates, loadBalancerType, clock } = this.#o;
+    return selectCertificates(defaultCertificate, certificates, serverName, clock.now(), loadBalancerType)[0]!.arn;
+  }
+
   /** The context for an SNI name: the selected certificates (one per key type), cached. */
   #contextFor(serverName: string | undefined): tls.SecureContext {
     const { defaultCertificate, certificates, loadBalancerType, clock } = this.#o;

@@ -363,7 +363,7 @@ describe('Service TLS annotations → NLB TLS listeners (spec 12.7.2)', () => {
     const r = translateService({ [`${SVC}aws-load-balancer-ssl-cert`]: ARN_A, [`${SVC}aws-load-balancer-listener-attributes.TLS-443`]: 'x=1', [`${SVC}aws-load-balancer-listener-attributes.TCP-443`]: 'tcp.idle_timeout.seconds=60' });
     expect(listenersOf(r.stacks[0]!)[0]!.attributes).toEqual({ x: '1' });
     // TLS listeners have no attributes of their own: their idle timeout is 350 s, fixed (spec 12.6.5).
-    expect(() => parseConfig(r.stacks[0]!.config)).toThrow(/listeners\[0\]\.attributes\["x"\]: unknown attribute/);
+    expect(() => parseConfig(r.stacks[0]!.config)).toThrow(/listeners\[0\]\.attributes: a TLS listener takes no attributes/);
   });
 
   it('checks targets over HTTPS with healthcheck-protocol HTTPS (path and success codes as for HTTP)', () => {
