@@ -70,6 +70,7 @@ export const applicationLoadBalancerAttributes: Readonly<Record<string, Attribut
   'routing.http.xff_client_port.enabled': booleanAttribute('false'),
   'routing.http.preserve_host_header.enabled': booleanAttribute('false'),
   'routing.http.x_amzn_tls_version_and_cipher_suite.enabled': booleanAttribute('false'),
+  'routing.http2.enabled': booleanAttribute('true'),
 };
 
 /**

@@ -286,10 +286,22 @@ const certificateSchema = strict({
   privateKeyFile: z.string().min(1),
 });
 
+/** Load balancer behaviours AWS fixes but tests want to set (application load balancers). */
+const loadBalancerEmulatorSchema = strict({
+  /** HTTP/2: requests a client connection serves before GOAWAY (AWS: 10,000; spec 12.3). */
+  http2RequestsPerConnection: intIn(1, 1_000_000).default(10_000),
+  /**
+   * Load-balancer-made errors on gRPC requests: also a trailers-only `grpc-status` (502/503/504
+   * → 14, 464 → 12, 400 → 13, others 2). AWS sends plain HTTP statuses (spec 12.4.3); off.
+   */
+  grpcStatusOnErrors: z.boolean().default(false),
+}).default({ http2RequestsPerConnection: 10_000, grpcStatusOnErrors: false });
+
 const loadBalancerSchema = strict({
   name,
   type: oneOf(['application', 'network']).default('application'),
   attributes: attributeMap,
+  emulator: loadBalancerEmulatorSchema,
   listeners: z.array(listenerSchema).min(1, { error: 'needs at least one listener' }),
 });
 

@@ -36,6 +36,8 @@ export interface ApplicationLoadBalancerSettings {
   readonly preserveHost: boolean;
   /** `routing.http.x_amzn_tls_version_and_cipher_suite.enabled` (spec 12.1.6). */
   readonly tlsVersionAndCipherHeaders: boolean;
+  /** `routing.http2.enabled`: HTTPS listeners offer `h2` by ALPN (spec 12.3). */
+  readonly http2: boolean;
 }
 
 /** An NLB TCP listener's attributes (spec 3.5, 4.6). */
@@ -99,6 +101,7 @@ export function applicationLoadBalancerSettings(a: Attributes): ApplicationLoadB
     xffClientPort: flag(a, 'routing.http.xff_client_port.enabled'),
     preserveHost: flag(a, 'routing.http.preserve_host_header.enabled'),
     tlsVersionAndCipherHeaders: flag(a, 'routing.http.x_amzn_tls_version_and_cipher_suite.enabled'),
+    http2: flag(a, 'routing.http2.enabled'),
   };
 }
 

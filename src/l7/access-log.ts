@@ -12,13 +12,21 @@ function isoMicros(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
+/** Field 1 (spec 8.1): `http`, `https`, `h2` (HTTP/2 over TLS), `grpcs`, `ws`, `wss`. */
+function logType(r: RequestRecord): string {
+  if (r.upgraded) return r.tls !== undefined ? 'wss' : 'ws';
+  if (r.grpc) return 'grpcs';
+  if (r.httpVersion === '2.0') return 'h2';
+  return r.tls !== undefined ? 'https' : 'http';
+}
+
 export function accessLogLine(r: RequestRecord, loadBalancerId = r.loadBalancer): string {
   const target = r.target ? `${r.target.id}:${r.target.port}` : '-';
   const targetStatus = r.targetStatusCode !== undefined ? String(r.targetStatusCode) : '-';
   const tgArn = r.targetGroup ? `arn:aws:elasticloadbalancing:local:000000000000:targetgroup/${r.targetGroup}/local` : '-';
   const tls = r.tls;
   return [
-    r.upgraded ? (tls !== undefined ? 'wss' : 'ws') : tls !== undefined ? 'https' : 'http',
+    logType(r),
     isoMicros(r.timeMs),
     `app/${loadBalancerId}/local`,
     `${r.client.ip}:${r.client.port}`,

@@ -22,6 +22,7 @@ import type { AlbSettings, ForwardGroup, ListenerRuntime } from './pipeline/cont
 import type { RequestRecord } from './request-record.ts';
 import { compileRules } from './rules.ts';
 import { TargetPools } from './upstream/pools.ts';
+import { Http2Upstream } from './upstream/http2.ts';
 
 export interface ApplicationLoadBalancerOptions {
   readonly config: LoadBalancerConfig;
@@ -42,6 +43,7 @@ export class ApplicationLoadBalancer {
   readonly #groups: ReadonlyMap<string, TargetGroup>;
   readonly #log: Logger;
   readonly #pools: TargetPools;
+  readonly #http2: Http2Upstream;
   readonly #listeners: Listener[];
   readonly #tls: TlsProvider;
   readonly #observers = new Set<(record: RequestRecord) => void>();
@@ -60,10 +62,17 @@ export class ApplicationLoadBalancer {
     this.#attributes = { ...options.config.attributes };
     this.#settings = applicationLoadBalancerSettings(this.#attributes);
     this.#pools = new TargetPools({ clock, idleTimeoutMs: () => this.#settings.idleTimeoutMs });
+    this.#http2 = new Http2Upstream({ clock, idleTimeoutMs: () => this.#settings.idleTimeoutMs });
     const tlsProvider = options.tls ?? new TlsProvider({ certificates: [], issuer: localCaIssuer(), clock });
     this.#tls = tlsProvider;
     for (const name of this.targetGroupNames()) {
-      this.#unsubscribe.push(this.#group(name).on((e) => e.type === 'target.removed' && this.#pools.drop(e.target.key)));
+      this.#unsubscribe.push(
+        this.#group(name).on((e) => {
+          if (e.type !== 'target.removed') return;
+          this.#pools.drop(e.target.key);
+          this.#http2.drop(e.target.key);
+        }),
+      );
     }
     const counters = metrics.loadBalancerCounters(this.name, 'application');
     const groups = new Map<string, ForwardGroup>();
@@ -71,7 +80,12 @@ export class ApplicationLoadBalancer {
       let g = groups.get(name);
       if (g === undefined) {
         const group = this.#group(name);
-        g = { group, counters: metrics.targetGroupCounters(this.name, name), tls: group.config.protocol === 'HTTPS' };
+        g = {
+          group,
+          counters: metrics.targetGroupCounters(this.name, name),
+          tls: group.config.protocol === 'HTTPS',
+          protocolVersion: group.config.protocolVersion ?? 'HTTP1',
+        };
         groups.set(name, g);
       }
       return g;
@@ -101,9 +115,11 @@ export class ApplicationLoadBalancer {
         counters,
         forwardChoice: choiceFor,
         upstream: this.#pools,
+        upstreamHttp2: this.#http2,
         random,
         observer: undefined,
         tunnels: new Set(),
+        http2: { requestsPerConnection: options.config.emulator.http2RequestsPerConnection, grpcStatusOnErrors: options.config.emulator.grpcStatusOnErrors },
       };
       return new Listener(runtime, l.port);
     });
@@ -189,6 +205,7 @@ export class ApplicationLoadBalancer {
     for (const u of this.#unsubscribe.splice(0)) u();
     await Promise.all(this.#listeners.map((l) => l.close(graceMs)));
     this.#pools.close();
+    this.#http2.close();
   }
 
   #updateObserver(): void {

@@ -8,6 +8,8 @@ import type { TunnelEnd } from './tunnel.ts';
 
 /** Writes one response to the client. Created by the front end for each request. */
 export interface ResponseSink {
+  /** True for a stream of an HTTP/2 connection. */
+  readonly http2?: boolean;
   /** True once `writeHead` has run. */
   readonly headersSent: boolean;
   /** True once `end` or `abort` has run, or the client has gone. */
@@ -46,6 +48,8 @@ export interface ResponseSink {
    * not an upgrade or a response has started; absent on front ends that have no upgrades.
    */
   switchProtocols?(headers: readonly string[]): TunnelEnd | undefined;
+  /** HTTP/2 only: trailers to send when the response ends (a gRPC status from the target). */
+  trailers?(headers: readonly string[]): void;
 }
 
 export interface ResponseHeadOptions {

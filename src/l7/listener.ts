@@ -12,6 +12,7 @@ import { ClientConnection, type ConnectionEvents } from './http1/client-connecti
 import { rawErrorResponse, statusForRejection } from './pipeline/answer.ts';
 import type { ListenerRuntime } from './pipeline/context.ts';
 import { handleRequest } from './pipeline/pipeline.ts';
+import { Http2FrontEnd } from './http2/front-end.ts';
 
 /** Request line plus headers (spec 6.4). */
 export const MAX_REQUEST_HEAD_BYTES = 64 * 1024;
@@ -21,6 +22,8 @@ export class Listener {
   readonly #configuredPort: number;
   #server: net.Server | undefined;
   #tls: TlsFrontEnd | undefined;
+  /** HTTPS: the connections that chose HTTP/2. */
+  #h2: Http2FrontEnd | undefined;
   readonly #connections = new Set<ClientConnection>();
   /** Every TCP connection, from accept to close (TLS ones before their handshake too). */
   readonly #sockets = new Set<net.Socket>();
@@ -80,13 +83,15 @@ export class Listener {
     const server = this.#server;
     const closed = new Promise<void>((resolve) => (server?.listening ? server.close(() => resolve()) : resolve()));
     for (const c of this.#connections) c.close();
+    this.#h2?.close(false);
     // Connections still in their TLS handshake have no requests to finish.
     for (const socket of this.#handshaking.values()) socket.destroy();
     const deadline = clock.now() + graceMs;
-    while (this.#connections.size > 0 && clock.now() < deadline) {
+    while ((this.#connections.size > 0 || this.#h2?.openStreams === true) && clock.now() < deadline) {
       await new Promise<void>((resolve) => clock.setTimer(Math.min(20, deadline - clock.now()), resolve));
     }
     for (const c of this.#connections) c.close(true);
+    this.#h2?.close(true);
     for (const tunnel of [...this.runtime.tunnels]) tunnel.close();
     for (const socket of this.#sockets) socket.destroy();
     this.#cancelSweep?.();
@@ -106,10 +111,14 @@ export class Listener {
               noDelay: true,
               // No documented client handshake timeout (spec 12.1.11): the idle timeout.
               handshakeTimeout: this.runtime.settings.idleTimeoutMs,
+              // h2 while routing.http2.enabled (read per handshake), else HTTP/1.1 (spec 12.3).
+              ALPNCallback: ({ protocols }) =>
+                this.runtime.settings.http2 && protocols.includes('h2') ? 'h2' : protocols.includes('http/1.1') ? 'http/1.1' : undefined,
             },
             (socket) => {
               this.#handshaking.delete(`${socket.remoteAddress}:${socket.remotePort}`);
-              this.#accept(socket, frontEnd.session(socket));
+              if (socket.alpnProtocol === 'h2') this.#http2().adopt(socket, frontEnd.session(socket));
+              else this.#accept(socket, frontEnd.session(socket));
             },
           );
     // Counted per TCP connection (NewConnectionCount, ActiveConnectionCount), handshake or not.
@@ -143,6 +152,11 @@ export class Listener {
     return server;
   }
 
+  #http2(): Http2FrontEnd {
+    this.#h2 ??= new Http2FrontEnd(this.runtime);
+    return this.#h2;
+  }
+
   #accept(socket: net.Socket, session?: TlsSession): void {
     if (this.#closing) {
       socket.destroy();
@@ -167,6 +181,7 @@ export class Listener {
     this.#cancelSweep = clock.setTimer(periodMs, () => {
       const now = clock.now();
       for (const c of this.#connections) c.checkIdle(now);
+      this.#h2?.checkIdle(now);
       for (const tunnel of [...this.runtime.tunnels]) tunnel.checkIdle(now, this.runtime.settings.idleTimeoutMs);
       this.#scheduleSweep();
     });

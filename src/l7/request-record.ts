@@ -12,6 +12,8 @@ export interface RequestRecord {
   readonly tls?: TlsSession;
   /** A WebSocket: the target answered 101 and the record is the whole connection's, made when it closed. */
   readonly upgraded?: true;
+  /** A gRPC request (HTTP/2, `content-type: application/grpc…`): access log type `grpcs`. */
+  readonly grpc?: true;
   /** The target chosen, if any (access log `target:port`). */
   readonly target?: { readonly id: string; readonly port: number };
   readonly targetGroup?: string;

@@ -28,7 +28,7 @@ import type { TargetHealth } from './health.ts';
 import type { Probe } from './health-checker.ts';
 import { HealthStates } from './health-states.ts';
 import { OutcomeStats, type AnomalyDetection } from './outcome-stats.ts';
-import { grpcProbe, httpProbe, tcpProbe } from './probes.ts';
+import { grpcProbe, http2Probe, httpProbe, tcpProbe } from './probes.ts';
 import { healthCheckTls } from '../tls/provider.ts';
 import { Registry, type DrainEnd } from './registry.ts';
 import { SlowStart } from './slow-start.ts';
@@ -326,8 +326,8 @@ export class TargetGroup {
 
   /**
    * The check this group's config asks for (spec 2.4, 12.4.4): TCP (NLB), gRPC over HTTP/2 on
-   * GRPC groups (TLS with ALPN h2 when the check is HTTPS), HTTP/1.1 otherwise. The HTTP/1.1
-   * check also serves HTTP2 groups: how AWS checks those is not documented (UNCONFIRMED).
+   * GRPC groups (TLS with ALPN h2 when the check is HTTPS), an HTTP/2 GET on HTTP2 groups (how
+   * AWS checks those is not documented: UNCONFIRMED), HTTP/1.1 otherwise.
    */
   #networkProbe(): Probe {
     const { config } = this;
@@ -341,6 +341,7 @@ export class TargetGroup {
     }
     const matcher = parseMatcher(config.matcher.httpCode, 200, config.kind === 'application' ? 499 : 599);
     if (!matcher.ok) throw new ElbError(ErrorCodes.INVALID_ARGUMENT, `matcher.httpCode ${matcher.message}`);
+    if (config.protocolVersion === 'HTTP2') return http2Probe({ path: config.healthCheckPath, matcher: matcher.matches, ...(tls ? { tls } : {}) });
     const hostHeader = config.kind === 'network' ? () => this.#environment.hostHeader?.() ?? '127.0.0.1' : undefined;
     return httpProbe({ path: config.healthCheckPath, matcher: matcher.matches, preamble, ...(hostHeader ? { hostHeader } : {}), ...(tls ? { tls } : {}) });
   }

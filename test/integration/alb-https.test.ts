@@ -172,9 +172,9 @@ describe('HTTPS listeners', () => {
     expect((await servedCertificate(port, 'x.b.example.test')).fingerprint256).toBe(b1.fingerprint256);
     expect((await servedCertificate(port, undefined)).fingerprint256).toBe(a1.fingerprint256);
     expect((await servedCertificate(port, 'nothing.example.test')).fingerprint256).toBe(a1.fingerprint256);
-    // curl verifies each name against the certificate it was given.
+    // curl verifies each name against the certificate it was given (over HTTP/1.1: an h2 request logs h2).
     for (const host of ['a.example.test', 'b.example.test']) {
-      expect(await curl(['--resolve', `${host}:${port}:127.0.0.1`, `https://${host}:${port}/${host}`])).toMatchObject({ code: 0, stdout: 'a' });
+      expect(await curl(['--http1.1', '--resolve', `${host}:${port}:127.0.0.1`, `https://${host}:${port}/${host}`])).toMatchObject({ code: 0, stdout: 'a' });
     }
     await waitFor(() => records.length >= 2, { what: 'two request records' });
     const line = accessLogLine(records.find((r) => r.url.endsWith('/b.example.test'))!);

@@ -233,11 +233,11 @@ export function pipelineFixture(options: FixtureOptions = {}): Fixture {
     group.setLoadBalancers(['app']);
     groups.set(tg.name, group);
   }
-  const resolve = (name: string): ForwardGroup => ({ group: groups.get(name)!, counters: metrics.targetGroupCounters('app', name), tls: false });
+  const resolve = (name: string): ForwardGroup => ({ group: groups.get(name)!, counters: metrics.targetGroupCounters('app', name), tls: false, protocolVersion: 'HTTP1' });
   const choices = new Map<ForwardActionConfig, ForwardChoice>();
   const records: RequestRecord[] = [];
   const listener = config.loadBalancers[0]!.listeners[0]!;
-  const settings = { idleTimeoutMs: 60_000, clientKeepAliveMs: 3_600_000, xffMode: 'append' as const, xffClientPort: false, preserveHost: false, tlsVersionAndCipherHeaders: false };
+  const settings = { idleTimeoutMs: 60_000, clientKeepAliveMs: 3_600_000, xffMode: 'append' as const, xffClientPort: false, preserveHost: false, tlsVersionAndCipherHeaders: false, http2: true };
   const runtime: ListenerRuntime = {
     loadBalancer: 'app',
     protocol: 'http',
@@ -259,6 +259,8 @@ export function pipelineFixture(options: FixtureOptions = {}): Fixture {
     random: seededRandom(options.seed ?? 1),
     observer: (r) => records.push(r),
     tunnels: new Set(),
+    http2: { requestsPerConnection: 10_000, grpcStatusOnErrors: false },
+    upstreamHttp2: upstream,
   };
   return {
     clock,

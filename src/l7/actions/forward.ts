@@ -8,6 +8,7 @@ import type { ActionConfig } from '../../config/schema.ts';
 import { upstreamHeaders } from '../headers.ts';
 import type { ForwardGroup, RequestContext } from '../pipeline/context.ts';
 import { forwardToTarget } from '../pipeline/forward.ts';
+import { refuse } from '../pipeline/answer.ts';
 
 export type ForwardActionConfig = Extract<ActionConfig, { type: 'forward' }>;
 
@@ -23,7 +24,14 @@ export interface ForwardChoice {
 export function forwardAction(ctx: RequestContext, action: ForwardActionConfig): void {
   const listener = ctx.listener;
   ctx.actionsExecuted = EXECUTED;
-  ctx.forward = chooseGroup(listener.forwardChoice(action), listener.random);
+  const forward = chooseGroup(listener.forwardChoice(action), listener.random);
+  ctx.forward = forward;
+  // The request's protocol must suit the group's protocol version (spec 1.1, 12.4.2): 464.
+  const http2 = ctx.versionMajor === 2;
+  const version = forward.protocolVersion;
+  if ((version !== 'HTTP1' && !http2) || (version === 'GRPC' && ctx.method !== 'POST') || (version === 'HTTP1' && ctx.grpc && http2)) {
+    return refuse(ctx, 'IncompatibleProtocol');
+  }
   const { headers, traceId } = upstreamHeaders(ctx.rawHeaders, ctx.client, listener.headerOptions, ctx.arrivedMs, ctx.hostOverride, ctx.websocket);
   ctx.traceId = traceId;
   const body = ctx.body;

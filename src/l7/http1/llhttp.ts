@@ -71,6 +71,8 @@ export interface MessageHead {
   readonly upgrade: boolean;
   /** HTTP/1.1 without `Connection: close`, or HTTP/1.0 with `Connection: keep-alive`. */
   readonly keepAlive: boolean;
+  /** HTTP/2 responses: the headers ended the stream (a gRPC trailers-only response). */
+  readonly endStream?: boolean;
 }
 
 /** What a parser calls, in order, per message. Must not throw. */

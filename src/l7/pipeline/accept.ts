@@ -17,11 +17,13 @@ export { MAX_REQUEST_LINE_BYTES };
 const ACCEPTED_TRANSFER_CODINGS = new Set(['chunked', 'identity']);
 
 const ABSOLUTE_FORM = /^https?:\/\//i;
+const HTTP2_HEADER_NAME = /^[a-z0-9-]+$/;
 
 /** Fills `path`, `host` and `hostOverride`, or names why the request is refused. */
 export function accept(ctx: RequestContext): Refusal | undefined {
   if (ctx.versionMajor === 0) return 'BadHttpVersion';
-  if (ctx.versionMajor !== 1) return 'UnsupportedHttpVersion';
+  // HTTP/2 comes only from the HTTP/2 front end; an HTTP/2 preface on an HTTP/1 connection is 505.
+  if (ctx.versionMajor !== (ctx.response.http2 === true ? 2 : 1)) return 'UnsupportedHttpVersion';
   const method = ctx.method;
   const target = ctx.target;
   if (method.length + target.length + 10 > MAX_REQUEST_LINE_BYTES) return 'UriTooLong';
@@ -41,10 +43,13 @@ export function accept(ctx: RequestContext): Refusal | undefined {
   if (method === 'TRACE') return 'TraceMethod';
 
   const raw = ctx.rawHeaders;
+  const http2 = ctx.versionMajor === 2;
   let host: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
+    // HTTP/2's stricter validation (spec 7.3): header names of letters, digits and hyphens only.
+    if (http2 && !HTTP2_HEADER_NAME.test(name)) return 'InvalidHeaderName';
     if (name.length + value.length + 4 > MAX_HEADER_LINE_BYTES) return 'HeaderTooLong';
     if (name.length === 4 && host === undefined && name.toLowerCase() === 'host') host = value;
     else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {

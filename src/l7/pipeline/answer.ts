@@ -54,6 +54,13 @@ export const refusalStatus = {
   UnsupportedTransferEncoding: 501,
   /** More than 30 addresses in X-Forwarded-For. */
   TooManyForwardedFor: 463,
+  /**
+   * The request's protocol does not suit the target group's protocol version (spec 1.1, 12.4.2):
+   * HTTP/1.x to an HTTP2 or GRPC group, a non-POST to a GRPC group, gRPC to an HTTP1 group.
+   */
+  IncompatibleProtocol: 464,
+  /** An HTTP/2 header name with something other than letters, digits and hyphens (spec 7.3). */
+  InvalidHeaderName: 400,
   /** The client's body ended early or was malformed (a bad chunk size). */
   IncompleteBody: 400,
 } as const satisfies Record<string, number>;
@@ -132,12 +139,28 @@ export function rawErrorResponse(status: number): string {
 /** Answers with the error page for `status` and finishes the request. 400 and 463 close the connection. */
 export function answerError(ctx: RequestContext, status: number, errorCode?: string, close = false): void {
   const body = Buffer.from(errorPage(status), 'latin1');
-  writeAnswer(ctx, status, statusText[status] ?? '', ['Server', SERVER_HEADER, 'Content-Type', 'text/html', 'Content-Length', String(body.length)], body, {
+  const headers = ['Server', SERVER_HEADER, 'Content-Type', 'text/html', 'Content-Length', String(body.length)];
+  // AWS answers gRPC requests with plain HTTP statuses (spec 12.4.3); the emulator can add the
+  // status gRPC's own HTTP mapping gives (UNCONFIRMED that ALB does).
+  if (ctx.grpc && ctx.listener.http2.grpcStatusOnErrors) headers.push('grpc-status', String(grpcStatusFor(status)), 'grpc-message', `${status} ${statusText[status] ?? ''}`.trim());
+  writeAnswer(ctx, status, statusText[status] ?? '', headers, body, {
     close: close || status === 400 || status === 463,
     length: body.length,
   });
   ctx.errorCode = errorCode;
   finish(ctx);
+}
+
+/** gRPC's code for an HTTP status of the load balancer (gRPC's HTTP-to-status mapping; 464 → UNIMPLEMENTED chosen). */
+export function grpcStatusFor(status: number): number {
+  if (status === 502 || status === 503 || status === 504) return 14;
+  if (status === 464) return 12;
+  if (status === 400) return 13;
+  if (status === 401) return 16;
+  if (status === 403) return 7;
+  if (status === 404) return 12;
+  if (status === 429) return 14;
+  return 2;
 }
 
 /** Refusals after which the client connection stays open: the request was framed correctly. */

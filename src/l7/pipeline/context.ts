@@ -28,6 +28,8 @@ export interface ForwardGroup {
   readonly counters: TargetGroupCounters;
   /** HTTPS target groups: TLS to the targets with the back-end policy of spec 12.1.3. */
   readonly tls: boolean;
+  /** `HTTP1` (the default), `HTTP2` or `GRPC` (spec 12.4.1): the last two speak HTTP/2 to targets. */
+  readonly protocolVersion: 'HTTP1' | 'HTTP2' | 'GRPC';
 }
 
 /**
@@ -54,12 +56,16 @@ export interface ListenerRuntime {
   readonly forwardChoice: (action: ForwardActionConfig) => ForwardChoice;
   /** Where requests to targets go (TargetPools; a scripted stand-in in unit tests). */
   readonly upstream: Upstream;
+  /** Where requests to HTTP2 and GRPC target groups go (HTTP/2 sessions). */
+  readonly upstreamHttp2: Upstream;
   /** Weighted forward actions draw from this. */
   readonly random: Random;
   /** Receives each finished request's record; undefined when nobody listens (no record is built). */
   observer: ((record: RequestRecord) => void) | undefined;
   /** Open WebSocket tunnels: the listener's sweep applies the idle timeout, its shutdown closes them. */
   readonly tunnels: Set<Tunnel>;
+  /** HTTP/2 to clients (HTTPS listeners) and gRPC: the load balancer's emulator settings. */
+  readonly http2: { readonly requestsPerConnection: number; readonly grpcStatusOnErrors: boolean };
 }
 
 /** Sends one request to one target (over TLS when `backend` is given) and reports back through `handler`. */
@@ -83,6 +89,8 @@ export class RequestContext {
   readonly upgrade: boolean;
   /** An HTTP/1.1 `GET` with `Upgrade: websocket` (spec 7.3): forwarded with its upgrade headers. */
   readonly websocket: string | undefined;
+  /** `content-type: application/grpc…` (how ALB tells gRPC apart is UNCONFIRMED, spec 12.4.2). */
+  readonly grpc: boolean;
   readonly client: ClientAddress;
   readonly response: ResponseSink;
   /** Undefined when the request has no body. */
@@ -135,6 +143,7 @@ export class RequestContext {
     this.rawHeaders = head.headers;
     this.upgrade = head.upgrade;
     this.websocket = head.upgrade && head.method === 'GET' ? websocketUpgrade(head.headers) : undefined;
+    this.grpc = isGrpc(head.headers);
     this.client = client;
     this.response = response;
     this.body = body;
@@ -148,6 +157,13 @@ export class RequestContext {
   // tunnel (WebSockets, after a 101)
   /** Set once the target switched protocols; the request ends when the tunnel closes. */
   upgraded = false;
+}
+
+function isGrpc(headers: readonly string[]): boolean {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i]!.length === 12 && headers[i]!.toLowerCase() === 'content-type') return headers[i + 1]!.toLowerCase().startsWith('application/grpc');
+  }
+  return false;
 }
 
 /** The `Upgrade` header's value when it asks for a WebSocket (any other upgrade is not forwarded). */

@@ -55,7 +55,8 @@ class Forwarding implements UpstreamHandler, BodyConsumer {
     ctx.response.onClientGone((why) => this.#clientGone(why));
     lease.onCut((reason) => this.#cut(reason));
     ctx.dispatchedMs = ctx.listener.clock.now();
-    this.#exchange = ctx.listener.upstream.request(lease.target, request, this, forward.tls ? ctx.listener.backendTls : undefined);
+    const upstream = forward.protocolVersion === 'HTTP1' ? ctx.listener.upstream : ctx.listener.upstreamHttp2;
+    this.#exchange = upstream.request(lease.target, request, this, forward.tls ? ctx.listener.backendTls : undefined);
     const body = ctx.body;
     if (body !== undefined && !this.#settled) {
       ctx.response.sendContinue();
@@ -76,6 +77,8 @@ class Forwarding implements UpstreamHandler, BodyConsumer {
     ctx.response.writeHead(head.statusCode, head.statusMessage || reasonPhrase(head.statusCode), down.headers, {
       ...(down.contentLength !== undefined ? { contentLength: down.contentLength } : {}),
       hasDate: down.hasDate,
+      // An HTTP/2 target's headers that end the stream (gRPC trailers-only) end the client's too.
+      ...(head.endStream === true ? { noBody: true } : {}),
     });
   }
 
@@ -116,6 +119,10 @@ class Forwarding implements UpstreamHandler, BodyConsumer {
     });
     this.#tunnel = tunnel;
     listener.tunnels.add(tunnel);
+  }
+
+  onTrailers(trailers: string[]): void {
+    this.#ctx.response.trailers?.(trailers);
   }
 
   onData(chunk: Buffer): boolean {

@@ -16,6 +16,7 @@ export function finish(ctx: RequestContext): void {
   const sentBytes = ctx.response.sentBytes;
   const counters = listener.counters;
   counters.processedBytes += receivedBytes + sentBytes;
+  if (ctx.grpc && ctx.versionMajor === 2) counters.grpcRequests++;
   if (ctx.producedBy === 'elb') {
     if (ctx.status < 600) counters.elbStatus[ctx.status]!++;
   } else if (ctx.targetStatus !== undefined && ctx.targetStatus < 600 && ctx.forward !== undefined) {
@@ -38,6 +39,7 @@ export function requestRecord(ctx: RequestContext, receivedBytes: number, sentBy
     client: ctx.client,
     ...(ctx.client.tls !== undefined ? { tls: ctx.client.tls } : {}),
     ...(ctx.upgraded ? { upgraded: true } : {}),
+    ...(ctx.grpc && ctx.versionMajor === 2 ? { grpc: true } : {}),
     ...(lease !== undefined ? { target: { id: lease.target.id, port: lease.target.port } } : {}),
     ...(ctx.forward !== undefined ? { targetGroup: ctx.forward.group.name } : {}),
     requestProcessingMs: dispatched ? ctx.dispatchedMs - ctx.arrivedMs : -1,

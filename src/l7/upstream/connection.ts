@@ -53,6 +53,8 @@ export interface UpstreamHandler {
    * now on (the pool has forgotten it), with the bytes that followed the 101 head.
    */
   onUpgrade?(head: MessageHead, socket: Socket, buffered: Buffer): void;
+  /** HTTP/2 targets: the response's trailers (`[name, value, …]`), before `onEnd`. */
+  onTrailers?(trailers: string[]): void;
 }
 
 /** The holder's handle on its request in flight. */

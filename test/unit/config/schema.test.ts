@@ -60,6 +60,7 @@ describe('parseConfig: defaults', () => {
       'routing.http.xff_client_port.enabled': 'false',
       'routing.http.preserve_host_header.enabled': 'false',
       'routing.http.x_amzn_tls_version_and_cipher_suite.enabled': 'false',
+      'routing.http2.enabled': 'true',
     });
     expect(lb.listeners[0]).toMatchObject({ port: 80, protocol: 'HTTP', address: '127.0.0.1', rules: [] });
   });

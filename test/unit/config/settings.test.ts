@@ -121,6 +121,7 @@ describe('applicationLoadBalancerSettings and tcpListenerSettings (spec 4.6)', (
       xffClientPort: false,
       preserveHost: false,
       tlsVersionAndCipherHeaders: false,
+      http2: true,
     } satisfies ApplicationLoadBalancerSettings);
   });
 
@@ -132,6 +133,7 @@ describe('applicationLoadBalancerSettings and tcpListenerSettings (spec 4.6)', (
       'routing.http.xff_client_port.enabled': 'true',
       'routing.http.preserve_host_header.enabled': 'true',
       'routing.http.x_amzn_tls_version_and_cipher_suite.enabled': 'true',
+      'routing.http2.enabled': 'false',
     });
     expect(applicationLoadBalancerSettings(a)).toStrictEqual({
       idleTimeoutMs: 1_000,
@@ -140,6 +142,7 @@ describe('applicationLoadBalancerSettings and tcpListenerSettings (spec 4.6)', (
       xffClientPort: true,
       preserveHost: true,
       tlsVersionAndCipherHeaders: true,
+      http2: false,
     });
   });
 
@@ -168,8 +171,8 @@ describe('settings: a resolved map missing a key is a bug, not a default', () =>
     ...missingKeys('TCP listener', tcpListenerAttributes, tcpListenerSettings),
   ];
 
-  it('covers every key of the four catalogues (7 ALB target group, 9 NLB target group, 6 ALB, 1 TCP listener)', () => {
-    expect(cases).toHaveLength(7 + 9 + 6 + 1);
+  it('covers every key of the four catalogues (7 ALB target group, 9 NLB target group, 7 ALB, 1 TCP listener)', () => {
+    expect(cases).toHaveLength(7 + 9 + 7 + 1);
   });
 
   it.each(cases)('throws, naming the key: %s', (_case, attributes, read, key) => {

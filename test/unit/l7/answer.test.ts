@@ -84,12 +84,14 @@ describe('refusalStatus: requests the accept stage refuses (spec 7.1, 6.4, 5.3)'
     ['UnsupportedTransferEncoding', 501],
     ['TooManyForwardedFor', 463],
     ['IncompleteBody', 400],
+    ['IncompatibleProtocol', 464],
+    ['InvalidHeaderName', 400],
   ] as const)('%s is %i', (refusal, status) => {
     expect(refusalStatus[refusal]).toBe(status);
   });
 
   it('has no refusal without a row above', () => {
-    expect(Object.keys(refusalStatus)).toHaveLength(10);
+    expect(Object.keys(refusalStatus)).toHaveLength(12);
   });
 });
 
