@@ -17,6 +17,7 @@ import type { RequestRecord } from '../../src/l7/request-record.ts';
 import { startLocalElb, type LocalElb } from '../../src/local-elb.ts';
 import { openLocalCa, type LocalCertificateAuthority } from '../../src/tls/ca.ts';
 import { deferCleanups, waitHealthy } from '../support/alb.ts';
+import { metricSum } from '../support/metrics.ts';
 import { waitFor } from '../support/wait.ts';
 
 const defer = deferCleanups();
@@ -147,6 +148,12 @@ describe('WebSockets through an ALB', () => {
     expect(fields[8]).toBe('101');
     expect(fields[9]).toBe('101');
     expect(fields[12]).toMatch(/^"GET http:\/\/127\.0\.0\.1:\d+\/chat\?room=1 HTTP\/1\.1"$/);
+    // No WebSocket metric of its own (spec 12.5): the upgrade is one request, the tunnel's bytes
+    // are processed bytes, and a 101 is in no HTTPCode_Target_*XX count.
+    expect(await metricSum(elb, 'RequestCount')).toBe(1);
+    expect(await metricSum(elb, 'NewConnectionCount')).toBe(1);
+    expect(await metricSum(elb, 'ProcessedBytes')).toBe(r.receivedBytes + r.sentBytes);
+    expect(await metricSum(elb, 'HTTPCode_Target_2XX_Count')).toBe(0);
   });
 
   it('wss through an HTTPS listener', async () => {
