@@ -20,6 +20,7 @@ import type { RequestRecord } from '../../src/l7/request-record.ts';
 import { startLocalElb, type LocalElb } from '../../src/local-elb.ts';
 import { openLocalCa, type LocalCertificateAuthority } from '../../src/tls/ca.ts';
 import { deferCleanups, waitHealthy } from '../support/alb.ts';
+import { metricSum } from '../support/metrics.ts';
 import { loadEcho, startGrpcTarget, type EchoResponse } from '../support/grpc.ts';
 import { startTarget } from '../support/targets.ts';
 import { waitFor } from '../support/wait.ts';
@@ -205,7 +206,7 @@ describe('gRPC through a GRPC target group', () => {
     return new Promise((resolve, reject) => (client[method] as (r: object, cb: (e: grpc.ServiceError | null, r: EchoResponse) => void) => void)(req, (err, res) => (err ? reject(err) : resolve(res))));
   }
 
-  it('passes unary and bidi-streaming calls with their trailers, health-checked by gRPC (default path and 12), logged grpcs and counted in GrpcRequestCount', async () => {
+  it('passes unary, server-streaming, client-streaming and bidi-streaming calls with their trailers, health-checked by gRPC (default path and 12), logged grpcs and counted in GrpcRequestCount', async () => {
     const g = await startGrpcTarget();
     defer(() => g.close());
     const { elb, records, url } = await startElb(httpsAlb([grpcGroup(g.port)]));
@@ -225,14 +226,30 @@ describe('gRPC through a GRPC target group', () => {
     chat.end();
     await ended;
     expect(got).toEqual(['one', 'two', 'three']);
-    await waitFor(() => records.filter((r) => r.grpc).length >= 3, { what: 'three gRPC records' });
+    // Server streaming: 50 answers to one request, then the status in the trailers.
+    const counted: string[] = [];
+    const count = (client.Count as (req: { text: string; code: number }, metadata: grpc.Metadata) => grpc.ClientReadableStream<EchoResponse>)({ text: 'n', code: 50 }, new grpc.Metadata());
+    const countStatus = new Promise<grpc.StatusObject>((resolve) => count.on('status', resolve));
+    count.on('data', (r: EchoResponse) => counted.push(r.text));
+    expect(await countStatus).toMatchObject({ code: grpc.status.OK });
+    expect(counted).toEqual(Array.from({ length: 50 }, (_, i) => `n ${i + 1}`));
+    // Client streaming: many messages, one answer when the client ends.
+    const collected = new Promise<EchoResponse>((resolve, reject) => {
+      const call = (client.Collect as (callback: (err: grpc.ServiceError | null, res: EchoResponse) => void) => grpc.ClientWritableStream<{ text: string }>)((err, res) =>
+        err ? reject(err) : resolve(res),
+      );
+      for (let i = 0; i < 100; i++) call.write({ text: `m${i}` });
+      call.end();
+    });
+    expect((await collected).text).toBe(Array.from({ length: 100 }, (_, i) => `m${i}`).join(' '));
+    await waitFor(() => records.filter((r) => r.grpc).length >= 5, { what: 'five gRPC records' });
     const line = accessLogLine(records.find((r) => r.url.endsWith('/localelb.test.Echo/Say'))!);
     const fields = line.match(/"[^"]*"|\S+/g)!;
     expect(fields[0]).toBe('grpcs');
     expect(fields[8]).toBe('200');
     expect(fields[12]).toMatch(/^"POST https:\/\/localhost:\d+\/localelb\.test\.Echo\/Say HTTP\/2\.0"$/);
-    const metrics = await elb.metrics.registry.metrics();
-    expect(metrics).toMatch(/GrpcRequestCount\{load_balancer="alb"\} [3-9]/);
+    // Say, Fail, Chat, Count, Collect: health checks are not requests.
+    expect(await metricSum(elb, 'GrpcRequestCount')).toBe(5);
   });
 
   it('routes by gRPC path with path-pattern rules', async () => {

@@ -1,6 +1,6 @@
 /**
  * Real gRPC servers for tests (grpc-js on 127.0.0.1, port 0): the Echo service of
- * test/fixtures/echo.proto (Say, Chat, Fail) and, beside it, methods at any path answering raw
+ * test/fixtures/echo.proto (Say, Chat, Count, Collect, Fail) and, beside it, methods at any path answering raw
  * bytes with a chosen status — `/AWS.ALB/healthcheck`, the path ALB's gRPC checks call.
  */
 import { fileURLToPath } from 'node:url';
@@ -25,12 +25,21 @@ export function loadEcho(): { Echo: grpc.ServiceClientConstructor } {
   return pkg.localelb.test;
 }
 
-/** Say echoes, Chat answers each message, Fail fails with the request's code and text. */
+/** Say echoes, Chat answers each message, Count streams `code` answers, Collect joins what it got, Fail fails with the request's code and text. */
 export const echoImplementation: grpc.UntypedServiceImplementation = {
   Say: (call: grpc.ServerUnaryCall<EchoRequest, EchoResponse>, callback: grpc.sendUnaryData<EchoResponse>) => callback(null, { text: call.request.text ?? '' }),
   Chat: (call: grpc.ServerDuplexStream<EchoRequest, EchoResponse>) => {
     call.on('data', (req: EchoRequest) => call.write({ text: req.text ?? '' }));
     call.on('end', () => call.end());
+  },
+  Count: (call: grpc.ServerWritableStream<EchoRequest, EchoResponse>) => {
+    for (let i = 1; i <= (call.request.code ?? 0); i++) call.write({ text: `${call.request.text ?? ''} ${i}` });
+    call.end();
+  },
+  Collect: (call: grpc.ServerReadableStream<EchoRequest, EchoResponse>, callback: grpc.sendUnaryData<EchoResponse>) => {
+    const texts: string[] = [];
+    call.on('data', (req: EchoRequest) => texts.push(req.text ?? ''));
+    call.on('end', () => callback(null, { text: texts.join(' ') }));
   },
   Fail: (call: grpc.ServerUnaryCall<EchoRequest, EchoResponse>, callback: grpc.sendUnaryData<EchoResponse>) =>
     callback({ code: call.request.code ?? grpc.status.UNKNOWN, details: call.request.text ?? 'failed' }),
