@@ -1,6 +1,6 @@
 /**
  * Kubernetes objects → load balancers, target groups and targets, as the AWS Load Balancer
- * Controller would make them on EKS (spec 9; TLS annotations spec 12.7). A pure function of a snapshot of the cluster:
+ * Controller would make them on EKS (spec 9; TLS, HTTP/2 and gRPC annotations spec 12.7). A pure function of a snapshot of the cluster:
  * no I/O, no clock; runtime/reconcile.ts diffs its output against what is running and `controller.ts`
  * applies the difference.
  */
@@ -15,7 +15,8 @@ import type {
   V1Service,
   V1ServicePort,
 } from '@kubernetes/client-node';
-import { ALPN_POLICIES, type ConfigInput } from '../config/schema.ts';
+import { grpcRangeMessage, parseGrpcMatcher } from '../config/matcher.ts';
+import { ALPN_POLICIES, GRPC_HEALTH_CHECK_PATH, PROTOCOL_VERSIONS, type ConfigInput, type ProtocolVersion } from '../config/schema.ts';
 import { desiredTargets, type DesiredTarget, type Endpoint } from '../runtime/endpoints.ts';
 import { DEFAULT_SSL_POLICY, sslPolicy } from '../tls/policies.ts';
 import { localCertificateArn } from '../tls/provider.ts';
@@ -683,10 +684,17 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
   // Target groups only the rules of a redirected HTTP listener named are not made (as the controller).
   const used = new Set<string>();
   for (const l of listeners) {
-    for (const action of [...(l.defaultActions ?? []), ...(l.rules ?? []).flatMap((r) => r.actions ?? [])]) {
-      if (action.type !== 'forward') continue;
-      if (action.targetGroupName !== undefined) used.add(action.targetGroupName);
-      for (const t of action.forwardConfig?.targetGroups ?? []) used.add(t.targetGroupName);
+    for (const tgName of forwardedGroups(l)) {
+      used.add(tgName);
+      // HTTP2 and GRPC target groups take HTTPS listeners only (spec 12.4.1): AWS refuses the
+      // rule, and the controller's reconcile of the group fails with its error.
+      const version = ctx.targetGroups.get(tgName)?.protocolVersion;
+      if (l.protocol === 'HTTP' && (version === 'HTTP2' || version === 'GRPC')) {
+        throw new IngressGroupError(
+          `InvalidLoadBalancerAction: Listener protocol 'HTTP' is not supported with a target group with the protocol-version '${version}' ` +
+            `(listener HTTP:${l.port} forwards to ${tgName}; give the Ingress only HTTPS listen-ports, or ssl-redirect its HTTP ports)`,
+        );
+      }
     }
   }
   return {
@@ -705,6 +713,17 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
   };
 }
 
+/** The target groups a listener's default actions and rules forward to. */
+function forwardedGroups(listener: ListenerInput): string[] {
+  const names: string[] = [];
+  for (const action of [...(listener.defaultActions ?? []), ...(listener.rules ?? []).flatMap((r) => r.actions ?? [])]) {
+    if (action.type !== 'forward') continue;
+    if (action.targetGroupName !== undefined) names.push(action.targetGroupName);
+    for (const t of action.forwardConfig?.targetGroups ?? []) names.push(t.targetGroupName);
+  }
+  return names;
+}
+
 const SUPPORTED_INGRESS_ANNOTATIONS = [
   'target-type',
   'scheme',
@@ -713,6 +732,7 @@ const SUPPORTED_INGRESS_ANNOTATIONS = [
   'ssl-policy',
   'ssl-redirect',
   'backend-protocol',
+  'backend-protocol-version',
   'healthcheck-protocol',
   'healthcheck-port',
   'healthcheck-path',
@@ -729,9 +749,11 @@ const SUPPORTED_INGRESS_ANNOTATIONS = [
 ];
 
 /**
- * The target group for one Ingress backend (namespace, service, port, target type, protocol),
- * made once per group. Its annotations are the Service's `alb.ingress.kubernetes.io/…` ones,
- * then the Ingress's (the Service's win, as the controller merges them).
+ * The target group for one Ingress backend (namespace, service, port, target type, protocol,
+ * protocol version), made once per group. Its annotations are the Service's
+ * `alb.ingress.kubernetes.io/…` ones, then the Ingress's (the Service's win, as the controller
+ * merges them). `backend-protocol-version` GRPC brings the controller's gRPC health-check
+ * defaults: path `/AWS.ALB/healthcheck`, success codes `12` (spec 12.4.4, 12.7.1).
  */
 function serviceTargetGroup(ctx: GroupContext, m: Member, svcName: string, portRef: number | string | undefined): string | undefined {
   const { snapshot, problems } = ctx;
@@ -759,30 +781,52 @@ function serviceTargetGroup(ctx: GroupContext, m: Member, svcName: string, portR
   }
   const protocol = a[`${ING}backend-protocol`] ?? 'HTTP';
   if (protocol !== 'HTTP' && protocol !== 'HTTPS') throw new IngressGroupError(`ingress: ${m.key}: backend protocol must be within [HTTP, HTTPS]: ${protocol}`);
+  const protocolVersion = a[`${ING}backend-protocol-version`] ?? 'HTTP1';
+  if (!(PROTOCOL_VERSIONS as readonly string[]).includes(protocolVersion)) {
+    throw new IngressGroupError(`ingress: ${m.key}: backend protocol version must be within [${PROTOCOL_VERSIONS.join(', ')}]: ${protocolVersion}`);
+  }
   // The target group's protocol, not HTTP (spec 12.7.1: the code copies backend-protocol).
   const healthCheckProtocol = a[`${ING}healthcheck-protocol`] ?? protocol;
   if (healthCheckProtocol !== 'HTTP' && healthCheckProtocol !== 'HTTPS') throw new IngressGroupError(`ingress: ${m.key}: healthCheckProtocol must be within [HTTP, HTTPS]`);
-  const name = targetGroupName(ns, svcName, port.port, targetType, protocol);
+  const name = targetGroupName(ns, svcName, port.port, targetType, protocol, protocolVersion);
   if (!ctx.targetGroups.has(name)) {
     const hcPort = a[`${ING}healthcheck-port`];
     ctx.targetGroups.set(name, {
       name,
       protocol,
+      protocolVersion: protocolVersion as ProtocolVersion,
       targetType,
       healthCheckProtocol,
       healthCheckPort: hcPort === undefined || hcPort === 'traffic-port' ? 'traffic-port' : Number(hcPort),
-      healthCheckPath: a[`${ING}healthcheck-path`] ?? '/',
+      healthCheckPath: a[`${ING}healthcheck-path`] ?? (protocolVersion === 'GRPC' ? GRPC_HEALTH_CHECK_PATH : '/'),
       healthCheckIntervalSeconds: intAnnotation(a, `${ING}healthcheck-interval-seconds`, 15, problems),
       healthCheckTimeoutSeconds: intAnnotation(a, `${ING}healthcheck-timeout-seconds`, 5, problems),
       healthyThresholdCount: intAnnotation(a, `${ING}healthy-threshold-count`, 2, problems),
       unhealthyThresholdCount: intAnnotation(a, `${ING}unhealthy-threshold-count`, 2, problems),
-      matcher: { httpCode: a[`${ING}success-codes`] ?? '200' },
+      matcher: successCodes(name, protocolVersion as ProtocolVersion, a[`${ING}success-codes`]),
       attributes: parseMap(a[`${ING}target-group-attributes`]),
     });
     ctx.targets[name] = targetType === 'ip' ? ipTargets(snapshot, service, port) : instanceTargets(snapshot, port);
     if (targetType === 'ip' && readinessGatesEnabled(snapshot, ns)) ctx.gateGroups.add(name);
   }
   return name;
+}
+
+/**
+ * `success-codes` as the controller reads it (spec 12.7.1): HTTP status codes (default `200`),
+ * but on GRPC target groups gRPC status codes (default `12`), whatever the health-check protocol.
+ * AWS refuses a GrpcCode outside 0–99 when the target group is created, and the controller fails
+ * the group's reconcile with that error ("200" from an HTTP-minded Ingress included).
+ */
+function successCodes(tgName: string, protocolVersion: ProtocolVersion, raw: string | undefined): { httpCode: string } | { grpcCode: string } {
+  if (protocolVersion !== 'GRPC') return { httpCode: raw ?? '200' };
+  const grpcCode = raw ?? '12';
+  if (!parseGrpcMatcher(grpcCode).ok) {
+    throw new IngressGroupError(
+      `ValidationError: ${grpcRangeMessage(grpcCode)} (target group ${tgName}: with ${ING}backend-protocol-version GRPC, ${ING}success-codes holds gRPC status codes, e.g. 12, 0-99 or 0,12)`,
+    );
+  }
+  return { grpcCode };
 }
 
 /** `alb.ingress.kubernetes.io/actions.<name>` JSON → an action (spec 9.3). */
