@@ -532,6 +532,8 @@ function resolveConfig(config: Parsed, issues: ConfigIssue[]): Config {
     const network = lb.type === 'network';
     const lbAttributes = resolveAttributes(network ? networkLoadBalancerAttributes : applicationLoadBalancerAttributes, lb.attributes, `${at}.attributes`);
     if (!lbAttributes.ok) issues.push(...lbAttributes.issues);
+    // On one ALB the secure listeners are all FIPS or all non-FIPS (spec 12.1.3).
+    let firstSecure: { readonly path: string; readonly policy: string; readonly fips: boolean } | undefined;
     const listeners = lb.listeners.map((listener, j): ListenerConfig => {
       const lat = `${at}.listeners[${j}]`;
       const protocol = listener.protocol ?? (network ? 'TCP' : 'HTTP');
@@ -543,7 +545,15 @@ function resolveConfig(config: Parsed, issues: ConfigIssue[]): Config {
       if (secure) {
         policyName = listener.sslPolicy ?? DEFAULT_SSL_POLICY;
         try {
-          sslPolicy(policyName, network ? 'network' : 'application', 'it');
+          const { fips } = sslPolicy(policyName, network ? 'network' : 'application', 'it');
+          if (!network && firstSecure === undefined) firstSecure = { path: lat, policy: policyName, fips };
+          else if (!network && firstSecure !== undefined && firstSecure.fips !== fips) {
+            const kind = (f: boolean) => (f ? 'a FIPS policy' : 'a non-FIPS policy');
+            issues.push({
+              path: `${lat}.sslPolicy`,
+              message: `the secure listeners of an application load balancer must all use FIPS policies or all non-FIPS ones (InvalidConfigurationRequest): ${firstSecure.path} has ${firstSecure.policy} (${kind(firstSecure.fips)}), this one ${policyName} (${kind(fips)})`,
+            });
+          }
         } catch (err) {
           issues.push({ path: `${lat}.sslPolicy`, message: `${(err as Error).message} (SSLPolicyNotFound)` });
         }
