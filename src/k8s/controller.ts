@@ -561,8 +561,10 @@ function unmappedCertificateNotices(config: ConfigInput, stack: DesiredStack, ad
       for (const { certificateArn } of l.certificates ?? []) {
         if (files.has(certificateArn) || certificateArn === localCertificateArn(lb.name)) continue;
         const names = listenerNames(address, stack.certificateHosts);
+        // An NLB has no rules, so no rule hosts to add.
+        const ruleHosts = stack.type === 'application' ? " and the listener's host rules" : '';
         notices.push(
-          `certificate ${certificateArn} (${l.protocol}:${l.port}) is not mapped to files in \`local-elb kind --config\`: local-elb's CA issues one for ${names.join(', ')} and the listener's host rules instead`,
+          `certificate ${certificateArn} (${l.protocol}:${l.port}) is not mapped to files in \`local-elb kind --config\`: local-elb's CA issues one for ${names.join(', ')}${ruleHosts} instead`,
         );
       }
     }

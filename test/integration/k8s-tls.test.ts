@@ -203,15 +203,7 @@ describe('TLS annotations through the controller and the fake API server', () =>
     expect(notice.message).toContain(`certificate ${unmapped} (HTTPS:9443) is not mapped to files in \`local-elb kind --config\``);
   });
 
-  it.todo(
-    // The NLB's TLS listeners are being built in src/l4 by another change; until it lands a TLS
-    // listener validates but does not terminate TLS. Then: a Service with
-    // aws-load-balancer-ssl-cert (mapped by the kind config) and aws-load-balancer-ssl-ports: https,
-    // a plaintext target, `openssl s_client -connect <ip>:8443 -servername shop.example.com
-    // -CAfile <ca.pem> -verify_return_error` completes the handshake with the file's certificate
-    // and the request gets the target's answer; the other port stays plain TCP.
-    'serves a Service with ssl-cert and ssl-ports over TLS (openssl s_client) in front of a plaintext target',
-  );
+  // NLB TLS listeners from Service annotations (ssl-cert, ssl-ports, alpn-policy): k8s-nlb-tls.test.ts.
 
   const root = process.getuid?.() === 0;
   const hasSetpriv = spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status === 0;
