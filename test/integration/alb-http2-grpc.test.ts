@@ -22,6 +22,7 @@ import { openLocalCa, type LocalCertificateAuthority } from '../../src/tls/ca.ts
 import { deferCleanups, waitHealthy } from '../support/alb.ts';
 import { metricSum } from '../support/metrics.ts';
 import { loadEcho, startGrpcTarget, type EchoResponse } from '../support/grpc.ts';
+import { requirePeer } from '../support/peers.ts';
 import { startTarget } from '../support/targets.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -174,15 +175,8 @@ describe('HTTP/2 from clients (HTTPS listeners)', () => {
     expect(out).not.toBe('200');
   });
 
-  it('measures h2load through the listener when nghttp2-client is installed', async () => {
-    const h2load = await run('sh', ['-c', 'command -v h2load']).then(
-      () => true,
-      () => false,
-    );
-    if (!h2load) {
-      console.warn('h2load (Debian nghttp2-client) is not installed: skipping the h2load check');
-      return;
-    }
+  // Skipped without h2load outside CI (the run's setup says so once); fails under CI=true.
+  it.skipIf(requirePeer('h2load') === undefined)('measures h2load through the listener (Debian nghttp2-client)', async () => {
     const a = await startTarget('a');
     defer(() => a.close());
     const { url } = await startElb(httpsAlb([web(a.port)]));

@@ -21,7 +21,7 @@ import { openLocalCa, type LocalCertificateAuthority } from '../../src/tls/ca.ts
 import type { TargetGroup } from '../../src/targets/target-group.ts';
 import { deferCleanups } from '../support/alb.ts';
 import { startCli } from '../support/cli.ts';
-import { nginxBinary, startNginx } from '../support/nginx.ts';
+import { requireNginx, startNginx } from '../support/nginx.ts';
 import { openFileDescriptors } from '../support/process-stats.ts';
 import { sClient, selfSignedCertificate } from '../support/s-client.ts';
 import { startTcpTarget, type TcpTarget } from '../support/tcp.ts';
@@ -504,7 +504,7 @@ describe('client IP preservation and Proxy Protocol v2 on TLS listeners (spec 5.
     expect(sessions).toEqual([{ protocol: 'TLSv1.2', received: 'over ppv2' }]);
   });
 
-  const hasNginx = nginxBinary() !== undefined;
+  const hasNginx = requireNginx() !== undefined;
   it.skipIf(!hasNginx)('announces the client to nginx (proxy_protocol) behind a TCP target group, ahead of the plaintext HTTP request', async () => {
     const nginx = await startNginx(
       `location / { default_type text/plain; return 200 "$proxy_protocol_addr $proxy_protocol_port $proxy_protocol_server_addr $proxy_protocol_server_port $remote_addr\\n"; }`,

@@ -1,20 +1,25 @@
 /**
  * nginx from Debian as an independent target server. nginx cannot report a port it chose,
  * so a random high port is tried and another one on "Address already in use" (a retry, not
- * the listen-then-close race).
+ * the listen-then-close race). nginx is taken to be up only when it has written its pid file,
+ * which it does after binding every listener: a connection to the port could reach another
+ * process that already holds it while this nginx fails to bind.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findPeer, requirePeer } from './peers.ts';
 import { waitFor } from './wait.ts';
 
+/** The nginx binary, or undefined when it is not installed (never throws; see `requireNginx`). */
 export function nginxBinary(): string | undefined {
-  for (const candidate of ['/usr/sbin/nginx', 'nginx']) {
-    const r = spawnSync(candidate, ['-v'], { stdio: 'ignore' });
-    if (r.status === 0) return candidate;
-  }
-  return undefined;
+  return findPeer('nginx');
+}
+
+/** The nginx binary for a test file that needs it: undefined (skip) outside CI, throws under CI=true. */
+export function requireNginx(): string | undefined {
+  return requirePeer('nginx');
 }
 
 export interface NginxTarget {
@@ -66,20 +71,25 @@ http {
     let stderr = '';
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    // nginx writes its pid file after binding every listener (ngx_init_cycle, then
+    // ngx_create_pidfile), so the file holding this child's pid means this nginx holds the port.
     const started = await waitFor(
       async () => {
-        if (child.exitCode !== null) return 'exited';
-        const net = await import('node:net');
-        return new Promise<string | false>((resolve) => {
-          const s = net.connect(port, '127.0.0.1', () => {
-            s.destroy();
-            resolve('up');
-          });
-          s.on('error', () => resolve(false));
-        });
+        const pid = await readFile(join(dir, 'nginx.pid'), 'utf8').then(
+          (text) => Number(text.trim()),
+          () => undefined,
+        );
+        if (pid === child.pid) return 'up';
+        if (child.exitCode !== null || child.signalCode !== null) return 'exited';
+        return false;
       },
-      { timeoutMs: 10_000, what: 'nginx to listen' },
-    );
+      { timeoutMs: 10_000, what: 'nginx to bind and write its pid file' },
+    ).catch(async (err: unknown) => {
+      child.kill('SIGKILL');
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+      throw new Error(`${(err as Error).message}; nginx said: ${stderr}`);
+    });
     if (started === 'up') {
       return {
         port,
@@ -94,6 +104,7 @@ http {
         },
       };
     }
+    await exited;
     if (!/in use/i.test(stderr)) {
       await rm(dir, { recursive: true, force: true });
       throw new Error(`nginx did not start: ${stderr}`);

@@ -6,14 +6,11 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { requirePeer } from './peers.ts';
 
+/** True when openssl is installed; under CI=true a missing openssl throws instead (test/support/peers.ts). */
 export function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
+  return requirePeer('openssl') !== undefined;
 }
 
 /** `openssl version`, for messages: `OpenSSL 3.0.19 27 Jan 2026 (…)`. */
