@@ -5,10 +5,11 @@
  * targets, readiness gates), runs `local-elb kind`, and checks EXTERNAL-IP, traffic to every
  * pod, the readiness gate, and a rollout under load with zero failed requests.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoad } from '../../src/harness/load.ts';
 import { startCli, type RunningCli } from '../support/cli.ts';
@@ -130,9 +131,16 @@ describe.skipIf(!enabled)('local-elb kind against a real kind cluster', () => {
     const ip = kubectl('get', 'ingress', 'echo', '-n', 'echo', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}').trim();
     expect(ip).not.toBe('');
     const load = startLoad(`http://${ip}:8081/hostname`, { rps: 50 });
-    kubectl('rollout', 'restart', 'deployment/echo', '-n', 'echo');
-    sh('kubectl', ['--kubeconfig', kubeconfig, 'rollout', 'status', 'deployment/echo', '-n', 'echo', '--timeout=300s']);
+    // Asynchronously from here on: the load generator runs on this process's event loop, and a
+    // blocking kubectl call would stop it sending for the whole rollout (1 request in 3 s).
+    const kubectlAsync = (...args: string[]) => promisify(execFile)('kubectl', ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8' });
+    await kubectlAsync('rollout', 'restart', 'deployment/echo', '-n', 'echo');
+    const rolloutStartedMs = Date.now();
+    await kubectlAsync('rollout', 'status', 'deployment/echo', '-n', 'echo', '--timeout=300s');
+    const rolloutSeconds = (Date.now() - rolloutStartedMs) / 1000;
     const report = await load.stop();
+    // The load ran through the whole rollout: at least 80% of 50 requests per second of it.
+    expect(report.total).toBeGreaterThanOrEqual(Math.floor(50 * rolloutSeconds * 0.8));
     expect(report.total).toBeGreaterThan(100);
     expect(report.failed).toEqual([]);
   });
