@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
 import http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import * as grpc from '@grpc/grpc-js';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.ts';
+import { VirtualClock, type Clock } from '../../src/core/clock.ts';
 import { accessLogLine } from '../../src/l7/access-log.ts';
 import type { RequestRecord } from '../../src/l7/request-record.ts';
 import { startLocalElb, type LocalElb } from '../../src/local-elb.ts';
@@ -23,6 +25,7 @@ import { deferCleanups, waitHealthy } from '../support/alb.ts';
 import { metricSum } from '../support/metrics.ts';
 import { loadEcho, startGrpcTarget, type EchoResponse } from '../support/grpc.ts';
 import { requirePeer } from '../support/peers.ts';
+import { selfSignedCertificate } from '../support/s-client.ts';
 import { startTarget } from '../support/targets.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -36,8 +39,8 @@ beforeAll(async () => {
 });
 afterAll(() => rm(stateDir, { recursive: true, force: true }));
 
-async function startElb(config: ConfigInput): Promise<{ elb: LocalElb; records: RequestRecord[]; url: string }> {
-  const elb = await startLocalElb({ config, stateDir });
+async function startElb(config: ConfigInput, options: { clock?: Clock } = {}): Promise<{ elb: LocalElb; records: RequestRecord[]; url: string }> {
+  const elb = await startLocalElb({ config, stateDir, ...(options.clock ? { clock: options.clock } : {}) });
   defer(() => elb.close());
   const records: RequestRecord[] = [];
   elb.applicationLoadBalancer('alb').onRequest((r) => records.push(r));
@@ -124,6 +127,60 @@ describe('HTTP/2 from clients (HTTPS listeners)', () => {
     await waitFor(() => client.closed || client.destroyed, { what: 'the connection to close' });
   });
 
+  it('announces SETTINGS_MAX_CONCURRENT_STREAMS 128 and holds 128 streams open at once', async () => {
+    // A target that answers only once 128 requests are waiting: all 128 must be in flight together.
+    const waiting: Array<() => void> = [];
+    const target = http.createServer((req, res) => {
+      if (req.url === '/healthz') return void res.end('ok');
+      waiting.push(() => res.end('held'));
+      if (waiting.length === 128) for (const answer of waiting) answer();
+    });
+    target.keepAliveTimeout = 120_000;
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    defer(() => new Promise<void>((r) => (target.closeAllConnections(), target.close(() => r()))));
+    const port = (target.address() as { port: number }).port;
+    const { url } = await startElb(httpsAlb([web(port)]));
+    const client = http2.connect(url, { ca: readFileSync(ca.certPath) });
+    defer(() => client.close());
+    await new Promise<void>((resolve) => client.once('remoteSettings', () => resolve()));
+    expect(client.remoteSettings.maxConcurrentStreams).toBe(128);
+    const responses = await Promise.all(Array.from({ length: 128 }, (_, i) => h2Get(client, `/held/${i}`)));
+    expect(responses.every((r) => r.status === 200 && r.body === 'held')).toBe(true);
+  });
+
+  it('ends a connection with GOAWAY once client_keep_alive.seconds has passed, after answering one more request (virtual clock)', async () => {
+    const clock = new VirtualClock();
+    const a = await startTarget('a');
+    defer(() => a.close());
+    const { url } = await startElb(httpsAlb([web(a.port)], { attributes: { 'client_keep_alive.seconds': '60', 'idle_timeout.timeout_seconds': '4000' } }), { clock });
+    const client = http2.connect(url, { ca: readFileSync(ca.certPath) });
+    defer(() => client.destroy());
+    let goaway = false;
+    client.once('goaway', () => (goaway = true));
+    expect((await h2Get(client, '/first')).status).toBe(200);
+    await clock.advance(59_000);
+    expect((await h2Get(client, '/at-59s')).status).toBe(200);
+    expect(goaway).toBe(false);
+    await clock.advance(1_000);
+    expect((await h2Get(client, '/at-60s')).status).toBe(200);
+    await waitFor(() => goaway, { what: 'GOAWAY after the keep-alive duration' });
+    await waitFor(() => client.closed || client.destroyed, { what: 'the connection to close' });
+  });
+
+  it('closes an HTTP/2 connection with no stream activity for the idle timeout (virtual clock)', async () => {
+    const clock = new VirtualClock();
+    const a = await startTarget('a');
+    defer(() => a.close());
+    const { url } = await startElb(httpsAlb([web(a.port)], { attributes: { 'idle_timeout.timeout_seconds': '30' } }), { clock });
+    const client = http2.connect(url, { ca: readFileSync(ca.certPath) });
+    defer(() => client.destroy());
+    expect((await h2Get(client, '/once')).status).toBe(200);
+    await clock.advance(20_000);
+    expect(client.closed || client.destroyed).toBe(false);
+    await clock.advance(15_000);
+    await waitFor(() => client.closed || client.destroyed, { what: 'the idle connection to close' });
+  });
+
   it('refuses an HTTP/2 header name with an underscore (400, the stricter HTTP/2 validation), and the connection goes on', async () => {
     const a = await startTarget('a');
     defer(() => a.close());
@@ -157,6 +214,27 @@ describe('HTTP/2 from clients (HTTPS listeners)', () => {
       req.end();
     });
     expect(await trailers).toMatchObject({ 'x-checksum': 'abc', body: 'h2 target saw GET /end-to-end from https' });
+  });
+
+  it('speaks HTTP/2 over TLS (ALPN h2, no SNI) to an HTTPS HTTP2 target group with a self-signed certificate, health-checked the same way', async () => {
+    const keys = await selfSignedCertificate(stateDir, 'ecdsa');
+    const seen: Array<{ alpn: string | false | null; servername: string | false | null; path: string }> = [];
+    const target = http2.createSecureServer({ key: keys.key, cert: keys.cert });
+    target.on('stream', (stream, headers) => {
+      const socket = stream.session!.socket as import('node:tls').TLSSocket;
+      seen.push({ alpn: socket.alpnProtocol, servername: (socket as unknown as { servername: string | false }).servername, path: String(headers[':path']) });
+      stream.respond({ ':status': 200 });
+      stream.end(`tls h2 ${headers[':path']}`);
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    defer(() => new Promise<void>((r) => target.close(() => r())));
+    const port = (target.address() as { port: number }).port;
+    const { url } = await startElb(httpsAlb([{ name: 'h2tls', protocol: 'HTTPS', protocolVersion: 'HTTP2', healthCheckPath: '/healthz', targets: [{ id: '127.0.0.1', port }] }]));
+    const client = http2.connect(url, { ca: readFileSync(ca.certPath) });
+    defer(() => client.close());
+    expect(await h2Get(client, '/secure')).toMatchObject({ status: 200, body: 'tls h2 /secure' });
+    expect(seen.find((s) => s.path === '/healthz')).toMatchObject({ alpn: 'h2', servername: false });
+    expect(seen.find((s) => s.path === '/secure')).toMatchObject({ alpn: 'h2', servername: false });
   });
 
   it('answers an HTTP/2 preface on an HTTP listener with 505 (no h2c)', async () => {

@@ -50,7 +50,7 @@ class ClientSession {
   }
 
   checkIdle(now: number): void {
-    if (now - this.#lastActivityMs < this.#runtime.settings.idleTimeoutMs) return;
+    if (now - this.#lastActivityMs < this.#runtime.settings.idleTimeoutMs || this.session.destroyed) return;
     for (const exchange of [...this.#open]) exchange.timedOut();
     this.session.close();
     this.session.destroy();
@@ -88,6 +88,8 @@ class ClientSession {
   #goAway(): void {
     if (this.#goingAway) return;
     this.#goingAway = true;
+    // A session the client just ended may still be in the set until its 'close' event.
+    if (this.session.destroyed || this.session.closed) return;
     this.session.goaway(http2.constants.NGHTTP2_NO_ERROR);
     if (this.#open.size === 0) this.session.close();
   }
