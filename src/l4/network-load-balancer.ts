@@ -9,10 +9,10 @@
 import dgram from 'node:dgram';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { randomInt } from 'node:crypto';
 import tls from 'node:tls';
 import { hostForUrl, plainIp } from '../core/addresses.ts';
 import { realClock, type Clock } from '../core/clock.ts';
+import { mathRandom, type Random } from '../core/random.ts';
 import { bindListener } from '../core/listen.ts';
 import { ElbError, ErrorCodes } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
@@ -35,6 +35,11 @@ export interface NetworkLoadBalancerOptions {
   readonly config: LoadBalancerConfig;
   readonly targetGroups: ReadonlyMap<string, TargetGroup>;
   readonly clock?: Clock;
+  /**
+   * Seeds each TCP listener's stand-in for TCP initial sequence numbers in the flow hash
+   * (default `Math.random`); tests pass a seeded one so the per-connection values repeat.
+   */
+  readonly random?: Random;
   readonly logger?: Logger;
   readonly metrics?: ElbMetrics;
   /** Certificates and policies for TLS listeners and TLS target groups (default: the local CA in `~/.local-elb`). */
@@ -53,6 +58,7 @@ export class NetworkLoadBalancer {
   readonly config: LoadBalancerConfig;
   readonly #groups: ReadonlyMap<string, TargetGroup>;
   readonly #clock: Clock;
+  readonly #random: Random;
   readonly #log: Logger;
   readonly #metrics: ElbMetrics | undefined;
   readonly #listeners: Array<TcpListener | UdpListener | TcpUdpListener>;
@@ -65,6 +71,7 @@ export class NetworkLoadBalancer {
     this.config = options.config;
     this.#groups = options.targetGroups;
     this.#clock = options.clock ?? realClock;
+    this.#random = options.random ?? mathRandom;
     this.#log = (options.logger ?? silentLogger()).child({ loadBalancer: this.name });
     this.#metrics = options.metrics;
     this.#tls = options.tls ?? new TlsProvider({ certificates: [], issuer: localCaIssuer(), clock: this.#clock });
@@ -157,6 +164,9 @@ export class NetworkLoadBalancer {
   // Shared with the listeners of this module.
   get clock(): Clock {
     return this.#clock;
+  }
+  get random(): Random {
+    return this.#random;
   }
   get log(): Logger {
     return this.#log;
@@ -454,9 +464,12 @@ class TcpFlow {
   }
 }
 
-/** A cheap xorshift stream standing in for TCP initial sequence numbers in the flow tuple. */
-function sequenceNumbers(): () => number {
-  let x = randomInt(1, 0x7fffffff);
+/**
+ * A cheap xorshift stream standing in for TCP initial sequence numbers in the flow tuple,
+ * started from `random` (so a seeded Random gives the same stream).
+ */
+function sequenceNumbers(random: Random): () => number {
+  let x = 1 + Math.floor(random.next() * 0x7ffffffe);
   return () => {
     x ^= x << 13;
     x ^= x >>> 17;
@@ -480,7 +493,7 @@ class TcpListener {
   readonly #server: net.Server;
   readonly #flows = new Set<TcpFlow>();
   readonly #pool = new BufferPool();
-  readonly #nextSequence = sequenceNumbers();
+  readonly #nextSequence: () => number;
   readonly #idleMs: number;
   readonly #metrics: FlowMetrics;
   /** TLS listeners: the flows' metrics without the flow counts, which the accept made. */
@@ -497,6 +510,7 @@ class TcpListener {
     this.config = config;
     this.group = group;
     this.id = id;
+    this.#nextSequence = sequenceNumbers(nlb.random);
     const secure = config.protocol === 'TLS';
     this.#idleMs = secure ? TLS_IDLE_TIMEOUT_MS : tcpListenerSettings(config.attributes).idleTimeoutMs;
     this.#server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true, noDelay: true }, (client) => this.#onConnection(client));

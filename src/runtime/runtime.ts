@@ -87,10 +87,8 @@ export class ElbRuntime implements ElbView {
     const tls = new TlsProvider({ certificates: this.config.certificates, issuer: options.certificateIssuer ?? localCaIssuer(options.stateDir), clock });
     for (const lbConfig of this.config.loadBalancers) {
       const common = { config: lbConfig, targetGroups: this.#groups, clock, logger, metrics: this.metrics, tls };
-      const lb =
-        lbConfig.type === 'network'
-          ? new NetworkLoadBalancer(common)
-          : new ApplicationLoadBalancer({ ...common, ...(options.random ? { random: options.random } : {}) });
+      const random = options.random ? { random: options.random } : {};
+      const lb = lbConfig.type === 'network' ? new NetworkLoadBalancer({ ...common, ...random }) : new ApplicationLoadBalancer({ ...common, ...random });
       this.#balancers.set(lb.name, lb);
     }
     for (const lb of this.#balancers.values()) for (const name of lb.targetGroupNames()) this.#owners.set(name, [...(this.#owners.get(name) ?? []), lb.name]);
