@@ -6,6 +6,8 @@
  */
 import { afterEach } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.ts';
+import type { Clock } from '../../src/core/clock.ts';
+import type { Probe } from '../../src/targets/health-checker.ts';
 import { startLocalElb, type LocalElb } from '../../src/local-elb.ts';
 import type { TargetGroup } from '../../src/targets/target-group.ts';
 import { waitFor } from './wait.ts';
@@ -25,6 +27,10 @@ export interface AlbOptions {
   readonly defaultActions?: readonly ActionInput[];
   readonly emulator?: TargetGroupInput['emulator'];
   readonly healthCheckPath?: string;
+  /** A VirtualClock for timeout tests: the listener's and the upstream's timers move only when it does. */
+  readonly clock?: Clock;
+  /** Replaces the health checks (a target that cannot be reached but must be routable). */
+  readonly probe?: Probe;
 }
 
 export function albConfig(options: AlbOptions = {}): ConfigInput {
@@ -69,7 +75,11 @@ export interface TestAlb {
 
 /** Starts the ALB; the caller registers `elb.close` for cleanup. */
 export async function startAlb(options: AlbOptions = {}): Promise<TestAlb> {
-  const elb = await startLocalElb({ config: albConfig(options) });
+  const elb = await startLocalElb({
+    config: albConfig(options),
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.probe ? { probe: options.probe } : {}),
+  });
   const url = elb.url('app');
   return { elb, url, port: Number(new URL(url).port), group: elb.targetGroup('web') };
 }
