@@ -53,6 +53,7 @@ describe('headers the target sees', () => {
     const alb = await albFor([a!]);
     await get(`${alb.url}/`);
     await get(`${alb.url}/`, { 'x-forwarded-proto': 'https', 'x-forwarded-port': '443' });
+    expect(a!.seen).toHaveLength(2);
     for (const seen of a!.seen) {
       expect(seen.headers['x-forwarded-proto']).toBe('http');
       expect(seen.headers['x-forwarded-port']).toBe(String(alb.port));

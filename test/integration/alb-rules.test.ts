@@ -3,6 +3,7 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLocalElb } from '../../src/local-elb.ts';
 import { startTarget } from '../support/targets.ts';
+import { waitFor } from '../support/wait.ts';
 
 describe('ALB rules on real requests', () => {
   const cleanups: Array<() => Promise<void>> = [];
@@ -35,9 +36,16 @@ describe('ALB rules on real requests', () => {
       },
     });
     cleanups.push(() => elb.close());
-    const get = async (path: string, headers: Record<string, string> = {}) => (await request(`${elb.url('app')}${path}`, { headers })).body.text();
-    expect(await get('/x?version=v2.1')).toBe('query');
-    expect(await get('/x?version=v1')).not.toBe('query');
-    expect(await get('/x', { 'x-canary': 'YES' })).toBe('header');
+    await waitFor(() => elb.targetGroup('web').healthyHostCount === 1, { what: 'the target to be healthy' });
+    const get = async (path: string, headers: Record<string, string> = {}) => {
+      const res = await request(`${elb.url('app')}${path}`, { headers });
+      return { status: res.statusCode, body: await res.body.text() };
+    };
+    expect(await get('/x?version=v2.1')).toEqual({ status: 200, body: 'query' });
+    // Neither condition matches: the default action forwards to the target (not a 503 page).
+    expect(await get('/x?version=v1')).toEqual({ status: 200, body: 'app' });
+    expect(await get('/x', { 'x-canary': 'YES' })).toEqual({ status: 200, body: 'header' });
+    expect(await get('/x', { 'x-canary': 'no' })).toEqual({ status: 200, body: 'app' });
+    expect(t.seen.map((s) => s.url)).toEqual(['/x?version=v1', '/x']);
   });
 });

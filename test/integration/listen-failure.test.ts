@@ -4,6 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ElbError, ErrorCodes } from '../../src/core/errors.ts';
 import { startLocalElb } from '../../src/local-elb.ts';
 import { startAdminServer } from '../../src/admin/server.ts';
+import { openFileDescriptors } from '../support/process-stats.ts';
+import { waitFor } from '../support/wait.ts';
 
 describe('listening on a taken port', () => {
   const cleanups: Array<() => Promise<void>> = [];
@@ -37,16 +39,22 @@ describe('listening on a taken port', () => {
         },
       ],
     } as const;
+    const before = openFileDescriptors();
     const err = (await startLocalElb({ config: config as never }).catch((e: unknown) => e)) as ElbError;
     expect(err).toBeInstanceOf(ElbError);
     expect(err.code).toBe(ErrorCodes.LISTEN_FAILED);
     expect(err.message).toBe(`cannot start ${label.replace('PORT', String(port))}: EADDRINUSE`);
+    // Nothing left open: the first listener (bound before the second failed) is closed again,
+    // and no health-check socket or timer keeps a descriptor.
+    await waitFor(() => openFileDescriptors() <= before, { what: `open file descriptors back to ${before}` });
   });
 
   it('rejects the admin API on a taken port the same way', async () => {
     const port = await takenPort();
     const elb = await startLocalElb({ config: {} });
     cleanups.push(() => elb.close());
+    const before = openFileDescriptors();
     await expect(startAdminServer(elb, { port })).rejects.toMatchObject({ code: ErrorCodes.LISTEN_FAILED, message: `cannot start the admin API on 127.0.0.1:${port}: EADDRINUSE` });
+    await waitFor(() => openFileDescriptors() <= before, { what: `open file descriptors back to ${before}` });
   });
 });

@@ -95,7 +95,9 @@ describe('LocalElb with local pods', () => {
     expect(kinds).toContain('rollout.started');
     expect(kinds).toContain('rollout.finished');
     // Old pods ignored SIGTERM: SIGTERM after the 5 s preStop, SIGKILL at the 30 s grace period.
-    for (const c of runtime.containers().filter((c) => c.spec.env['POD_NAME']!.includes('-r1-'))) {
+    const revision1 = runtime.containers().filter((c) => c.spec.env['POD_NAME']!.includes('-r1-'));
+    expect(revision1).toHaveLength(2);
+    for (const c of revision1) {
       expect(c.signalNames).toEqual(['SIGTERM', 'SIGKILL']);
       expect(c.signals[1]!.timeMs - c.signals[0]!.timeMs).toBe(25 * S);
     }
