@@ -18,14 +18,21 @@ export function binomialCdf(k: number, n: number, p: number): number {
 }
 
 /**
+ * The largest k such that X ~ Binomial(n, p) is below k with probability at most
+ * `falseFailure`: a test asserting "X ≥ k" fails by chance in at most that fraction of runs.
+ */
+export function binomialLowerBound(n: number, p: number, falseFailure: number): number {
+  let k = 0;
+  while (k < n && binomialCdf(k, n, p) <= falseFailure) k++;
+  return k;
+}
+
+/**
  * The largest k such that each of `buckets` equally likely buckets, after `n` independent
  * uniform draws, holds fewer than k with probability at most `falseFailure` in all (a union
  * bound over the buckets). A test asserting "every bucket got at least k" then fails by chance
  * in at most that fraction of runs.
  */
 export function fairShareLowerBound(n: number, buckets: number, falseFailure: number): number {
-  const p = 1 / buckets;
-  let k = 0;
-  while (k < n && buckets * binomialCdf(k, n, p) <= falseFailure) k++;
-  return k;
+  return binomialLowerBound(n, 1 / buckets, falseFailure / buckets);
 }
