@@ -69,7 +69,7 @@ describe('request head limit: 64 KiB of headers (spec 6.4)', () => {
 describe('response head limit: 32 KiB (spec 7.1)', () => {
   it.each([
     ['passes on a response whose head is 30 KiB', 30, 200],
-    ['answers 502 for a response whose head is 40 KiB (the parser's HPE_HEADER_OVERFLOW)', 40, 502],
+    ['answers 502 for a response whose head is 40 KiB (HPE_HEADER_OVERFLOW from the parser)', 40, 502],
   ] as const)('%s', async (_name, kib, status) => {
     const a = await startTarget('a');
     defer(() => a.close());
