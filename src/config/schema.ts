@@ -7,14 +7,17 @@ import { z } from 'zod';
 import { DEFAULT_SSL_POLICY, sslPolicy } from '../tls/policies.ts';
 import { ConfigError, type ConfigIssue } from '../core/errors.ts';
 import {
+  applicationListenerAttributes,
   applicationLoadBalancerAttributes,
   applicationTargetGroupAttributes,
   checkApplicationTargetGroupAttributes,
+  checkLoadBalancerAttributes,
   checkNetworkTargetGroupAttributes,
   networkLoadBalancerAttributes,
   networkTargetGroupAttributes,
   resolveAttributes,
   tcpListenerAttributes,
+  withoutLocalEffect,
 } from './attributes.ts';
 import { formatPath, intIn, numberIn, oneOf, secondsIn, show, strict } from './fields.ts';
 import { grpcRangeMessage, parseGrpcMatcher, parseMatcher } from './matcher.ts';
@@ -218,6 +221,8 @@ const forwardAction = strict({
   targetGroupName: name.optional(),
   forwardConfig: strict({
     targetGroups: z.array(strict({ targetGroupName: name, weight: intIn(0, 999).default(1) })).min(1).max(5),
+    /** Target group stickiness (spec 3.4): the AWSALBTG cookie keeps a client on one group; `durationSeconds` (1–604800) is required when enabled. */
+    targetGroupStickinessConfig: strict({ enabled: z.boolean().default(false), durationSeconds: intIn(1, 604800).optional() }).optional(),
   }).optional(),
 });
 const fixedResponseAction = strict({
@@ -295,7 +300,12 @@ const loadBalancerEmulatorSchema = strict({
    * → 14, 464 → 12, 400 → 13, others 2). AWS sends plain HTTP statuses (spec 12.4.3); off.
    */
   grpcStatusOnErrors: z.boolean().default(false),
-}).default({ http2RequestsPerConnection: 10_000, grpcStatusOnErrors: false });
+  /**
+   * Listener response header attributes (spec 13.3.1) also modify the load balancer's own
+   * responses (fixed responses, redirects, error pages): UNCONFIRMED in AWS's docs; on.
+   */
+  modifyLoadBalancerResponses: z.boolean().default(true),
+}).default({ http2RequestsPerConnection: 10_000, grpcStatusOnErrors: false, modifyLoadBalancerResponses: true });
 
 const loadBalancerSchema = strict({
   name,
@@ -424,7 +434,11 @@ function resolveTargetGroup(tg: ParsedTargetGroup, at: string, issues: ConfigIss
   const protocolVersion = kind === 'application' ? (tg.protocolVersion ?? 'HTTP1') : undefined;
   const matcher = resolveMatcher(tg.matcher, kind, protocolVersion, `${at}.matcher`, issues);
   const catalogue = kind === 'application' ? applicationTargetGroupAttributes : networkTargetGroupAttributes(tg.protocol, tg.targetType);
-  const attributes = resolveAttributes(catalogue, tg.attributes, `${at}.attributes`);
+  const attributes = resolveAttributes(catalogue, tg.attributes, `${at}.attributes`, undefined, {
+    resource: 'Target group',
+    kind: `${kind === 'application' ? 'application' : 'network'} load balancer target groups`,
+    elsewhere: kind === 'application' ? networkTargetGroupAttributes('TCP', 'ip') : applicationTargetGroupAttributes,
+  });
   if (attributes.ok) {
     if (kind === 'network') issues.push(...checkNetworkTargetGroupAttributes(tg.protocol, attributes.attributes, `${at}.attributes`));
     else issues.push(...checkApplicationTargetGroupAttributes(attributes.attributes, `${at}.attributes`));
@@ -513,6 +527,33 @@ const compatibleProtocols: Readonly<Record<ListenerConfig['protocol'], readonly 
 export const ALPN_POLICIES = ['None', 'HTTP1Only', 'HTTP2Only', 'HTTP2Optional', 'HTTP2Preferred'] as const;
 export type AlpnPolicyName = (typeof ALPN_POLICIES)[number];
 
+/**
+ * The attributes of `config` set to a value other than their default that are accepted but
+ * change nothing on this machine (S3 logs, deletion protection, cross-zone…), with why: the
+ * runtime logs each once at startup (issue #13).
+ */
+export function attributesWithoutLocalEffect(config: Config): Array<{ readonly path: string; readonly key: string; readonly value: string; readonly why: string }> {
+  const out: Array<{ path: string; key: string; value: string; why: string }> = [];
+  const add = (path: string, found: ReturnType<typeof withoutLocalEffect>) => {
+    for (const f of found) out.push({ path: `${path}["${f.key}"]`, ...f });
+  };
+  config.loadBalancers.forEach((lb, i) => {
+    add(`loadBalancers[${i}].attributes`, withoutLocalEffect(lb.type === 'network' ? networkLoadBalancerAttributes : applicationLoadBalancerAttributes, lb.attributes));
+    lb.listeners.forEach((l, j) => add(`loadBalancers[${i}].listeners[${j}].attributes`, withoutLocalEffect(listenerAttributeCatalogue(l.protocol), l.attributes)));
+  });
+  config.targetGroups.forEach((tg, i) =>
+    add(`targetGroups[${i}].attributes`, withoutLocalEffect(tg.kind === 'application' ? applicationTargetGroupAttributes : networkTargetGroupAttributes(tg.protocol, tg.targetType), tg.attributes)),
+  );
+  return out;
+}
+
+/** A listener's attribute catalogue by its protocol (spec 13.4.2): TLS and UDP listeners have none. */
+export function listenerAttributeCatalogue(protocol: string) {
+  if (protocol === 'TCP' || protocol === 'TCP_UDP') return tcpListenerAttributes;
+  if (protocol === 'HTTP' || protocol === 'HTTPS') return applicationListenerAttributes(protocol);
+  return {};
+}
+
 function resolveConfig(config: Parsed, issues: ConfigIssue[]): Config {
   const groups = new Map<string, TargetGroupConfig>();
   const targetGroups = config.targetGroups.map((tg, i) => {
@@ -530,8 +571,13 @@ function resolveConfig(config: Parsed, issues: ConfigIssue[]): Config {
     if (lbNames.has(lb.name)) issues.push({ path: `${at}.name`, message: `duplicate load balancer name ${JSON.stringify(lb.name)}` });
     lbNames.add(lb.name);
     const network = lb.type === 'network';
-    const lbAttributes = resolveAttributes(network ? networkLoadBalancerAttributes : applicationLoadBalancerAttributes, lb.attributes, `${at}.attributes`);
+    const lbAttributes = resolveAttributes(network ? networkLoadBalancerAttributes : applicationLoadBalancerAttributes, lb.attributes, `${at}.attributes`, undefined, {
+      resource: 'Load balancer',
+      kind: `load balancers with type '${lb.type}'`,
+      elsewhere: network ? applicationLoadBalancerAttributes : networkLoadBalancerAttributes,
+    });
     if (!lbAttributes.ok) issues.push(...lbAttributes.issues);
+    else issues.push(...checkLoadBalancerAttributes(lbAttributes.attributes, `${at}.attributes`));
     // On one ALB the secure listeners are all FIPS or all non-FIPS (spec 12.1.3).
     let firstSecure: { readonly path: string; readonly policy: string; readonly fips: boolean } | undefined;
     const listeners = lb.listeners.map((listener, j): ListenerConfig => {
@@ -572,8 +618,12 @@ function resolveConfig(config: Parsed, issues: ConfigIssue[]): Config {
         issues.push({ path: `${lat}.alpnPolicy`, message: `applies to NLB TLS listeners only (ALPNPolicyNotFound); this one is ${protocol}` });
       }
       if (network && listener.rules.length > 0) issues.push({ path: `${lat}.rules`, message: 'network load balancers have no listener rules (only a default forward action)' });
-      const catalogue = protocol === 'TCP' || protocol === 'TCP_UDP' ? tcpListenerAttributes : {};
-      const listenerAttributes = resolveAttributes(catalogue, listener.attributes, `${lat}.attributes`);
+      const catalogue = listenerAttributeCatalogue(protocol);
+      const listenerAttributes = resolveAttributes(catalogue, listener.attributes, `${lat}.attributes`, undefined, {
+        resource: 'Listener',
+        kind: `${protocol} listeners`,
+        elsewhere: { ...tcpListenerAttributes, ...applicationListenerAttributes('HTTPS') },
+      });
       if (protocol === 'TLS' && Object.keys(listener.attributes).length > 0) {
         // The NLB's TLS listeners have no attributes: their idle timeout is fixed (spec 12.6.5).
         issues.push({
@@ -595,6 +645,7 @@ function resolveConfig(config: Parsed, issues: ConfigIssue[]): Config {
             issues.push({ path: apath, message: 'a forward action needs exactly one of targetGroupName or forwardConfig' });
           }
           if (network && names.length > 1) issues.push({ path: apath, message: 'a network load balancer forwards to one target group' });
+          checkGroupStickiness(action, apath, groups, issues);
           for (const tgName of names) {
             const group = groups.get(tgName);
             if (group === undefined) {
@@ -641,12 +692,41 @@ function resolveConfig(config: Parsed, issues: ConfigIssue[]): Config {
     });
     return { ...lb, attributes: lbAttributes.ok ? lbAttributes.attributes : lb.attributes, listeners };
   });
+  targetGroups.forEach((tg, i) => {
+    if (tg.pods?.readinessGate && !usedBy.has(tg.name)) {
+      issues.push({
+        path: `targetGroups[${i}].pods.readinessGate`,
+        message: `needs a listener that forwards to target group ${JSON.stringify(tg.name)}: a group no listener uses is not health-checked (Target.NotInUse), so a gated pod would never be Ready; got true`,
+      });
+    }
+  });
   const arns = new Set<string>();
   config.certificates.forEach((c, i) => {
     if (arns.has(c.certificateArn)) issues.push({ path: `certificates[${i}].certificateArn`, message: `duplicate certificate ARN ${JSON.stringify(c.certificateArn)}` });
     arns.add(c.certificateArn);
   });
   return { targetGroups, loadBalancers, certificates: config.certificates };
+}
+
+/**
+ * Target group stickiness on a forward action (spec 3.4): `durationSeconds` is required when it
+ * is enabled; a weighted forward whose groups have sticky sessions needs it (AWS: "you must
+ * enable target group stickiness"; the error's wording here is local).
+ */
+function checkGroupStickiness(action: Extract<ActionConfig, { type: 'forward' }>, path: string, groups: ReadonlyMap<string, TargetGroupConfig>, issues: ConfigIssue[]): void {
+  const config = action.forwardConfig?.targetGroupStickinessConfig;
+  if (config?.enabled === true && config.durationSeconds === undefined) {
+    issues.push({ path: `${path}.forwardConfig.targetGroupStickinessConfig.durationSeconds`, message: 'is required when target group stickiness is enabled (1–604800 seconds, spec 3.4): got none' });
+  }
+  const names = forwardedGroupNames(action);
+  if (names.length < 2 || config?.enabled === true) return;
+  const sticky = names.filter((n) => groups.get(n)?.attributes['stickiness.enabled'] === 'true');
+  if (sticky.length > 0) {
+    issues.push({
+      path: `${path}.forwardConfig.targetGroupStickinessConfig`,
+      message: `a forward to several target groups, some with sticky sessions (${sticky.map((n) => JSON.stringify(n)).join(', ')}), needs target group stickiness enabled (spec 3.3, 3.4): got ${config === undefined ? 'none' : 'enabled: false'}`,
+    });
+  }
 }
 
 /** The target groups a forward action names; none for other actions. */

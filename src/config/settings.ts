@@ -17,7 +17,8 @@ export interface TargetGroupSettings {
   readonly minimumHealthyTargetCount: number;
   /** `…minimum_healthy_targets.percentage`; undefined for `off`. */
   readonly minimumHealthyTargetPercent: number | undefined;
-  readonly stickinessEnabled: boolean;
+  /** Sticky sessions (spec 3.3, 3.5): undefined while `stickiness.enabled` is false. */
+  readonly stickiness: StickinessSettings | undefined;
   /** NLB: `deregistration_delay.connection_termination.enabled`. */
   readonly terminateOnDeregistration: boolean;
   readonly preserveClientIp: boolean;
@@ -26,6 +27,15 @@ export interface TargetGroupSettings {
   readonly terminateWhenUnhealthy: boolean;
   readonly unhealthyDrainingIntervalMs: number;
 }
+
+/**
+ * `stickiness.*` as the pick path reads them: ALB duration-based or application-based cookies
+ * (spec 3.3), NLB source addresses (spec 3.5). Durations are how long a binding is valid.
+ */
+export type StickinessSettings =
+  | { readonly type: 'lb_cookie'; readonly durationMs: number }
+  | { readonly type: 'app_cookie'; readonly durationMs: number; readonly cookieName: string }
+  | { readonly type: 'source_ip' };
 
 /** An ALB's load balancer attributes (spec 4.6). */
 export interface ApplicationLoadBalancerSettings {
@@ -63,7 +73,7 @@ export function targetGroupSettings(kind: 'application' | 'network', a: Attribut
     deregistrationDelayMs: seconds(a, 'deregistration_delay.timeout_seconds'),
     minimumHealthyTargetCount: Number(value(a, 'target_group_health.unhealthy_state_routing.minimum_healthy_targets.count')),
     minimumHealthyTargetPercent: percentage === 'off' ? undefined : Number(percentage),
-    stickinessEnabled: flag(a, 'stickiness.enabled'),
+    stickiness: stickinessSettings(kind, a),
   };
   if (kind === 'application') {
     const algorithm = value(a, 'load_balancing.algorithm.type');
@@ -91,6 +101,15 @@ export function targetGroupSettings(kind: 'application' | 'network', a: Attribut
     terminateWhenUnhealthy: flag(a, 'target_health_state.unhealthy.connection_termination.enabled'),
     unhealthyDrainingIntervalMs: seconds(a, 'target_health_state.unhealthy.draining_interval_seconds'),
   };
+}
+
+function stickinessSettings(kind: 'application' | 'network', a: Attributes): StickinessSettings | undefined {
+  if (!flag(a, 'stickiness.enabled')) return undefined;
+  if (kind === 'network') return { type: 'source_ip' };
+  if (value(a, 'stickiness.type') === 'app_cookie') {
+    return { type: 'app_cookie', durationMs: seconds(a, 'stickiness.app_cookie.duration_seconds'), cookieName: value(a, 'stickiness.app_cookie.cookie_name') };
+  }
+  return { type: 'lb_cookie', durationMs: seconds(a, 'stickiness.lb_cookie.duration_seconds') };
 }
 
 export function applicationLoadBalancerSettings(a: Attributes): ApplicationLoadBalancerSettings {

@@ -16,7 +16,8 @@ import type { ListenerConfig, LoadBalancerConfig } from '../config/schema.ts';
 import type { TargetGroup } from '../targets/target-group.ts';
 import { localCaIssuer, TlsProvider } from '../tls/provider.ts';
 import { forwardChoice, type ForwardActionConfig, type ForwardChoice } from './actions/forward.ts';
-import type { ForwardHeaderOptions } from './headers.ts';
+import { tlsHeaderNames, type ForwardHeaderOptions, type TlsHeaderNames } from './headers.ts';
+import { responseHeaderRules } from './response-headers.ts';
 import { Listener } from './listener.ts';
 import type { AlbSettings, ForwardGroup, ListenerRuntime } from './pipeline/context.ts';
 import type { RequestRecord } from './request-record.ts';
@@ -108,7 +109,7 @@ export class ApplicationLoadBalancer {
         address: l.address,
         port: 0,
         settings: this.#settings,
-        headerOptions: headerOptions(this.#settings, 0, https ? 'https' : 'http'),
+        headerOptions: headerOptions(this.#settings, 0, https ? 'https' : 'http', listenerTlsHeaderNames(l)),
         clock,
         log: this.#log,
         rules: compileRules(l),
@@ -120,6 +121,7 @@ export class ApplicationLoadBalancer {
         observer: undefined,
         tunnels: new Set(),
         http2: { requestsPerConnection: options.config.emulator.http2RequestsPerConnection, grpcStatusOnErrors: options.config.emulator.grpcStatusOnErrors },
+        responseHeaders: responseHeaderRules(l.attributes, options.config.emulator.modifyLoadBalancerResponses),
       };
       return new Listener(runtime, l.port);
     });
@@ -192,7 +194,7 @@ export class ApplicationLoadBalancer {
     this.#settings = applicationLoadBalancerSettings(this.#attributes);
     for (const l of this.#listeners) {
       l.runtime.settings = this.#settings;
-      l.runtime.headerOptions = headerOptions(this.#settings, l.runtime.port, l.runtime.protocol);
+      l.runtime.headerOptions = headerOptions(this.#settings, l.runtime.port, l.runtime.protocol, l.runtime.headerOptions.tlsHeaderNames);
     }
     return this.attributes();
   }
@@ -252,8 +254,15 @@ function forwardedGroups(l: ListenerConfig): string[] {
   return names;
 }
 
-function headerOptions(settings: AlbSettings, listenerPort: number, protocol: 'http' | 'https'): ForwardHeaderOptions {
+/** An HTTPS listener's renamed TLS headers (spec 13.3.2), if any. */
+function listenerTlsHeaderNames(l: ListenerConfig): TlsHeaderNames | undefined {
+  if (l.protocol !== 'HTTPS') return undefined;
+  return tlsHeaderNames(l.attributes['routing.http.request.x_amzn_tls_version.header_name'] ?? '', l.attributes['routing.http.request.x_amzn_tls_cipher_suite.header_name'] ?? '');
+}
+
+function headerOptions(settings: AlbSettings, listenerPort: number, protocol: 'http' | 'https', tlsNames: TlsHeaderNames | undefined): ForwardHeaderOptions {
   return {
+    ...(tlsNames !== undefined ? { tlsHeaderNames: tlsNames } : {}),
     xffMode: settings.xffMode,
     xffClientPort: settings.xffClientPort,
     preserveHost: settings.preserveHost,

@@ -23,6 +23,23 @@ export interface ForwardHeaderOptions {
   readonly protocol: 'http' | 'https';
   /** Add `X-Amzn-Tls-Version` and `X-Amzn-Tls-Cipher-Suite` on HTTPS listeners (spec 12.1.6). */
   readonly tlsHeaders: boolean;
+  /** Their names when a listener renames them (spec 13.3.2); a client's copy of a new name is dropped too. */
+  readonly tlsHeaderNames?: TlsHeaderNames;
+}
+
+export interface TlsHeaderNames {
+  readonly version: string;
+  readonly cipher: string;
+  /** The two names in lower case. */
+  readonly lower: ReadonlySet<string>;
+}
+
+/** The TLS header names of an HTTPS listener from its rename attributes (empty: the standard name); undefined when neither is renamed. */
+export function tlsHeaderNames(version: string, cipher: string): TlsHeaderNames | undefined {
+  if (version === '' && cipher === '') return undefined;
+  const v = version || 'X-Amzn-Tls-Version';
+  const c = cipher || 'X-Amzn-Tls-Cipher-Suite';
+  return { version: v, cipher: c, lower: new Set([v.toLowerCase(), c.toLowerCase()]) };
 }
 
 export type { ClientAddress } from './exchange.ts';
@@ -128,7 +145,7 @@ export function upstreamHeaders(
     const name = rawHeaders[i]!;
     const value = rawHeaders[i + 1]!;
     const lower = lowerName(name);
-    if (HOP_BY_HOP.has(lower) || dropped?.has(lower)) continue;
+    if (HOP_BY_HOP.has(lower) || dropped?.has(lower) || options.tlsHeaderNames?.lower.has(lower)) continue;
     if (REPLACED.has(lower)) {
       if (lower === 'x-forwarded-for') {
         xff = xff === undefined ? value : `${xff}, ${value}`;
@@ -157,7 +174,10 @@ export function upstreamHeaders(
   if (options.xffMode === 'append') out.push('X-Forwarded-For', xffItems === undefined ? me : `${xffItems}, ${me}`);
   else if (options.xffMode === 'preserve' && xff !== undefined) out.push('X-Forwarded-For', xff);
   out.push('X-Forwarded-Proto', options.protocol, 'X-Forwarded-Port', portString(options.listenerPort));
-  if (options.tlsHeaders && client.tls !== undefined) out.push('X-Amzn-Tls-Version', client.tls.protocol, 'X-Amzn-Tls-Cipher-Suite', client.tls.cipher);
+  if (options.tlsHeaders && client.tls !== undefined) {
+    const names = options.tlsHeaderNames;
+    out.push(names?.version ?? 'X-Amzn-Tls-Version', client.tls.protocol, names?.cipher ?? 'X-Amzn-Tls-Cipher-Suite', client.tls.cipher);
+  }
   const traceId = traceHeader(trace, nowMs);
   out.push('X-Amzn-Trace-Id', traceId);
   if (upgrade !== undefined) out.push('Connection', 'Upgrade', 'Upgrade', upgrade);

@@ -9,7 +9,7 @@ import { ElbError, ErrorCodes } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { ElbMetrics } from '../core/metrics.ts';
 import type { Random } from '../core/random.ts';
-import { parseConfig, type Config, type ConfigInput } from '../config/schema.ts';
+import { attributesWithoutLocalEffect, parseConfig, type Config, type ConfigInput } from '../config/schema.ts';
 import { NetworkLoadBalancer } from '../l4/network-load-balancer.ts';
 import { ApplicationLoadBalancer } from '../l7/application-load-balancer.ts';
 import type { Probe } from '../targets/health-checker.ts';
@@ -83,6 +83,9 @@ export class ElbRuntime implements ElbView {
     this.clock = clock;
     for (const tg of this.config.targetGroups) {
       this.#groups.set(tg.name, new TargetGroup({ config: tg, clock, logger, ...(options.probe ? { probe: options.probe } : {}) }));
+    }
+    for (const a of attributesWithoutLocalEffect(this.config)) {
+      logger.info({ event: 'config.attribute_without_local_effect', path: a.path, value: a.value }, `${a.path} = ${JSON.stringify(a.value)} is accepted and described back, with no local effect: ${a.why}`);
     }
     const tls = new TlsProvider({ certificates: this.config.certificates, issuer: options.certificateIssuer ?? localCaIssuer(options.stateDir), clock });
     for (const lbConfig of this.config.loadBalancers) {

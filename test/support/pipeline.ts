@@ -260,6 +260,7 @@ export function pipelineFixture(options: FixtureOptions = {}): Fixture {
     observer: (r) => records.push(r),
     tunnels: new Set(),
     http2: { requestsPerConnection: 10_000, grpcStatusOnErrors: false },
+    responseHeaders: undefined,
     upstreamHttp2: upstream,
   };
   return {

@@ -10,6 +10,7 @@ import type { Rejection } from '../http1/client-connection.ts';
 import { reasonPhrase } from '../http1/wire.ts';
 import type { RequestContext } from './context.ts';
 import { finish } from './record.ts';
+import { applyResponseHeaders } from '../response-headers.ts';
 
 export const SERVER_HEADER = 'awselb/2.0';
 
@@ -194,7 +195,7 @@ function writeAnswer(ctx: RequestContext, status: number, reason: string, header
   ctx.producedBy = 'elb';
   if (res.finished) return;
   ctx.responseStartMs = ctx.listener.clock.now();
-  res.writeHead(status, reason, headers, { contentLength: options.length, close: options.close });
+  res.writeHead(status, reason, applyResponseHeaders(ctx.listener.responseHeaders, headers, 'elb'), { contentLength: options.length, close: options.close });
   if (body.length > 0) res.write(body);
   res.end();
 }

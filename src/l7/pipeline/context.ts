@@ -14,7 +14,9 @@ import type { ForwardActionConfig, ForwardChoice } from '../actions/forward.ts';
 import type { ClientAddress, RequestBody, ResponseSink } from '../exchange.ts';
 import type { ForwardHeaderOptions } from '../headers.ts';
 import type { RequestRecord } from '../request-record.ts';
+import type { ResponseHeaderRules } from '../response-headers.ts';
 import type { CompiledRules, RuleMatch } from '../rules.ts';
+import type { StickyRequest } from '../sticky.ts';
 import type { BackendTls, UpstreamExchange, UpstreamHandler, UpstreamRequest } from '../upstream/connection.ts';
 import type { UpstreamTarget } from '../upstream/pools.ts';
 import type { Tunnel } from '../tunnel.ts';
@@ -66,6 +68,8 @@ export interface ListenerRuntime {
   readonly tunnels: Set<Tunnel>;
   /** HTTP/2 to clients (HTTPS listeners) and gRPC: the load balancer's emulator settings. */
   readonly http2: { readonly requestsPerConnection: number; readonly grpcStatusOnErrors: boolean };
+  /** The listener's response header attributes (spec 13.3.1); undefined when it has none. */
+  readonly responseHeaders: ResponseHeaderRules | undefined;
 }
 
 /** Sends one request to one target (over TLS when `backend` is given) and reports back through `handler`. */
@@ -111,6 +115,8 @@ export class RequestContext {
 
   // forward
   forward: ForwardGroup | undefined = undefined;
+  /** Sticky sessions (spec 3.3, 3.4): set only when the action or the group is sticky. */
+  sticky: StickyRequest | undefined = undefined;
   lease: Lease | undefined = undefined;
   traceId: string | undefined = undefined;
   dispatchedMs = -1;

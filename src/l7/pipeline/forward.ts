@@ -19,6 +19,8 @@ import { answerFailure, isTargetConnectionError, refuse } from './answer.ts';
 import type { RequestContext } from './context.ts';
 import { finish } from './record.ts';
 import { Tunnel } from '../tunnel.ts';
+import { StickyRequest, stickyCookies, stickyLease } from '../sticky.ts';
+import { applyResponseHeaders } from '../response-headers.ts';
 
 function headerValue(headers: readonly string[], lower: string): string | undefined {
   for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() === lower) return headers[i + 1];
@@ -29,12 +31,29 @@ function headerValue(headers: readonly string[], lower: string): string | undefi
 export function forwardToTarget(ctx: RequestContext, request: UpstreamRequest): void {
   let lease: Lease;
   try {
-    lease = ctx.forward!.group.acquire();
+    lease = acquireLease(ctx);
   } catch (err) {
     answerFailure(ctx, err, isElbError(err) ? err.code : ErrorCodes.NO_ROUTABLE_TARGETS);
     return;
   }
   new Forwarding(ctx, lease, request);
+}
+
+/**
+ * A lease on a target of the chosen group: under sticky sessions the one the client is bound
+ * to while it can take the request (spec 3.3; the algorithm only makes the first choice), else
+ * the algorithm's choice.
+ */
+function acquireLease(ctx: RequestContext): Lease {
+  const group = ctx.forward!.group;
+  const stickiness = group.settings.stickiness;
+  if (stickiness === undefined) return group.acquire();
+  return stickyLease((ctx.sticky ??= new StickyRequest(ctx.rawHeaders)), group, stickiness, ctx.listener.clock.now());
+}
+
+/** The load balancer's sticky-session cookies for the target's response (spec 3.3, 3.4), added after the target's headers. */
+function addStickyCookies(ctx: RequestContext, target: string, targetHeaders: readonly string[], headers: string[], nowMs: number): void {
+  if (ctx.sticky !== undefined) headers.push(...stickyCookies(ctx.sticky, target, targetHeaders, ctx.rawHeaders, nowMs));
 }
 
 /** One request in flight to one target: the upstream's handler and the client body's consumer. */
@@ -73,8 +92,9 @@ class Forwarding implements UpstreamHandler, BodyConsumer {
     ctx.targetStatus = head.statusCode;
     ctx.forward!.counters.observeResponseTime((now - ctx.dispatchedMs) / 1000);
     const down = downstreamHeaders(head.headers);
+    addStickyCookies(ctx, this.#lease.target.key, head.headers, down.headers, now);
     ctx.responseStartMs = now;
-    ctx.response.writeHead(head.statusCode, head.statusMessage || reasonPhrase(head.statusCode), down.headers, {
+    ctx.response.writeHead(head.statusCode, head.statusMessage || reasonPhrase(head.statusCode), applyResponseHeaders(ctx.listener.responseHeaders, down.headers, 'target'), {
       ...(down.contentLength !== undefined ? { contentLength: down.contentLength } : {}),
       hasDate: down.hasDate,
       // An HTTP/2 target's headers that end the stream (gRPC trailers-only) end the client's too.
@@ -96,7 +116,10 @@ class Forwarding implements UpstreamHandler, BodyConsumer {
     ctx.targetStatus = 101;
     ctx.forward!.counters.observeResponseTime((now - ctx.dispatchedMs) / 1000);
     const upgrade = headerValue(head.headers, 'upgrade') ?? ctx.websocket!;
-    const client = ctx.response.switchProtocols?.([...downstreamHeaders(head.headers).headers, 'Connection', 'Upgrade', 'Upgrade', upgrade]);
+    const upgradeHeaders = downstreamHeaders(head.headers).headers;
+    // The upgrade's response carries the cookies; after it the tunnel is sticky by itself (spec 3.3).
+    addStickyCookies(ctx, this.#lease.target.key, head.headers, upgradeHeaders, now);
+    const client = ctx.response.switchProtocols?.([...upgradeHeaders, 'Connection', 'Upgrade', 'Upgrade', upgrade]);
     if (client === undefined) {
       socket.destroy();
       return this.onError(new ElbError(ErrorCodes.TARGET_INVALID_RESPONSE, 'the target switched protocols on a connection that cannot'), false);

@@ -4,6 +4,8 @@ import {
   applicationTargetGroupAttributes,
   attributeNumberOrOff,
   checkApplicationTargetGroupAttributes,
+  checkNetworkTargetGroupAttributes,
+  networkTargetGroupAttributes,
   resolveAttributes,
 } from '../../../src/config/attributes.ts';
 
@@ -18,8 +20,15 @@ describe('resolveAttributes', () => {
         'load_balancing.algorithm.anomaly_mitigation': 'off',
         'slow_start.duration_seconds': '0',
         'stickiness.enabled': 'false',
+        'stickiness.type': 'lb_cookie',
+        'stickiness.lb_cookie.duration_seconds': '86400',
+        'stickiness.app_cookie.cookie_name': '',
+        'stickiness.app_cookie.duration_seconds': '86400',
         'target_group_health.unhealthy_state_routing.minimum_healthy_targets.count': '1',
         'target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage': 'off',
+        'load_balancing.cross_zone.enabled': 'use_load_balancer_configuration',
+        'target_group_health.dns_failover.minimum_healthy_targets.count': '1',
+        'target_group_health.dns_failover.minimum_healthy_targets.percentage': 'off',
       },
     });
   });
@@ -57,7 +66,30 @@ describe('resolveAttributes', () => {
     ['slow_start.duration_seconds', '1', false],
     ['slow_start.duration_seconds', '901', false],
     ['stickiness.enabled', 'false', true],
-    ['stickiness.enabled', 'true', false],
+    ['stickiness.enabled', 'true', true],
+    ['stickiness.enabled', 'yes', false],
+    ['stickiness.type', 'lb_cookie', true],
+    ['stickiness.type', 'app_cookie', true],
+    ['stickiness.type', 'source_ip', false],
+    ['stickiness.type', 'LB_COOKIE', false],
+    ['stickiness.lb_cookie.duration_seconds', '1', true],
+    ['stickiness.lb_cookie.duration_seconds', '604800', true],
+    ['stickiness.lb_cookie.duration_seconds', '0', false],
+    ['stickiness.lb_cookie.duration_seconds', '604801', false],
+    ['stickiness.app_cookie.duration_seconds', '1', true],
+    ['stickiness.app_cookie.duration_seconds', '604800', true],
+    ['stickiness.app_cookie.duration_seconds', '0', false],
+    ['stickiness.app_cookie.duration_seconds', '604801', false],
+    ['stickiness.app_cookie.cookie_name', 'SESSIONID', true],
+    ['stickiness.app_cookie.cookie_name', 'JSESSIONID', true],
+    ['stickiness.app_cookie.cookie_name', 'connect.sid', true],
+    ['stickiness.app_cookie.cookie_name', 'AWSALB', false],
+    ['stickiness.app_cookie.cookie_name', 'AWSALBAPP-0', false],
+    ['stickiness.app_cookie.cookie_name', 'AWSALBTG', false],
+    ['stickiness.app_cookie.cookie_name', 'AWSALBmine', false],
+    ['stickiness.app_cookie.cookie_name', 'my session', false],
+    ['stickiness.app_cookie.cookie_name', 'a;b', false],
+    ['stickiness.app_cookie.cookie_name', 'a=b', false],
     ['target_group_health.unhealthy_state_routing.minimum_healthy_targets.count', '1', true],
     ['target_group_health.unhealthy_state_routing.minimum_healthy_targets.count', '0', false],
     ['target_group_health.unhealthy_state_routing.minimum_healthy_targets.count', 'off', false],
@@ -84,9 +116,9 @@ describe('resolveAttributes', () => {
   });
 
   it('reports every bad key, not only the first', () => {
-    const r = resolveAttributes(applicationTargetGroupAttributes, { a: '1', 'stickiness.enabled': 'true', 'deregistration_delay.timeout_seconds': 'x' }, 'p');
+    const r = resolveAttributes(applicationTargetGroupAttributes, { a: '1', 'stickiness.type': 'source_ip', 'deregistration_delay.timeout_seconds': 'x' }, 'p');
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.issues.map((i) => i.path)).toEqual(['p["a"]', 'p["stickiness.enabled"]', 'p["deregistration_delay.timeout_seconds"]']);
+    if (!r.ok) expect(r.issues.map((i) => i.path)).toEqual(['p["a"]', 'p["stickiness.type"]', 'p["deregistration_delay.timeout_seconds"]']);
   });
 });
 
@@ -113,6 +145,55 @@ describe('checkApplicationTargetGroupAttributes', () => {
   it('names the algorithm in the message', () => {
     const [issue] = checkApplicationTargetGroupAttributes(attrs('least_outstanding_requests', '30', 'off'), 'p');
     expect(issue!.message).toMatch(/cannot be used with load_balancing.algorithm.type "least_outstanding_requests".*got "30"/);
+  });
+});
+
+describe('sticky sessions: the rules between attributes (spec 3.3, 3.5, 3.6)', () => {
+  const alb = (input: Record<string, string>) => {
+    const r = resolveAttributes(applicationTargetGroupAttributes, input, 'p');
+    if (!r.ok) throw new Error(JSON.stringify(r.issues));
+    return checkApplicationTargetGroupAttributes(r.attributes, 'p');
+  };
+
+  it.each<[string, Record<string, string>, string[]]>([
+    ['lb_cookie stickiness on its own', { 'stickiness.enabled': 'true' }, []],
+    ['app_cookie stickiness with a cookie name', { 'stickiness.enabled': 'true', 'stickiness.type': 'app_cookie', 'stickiness.app_cookie.cookie_name': 'SESSIONID' }, []],
+    ['app_cookie stickiness without a cookie name', { 'stickiness.enabled': 'true', 'stickiness.type': 'app_cookie' }, ['p["stickiness.app_cookie.cookie_name"]']],
+    ['app_cookie chosen while stickiness is off, without a name', { 'stickiness.type': 'app_cookie' }, []],
+    ['stickiness with least outstanding requests (the algorithm makes the first choice)', { 'stickiness.enabled': 'true', 'load_balancing.algorithm.type': 'least_outstanding_requests' }, []],
+    ['stickiness with weighted random', { 'stickiness.enabled': 'true', 'load_balancing.algorithm.type': 'weighted_random' }, []],
+    ['stickiness with slow start', { 'stickiness.enabled': 'true', 'slow_start.duration_seconds': '30' }, []],
+  ])('%s: issues at %j', (_case, input, paths) => {
+    expect(alb(input).map((i) => i.path)).toEqual(paths);
+  });
+
+  it("gives AWS's message for app_cookie without a cookie name", () => {
+    const [issue] = alb({ 'stickiness.enabled': 'true', 'stickiness.type': 'app_cookie' });
+    expect(issue!.message).toContain("You must set an application cookie name to enable stickiness of type 'app_cookie'");
+  });
+
+  it('refuses stickiness on a group with cross-zone load balancing off', () => {
+    const a = { 'stickiness.enabled': 'true', 'stickiness.type': 'lb_cookie', 'load_balancing.cross_zone.enabled': 'false' };
+    expect(checkApplicationTargetGroupAttributes(a, 'p')).toEqual([{ path: 'p["stickiness.enabled"]', message: expect.stringContaining('cross-zone') as unknown as string }]);
+  });
+
+  it('names the reserved prefixes when an application cookie takes one', () => {
+    const r = resolveAttributes(applicationTargetGroupAttributes, { 'stickiness.app_cookie.cookie_name': 'AWSALBTGX' }, 'p');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.issues[0]!.message).toMatch(/AWSALB, AWSALBAPP, AWSALBTG are reserved.*got "AWSALBTGX"/);
+  });
+
+  it.each<[string, string, Record<string, string>, boolean]>([
+    ['TCP: source_ip stickiness', 'TCP', { 'stickiness.enabled': 'true' }, true],
+    ['UDP: source_ip stickiness', 'UDP', { 'stickiness.enabled': 'true', 'stickiness.type': 'source_ip' }, true],
+    ['TCP_UDP: source_ip stickiness', 'TCP_UDP', { 'stickiness.enabled': 'true' }, true],
+    ['TLS: no stickiness behind TLS listeners', 'TLS', { 'stickiness.enabled': 'true' }, false],
+    ['TLS: stickiness off', 'TLS', { 'stickiness.enabled': 'false' }, true],
+    ['TCP: lb_cookie is an ALB type', 'TCP', { 'stickiness.type': 'lb_cookie' }, false],
+  ])('NLB %s is valid: %s', (_case, protocol, input, valid) => {
+    const r = resolveAttributes(networkTargetGroupAttributes(protocol, 'ip'), input, 'p');
+    const issues = r.ok ? checkNetworkTargetGroupAttributes(protocol, r.attributes, 'p') : r.issues;
+    expect(issues.length === 0).toBe(valid);
   });
 });
 

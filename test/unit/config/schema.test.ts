@@ -46,6 +46,9 @@ describe('parseConfig: defaults', () => {
       'stickiness.enabled': 'false',
       'target_group_health.unhealthy_state_routing.minimum_healthy_targets.count': '1',
       'target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage': 'off',
+      'load_balancing.cross_zone.enabled': 'use_load_balancer_configuration',
+      'target_group_health.dns_failover.minimum_healthy_targets.count': '1',
+      'target_group_health.dns_failover.minimum_healthy_targets.percentage': 'off',
     });
   });
 
@@ -61,8 +64,36 @@ describe('parseConfig: defaults', () => {
       'routing.http.preserve_host_header.enabled': 'false',
       'routing.http.x_amzn_tls_version_and_cipher_suite.enabled': 'false',
       'routing.http2.enabled': 'true',
+      'load_balancing.cross_zone.enabled': 'true',
+      'waf.fail_open.enabled': 'false',
+      'deletion_protection.enabled': 'false',
+      'zonal_shift.config.enabled': 'false',
+      'ipv6.deny_all_igw_traffic': 'false',
+      'access_logs.s3.enabled': 'false',
+      'access_logs.s3.bucket': '',
+      'access_logs.s3.prefix': '',
+      'connection_logs.s3.enabled': 'false',
+      'connection_logs.s3.bucket': '',
+      'connection_logs.s3.prefix': '',
+      'health_check_logs.s3.enabled': 'false',
+      'health_check_logs.s3.bucket': '',
+      'health_check_logs.s3.prefix': '',
     });
     expect(lb.listeners[0]).toMatchObject({ port: 80, protocol: 'HTTP', address: '127.0.0.1', rules: [] });
+    // An HTTP listener's attributes: the response headers of spec 13.3.1, off.
+    expect(lb.listeners[0]!.attributes).toEqual({
+      'routing.http.response.server.enabled': 'true',
+      'routing.http.response.strict_transport_security.header_value': '',
+      'routing.http.response.access_control_allow_origin.header_value': '',
+      'routing.http.response.access_control_allow_methods.header_value': '',
+      'routing.http.response.access_control_allow_headers.header_value': '',
+      'routing.http.response.access_control_allow_credentials.header_value': '',
+      'routing.http.response.access_control_expose_headers.header_value': '',
+      'routing.http.response.access_control_max_age.header_value': '',
+      'routing.http.response.content_security_policy.header_value': '',
+      'routing.http.response.x_content_type_options.header_value': '',
+      'routing.http.response.x_frame_options.header_value': '',
+    });
   });
 
   it('returns an empty configuration for undefined input', () => {

@@ -36,7 +36,7 @@ const ALB_DEFAULTS: TargetGroupSettings = {
   slowStartMs: 0,
   minimumHealthyTargetCount: 1,
   minimumHealthyTargetPercent: undefined,
-  stickinessEnabled: false,
+  stickiness: undefined,
   terminateOnDeregistration: true,
   preserveClientIp: false,
   proxyProtocolV2: false,
@@ -52,7 +52,7 @@ const nlbDefaults = (o: { terminateOnDeregistration: boolean; preserveClientIp: 
   slowStartMs: 0,
   minimumHealthyTargetCount: 1,
   minimumHealthyTargetPercent: undefined,
-  stickinessEnabled: false,
+  stickiness: undefined,
   proxyProtocolV2: false,
   unhealthyDrainingIntervalMs: 0,
   ...o,
@@ -88,6 +88,14 @@ describe('targetGroupSettings: other values', () => {
     ],
     ['a minimum of 3 healthy targets', { 'target_group_health.unhealthy_state_routing.minimum_healthy_targets.count': '3' }, { minimumHealthyTargetCount: 3 }],
     ['a minimum of 50% healthy targets', { 'target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage': '50' }, { minimumHealthyTargetPercent: 50 }],
+    ['stickiness on: lb_cookie by default, for 86 400 s', { 'stickiness.enabled': 'true' }, { stickiness: { type: 'lb_cookie', durationMs: 86_400_000 } }],
+    ['lb_cookie stickiness for 60 s', { 'stickiness.enabled': 'true', 'stickiness.lb_cookie.duration_seconds': '60' }, { stickiness: { type: 'lb_cookie', durationMs: 60_000 } }],
+    [
+      'app_cookie stickiness on SESSIONID for 1 s',
+      { 'stickiness.enabled': 'true', 'stickiness.type': 'app_cookie', 'stickiness.app_cookie.cookie_name': 'SESSIONID', 'stickiness.app_cookie.duration_seconds': '1' },
+      { stickiness: { type: 'app_cookie', durationMs: 1_000, cookieName: 'SESSIONID' } },
+    ],
+    ['stickiness settings kept while stickiness.enabled is false', { 'stickiness.type': 'app_cookie', 'stickiness.app_cookie.cookie_name': 'SESSIONID' }, { stickiness: undefined }],
   ])('ALB: %s', (_case, input, changed) => {
     expect(targetGroupSettings('application', resolved(applicationTargetGroupAttributes, input))).toStrictEqual({ ...ALB_DEFAULTS, ...changed });
   });
@@ -100,6 +108,7 @@ describe('targetGroupSettings: other values', () => {
     ],
     ['termination on deregistration', { 'deregistration_delay.connection_termination.enabled': 'true' }, { terminateOnDeregistration: true }],
     ['Proxy Protocol v2 and client IP preservation', { 'proxy_protocol_v2.enabled': 'true', 'preserve_client_ip.enabled': 'true' }, { proxyProtocolV2: true, preserveClientIp: true }],
+    ['source_ip stickiness', { 'stickiness.enabled': 'true' }, { stickiness: { type: 'source_ip' } }],
     ['a delay of 45 s with a 10% minimum', { 'deregistration_delay.timeout_seconds': '45', 'target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage': '10' }, { deregistrationDelayMs: 45_000, minimumHealthyTargetPercent: 10 }],
   ])('NLB (TCP ip): %s', (_case, input, changed) => {
     const base = nlbDefaults({ terminateOnDeregistration: false, preserveClientIp: false, terminateWhenUnhealthy: true });
@@ -160,7 +169,9 @@ type Read = (attributes: Record<string, string>) => unknown;
 /** One row per catalogue key: [what is missing, the resolved defaults without that key, the reader, the key]. */
 function missingKeys(label: string, catalogue: Catalogue, read: Read): Array<[string, Record<string, string>, Read, string]> {
   const complete = resolved(catalogue);
-  return Object.keys(catalogue).map((key) => [`${label} without ${key}`, without(complete, key), read, key]);
+  // Keys accepted with no local effect (S3 logs, cross-zone…) are stored, never read.
+  const read_ = Object.keys(catalogue).filter((key) => catalogue[key]!.noLocalEffect === undefined);
+  return read_.map((key) => [`${label} without ${key}`, without(complete, key), read, key]);
 }
 
 describe('settings: a resolved map missing a key is a bug, not a default', () => {

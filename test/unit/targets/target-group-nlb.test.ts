@@ -151,13 +151,23 @@ describe('NLB target group defaults from parseConfig (spec 2.3, 4.5)', () => {
       'target_health_state.unhealthy.draining_interval_seconds': '0',
       'target_group_health.unhealthy_state_routing.minimum_healthy_targets.count': '1',
       'target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage': 'off',
+      'load_balancing.cross_zone.enabled': 'use_load_balancer_configuration',
+      'target_group_health.dns_failover.minimum_healthy_targets.count': '1',
+      'target_group_health.dns_failover.minimum_healthy_targets.percentage': 'off',
     });
   });
 
-  it('rejects ALB-only attributes on an NLB group', () => {
+  it('rejects ALB-only attributes on an NLB group with AWS InvalidConfigurationRequest wording, listing the supported keys', () => {
     const [issue] = configIssues({ attributes: { 'load_balancing.algorithm.type': 'round_robin' } });
     expect(issue!.path).toBe('targetGroups[0].attributes["load_balancing.algorithm.type"]');
-    expect(issue!.message).toMatch(/^unknown attribute; supported: deregistration_delay.timeout_seconds/);
+    expect(issue!.message).toMatch(
+      /^not supported here \(InvalidConfigurationRequest: Target group attribute key 'load_balancing\.algorithm\.type' is not supported on network load balancer target groups\); supported: deregistration_delay.timeout_seconds/,
+    );
+  });
+
+  it('rejects a key AWS does not define with ValidationError wording', () => {
+    const [issue] = configIssues({ attributes: { 'no.such.key': '1' } });
+    expect(issue!.message).toMatch(/^unknown attribute; supported: .* \(ValidationError: Target group attribute key 'no\.such\.key' is not recognized\)$/);
   });
 });
 
