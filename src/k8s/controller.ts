@@ -29,7 +29,7 @@ import {
 import { ElbError, ErrorCodes, isElbError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { ElbMetrics } from '../core/metrics.ts';
-import type { CertificateConfig, ConfigInput } from '../config/schema.ts';
+import { attributesWithoutLocalEffect, type CertificateConfig, type ConfigInput } from '../config/schema.ts';
 import { ElbRuntime, type ElbView } from '../runtime/runtime.ts';
 import { TargetRegistrar } from '../runtime/registrar.ts';
 import { realClock } from '../core/clock.ts';
@@ -288,6 +288,10 @@ export class KubernetesController {
       }
       running.stack = stack;
       for (const problem of stack.problems) for (const owner of stack.owners) await this.#event(owner, 'Warning', 'UnsupportedConfiguration', problem);
+      // Real AWS attributes with no local meaning are served, not refused (issue #13): say which.
+      for (const a of attributesWithoutLocalEffect(running.elb.config)) {
+        for (const owner of stack.owners) await this.#event(owner, 'Warning', 'AttributeWithoutLocalEffect', `attribute ${a.key}=${a.value} is accepted, with no local effect: ${a.why}`);
+      }
       for (const notice of [...stack.notices, ...unmappedCertificateNotices(config, stack, address)]) {
         let sent = false;
         for (const owner of stack.owners) sent = (await this.#event(owner, 'Normal', 'LocalCertificate', notice)) || sent;
