@@ -36,3 +36,27 @@ export function binomialLowerBound(n: number, p: number, falseFailure: number): 
 export function fairShareLowerBound(n: number, buckets: number, falseFailure: number): number {
   return binomialLowerBound(n, 1 / buckets, falseFailure / buckets);
 }
+
+/** P(X ≥ k) for X ~ Binomial(n, p), summed over the upper tail itself (exact for small tails). */
+export function binomialUpperTail(k: number, n: number, p: number): number {
+  if (k <= 0) return 1;
+  if (k > n) return 0;
+  let logC = 0;
+  for (let i = 1; i <= k; i++) logC += Math.log(n - i + 1) - Math.log(i); // log C(n, k)
+  let sum = 0;
+  for (let i = k; i <= n; i++) {
+    if (i > k) logC += Math.log(n - i + 1) - Math.log(i);
+    sum += Math.exp(logC + i * Math.log(p) + (n - i) * Math.log1p(-p));
+  }
+  return Math.min(1, sum);
+}
+
+/**
+ * The smallest k such that X ~ Binomial(n, p) reaches k with probability at most
+ * `falseFailure`: a test asserting "X < k" fails by chance in at most that fraction of runs.
+ */
+export function binomialUpperBound(n: number, p: number, falseFailure: number): number {
+  let k = n + 1;
+  while (k > 0 && binomialUpperTail(k - 1, n, p) <= falseFailure) k--;
+  return k;
+}
