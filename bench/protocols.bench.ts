@@ -436,13 +436,15 @@ const LEGEND = [
 
 async function main(): Promise<void> {
   const options = parseOptions();
+  // Read before pinning: afterwards this process sees one core.
+  const machine = machineLine();
   const where = placement(options.pin);
   const stateDir = scratch.dir('state');
   // The CA is made here, once, before the targets and the local-elb children open it.
   const ca = await openLocalCa(stateDir);
 
   console.log('local-elb protocols benchmark: WebSocket, gRPC, HTTP/2 (bench/protocols.bench.ts)');
-  console.log(machineLine());
+  console.log(machine);
   console.log(`pinning: ${where.description}`);
   console.log(
     `${options.rounds} round(s), interleaved (each round runs every system once, in reverse order on even rounds); per system and round: ` +
