@@ -103,13 +103,15 @@ export function targetGroupSettings(kind: 'application' | 'network', a: Attribut
   };
 }
 
+/** Every `stickiness.*` key is read, on or off, so a map missing one is caught at once. */
 function stickinessSettings(kind: 'application' | 'network', a: Attributes): StickinessSettings | undefined {
-  if (!flag(a, 'stickiness.enabled')) return undefined;
-  if (kind === 'network') return { type: 'source_ip' };
-  if (value(a, 'stickiness.type') === 'app_cookie') {
-    return { type: 'app_cookie', durationMs: seconds(a, 'stickiness.app_cookie.duration_seconds'), cookieName: value(a, 'stickiness.app_cookie.cookie_name') };
-  }
-  return { type: 'lb_cookie', durationMs: seconds(a, 'stickiness.lb_cookie.duration_seconds') };
+  const enabled = flag(a, 'stickiness.enabled');
+  const type = value(a, 'stickiness.type');
+  if (kind === 'network') return enabled ? { type: 'source_ip' } : undefined;
+  const lbCookie: StickinessSettings = { type: 'lb_cookie', durationMs: seconds(a, 'stickiness.lb_cookie.duration_seconds') };
+  const appCookie: StickinessSettings = { type: 'app_cookie', durationMs: seconds(a, 'stickiness.app_cookie.duration_seconds'), cookieName: value(a, 'stickiness.app_cookie.cookie_name') };
+  if (!enabled) return undefined;
+  return type === 'app_cookie' ? appCookie : lbCookie;
 }
 
 export function applicationLoadBalancerSettings(a: Attributes): ApplicationLoadBalancerSettings {

@@ -1,6 +1,7 @@
 /**
  * A Network Load Balancer (spec 3.5, 4.2, 4.3, 5.1, 5.2, 12.6): TCP, TLS and UDP listeners on
- * this machine; each new flow picks a target by a hash of its tuple and keeps it for life; the
+ * this machine; each new flow picks a target by a hash of its tuple (or, with source_ip
+ * stickiness, the target its client's address is bound to: TargetGroup.acquireFlow) and keeps it for life; the
  * client's address is preserved by binding the outbound socket to it (every 127.0.0.0/8
  * address is local), or announced with a Proxy Protocol v2 header. A TLS listener is a TCP
  * listener with TLS terminated in front (tls-listener.ts) and plaintext, or TLS again, towards
@@ -632,7 +633,7 @@ class TcpListener {
     const hash = flowHash([connection ? 'TLS' : 'TCP', clientIp, clientPort, localIp, localPort, this.#nextSequence()]);
     let lease: Lease;
     try {
-      lease = this.group.acquire({ flowHash: hash });
+      lease = this.group.acquireFlow(clientIp, { flowHash: hash });
     } catch (err) {
       nlb.log.debug({ event: 'flow.refused', code: (err as ElbError).code }, 'no target for a new flow: reset');
       this.#metrics.elbResets?.inc();
@@ -733,7 +734,7 @@ class UdpListener {
       const hash = flowHash(['UDP', rinfo.address, rinfo.port, this.config.address, this.#port]);
       let lease: Lease;
       try {
-        lease = this.group.acquire({ flowHash: hash });
+        lease = this.group.acquireFlow(plainIp(rinfo.address), { flowHash: hash });
       } catch {
         return; // no target: the datagram is dropped
       }

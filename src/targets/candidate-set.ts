@@ -15,15 +15,25 @@ export interface CandidateRules {
 export class CandidateSet {
   #candidates: Target[] | undefined;
   #failingOpen = false;
+  /** The candidates as a set, built on the first `includes` after a change. */
+  #members: Set<Target> | undefined;
 
   /** Something that decides the candidates changed (a state, a registration, an attribute). */
   invalidate(): void {
     this.#candidates = undefined;
+    this.#members = undefined;
   }
 
   /** The candidates; the same array until `invalidate()` (pickers rely on that). */
   get(targets: Iterable<Target>, inUse: boolean, rules: CandidateRules): Target[] {
     return this.#candidates ?? this.#compute(targets, inUse, rules);
+  }
+
+  /** True when `target` is a candidate (sticky sessions ask before they bypass the picker, spec 3.3). */
+  includes(target: Target, targets: Iterable<Target>, inUse: boolean, rules: CandidateRules): boolean {
+    if (this.#candidates === undefined) this.#compute(targets, inUse, rules);
+    this.#members ??= new Set(this.#candidates);
+    return this.#members.has(target);
   }
 
   /** True while requests are spread over unhealthy targets too. */

@@ -11,7 +11,7 @@ import { ElbError, ErrorCodes } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { TimerSet } from '../core/timers.ts';
 import { waitUntil } from '../core/wait.ts';
-import { createPicker, FlowHashPicker, type Outcome, type PickContext, type Picker } from '../algorithms/index.ts';
+import { createPicker, flowHash, FlowHashPicker, type Outcome, type PickContext, type Picker } from '../algorithms/index.ts';
 import {
   applicationTargetGroupAttributes,
   checkApplicationTargetGroupAttributes,
@@ -32,6 +32,7 @@ import { grpcProbe, http2Probe, httpProbe, tcpProbe } from './probes.ts';
 import { healthCheckTls } from '../tls/provider.ts';
 import { Registry, type DrainEnd } from './registry.ts';
 import { SlowStart } from './slow-start.ts';
+import { SourceIpAffinity } from './source-ip-affinity.ts';
 import { TargetLease, targetKey, type DrainOutcome, type Lease, type Target, type TargetSpec } from './target.ts';
 
 export type { TargetHealthDescription } from './describe.ts';
@@ -74,6 +75,8 @@ export class TargetGroup {
   readonly #health: HealthStates;
   readonly #slowStart: SlowStart;
   readonly #candidates = new CandidateSet();
+  /** NLB source_ip stickiness (spec 3.5): client address → target. */
+  readonly #affinity = new SourceIpAffinity();
   readonly #listeners = new Set<(event: TargetGroupEvent) => void>();
   #attributes: Record<string, string>;
   #settings: TargetGroupSettings;
@@ -225,6 +228,35 @@ export class TargetGroup {
     return new TargetLease(target, this.#recordOutcome);
   }
 
+  /**
+   * Sticky sessions (spec 3.3, 3.4): a lease on the target a client is bound to, when that
+   * target may take new requests: registered and a candidate (healthy; unhealthy too while the
+   * group fails open, so a binding holds through fail-open). Undefined when it is initial,
+   * unhealthy, draining or gone: the caller starts a new binding with `acquire`. The picker is
+   * not asked, whatever the algorithm: with stickiness it makes only the first choice (spec
+   * 3.1), and slow start's weights, which are the algorithm's, do not move a bound client.
+   */
+  acquireBound(key: string): Lease | undefined {
+    const target = this.#registry.get(key);
+    if (target === undefined) return undefined;
+    if (!this.#candidates.includes(target, this.#registry.values(), this.#health.inUse, this.#settings)) return undefined;
+    this.#outcomes?.evaluate(this.#candidates.get(this.#registry.values(), this.#health.inUse, this.#settings));
+    return new TargetLease(target, this.#recordOutcome);
+  }
+
+  /**
+   * A new NLB flow from `clientIp` (spec 3.5): chosen by the flow hash in `ctx`. With source_ip
+   * stickiness, it goes to the target the client's earlier flows went to while that target can
+   * take new flows; otherwise a hash of the address alone chooses, and binds the client anew.
+   */
+  acquireFlow(clientIp: string, ctx: PickContext): Lease {
+    if (this.#settings.stickiness?.type !== 'source_ip') return this.acquire(ctx);
+    const bound = this.#affinity.get(clientIp);
+    const lease = (bound !== undefined ? this.acquireBound(bound) : undefined) ?? this.acquire({ ...ctx, flowHash: flowHash(['source_ip', clientIp]) });
+    this.#affinity.bind(clientIp, lease.target.key);
+    return lease;
+  }
+
   /** True while requests are being spread over unhealthy targets (fail-open, spec 2.6). */
   get failingOpen(): boolean {
     return this.#candidates.failingOpen(this.#registry.values(), this.#health.inUse, this.#settings);
@@ -306,6 +338,7 @@ export class TargetGroup {
       this.#outcomes = this.#createOutcomeStats();
     }
     if (this.#settings.slowStartMs === 0) this.#slowStart.endAll();
+    if (this.#settings.stickiness === undefined) this.#affinity.clear();
     this.#candidates.invalidate();
     return this.attributes();
   }

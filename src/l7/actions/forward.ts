@@ -1,7 +1,8 @@
 /**
  * The forward action (spec 6.3, 3.4): picks the target group (by weight when the action names
- * several), builds the request the target gets (headers of spec 5.3–5.5), and hands it to the
- * forward stage.
+ * several, or the one its AWSALBTG cookie binds the client to under target group stickiness),
+ * builds the request the target gets (headers of spec 5.3–5.5), and hands it to the forward
+ * stage.
  */
 import type { Random } from '../../core/random.ts';
 import type { ActionConfig } from '../../config/schema.ts';
@@ -9,6 +10,7 @@ import { upstreamHeaders } from '../headers.ts';
 import type { ForwardGroup, RequestContext } from '../pipeline/context.ts';
 import { forwardToTarget } from '../pipeline/forward.ts';
 import { refuse } from '../pipeline/answer.ts';
+import { boundGroup, StickyRequest } from '../sticky.ts';
 
 export type ForwardActionConfig = Extract<ActionConfig, { type: 'forward' }>;
 
@@ -19,12 +21,17 @@ export interface ForwardChoice {
   readonly groups: readonly ForwardGroup[];
   readonly weights: readonly number[];
   readonly totalWeight: number;
+  /** `targetGroupStickinessConfig.durationSeconds` in ms when group stickiness is enabled (spec 3.4). */
+  readonly groupStickinessMs: number | undefined;
 }
 
 export function forwardAction(ctx: RequestContext, action: ForwardActionConfig): void {
   const listener = ctx.listener;
   ctx.actionsExecuted = EXECUTED;
-  const forward = chooseGroup(listener.forwardChoice(action), listener.random);
+  const choice = listener.forwardChoice(action);
+  const forward = choice.groupStickinessMs === undefined ? chooseGroup(choice, listener.random) : stickyGroup(ctx, choice);
+  // Application-based stickiness does not work with weighted target groups (spec 3.3): the forward stage reads this.
+  if (choice.groups.length > 1 && forward.group.settings.stickiness !== undefined) (ctx.sticky ??= new StickyRequest(ctx.rawHeaders)).weighted = true;
   ctx.forward = forward;
   // The request's protocol must suit the group's protocol version (spec 1.1, 12.4.2): 464.
   const http2 = ctx.versionMajor === 2;
@@ -56,9 +63,25 @@ export function chooseGroup(choice: ForwardChoice, random: Random): ForwardGroup
   return groups[groups.length - 1]!;
 }
 
+/**
+ * Target group stickiness (spec 3.4): the group the client's AWSALBTG cookie names while its
+ * binding lasts (even one with no healthy target: stickiness comes before the weights), else a
+ * draw by weight that the response's cookie then binds the client to.
+ */
+function stickyGroup(ctx: RequestContext, choice: ForwardChoice): ForwardGroup {
+  const sticky = (ctx.sticky ??= new StickyRequest(ctx.rawHeaders));
+  const nowMs = ctx.listener.clock.now();
+  const bound = boundGroup(sticky, choice.groups.map((g) => g.group.name), nowMs);
+  const forward = bound !== undefined ? choice.groups.find((g) => g.group.name === bound.group)! : chooseGroup(choice, ctx.listener.random);
+  sticky.group = { group: forward.group.name, target: '', untilMs: bound?.untilMs ?? nowMs + choice.groupStickinessMs! };
+  return forward;
+}
+
 /** Resolves a forward action's groups and weights (the load balancer caches the result per action). */
 export function forwardChoice(action: ForwardActionConfig, resolve: (name: string) => ForwardGroup): ForwardChoice {
   const entries = action.targetGroupName !== undefined ? [{ targetGroupName: action.targetGroupName, weight: 1 }] : action.forwardConfig!.targetGroups;
   const weights = entries.map((e) => e.weight);
-  return { groups: entries.map((e) => resolve(e.targetGroupName)), weights, totalWeight: weights.reduce((s, w) => s + w, 0) };
+  const stickiness = action.forwardConfig?.targetGroupStickinessConfig;
+  const groupStickinessMs = stickiness?.enabled === true && stickiness.durationSeconds !== undefined ? stickiness.durationSeconds * 1000 : undefined;
+  return { groups: entries.map((e) => resolve(e.targetGroupName)), weights, totalWeight: weights.reduce((s, w) => s + w, 0), groupStickinessMs };
 }

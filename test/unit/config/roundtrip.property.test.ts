@@ -56,7 +56,12 @@ const albTargetGroupAttributes = fc.constantFrom('round_robin', 'least_outstandi
     'deregistration_delay.timeout_seconds': attr(intString(0, 3600)),
     'load_balancing.algorithm.anomaly_mitigation': attr(algorithm === 'weighted_random' ? fc.constantFrom('on', 'off') : fc.constant('off')),
     'slow_start.duration_seconds': attr(algorithm === 'round_robin' || algorithm === undefined ? fc.oneof(fc.constant('0'), intString(30, 900)) : fc.constant('0')),
+    // Sticky groups in a weighted forward need group stickiness (spec 3.4): enabled stays off here, the rest varies.
     'stickiness.enabled': attr(fc.constant('false')),
+    'stickiness.type': attr(fc.constantFrom('lb_cookie', 'app_cookie')),
+    'stickiness.lb_cookie.duration_seconds': attr(intString(1, 604800)),
+    'stickiness.app_cookie.cookie_name': attr(fc.constantFrom('', 'SESSIONID', 'connect.sid')),
+    'stickiness.app_cookie.duration_seconds': attr(intString(1, 604800)),
     'target_group_health.unhealthy_state_routing.minimum_healthy_targets.count': attr(intString(1, 1000)),
     'target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage': attr(fc.oneof(fc.constant('off'), intString(1, 100))),
   }).map((a) => (algorithm === undefined ? a : { ...a, 'load_balancing.algorithm.type': algorithm })),
@@ -71,7 +76,8 @@ function nlbTargetGroupAttributes(protocol: string): fc.Arbitrary<Input> {
       'deregistration_delay.connection_termination.enabled': attr(fc.constantFrom('true', 'false')),
       'preserve_client_ip.enabled': attr(udp ? fc.constant('true') : fc.constantFrom('true', 'false')),
       'proxy_protocol_v2.enabled': attr(fc.constantFrom('true', 'false')),
-      'stickiness.enabled': attr(fc.constant('false')),
+      'stickiness.enabled': attr(fc.constantFrom('true', 'false')),
+      'stickiness.type': attr(fc.constant('source_ip')),
       'target_health_state.unhealthy.draining_interval_seconds': attr(terminateUnhealthy ? fc.constant('0') : intString(0, 360000)),
       'target_group_health.unhealthy_state_routing.minimum_healthy_targets.count': attr(intString(1, 1000)),
       'target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage': attr(fc.oneof(fc.constant('off'), intString(1, 100))),
@@ -232,7 +238,10 @@ function action(groups: readonly string[], onlyForward: boolean): fc.Arbitrary<I
               targetGroups: fc
                 .shuffledSubarray([...groups], { minLength: 1, maxLength: onlyForward ? 1 : Math.min(5, groups.length) })
                 .chain((names) => fc.tuple(...names.map((targetGroupName) => fc.record({ targetGroupName: fc.constant(targetGroupName), weight: optional(fc.integer({ min: 0, max: 999 })) }).map(defined)))),
-            }),
+              targetGroupStickinessConfig: optional(
+                fc.oneof(fc.record({ enabled: fc.constant(true), durationSeconds: fc.integer({ min: 1, max: 604800 }) }), fc.record({ enabled: fc.constant(false) })),
+              ),
+            }).map(defined),
           }),
         ];
   const terminal = onlyForward ? forward : [...forward, fixedResponse, redirect];

@@ -44,6 +44,10 @@ describe('parseConfig: defaults', () => {
       'load_balancing.algorithm.anomaly_mitigation': 'off',
       'slow_start.duration_seconds': '0',
       'stickiness.enabled': 'false',
+      'stickiness.type': 'lb_cookie',
+      'stickiness.lb_cookie.duration_seconds': '86400',
+      'stickiness.app_cookie.cookie_name': '',
+      'stickiness.app_cookie.duration_seconds': '86400',
       'target_group_health.unhealthy_state_routing.minimum_healthy_targets.count': '1',
       'target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage': 'off',
       'load_balancing.cross_zone.enabled': 'use_load_balancer_configuration',
@@ -256,13 +260,21 @@ describe('parseConfig: ranges (spec 2.1, 4.4, 4.6)', () => {
     expect(err.issues[0]!.message).toContain(allowed);
   });
 
-  it.each([
-    ['stickiness.enabled', 'true', /sticky sessions are not emulated yet/],
-  ])('says %s = %j is an AWS value that is not emulated yet', (key, value, why) => {
-    const err = configError({ targetGroups: [group({ attributes: { [key]: value } })] });
-    expect(err.issues[0]!.path).toBe(`targetGroups[0].attributes["${key}"]`);
-    expect(err.issues[0]!.message).toMatch(why);
-    expect(err.issues[0]!.message).toContain(JSON.stringify(value));
+  it.each<[string, Record<string, string | boolean>]>([
+    ['duration-based stickiness for 60 s', { 'stickiness.enabled': true, 'stickiness.lb_cookie.duration_seconds': '60' }],
+    ['application-based stickiness on SESSIONID', { 'stickiness.enabled': 'true', 'stickiness.type': 'app_cookie', 'stickiness.app_cookie.cookie_name': 'SESSIONID' }],
+  ])('accepts %s (spec 3.3)', (_case, attributes) => {
+    const config = parseConfig({ targetGroups: [group({ attributes })] });
+    expect(config.targetGroups[0]!.attributes['stickiness.enabled']).toBe('true');
+  });
+
+  it.each<[string, Record<string, string>, string, RegExp]>([
+    ['app_cookie without a cookie name', { 'stickiness.enabled': 'true', 'stickiness.type': 'app_cookie' }, 'stickiness.app_cookie.cookie_name', /You must set an application cookie name/],
+    ['a reserved application cookie name', { 'stickiness.app_cookie.cookie_name': 'AWSALBAPP-1' }, 'stickiness.app_cookie.cookie_name', /reserved.*"AWSALBAPP-1"/],
+    ['a duration of 0 s', { 'stickiness.lb_cookie.duration_seconds': '0' }, 'stickiness.lb_cookie.duration_seconds', /1–604800: got "0"/],
+  ])('rejects sticky sessions with %s, naming the key', (_case, attributes, key, why) => {
+    const err = configError({ targetGroups: [group({ attributes })] });
+    expect(err.issues).toEqual([{ path: `targetGroups[0].attributes["${key}"]`, message: expect.stringMatching(why) as unknown as string }]);
   });
 });
 
@@ -360,14 +372,14 @@ describe('parseConfig: every issue in one error', () => {
 
   it('lists every cross-reference error in one ConfigError', () => {
     const err = configError({
-      targetGroups: [group(), group({ healthCheckTimeoutSeconds: 31 }), group({ name: 'api', matcher: { httpCode: '600' }, attributes: { 'stickiness.enabled': 'true' } })],
+      targetGroups: [group(), group({ healthCheckTimeoutSeconds: 31 }), group({ name: 'api', matcher: { httpCode: '600' }, attributes: { 'stickiness.type': 'source_ip' } })],
       loadBalancers: [balancer({ listeners: [{ port: 80, defaultActions: [{ type: 'forward', targetGroupName: 'nope' }] }] })],
     });
     expect(err.issues.map((i) => i.path)).toEqual([
       'targetGroups[1].name',
       'targetGroups[1].healthCheckTimeoutSeconds',
       'targetGroups[2].matcher.httpCode',
-      'targetGroups[2].attributes["stickiness.enabled"]',
+      'targetGroups[2].attributes["stickiness.type"]',
       'loadBalancers[0].listeners[0].defaultActions[0]',
     ]);
   });

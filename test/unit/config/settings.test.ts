@@ -182,8 +182,8 @@ describe('settings: a resolved map missing a key is a bug, not a default', () =>
     ...missingKeys('TCP listener', tcpListenerAttributes, tcpListenerSettings),
   ];
 
-  it('covers every key of the four catalogues (7 ALB target group, 9 NLB target group, 7 ALB, 1 TCP listener)', () => {
-    expect(cases).toHaveLength(7 + 9 + 7 + 1);
+  it('covers every key of the four catalogues (11 ALB target group, 10 NLB target group, 7 ALB, 1 TCP listener)', () => {
+    expect(cases).toHaveLength(11 + 10 + 7 + 1);
   });
 
   it.each(cases)('throws, naming the key: %s', (_case, attributes, read, key) => {

@@ -147,6 +147,7 @@ describe('NLB target group defaults from parseConfig (spec 2.3, 4.5)', () => {
       'preserve_client_ip.enabled': expected.preserve,
       'proxy_protocol_v2.enabled': 'false',
       'stickiness.enabled': 'false',
+      'stickiness.type': 'source_ip',
       'target_health_state.unhealthy.connection_termination.enabled': expected.unhealthyTermination,
       'target_health_state.unhealthy.draining_interval_seconds': '0',
       'target_group_health.unhealthy_state_routing.minimum_healthy_targets.count': '1',

@@ -54,7 +54,7 @@ describe('redirect', () => {
 
 describe('forward: weighted target groups (spec 3.4)', () => {
   const group = (name: string) => ({ group: { name }, counters: {} }) as unknown as ForwardGroup;
-  const choice = (weights: number[]): ForwardChoice => ({ groups: weights.map((_, i) => group(`g${i}`)), weights, totalWeight: weights.reduce((a, b) => a + b, 0) });
+  const choice = (weights: number[]): ForwardChoice => ({ groups: weights.map((_, i) => group(`g${i}`)), weights, totalWeight: weights.reduce((a, b) => a + b, 0), groupStickinessMs: undefined });
   const shares = (c: ForwardChoice, n = 20_000) => {
     const random = seededRandom(7);
     const counts = new Map<string, number>();
