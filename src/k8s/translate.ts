@@ -836,7 +836,10 @@ function annotationAction(ctx: GroupContext, m: Member, raw: string): ActionInpu
     type?: string;
     fixedResponseConfig?: { statusCode?: string; contentType?: string; messageBody?: string };
     redirectConfig?: { protocol?: string; host?: string; port?: string; path?: string; query?: string; statusCode?: string };
-    forwardConfig?: { targetGroups?: Array<{ serviceName?: string; servicePort?: number | string; weight?: number }> };
+    forwardConfig?: {
+      targetGroups?: Array<{ serviceName?: string; servicePort?: number | string; weight?: number }>;
+      targetGroupStickinessConfig?: { enabled?: boolean; durationSeconds?: number };
+    };
   };
   try {
     spec = JSON.parse(raw) as typeof spec;
@@ -879,6 +882,16 @@ function annotationAction(ctx: GroupContext, m: Member, raw: string): ActionInpu
         return tg ? [{ targetGroupName: tg, weight: t.weight ?? 1 }] : [];
       });
       if (groups.length === 0) return undefined;
+      // Target group stickiness (spec 3.4, 9.3) goes to AWS as the controller sends it; the config validates it.
+      const stickiness = spec.forwardConfig?.targetGroupStickinessConfig;
+      if (stickiness !== undefined) {
+        if ((stickiness.enabled !== undefined && typeof stickiness.enabled !== 'boolean') || (stickiness.durationSeconds !== undefined && typeof stickiness.durationSeconds !== 'number')) {
+          problems.push(`${m.key}: an actions annotation's targetGroupStickinessConfig needs a boolean enabled and a number durationSeconds: got ${JSON.stringify(stickiness)}`);
+          return undefined;
+        }
+        const targetGroupStickinessConfig = { enabled: stickiness.enabled === true, ...(stickiness.durationSeconds !== undefined ? { durationSeconds: stickiness.durationSeconds } : {}) };
+        return { type: 'forward', forwardConfig: { targetGroups: groups, targetGroupStickinessConfig } };
+      }
       return groups.length === 1 ? { type: 'forward', targetGroupName: groups[0]!.targetGroupName } : { type: 'forward', forwardConfig: { targetGroups: groups } };
     }
     default:
