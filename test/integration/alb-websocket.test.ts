@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { ConfigInput } from '../../src/config/schema.ts';
+import { VirtualClock } from '../../src/core/clock.ts';
 import { accessLogLine } from '../../src/l7/access-log.ts';
 import type { RequestRecord } from '../../src/l7/request-record.ts';
 import { startLocalElb, type LocalElb } from '../../src/local-elb.ts';
@@ -87,8 +88,8 @@ function config(targets: number[], extra: { protocol?: 'HTTP' | 'HTTPS'; lbAttri
   };
 }
 
-async function startElb(c: ConfigInput): Promise<{ elb: LocalElb; records: RequestRecord[] }> {
-  const elb = await startLocalElb({ config: c, stateDir });
+async function startElb(c: ConfigInput, options: { clock?: VirtualClock } = {}): Promise<{ elb: LocalElb; records: RequestRecord[] }> {
+  const elb = await startLocalElb({ config: c, stateDir, ...(options.clock ? { clock: options.clock } : {}) });
   defer(() => elb.close());
   const records: RequestRecord[] = [];
   elb.applicationLoadBalancer('alb').onRequest((r) => records.push(r));
@@ -181,38 +182,44 @@ describe('WebSockets through an ALB', () => {
   });
 
   it('keeps a tunnel with traffic open past the idle timeout and closes one with no bytes either way for that long', async () => {
+    // On a virtual clock: the 2 s pass when the test says, not while a busy machine is between pings.
+    const clock = new VirtualClock();
     const a = await echoServer('a');
-    const { elb, records } = await startElb(config([a.port], { lbAttributes: { 'idle_timeout.timeout_seconds': '2' } }));
+    const { elb, records } = await startElb(config([a.port], { lbAttributes: { 'idle_timeout.timeout_seconds': '2' } }), { clock });
     const ws = await connect(`${elb.url('alb').replace('http', 'ws')}/`);
-    const opened = Date.now();
-    // Traffic every 300 ms keeps it open past the 2 s timeout...
-    for (let i = 0; Date.now() - opened < 2_600; i++) {
+    // A message every second keeps it open for 3 s, past the 2 s timeout (the listener checks
+    // every 200 ms from 0, so the messages go out on its ticks)...
+    for (let i = 0; i < 4; i++) {
+      if (i > 0) await clock.advance(1_000);
       const reply = nextMessage(ws);
       ws.send(`ping ${i}`);
-      await reply;
-      const sent = Date.now();
-      await waitFor(() => Date.now() - sent >= 300, { what: 'some time to pass' });
+      expect(await reply).toBe(`a:ping ${i}`);
     }
+    await clock.advance(1_999);
     expect(ws.readyState).toBe(WebSocket.OPEN);
-    // ...silence closes it.
+    // ...2 s of silence closes it.
+    await clock.advance(1);
     expect(await closed(ws)).toBe(1006);
     await waitFor(() => records.length === 1 && a.open() === 0, { what: 'the tunnel closed on both sides' });
     expect(records[0]).toMatchObject({ upgraded: true, elbStatusCode: 101 });
   });
 
   it('keeps a WebSocket to a draining target open until the deregistration delay ends, then closes it', async () => {
+    // The 2 s delay on a virtual clock: the exchange during it cannot lose a race with real time.
+    const clock = new VirtualClock();
     const a = await echoServer('a');
-    const { elb } = await startElb(config([a.port], { tgAttributes: { 'deregistration_delay.timeout_seconds': '2' } }));
+    const { elb } = await startElb(config([a.port], { tgAttributes: { 'deregistration_delay.timeout_seconds': '2' } }), { clock });
     const ws = await connect(`${elb.url('alb').replace('http', 'ws')}/`);
     const group = elb.targetGroup('ws');
-    const started = Date.now();
     const outcome = group.deregister([{ id: '127.0.0.1', port: a.port }]);
     expect(group.describeTargetHealth()[0]!.targetHealth.state).toBe('draining');
+    await clock.advance(1_999);
     const reply = nextMessage(ws);
     ws.send('still here');
     expect(await reply).toBe('a:still here');
+    expect(ws.readyState).toBe(WebSocket.OPEN);
+    await clock.advance(1);
     expect(await closed(ws)).toBe(1006);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
     const [result] = await outcome;
     expect(result).toMatchObject({ result: 'cut', cutRequests: 1 });
     await waitFor(() => a.open() === 0, { what: 'the target side closed' });
