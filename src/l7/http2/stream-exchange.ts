@@ -123,7 +123,8 @@ export class StreamExchange implements ResponseSink, RequestBody {
   }
 
   writeHead(status: number, _reason: string, headers: readonly string[], options: ResponseHeadOptions): void {
-    if (this.headersSent || this.finished || this.stream.destroyed) return;
+    // `stream.headersSent` too: Node answers a stream by itself when it is ended unanswered.
+    if (this.headersSent || this.finished || this.stream.destroyed || this.stream.headersSent) return;
     this.headersSent = true;
     const out = toHttp2Headers(headers, { ':status': status });
     // Any response with a body may end with trailers (the target's `Trailer` header is
@@ -133,7 +134,14 @@ export class StreamExchange implements ResponseSink, RequestBody {
     const noBody = options.noBody === true || status === 204 || status === 304;
     this.#wantTrailers = !noBody;
     this.#sent += estimateHeaderBytes(out);
-    this.stream.respond(out, { endStream: noBody, waitForTrailers: this.#wantTrailers });
+    try {
+      this.stream.respond(out, { endStream: noBody, waitForTrailers: this.#wantTrailers });
+    } catch (err) {
+      // A stream the client reset between the checks above and here: nothing to answer.
+      this.stream.destroy(err as Error);
+      this.#finish();
+      return;
+    }
     if (this.#wantTrailers) this.stream.once('wantTrailers', () => this.stream.sendTrailers(this.#trailers ?? {}));
     if (noBody) this.#finish();
   }
@@ -158,7 +166,9 @@ export class StreamExchange implements ResponseSink, RequestBody {
 
   end(): void {
     if (this.finished) return;
-    if (!this.stream.destroyed) this.stream.end();
+    // Ending a stream that has no response would make Node answer 200 by itself: reset it instead.
+    if (!this.headersSent && !this.stream.destroyed) this.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    else if (!this.stream.destroyed) this.stream.end();
     this.#finish();
   }
 

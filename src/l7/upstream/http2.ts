@@ -58,8 +58,16 @@ class StreamRequest implements UpstreamExchange {
       this.#gotHead = true;
       const endStream = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
       const head: MessageHead = { versionMajor: 2, versionMinor: 0, headers: flatHeaders(headers), method: '', url: '', statusCode, statusMessage: '', upgrade: false, keepAlive: true, endStream };
-      this.#handler?.onHead(head);
-      this.#handler?.onFlush();
+      try {
+        this.#handler?.onHead(head);
+        this.#handler?.onFlush();
+      } catch (err) {
+        // A handler that throws must not take the process down from an event listener.
+        const h = this.#handler;
+        this.#handler = undefined;
+        this.stream.close(http2.constants.NGHTTP2_CANCEL);
+        h?.onError(failure(ErrorCodes.TARGET_INVALID_RESPONSE, `answering the response of ${where} failed: ${(err as Error).message}`), true);
+      }
     });
     stream.on('data', (chunk: Buffer) => {
       this.lastActivityMs = session.now();
