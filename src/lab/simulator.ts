@@ -13,13 +13,15 @@ import { VirtualClock } from '../core/clock.ts';
 import { isElbError } from '../core/errors.ts';
 import type { Random } from '../core/random.ts';
 import { parseConfig, type TargetGroupConfig } from '../config/schema.ts';
-import { awsAlgorithms, createPicker, KubeProxyRandomPicker } from '../algorithms/index.ts';
+import { createPicker, KubeProxyRandomPicker } from '../algorithms/index.ts';
 import type { ProbeResult } from '../targets/health.ts';
 import type { Probe, ProbeTarget } from '../targets/health-checker.ts';
 import { TargetGroup } from '../targets/target-group.ts';
 import type { Lease, Target, TargetSpec } from '../targets/target.ts';
-import type { Scenario, ScenarioEvent, Variant } from './scenario.ts';
-import { exponential, finishWithPauses, stream, unitServiceTime, type PauseCycle } from './workload.ts';
+import type { Scenario, Variant } from './scenario.ts';
+import { labTargetGroupInput, scenarioActions, type ScheduledAction } from './schedule.ts';
+import { drawRequest, resolveTargetModels, serviceFinish, type RequestDraws, type TargetModelSpec } from './target-model.ts';
+import { exponential, stream } from './workload.ts';
 
 /**
  * Why a request failed, as the client saw it: `target_5xx` the target answered an error;
@@ -105,10 +107,8 @@ class Fifo<T> {
 interface SimRequest {
   readonly arrivalMs: number;
   readonly deadlineMs: number;
-  /** Service time draw with mean 1. */
-  readonly unit: number;
-  /** Uniform draw: the target answers an error when it is below the target's errorRatio. */
-  readonly errorDraw: number;
+  /** Its service-time draw (mean 1) and error draw. */
+  readonly draws: RequestDraws;
   lease: Lease | undefined;
   target: SimTarget | undefined;
   generation: number;
@@ -120,16 +120,12 @@ interface SimRequest {
 
 /** A simulated target process (or pod): concurrency slots, a FIFO queue, a service-time model. */
 class SimTarget {
+  readonly model: TargetModelSpec;
   readonly index: number;
   readonly name: string;
   readonly spec: Required<TargetSpec>;
   readonly key: string;
   readonly concurrency: number;
-  readonly meanMs: number;
-  readonly errorRatio: number;
-  readonly errorLatencyMs: number | undefined;
-  readonly pauses: PauseCycle | undefined;
-  readonly warmup: { readonly multiplier: number; readonly ms: number } | undefined;
   readonly registerAtMs: number;
   /** Kubernetes node index (double hop). */
   readonly kubeNode: number;
@@ -147,32 +143,16 @@ class SimTarget {
   readonly routed: number[] = [];
   readonly inFlightPeaks: number[] = [];
 
-  constructor(init: {
-    index: number;
-    name: string;
-    spec: Required<TargetSpec>;
-    concurrency: number;
-    meanMs: number;
-    errorRatio: number;
-    errorLatencyMs: number | undefined;
-    pauses: PauseCycle | undefined;
-    warmup: { multiplier: number; ms: number } | undefined;
-    registerAtMs: number;
-    kubeNode: number;
-  }) {
-    this.index = init.index;
-    this.name = init.name;
-    this.spec = init.spec;
-    this.key = `${init.spec.id}:${init.spec.port}`;
-    this.concurrency = init.concurrency;
-    this.meanMs = init.meanMs;
-    this.errorRatio = init.errorRatio;
-    this.errorLatencyMs = init.errorLatencyMs;
-    this.pauses = init.pauses;
-    this.warmup = init.warmup;
-    this.registerAtMs = init.registerAtMs;
-    this.kubeNode = init.kubeNode;
-    this.running = init.registerAtMs === 0;
+  constructor(model: TargetModelSpec, spec: Required<TargetSpec>) {
+    this.model = model;
+    this.index = model.index;
+    this.name = model.name;
+    this.spec = spec;
+    this.key = `${spec.id}:${spec.port}`;
+    this.concurrency = model.concurrency;
+    this.registerAtMs = model.registerAtMs;
+    this.kubeNode = model.kubeNode;
+    this.running = model.registerAtMs === 0;
   }
 
   /** Requests it holds (in service and queued): what kube-proxy's picker would see, were it to look. */
@@ -286,8 +266,7 @@ class Simulation {
     const req: SimRequest = {
       arrivalMs: now,
       deadlineMs: now + this.#timeoutMs,
-      unit: unitServiceTime(this.#scenario.targets.service, this.#service),
-      errorDraw: this.#errorDraws.next(),
+      draws: drawRequest(this.#scenario.targets.service, this.#service, this.#errorDraws),
       lease: undefined,
       target: undefined,
       generation: -1,
@@ -375,10 +354,7 @@ class Simulation {
     const now = clock.now();
     target.busy++;
     if (this.#watchStops) target.inService.add(req);
-    const failed = req.errorDraw < target.errorRatio;
-    const serviceMs =
-      failed && target.errorLatencyMs !== undefined ? target.errorLatencyMs : req.unit * target.meanMs * this.#warmupFactor(target, now);
-    const finish = finishWithPauses(now, serviceMs, target.pauses);
+    const { failed, finishMs: finish } = serviceFinish(target.model, req.draws, now, target.startedAtMs);
     req.finishMs = finish;
     req.failed = failed;
     clock.setTimer(finish - now, () => this.#complete(target, req));
@@ -386,14 +362,6 @@ class Simulation {
       req.timeoutArmed = true;
       clock.setTimer(req.deadlineMs - now, () => this.#timeout(req));
     }
-  }
-
-  /** Cold start: `multiplier` times slower at start, back to normal linearly over the warmup. */
-  #warmupFactor(target: SimTarget, now: number): number {
-    const w = target.warmup;
-    if (w === undefined) return 1;
-    const elapsed = now - target.startedAtMs;
-    return elapsed >= w.ms ? 1 : 1 + (w.multiplier - 1) * (1 - elapsed / w.ms);
   }
 
   #complete(target: SimTarget, req: SimRequest): void {
@@ -440,7 +408,7 @@ class Simulation {
     target.startedAtMs = this.#clock.now();
   }
 
-  #apply(event: Pick<ScenarioEvent, 'action' | 'targets'>): void {
+  #apply(event: Pick<ScheduledAction, 'action' | 'targets'>): void {
     const targets = event.targets.map((i) => this.#targets[i]!);
     switch (event.action) {
       case 'deregister':
@@ -465,32 +433,10 @@ class Simulation {
   }
 
   #scheduleEvents(): void {
-    const clock = this.#clock;
-    for (const t of this.#targets) {
-      if (t.registerAtMs > 0) {
-        clock.setTimer(t.registerAtMs, () => {
-          this.#startProcess(t);
-          for (const g of this.#groups) g.register([t.spec]);
-        });
-      }
-    }
-    for (const e of this.#scenario.events) clock.setTimer(e.atSeconds * 1000, () => this.#apply(e));
-    const churn = this.#scenario.churn;
-    if (churn !== undefined) {
-      // One target after another, while clients are still arriving (estimated from the rate).
-      const horizonMs = this.#total / this.#ratePerMs;
-      const n = this.#targets.length;
-      for (let k = 0; churn.startSeconds * 1000 + k * churn.everySeconds * 1000 < horizonMs; k++) {
-        const at = churn.startSeconds * 1000 + k * churn.everySeconds * 1000;
-        const targets = [k % n];
-        const restart = churn.kind === 'rolling-restart';
-        if (restart) clock.setTimer(at, () => this.#apply({ action: 'deregister', targets }));
-        clock.setTimer(at + churn.stopAfterSeconds * 1000, () => this.#apply({ action: 'stop', targets }));
-        clock.setTimer(at + (churn.stopAfterSeconds + churn.downSeconds) * 1000, () => {
-          this.#apply({ action: 'start', targets });
-          if (restart) this.#apply({ action: 'register', targets });
-        });
-      }
+    // Churn runs while clients are still arriving (estimated from the rate).
+    const horizonMs = this.#total / this.#ratePerMs;
+    for (const action of scenarioActions(this.#scenario, this.#targets.map((t) => t.model), horizonMs)) {
+      this.#clock.setTimer(action.atMs, () => this.#apply(action));
     }
   }
 
@@ -508,39 +454,11 @@ class Simulation {
 
   #buildTargets(): void {
     const s = this.#scenario;
-    const gc = stream(this.#seed, 'gc');
     const kube = s.kubernetes;
-    const nodeOf: number[] = [];
-    if (kube) kube.podsPerNode.forEach((pods, node) => nodeOf.push(...Array.from({ length: pods }, () => node)));
-    const podIndexOnNode = new Map<number, number>();
-    for (let i = 0; i < s.targets.count; i++) {
-      const o: {
-        latencyMultiplier?: number;
-        concurrency?: number;
-        errorRatio?: number;
-        errorLatencyMs?: number;
-        gcPause?: { everyMs: number; pauseMs: number; offsetMs?: number | undefined };
-        registerAtSeconds?: number;
-        warmup?: { multiplier: number; seconds: number };
-      } = {};
-      for (const override of s.targets.overrides) if (override.targets.includes(i)) Object.assign(o, stripUndefined(override));
-      const gcOffset = gc.next();
-      const kubeNode = kube ? nodeOf[i]! : -1;
-      const podOnNode = podIndexOnNode.get(kubeNode) ?? 0;
-      podIndexOnNode.set(kubeNode, podOnNode + 1);
-      const target = new SimTarget({
-        index: i,
-        name: kube ? `node-${kubeNode}/pod-${podOnNode}` : `t${i}`,
-        spec: { id: kube ? `10.244.${kubeNode}.${podOnNode + 2}` : `10.0.${i >> 8}.${i & 255}`, port: 8080 },
-        concurrency: o.concurrency ?? s.targets.concurrency,
-        meanMs: s.targets.service.meanMs * (o.latencyMultiplier ?? 1),
-        errorRatio: o.errorRatio ?? 0,
-        errorLatencyMs: o.errorLatencyMs,
-        pauses: o.gcPause ? { everyMs: o.gcPause.everyMs, pauseMs: o.gcPause.pauseMs, offsetMs: o.gcPause.offsetMs ?? gcOffset * o.gcPause.everyMs } : undefined,
-        warmup: o.warmup ? { multiplier: o.warmup.multiplier, ms: o.warmup.seconds * 1000 } : undefined,
-        registerAtMs: (o.registerAtSeconds ?? 0) * 1000,
-        kubeNode,
-      });
+    for (const model of resolveTargetModels(s, this.#seed)) {
+      const i = model.index;
+      const id = kube ? `10.244.${model.kubeNode}.${model.podOnNode + 2}` : `10.0.${i >> 8}.${i & 255}`;
+      const target = new SimTarget(model, { id, port: 8080 });
       this.#targets.push(target);
       this.#byKey.set(target.key, target);
     }
@@ -561,31 +479,11 @@ class Simulation {
   #buildGroups(): void {
     const s = this.#scenario;
     const v = this.#variant;
-    const lb = s.loadBalancer;
     const initial: TargetSpec[] = this.#kubeNodes.length > 0 ? this.#kubeNodes.map((n) => n.spec) : this.#targets.filter((t) => t.registerAtMs === 0).map((t) => t.spec);
     const config: TargetGroupConfig = parseConfig(
-        {
-          targetGroups: [
-            {
-              name: 'lab',
-              protocol: 'HTTP',
-              healthCheckIntervalSeconds: lb.healthCheck.intervalSeconds,
-              healthCheckTimeoutSeconds: lb.healthCheck.timeoutSeconds,
-              healthyThresholdCount: lb.healthCheck.healthyThresholdCount,
-              unhealthyThresholdCount: lb.healthCheck.unhealthyThresholdCount,
-              attributes: {
-                'load_balancing.algorithm.type': (awsAlgorithms as readonly string[]).includes(v.algorithm) ? v.algorithm : 'round_robin',
-                'load_balancing.algorithm.anomaly_mitigation': v.algorithm === 'weighted_random' ? v.anomalyMitigation : 'off',
-                'slow_start.duration_seconds': String(v.slowStartSeconds),
-                'deregistration_delay.timeout_seconds': String(lb.deregistrationDelaySeconds),
-              },
-              emulator: { slowStartInitialWeight: lb.slowStartInitialWeight, automaticTargetWeights: lb.automaticTargetWeights },
-              targets: initial,
-            },
-          ],
-        },
-        `scenario ${s.name} (${v.label})`,
-      ).targetGroups[0]!;
+      { targetGroups: [{ ...labTargetGroupInput(s, v, 'lab'), targets: initial }] },
+      `scenario ${s.name} (${v.label})`,
+    ).targetGroups[0]!;
     const probe: Probe = (target: ProbeTarget): ProbeResult => (this.#healthy(`${target.id}:${target.port}`) ? PASS : FAIL);
     for (let node = 0; node < v.nodes; node++) {
       // The group keeps the automatic target weights (its attributes and emulator settings above).
@@ -647,6 +545,4 @@ const cdfFractions: readonly number[] = (() => {
   return [...out].sort((a, b) => a - b);
 })();
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
+
