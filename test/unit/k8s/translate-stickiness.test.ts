@@ -134,7 +134,7 @@ describe('Service target-group-attributes: NLB source_ip stickiness (spec 9.2, 3
       [`${SVC}aws-load-balancer-target-group-attributes`]: 'stickiness.enabled=false',
       [`${SVC}aws-load-balancer-target-group-attributes.7000`]: 'stickiness.enabled=true',
     });
-    expect(stack.config.targetGroups![0]!.attributes['stickiness.enabled']).toBe('true');
+    expect(stack.config.targetGroups![0]!.attributes?.['stickiness.enabled']).toBe('true');
   });
 
   it('refuses an ALB stickiness type on an NLB group', () => {
