@@ -170,6 +170,10 @@ export const applicationLoadBalancerAttributes: Readonly<Record<string, Attribut
   'routing.http.xff_header_processing.mode': enumAttribute(['append', 'preserve', 'remove'], 'append'),
   'routing.http.xff_client_port.enabled': booleanAttribute('false'),
   'routing.http.preserve_host_header.enabled': booleanAttribute('false'),
+  // Desync mitigation (spec 13.1): how requests that are not RFC-compliant are treated.
+  'routing.http.desync_mitigation_mode': enumAttribute(['monitor', 'defensive', 'strictest'], 'defensive'),
+  // Header names outside [-A-Za-z0-9]+ are not forwarded when true (spec 13.1.8).
+  'routing.http.drop_invalid_header_fields.enabled': booleanAttribute('false'),
   'routing.http.x_amzn_tls_version_and_cipher_suite.enabled': booleanAttribute('false'),
   'routing.http2.enabled': booleanAttribute('true'),
   // One local zone: cross-zone is always on for an ALB (spec 4.6), and nothing else is possible.

@@ -48,6 +48,10 @@ export interface ApplicationLoadBalancerSettings {
   readonly tlsVersionAndCipherHeaders: boolean;
   /** `routing.http2.enabled`: HTTPS listeners offer `h2` by ALPN (spec 12.3). */
   readonly http2: boolean;
+  /** `routing.http.desync_mitigation_mode` (spec 13.1.1). */
+  readonly desyncMitigationMode: 'monitor' | 'defensive' | 'strictest';
+  /** `routing.http.drop_invalid_header_fields.enabled`: names outside `[-A-Za-z0-9]+` are not forwarded (spec 13.1.8). */
+  readonly dropInvalidHeaderFields: boolean;
 }
 
 /** An NLB TCP listener's attributes (spec 3.5, 4.6). */
@@ -123,6 +127,8 @@ export function applicationLoadBalancerSettings(a: Attributes): ApplicationLoadB
     preserveHost: flag(a, 'routing.http.preserve_host_header.enabled'),
     tlsVersionAndCipherHeaders: flag(a, 'routing.http.x_amzn_tls_version_and_cipher_suite.enabled'),
     http2: flag(a, 'routing.http2.enabled'),
+    desyncMitigationMode: value(a, 'routing.http.desync_mitigation_mode') as ApplicationLoadBalancerSettings['desyncMitigationMode'],
+    dropInvalidHeaderFields: flag(a, 'routing.http.drop_invalid_header_fields.enabled'),
   };
 }
 

@@ -131,6 +131,8 @@ describe('applicationLoadBalancerSettings and tcpListenerSettings (spec 4.6)', (
       preserveHost: false,
       tlsVersionAndCipherHeaders: false,
       http2: true,
+      desyncMitigationMode: 'defensive',
+      dropInvalidHeaderFields: false,
     } satisfies ApplicationLoadBalancerSettings);
   });
 
@@ -143,6 +145,8 @@ describe('applicationLoadBalancerSettings and tcpListenerSettings (spec 4.6)', (
       'routing.http.preserve_host_header.enabled': 'true',
       'routing.http.x_amzn_tls_version_and_cipher_suite.enabled': 'true',
       'routing.http2.enabled': 'false',
+      'routing.http.desync_mitigation_mode': 'strictest',
+      'routing.http.drop_invalid_header_fields.enabled': 'true',
     });
     expect(applicationLoadBalancerSettings(a)).toStrictEqual({
       idleTimeoutMs: 1_000,
@@ -152,6 +156,8 @@ describe('applicationLoadBalancerSettings and tcpListenerSettings (spec 4.6)', (
       preserveHost: true,
       tlsVersionAndCipherHeaders: true,
       http2: false,
+      desyncMitigationMode: 'strictest',
+      dropInvalidHeaderFields: true,
     });
   });
 
@@ -182,8 +188,8 @@ describe('settings: a resolved map missing a key is a bug, not a default', () =>
     ...missingKeys('TCP listener', tcpListenerAttributes, tcpListenerSettings),
   ];
 
-  it('covers every key of the four catalogues (11 ALB target group, 10 NLB target group, 7 ALB, 1 TCP listener)', () => {
-    expect(cases).toHaveLength(11 + 10 + 7 + 1);
+  it('covers every key of the four catalogues (11 ALB target group, 10 NLB target group, 9 ALB, 1 TCP listener)', () => {
+    expect(cases).toHaveLength(11 + 10 + 9 + 1);
   });
 
   it.each(cases)('throws, naming the key: %s', (_case, attributes, read, key) => {
