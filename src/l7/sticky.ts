@@ -17,7 +17,7 @@
  * always expires 7 days out (`Expires`, never `Max-Age`), reset on each response. Pure functions
  * over headers and the group's lease call; no sockets.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { StickinessSettings } from '../config/settings.ts';
 import type { TargetGroup } from '../targets/target-group.ts';
 import type { Lease } from '../targets/target.ts';
@@ -41,19 +41,49 @@ export interface Binding {
 /** Which of the three cookies a value was sealed for: one cannot stand in for another. */
 export type CookieKind = 'AWSALB' | 'AWSALBAPP' | 'AWSALBTG';
 
+/** Values sealed or opened recently, per sealer: a returning client's cookie costs a lookup, not a cipher (bounded; cleared when full). */
+const CACHE_ENTRIES = 10_000;
+
 /**
  * Seals and opens the load balancer's cookie values. Each ALB of a process shares the default
- * one (`processSealer`); tests give their own key.
+ * one (`processSealer`); tests give their own key. A binding sealed again (AWSALB and AWSALBTG
+ * keep their end) gets the value it got before, and a value seen before opens from memory.
  */
 export class CookieSealer {
-  readonly #key: Buffer;
+  readonly #key: KeyObject;
+  readonly #sealed = new Map<string, string>();
+  readonly #opened = new Map<string, Binding | null>();
 
   constructor(key: Buffer = randomBytes(32)) {
     if (key.length !== 32) throw new RangeError(`a cookie key is 32 bytes: got ${key.length}`);
-    this.#key = key;
+    this.#key = createSecretKey(key);
   }
 
   seal(kind: CookieKind, binding: Binding): string {
+    const id = `${kind}\0${binding.group}\0${binding.target}\0${binding.untilMs}`;
+    let value = this.#sealed.get(id);
+    if (value === undefined) {
+      value = this.#seal(kind, binding);
+      if (this.#sealed.size >= CACHE_ENTRIES) this.#sealed.clear();
+      this.#sealed.set(id, value);
+    }
+    return value;
+  }
+
+  /** The binding in `value`, or undefined when it is not one this sealer made for `kind` (tampered, URL-encoded, another process's). */
+  open(kind: CookieKind, value: string | undefined): Binding | undefined {
+    if (value === undefined || value.length < 40) return undefined;
+    const id = `${kind}\0${value}`;
+    let binding = this.#opened.get(id);
+    if (binding === undefined) {
+      binding = this.#open(kind, value) ?? null;
+      if (this.#opened.size >= CACHE_ENTRIES) this.#opened.clear();
+      this.#opened.set(id, binding);
+    }
+    return binding ?? undefined;
+  }
+
+  #seal(kind: CookieKind, binding: Binding): string {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
     cipher.setAAD(Buffer.from(kind));
@@ -61,9 +91,7 @@ export class CookieSealer {
     return Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64');
   }
 
-  /** The binding in `value`, or undefined when it is not one this sealer made for `kind` (tampered, URL-encoded, another process's). */
-  open(kind: CookieKind, value: string | undefined): Binding | undefined {
-    if (value === undefined || value.length < 40) return undefined;
+  #open(kind: CookieKind, value: string): Binding | undefined {
     try {
       const raw = Buffer.from(value, 'base64');
       if (raw.length < 29 || raw.toString('base64') !== value) return undefined;

@@ -342,6 +342,18 @@ describe('cookie helpers', () => {
     expect(chromium80(['User-Agent', `Mozilla/5.0 ${agent}`])).toBe(expected);
   });
 
+  it('seals a binding again to the value it got (a returning client costs a lookup) and a new binding to a new value', () => {
+    const sealer = new CookieSealer();
+    const binding = { group: 'web', target: '10.0.0.1:80', untilMs: 1_000 };
+    const v = sealer.seal('AWSALB', binding);
+    expect(sealer.seal('AWSALB', { ...binding })).toBe(v);
+    expect(sealer.seal('AWSALB', { ...binding, untilMs: 1_001 })).not.toBe(v);
+    expect(sealer.seal('AWSALBTG', binding)).not.toBe(v);
+    expect(sealer.open('AWSALB', v)).toEqual(binding);
+    expect(sealer.open('AWSALBTG', v)).toBeUndefined();
+    expect(sealer.open('AWSALB', v)).toEqual(binding);
+  });
+
   it('formats Expires in IMF-fixdate, never Max-Age', () => {
     expect(setCookie('AWSALB', 'v', Date.UTC(2026, 11, 1, 12), true)).toBe('AWSALB=v; Expires=Tue, 08 Dec 2026 12:00:00 GMT; Path=/; SameSite=None; Secure');
   });
