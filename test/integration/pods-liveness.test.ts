@@ -1,7 +1,7 @@
 /**
  * A local pod's liveness probe against a real process (README "Local pods": "a failed liveness
  * probe kills and restarts it"): the app answers its liveness path 500 once the test marks its
- * PID, the probe fails, the process is killed, and a new process (a new PID, restart count 1)
+ * PID, the probe fails, the process is killed, and a new process (a new PID, one more restart)
  * takes its place and passes; readiness and the target follow. Real processes on the real
  * clock, polled with deadlines.
  */
@@ -47,7 +47,9 @@ describe('liveness probes against a real process', () => {
               env: { MARKS: marks },
               replicas: 1,
               readinessProbe: { httpGet: { path: '/ready' }, periodSeconds: 0.2, failureThreshold: 1 },
-              livenessProbe: { httpGet: { path: '/healthz' }, periodSeconds: 0.2, failureThreshold: 2 },
+              // Ten failures in a row (2 s) before a kill: a process slow to start on a busy machine
+              // is not killed for the refused probes of its first second.
+              livenessProbe: { httpGet: { path: '/healthz' }, periodSeconds: 0.2, failureThreshold: 10 },
             },
           },
         ],
@@ -55,9 +57,9 @@ describe('liveness probes against a real process', () => {
       },
     });
     defer(() => elb.close());
-    const [before] = elb.pods('web');
-    expect(before).toMatchObject({ restartCount: 0, ready: true });
-    const firstPid = before!.pid!;
+    const before = await waitFor(() => elb.pods('web').find((p) => p.ready && p.pid !== undefined), { what: 'the pod ready' });
+    const firstPid = before.pid!;
+    const restartsBefore = before.restartCount;
     expect(alive(firstPid)).toBe(true);
 
     writeFileSync(join(marks, String(firstPid)), '');
@@ -70,14 +72,14 @@ describe('liveness probes against a real process', () => {
       { timeoutMs: 15_000, what: 'a new process for the pod, ready again' },
     );
     // The same pod (not a replacement), one restart, a new process that passes its probes.
-    expect(restarted.name).toBe(before!.name);
-    expect(restarted.restartCount).toBe(1);
+    expect(restarted.name).toBe(before.name);
+    expect(restarted.restartCount).toBeGreaterThan(restartsBefore);
     expect(alive(restarted.pid!)).toBe(true);
-    const kinds = elb.timeline.events().filter((e) => e.pod === before!.name).map((e) => e.kind);
+    const kinds = elb.timeline.events().filter((e) => e.pod === before.name).map((e) => e.kind);
     expect(kinds).toContain('pod.exited');
     expect(kinds).toContain('pod.restarted');
     await waitFor(() => elb.targetGroup('web').healthyHostCount === 1, { what: 'the target healthy again' });
     const res = await fetch(`${elb.url('app')}/`);
-    expect(await res.text()).toBe(before!.name);
+    expect(await res.text()).toBe(before.name);
   });
 });
