@@ -20,3 +20,17 @@ export function bindListener(emitter: EventEmitter, bind: (onListening: () => vo
     });
   });
 }
+
+/**
+ * Where a listener that may bind elsewhere (one the ELBv2 API created: its `Port` on its load
+ * balancer's own loopback address "where it can") tries next after `bindListener` failed:
+ * `free-port` on the same address when the port is taken or privileged (EADDRINUSE, EACCES),
+ * `loopback` (127.0.0.1, a free port) when this machine cannot bind the address at all
+ * (EADDRNOTAVAIL: macOS has only 127.0.0.1 on lo), undefined for anything else.
+ */
+export function bindFallback(err: unknown): 'free-port' | 'loopback' | undefined {
+  const code = ((err as { cause?: NodeJS.ErrnoException } | undefined)?.cause ?? (err as NodeJS.ErrnoException | undefined))?.code;
+  if (code === 'EADDRINUSE' || code === 'EACCES') return 'free-port';
+  if (code === 'EADDRNOTAVAIL') return 'loopback';
+  return undefined;
+}

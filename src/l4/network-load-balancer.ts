@@ -14,11 +14,13 @@ import tls from 'node:tls';
 import { hostForUrl, plainIp } from '../core/addresses.ts';
 import { realClock, type Clock } from '../core/clock.ts';
 import { mathRandom, type Random } from '../core/random.ts';
-import { bindListener } from '../core/listen.ts';
+import { bindFallback, bindListener } from '../core/listen.ts';
 import { ElbError, ErrorCodes } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import type { ElbMetrics } from '../core/metrics.ts';
 import type { ListenerConfig, LoadBalancerConfig } from '../config/schema.ts';
+import type { ListenerChange } from '../config/changes.ts';
+import { networkLoadBalancerAttributes, resolveAttributes } from '../config/attributes.ts';
 import { flowHash } from '../algorithms/index.ts';
 import { tcpListenerSettings } from '../config/settings.ts';
 import type { TargetGroup } from '../targets/target-group.ts';
@@ -56,41 +58,50 @@ function isLocalAddress(ip: string): boolean {
 
 export class NetworkLoadBalancer {
   readonly name: string;
-  readonly config: LoadBalancerConfig;
+  #config: LoadBalancerConfig;
   readonly #groups: ReadonlyMap<string, TargetGroup>;
   readonly #clock: Clock;
   readonly #random: Random;
   readonly #log: Logger;
   readonly #metrics: ElbMetrics | undefined;
-  readonly #listeners: Array<TcpListener | UdpListener | TcpUdpListener>;
+  #listeners: Array<TcpListener | UdpListener | TcpUdpListener>;
+  /** Access-log listener IDs (`listener-N`), never reused while the load balancer lives. */
+  #nextListenerId = 0;
+  #attributes: Record<string, string>;
   readonly #warned = new Set<string>();
   readonly #tls: TlsProvider;
   readonly #connectionObservers = new Set<(record: TlsConnectionRecord) => void>();
 
   constructor(options: NetworkLoadBalancerOptions) {
     this.name = options.config.name;
-    this.config = options.config;
+    this.#config = options.config;
+    this.#attributes = { ...options.config.attributes };
     this.#groups = options.targetGroups;
     this.#clock = options.clock ?? realClock;
     this.#random = options.random ?? mathRandom;
     this.#log = (options.logger ?? silentLogger()).child({ loadBalancer: this.name });
     this.#metrics = options.metrics;
     this.#tls = options.tls ?? new TlsProvider({ certificates: [], issuer: localCaIssuer(), clock: this.#clock });
-    this.#listeners = options.config.listeners.map((l, index) => {
-      const group = this.#group(l);
-      const id = `listener-${index}`;
-      if (l.protocol === 'UDP') return new UdpListener(this, l, group);
-      if (l.protocol === 'TCP_UDP') return new TcpUdpListener(this, l, group, id);
-      return new TcpListener(this, l, group, id);
+    this.#listeners = options.config.listeners.map((l) => this.#buildListener(l));
+  }
+
+  /** The load balancer's config: its listeners as asked for (a fallback listener's bound address is in `url`). */
+  get config(): LoadBalancerConfig {
+    return this.#config;
+  }
+
+  /** One listener (not yet bound); its group learns the Host header and PPv2 header of its checks. */
+  #buildListener(l: ListenerConfig): TcpListener | UdpListener | TcpUdpListener {
+    const group = this.#group(l);
+    const id = `listener-${this.#nextListenerId++}`;
+    const listener = l.protocol === 'UDP' ? new UdpListener(this, l, group) : l.protocol === 'TCP_UDP' ? new TcpUdpListener(this, l, group, id) : new TcpListener(this, l, group, id);
+    group.setHealthCheckEnvironment({
+      // Before the listener is bound (the first check runs at registration) the configured
+      // port is the best answer; only port 0 (ask the OS) is unknown until then.
+      hostHeader: () => `${hostForUrl(listener.config.address)}:${listener.port || listener.config.port}`,
+      proxyProtocolHeader: localProxyHeader(),
     });
-    for (const l of this.#listeners) {
-      l.group.setHealthCheckEnvironment({
-        // Before the listener is bound (the first check runs at registration) the configured
-        // port is the best answer; only port 0 (ask the OS) is unknown until then.
-        hostHeader: () => `${hostForUrl(l.config.address)}:${l.port || l.config.port}`,
-        proxyProtocolHeader: localProxyHeader(),
-      });
-    }
+    return listener;
   }
 
   targetGroupNames(): string[] {
@@ -104,23 +115,78 @@ export class NetworkLoadBalancer {
   async start(): Promise<void> {
     try {
       for (const l of this.#listeners) {
-        if (l instanceof TcpListener && l.config.protocol === 'TLS') {
-          const frontEnd = await this.#tls.frontEnd({
-            loadBalancer: this.name,
-            loadBalancerType: 'network',
-            sslPolicy: l.config.sslPolicy,
-            certificateArns: (l.config.certificates ?? []).map((c) => c.certificateArn),
-            address: l.config.address,
-            hosts: [],
-          });
-          l.useTls(new TlsTermination(frontEnd, (l.config.alpnPolicy ?? 'None') as AlpnPolicy, () => this.#clock.now()));
-        }
+        await this.#useTls(l);
         await l.listen();
       }
     } catch (err) {
       await this.close();
       throw err;
     }
+  }
+
+  async #useTls(l: TcpListener | UdpListener | TcpUdpListener): Promise<void> {
+    if (!(l instanceof TcpListener) || l.config.protocol !== 'TLS') return;
+    const frontEnd = await this.#tls.frontEnd({
+      loadBalancer: this.name,
+      loadBalancerType: 'network',
+      sslPolicy: l.config.sslPolicy,
+      certificateArns: (l.config.certificates ?? []).map((c) => c.certificateArn),
+      address: l.config.address,
+      hosts: [],
+    });
+    l.useTls(new TlsTermination(frontEnd, (l.config.alpnPolicy ?? 'None') as AlpnPolicy, () => this.#clock.now()));
+  }
+
+  /** Builds and binds a listener; with `fallback`, on a free port or 127.0.0.1 when its own cannot be bound. */
+  async #startListener(config: ListenerConfig, fallback: boolean): Promise<TcpListener | UdpListener | TcpUdpListener> {
+    const listener = this.#buildListener(config);
+    await this.#useTls(listener);
+    try {
+      await listener.listen();
+      return listener;
+    } catch (err) {
+      const next = fallback ? bindFallback(err) : undefined;
+      if (next === undefined) throw err;
+      await listener.close(0);
+      this.#log.info({ event: 'listener.fallback', address: config.address, port: config.port, why: next }, `cannot bind ${config.address}:${config.port}; listening on ${next === 'loopback' ? '127.0.0.1' : config.address}, a free port`);
+      // The listener object binds its config's address: a fallback one binds another (its URL says where).
+      const other = this.#buildListener({ ...config, address: next === 'loopback' ? '127.0.0.1' : config.address, port: 0 });
+      await this.#useTls(other);
+      await other.listen();
+      return other;
+    }
+  }
+
+  /**
+   * Runtime listener changes (the ELBv2 API, through ElbRuntime.apply): listeners not in
+   * `changes` close, changed ones close and bind again (an NLB listener's flows are bound to
+   * its target group and settings), new ones bind; kept ones are untouched. `config` is the load
+   * balancer's config afterwards. A listener that fails to bind is left out of it, and the first
+   * such error is thrown once the rest is done.
+   */
+  async applyListeners(changes: readonly ListenerChange[], config: LoadBalancerConfig): Promise<void> {
+    const kept = new Set(changes.filter((c) => c.from !== undefined && !c.rebind).map((c) => c.from!));
+    const old = this.#listeners;
+    await Promise.all(old.map((l, i) => (kept.has(i) ? undefined : l.close(0))));
+    const listeners: Array<TcpListener | UdpListener | TcpUdpListener> = [];
+    const configs: ListenerConfig[] = [];
+    let failure: unknown;
+    for (const change of changes) {
+      if (change.from !== undefined && !change.rebind) {
+        listeners.push(old[change.from]!);
+        configs.push(change.config);
+        continue;
+      }
+      try {
+        listeners.push(await this.#startListener(change.config, change.fallback === true));
+        configs.push(change.config);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    this.#listeners = listeners;
+    this.#config = { ...config, listeners: configs };
+    if (failure !== undefined) throw failure;
   }
 
   /** `tcp://address:port` (or `tls://`, `udp://`) of listener `index`, after start. */
@@ -146,14 +212,19 @@ export class NetworkLoadBalancer {
   }
 
   attributes(): Readonly<Record<string, string>> {
-    return { ...this.config.attributes };
+    return { ...this.#attributes };
   }
 
+  /**
+   * ModifyLoadBalancerAttributes (spec 4.6): validated against the NLB's catalogue and stored;
+   * none of them changes the data path here (access logs, deletion protection, cross-zone, DNS
+   * routing: accepted with no local effect, src/config/attributes.ts).
+   */
   modifyAttributes(changes: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
-    const keys = Object.keys(changes);
-    if (keys.length > 0) {
-      throw new ElbError(ErrorCodes.INVALID_ARGUMENT, `network load balancer attributes are not emulated yet: ${keys.join(', ')} (listener attributes such as tcp.idle_timeout.seconds go in the config)`);
-    }
+    const resolved = resolveAttributes(networkLoadBalancerAttributes, changes, 'attributes', this.#attributes);
+    if (!resolved.ok) throw new ElbError(ErrorCodes.INVALID_ARGUMENT, resolved.issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+    this.#attributes = resolved.attributes;
+    this.#config = { ...this.#config, attributes: this.#attributes };
     return this.attributes();
   }
 
@@ -812,8 +883,8 @@ class TcpUdpListener {
     return this.#tcp.port;
   }
 
-  async listen(): Promise<void> {
-    await this.#tcp.listen();
+  async listen(port = this.config.port): Promise<void> {
+    await this.#tcp.listen(port);
     await this.#udp.listen(this.#tcp.port);
   }
 

@@ -59,13 +59,16 @@ export class Listener {
     return `${this.runtime.protocol}://${hostForUrl(this.runtime.address)}:${this.runtime.port}`;
   }
 
-  /** Binds the listener; rejects with `ELB_ERR_LISTEN_FAILED` naming the address. */
-  async listen(): Promise<void> {
+  /**
+   * Binds the listener (on `port`, by default the configured one); rejects with
+   * `ELB_ERR_LISTEN_FAILED` naming the address, and may then be asked again on another port.
+   */
+  async listen(port = this.#configuredPort): Promise<void> {
     const { address, loadBalancer, log } = this.runtime;
     const server = this.#createServer();
     this.#server = server;
-    const where = `load balancer ${loadBalancer} on ${address}:${this.#configuredPort}`;
-    await bindListener(server, (done) => server.listen(this.#configuredPort, address, done), where, log);
+    const where = `load balancer ${loadBalancer} on ${address}:${port}`;
+    await bindListener(server, (done) => server.listen(port, address, done), where, log);
     this.runtime.port = (server.address() as net.AddressInfo).port;
     this.runtime.headerOptions = { ...this.runtime.headerOptions, listenerPort: this.runtime.port };
     this.#scheduleSweep();

@@ -3,19 +3,25 @@
  * then the load balancers that forward to them, each group told which load balancers use it
  * (health checks run only for groups in use). What local pods (LocalElb) and the kind
  * controller both build on; it starts no processes and watches nothing.
+ *
+ * One model: the config file, the admin API, the CLI and the ELBv2 API are views of this
+ * state. `apply(next)` moves it to another config at runtime (a pure diff, ./diff.ts, then the
+ * changes), leaving alone every listener, group and connection the change does not touch;
+ * `snapshot()` is the state as a config again (what `local-elb export` prints).
  */
 import { realClock, type Clock } from '../core/clock.ts';
 import { ElbError, ErrorCodes } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { ElbMetrics } from '../core/metrics.ts';
 import type { Random } from '../core/random.ts';
-import { attributesWithoutLocalEffect, parseConfig, type Config, type ConfigInput } from '../config/schema.ts';
+import { attributesWithoutLocalEffect, parseConfig, type Config, type ConfigInput, type LoadBalancerConfig, type TargetGroupConfig } from '../config/schema.ts';
 import { NetworkLoadBalancer } from '../l4/network-load-balancer.ts';
 import { ApplicationLoadBalancer } from '../l7/application-load-balancer.ts';
 import type { Probe } from '../targets/health-checker.ts';
 import { TargetGroup } from '../targets/target-group.ts';
 import type { CertificateIssuer } from '../tls/certificates.ts';
 import { localCaIssuer, TlsProvider } from '../tls/provider.ts';
+import { diffConfig } from './diff.ts';
 
 export interface ElbRuntimeOptions {
   /** A parsed config, or raw input to validate (YAML/JSON already read). */
@@ -64,38 +70,39 @@ export interface PodsView {
 }
 
 export class ElbRuntime implements ElbView {
-  readonly config: Config;
+  #config: Config;
   readonly metrics: ElbMetrics;
   readonly clock: Clock;
   readonly #groups = new Map<string, TargetGroup>();
   readonly #balancers = new Map<string, LoadBalancer>();
   /** Target group → the load balancers that forward to it. */
   readonly #owners = new Map<string, string[]>();
+  readonly #logger: Logger;
+  readonly #probe: Probe | undefined;
+  readonly #random: Random | undefined;
+  readonly #tls: TlsProvider;
+  /** Changes run one at a time, in the order they were asked for. */
+  #applying: Promise<unknown> = Promise.resolve();
   #closed = false;
   #closingBalancers: Promise<void> | undefined;
   readonly #removeHostCounts: () => void;
 
   constructor(options: ElbRuntimeOptions) {
-    this.config = parseConfig(options.config, 'config');
+    this.#config = parseConfig(options.config, 'config');
     this.metrics = options.metrics ?? new ElbMetrics();
     const clock = options.clock ?? realClock;
     const logger = options.logger ?? silentLogger();
     this.clock = clock;
-    for (const tg of this.config.targetGroups) {
-      this.#groups.set(tg.name, new TargetGroup({ config: tg, clock, logger, ...(options.probe ? { probe: options.probe } : {}) }));
-    }
-    for (const a of attributesWithoutLocalEffect(this.config)) {
+    this.#logger = logger;
+    this.#probe = options.probe;
+    this.#random = options.random;
+    for (const tg of this.#config.targetGroups) this.#groups.set(tg.name, this.#newGroup(tg));
+    for (const a of attributesWithoutLocalEffect(this.#config)) {
       logger.info({ event: 'config.attribute_without_local_effect', path: a.path, value: a.value }, `${a.path} = ${JSON.stringify(a.value)} is accepted and described back, with no local effect: ${a.why}`);
     }
-    const tls = new TlsProvider({ certificates: this.config.certificates, issuer: options.certificateIssuer ?? localCaIssuer(options.stateDir), clock });
-    for (const lbConfig of this.config.loadBalancers) {
-      const common = { config: lbConfig, targetGroups: this.#groups, clock, logger, metrics: this.metrics, tls };
-      const random = options.random ? { random: options.random } : {};
-      const lb = lbConfig.type === 'network' ? new NetworkLoadBalancer({ ...common, ...random }) : new ApplicationLoadBalancer({ ...common, ...random });
-      this.#balancers.set(lb.name, lb);
-    }
-    for (const lb of this.#balancers.values()) for (const name of lb.targetGroupNames()) this.#owners.set(name, [...(this.#owners.get(name) ?? []), lb.name]);
-    for (const [name, group] of this.#groups) group.setLoadBalancers(this.#owners.get(name) ?? []);
+    this.#tls = new TlsProvider({ certificates: this.#config.certificates, issuer: options.certificateIssuer ?? localCaIssuer(options.stateDir), clock });
+    for (const lbConfig of this.#config.loadBalancers) this.#balancers.set(lbConfig.name, this.#newLoadBalancer(lbConfig));
+    this.#updateOwners();
     this.#removeHostCounts = this.metrics.addHostCounts(() =>
       [...this.#groups].map(([name, g]) => {
         const anomalies = g.anomalyCounts();
@@ -109,6 +116,118 @@ export class ElbRuntime implements ElbView {
         };
       }),
     );
+  }
+
+  /** The config last applied (the one started with, then each `apply`'s); `snapshot()` has live attributes and targets. */
+  get config(): Config {
+    return this.#config;
+  }
+
+  #newGroup(config: TargetGroupConfig): TargetGroup {
+    return new TargetGroup({ config, clock: this.clock, logger: this.#logger, ...(this.#probe ? { probe: this.#probe } : {}) });
+  }
+
+  #newLoadBalancer(config: LoadBalancerConfig): LoadBalancer {
+    const common = { config, targetGroups: this.#groups, clock: this.clock, logger: this.#logger, metrics: this.metrics, tls: this.#tls };
+    const random = this.#random ? { random: this.#random } : {};
+    return config.type === 'network' ? new NetworkLoadBalancer({ ...common, ...random }) : new ApplicationLoadBalancer({ ...common, ...random });
+  }
+
+  /** Tells each group which load balancers forward to it (health checks run only for groups in use). */
+  #updateOwners(): void {
+    this.#owners.clear();
+    for (const lb of this.#balancers.values()) for (const name of lb.targetGroupNames()) this.#owners.set(name, [...(this.#owners.get(name) ?? []), lb.name]);
+    for (const [name, group] of this.#groups) group.setLoadBalancers(this.#owners.get(name) ?? []);
+  }
+
+  /**
+   * The running state as a config: each target group with its attributes and registered
+   * targets (draining ones are on their way out and left out) as they are now, each load
+   * balancer with its attributes and listeners. Parsing `printableConfig(snapshot())` gives
+   * it back; `apply` diffs against it.
+   */
+  snapshot(): Config {
+    return {
+      targetGroups: [...this.#groups.values()].map((g) => ({
+        ...g.config,
+        attributes: { ...g.attributes() },
+        targets: g
+          .targets()
+          .filter((t) => t.registration !== 'draining')
+          .map((t) => ({ id: t.id, port: t.port })),
+      })),
+      loadBalancers: [...this.#balancers.values()].map((lb) => ({ ...lb.config, attributes: { ...lb.attributes() } })),
+      certificates: this.#config.certificates,
+    };
+  }
+
+  /**
+   * Moves the running state to `next` (already validated: parseConfig) without a restart:
+   * new target groups and load balancers start, removed ones close, listeners are added,
+   * updated in place or bound again (./diff.ts says which), attributes change in place. Nothing
+   * the change does not name is touched: other listeners keep their connections, kept groups
+   * their targets and health. A target group whose health-check settings change is replaced by
+   * a new one holding the same registered targets (checked again from `initial`). With
+   * `fallback`, a new listener whose port or address cannot be bound takes a free port or
+   * 127.0.0.1 (its URL says where). Calls run one after another. Certificates are the ones the
+   * runtime started with (ARNs mapped to files); others are issued by the local CA.
+   */
+  apply(next: Config, options: { readonly fallback?: boolean } = {}): Promise<void> {
+    const run = this.#applying.then(() => this.#apply(next, options));
+    this.#applying = run.catch(() => {});
+    return run;
+  }
+
+  async #apply(next: Config, options: { readonly fallback?: boolean }): Promise<void> {
+    if (this.#closed) throw new ElbError(ErrorCodes.INVALID_ARGUMENT, 'the runtime is closed');
+    const diff = diffConfig(this.snapshot(), next, options);
+    const nextGroups = new Map(next.targetGroups.map((g) => [g.name, g]));
+    for (const config of diff.targetGroups.added) this.#groups.set(config.name, this.#newGroup(config));
+    const retired: TargetGroup[] = [];
+    for (const config of diff.targetGroups.replaced) {
+      const old = this.#groups.get(config.name)!;
+      const registered = old.targets().filter((t) => t.registration !== 'draining').map((t) => ({ id: t.id, port: t.port }));
+      this.#groups.set(config.name, this.#newGroup({ ...config, targets: registered }));
+      retired.push(old);
+    }
+    for (const { name, changes } of diff.targetGroups.attributes) this.#groups.get(name)!.modifyAttributes(changes);
+    let failure: unknown;
+    for (const name of diff.loadBalancers.removed) {
+      await this.#balancers.get(name)!.close(0);
+      this.#balancers.delete(name);
+    }
+    for (const change of diff.loadBalancers.changed) {
+      const lb = this.#balancers.get(change.name)!;
+      if (Object.keys(change.attributes).length > 0) lb.modifyAttributes(change.attributes);
+      if (change.listeners !== undefined) {
+        try {
+          await lb.applyListeners(change.listeners, { ...change.config, attributes: lb.attributes() });
+        } catch (err) {
+          failure ??= err;
+        }
+      }
+      if (change.usesReplacedGroup && lb instanceof ApplicationLoadBalancer) lb.targetGroupsChanged();
+    }
+    for (const config of diff.loadBalancers.added) {
+      const lb = this.#newLoadBalancer({ ...config, listeners: [] });
+      this.#balancers.set(config.name, lb);
+      try {
+        await lb.applyListeners(
+          config.listeners.map((l) => ({ config: l, ...(options.fallback ? { fallback: true } : {}) })),
+          config,
+        );
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    for (const name of diff.targetGroups.removed) {
+      this.#groups.get(name)!.close();
+      this.#groups.delete(name);
+    }
+    this.#updateOwners();
+    for (const group of retired) group.close();
+    this.#config = { ...next, targetGroups: next.targetGroups.filter((g) => nextGroups.has(g.name)) };
+    if (failure !== undefined) throw failure;
   }
 
   /** Binds every listener; on a failure closes what it started and rejects (`ELB_ERR_LISTEN_FAILED`). */
