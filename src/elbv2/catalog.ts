@@ -1,0 +1,167 @@
+/**
+ * What the ELBv2 API knows of the runtime's resources beyond their config: ARNs and IDs, tags,
+ * creation times, and the fields that have no local meaning (subnets, security groups, scheme,
+ * VPC), kept per resource. The resources themselves are the runtime's (one model): a load
+ * balancer or target group from the config file gets its record the first time the API sees
+ * it, in the endpoint's default account and region; one the API created carries the caller's.
+ *
+ * Load balancers and target groups are known by name (unique, and fixed for life); listeners
+ * and rules by their config objects, which the runtime keeps as given (`Draft` carries each
+ * record over to the objects of the next config).
+ */
+import type { ListenerConfig, LoadBalancerConfig, RuleConfig } from '../config/schema.ts';
+import type { LoadBalancer } from '../runtime/runtime.ts';
+import type { TargetGroup } from '../targets/target-group.ts';
+import { listenerArn, loadBalancerArn, newId, ruleArn, targetGroupArn, typeSegment, type Caller } from './arns.ts';
+
+export interface LoadBalancerRecord {
+  readonly arn: string;
+  readonly caller: Caller;
+  readonly createdTime: Date;
+  readonly tags: Map<string, string>;
+  scheme: 'internet-facing' | 'internal';
+  ipAddressType: string;
+  /** Subnet IDs, each given a zone of the region in order of first use (spec 14.4.3). */
+  subnets: string[];
+  securityGroups: string[];
+  readonly vpcId: string;
+  /** The load balancer's own loopback address: its listeners bind there, and it is its DNSName. */
+  readonly address: string;
+  /** `provisioning` until it has been described once after its creation (spec 14.4.3: waiters poll). */
+  provisioning: boolean;
+}
+
+export interface TargetGroupRecord {
+  readonly arn: string;
+  readonly caller: Caller;
+  readonly tags: Map<string, string>;
+  readonly vpcId: string;
+  readonly ipAddressType: string;
+}
+
+export interface ListenerRecord {
+  readonly arn: string;
+  readonly tags: Map<string, string>;
+  /** The listener's default rule (DescribeRules, `Priority` "default"). */
+  readonly defaultRuleArn: string;
+}
+
+export interface RuleRecord {
+  readonly arn: string;
+  readonly tags: Map<string, string>;
+}
+
+export const LOCAL_VPC = 'vpc-00000000000000000';
+
+export class Catalog {
+  readonly defaults: Caller;
+  readonly #loadBalancers = new Map<string, LoadBalancerRecord>();
+  readonly #targetGroups = new Map<string, TargetGroupRecord>();
+  readonly #listeners = new WeakMap<ListenerConfig, ListenerRecord>();
+  readonly #rules = new WeakMap<RuleConfig, RuleRecord>();
+
+  constructor(defaults: Caller) {
+    this.defaults = defaults;
+  }
+
+  /** The record of a load balancer, made on first sight for one the config file defined. */
+  loadBalancer(lb: LoadBalancer): LoadBalancerRecord {
+    let record = this.#loadBalancers.get(lb.name);
+    if (record === undefined) {
+      record = this.newLoadBalancer(lb.config, this.defaults, { address: lb.config.listeners[0]?.address ?? '127.0.0.1' });
+      record.provisioning = false;
+      this.#loadBalancers.set(lb.name, record);
+    }
+    return record;
+  }
+
+  newLoadBalancer(
+    config: Pick<LoadBalancerConfig, 'name' | 'type'>,
+    caller: Caller,
+    fields: { address: string; scheme?: 'internet-facing' | 'internal'; ipAddressType?: string; subnets?: string[]; securityGroups?: string[]; tags?: Map<string, string> },
+  ): LoadBalancerRecord {
+    return {
+      arn: loadBalancerArn(caller, typeSegment(config.type), config.name, newId()),
+      caller,
+      createdTime: new Date(),
+      tags: fields.tags ?? new Map(),
+      scheme: fields.scheme ?? 'internet-facing',
+      ipAddressType: fields.ipAddressType ?? 'ipv4',
+      subnets: fields.subnets ?? [],
+      securityGroups: fields.securityGroups ?? [],
+      vpcId: LOCAL_VPC,
+      address: fields.address,
+      provisioning: true,
+    };
+  }
+
+  setLoadBalancer(name: string, record: LoadBalancerRecord): void {
+    this.#loadBalancers.set(name, record);
+  }
+
+  forgetLoadBalancer(name: string): void {
+    this.#loadBalancers.delete(name);
+  }
+
+  /** Addresses of the load balancers the API knows (so a new one gets an address of its own). */
+  addresses(): Set<string> {
+    return new Set([...this.#loadBalancers.values()].map((r) => r.address));
+  }
+
+  targetGroup(group: TargetGroup): TargetGroupRecord {
+    let record = this.#targetGroups.get(group.name);
+    if (record === undefined) {
+      record = this.newTargetGroup(group.name, this.defaults, {});
+      this.#targetGroups.set(group.name, record);
+    }
+    return record;
+  }
+
+  newTargetGroup(name: string, caller: Caller, fields: { vpcId?: string; ipAddressType?: string; tags?: Map<string, string> }): TargetGroupRecord {
+    return { arn: targetGroupArn(caller, name, newId()), caller, tags: fields.tags ?? new Map(), vpcId: fields.vpcId ?? LOCAL_VPC, ipAddressType: fields.ipAddressType ?? 'ipv4' };
+  }
+
+  setTargetGroup(name: string, record: TargetGroupRecord): void {
+    this.#targetGroups.set(name, record);
+  }
+
+  forgetTargetGroup(name: string): void {
+    this.#targetGroups.delete(name);
+  }
+
+  listener(lb: LoadBalancerRecord, config: ListenerConfig): ListenerRecord {
+    let record = this.#listeners.get(config);
+    if (record === undefined) {
+      record = this.newListener(lb);
+      this.#listeners.set(config, record);
+    }
+    return record;
+  }
+
+  newListener(lb: LoadBalancerRecord, tags = new Map<string, string>()): ListenerRecord {
+    const arn = listenerArn(lb.arn, newId());
+    return { arn, tags, defaultRuleArn: ruleArn(arn, newId()) };
+  }
+
+  /** Binds a record to the config object that now stands for its listener. */
+  setListener(config: ListenerConfig, record: ListenerRecord): void {
+    this.#listeners.set(config, record);
+  }
+
+  rule(listener: ListenerRecord, config: RuleConfig): RuleRecord {
+    let record = this.#rules.get(config);
+    if (record === undefined) {
+      record = this.newRule(listener);
+      this.#rules.set(config, record);
+    }
+    return record;
+  }
+
+  newRule(listener: ListenerRecord, tags = new Map<string, string>()): RuleRecord {
+    return { arn: ruleArn(listener.arn, newId()), tags };
+  }
+
+  setRule(config: RuleConfig, record: RuleRecord): void {
+    this.#rules.set(config, record);
+  }
+}
