@@ -18,6 +18,7 @@ import {
   DiscoveryV1Api,
   ERROR,
   KubernetesObjectApi,
+  ListWatch,
   makeInformer,
   NetworkingV1Api,
   PatchStrategy,
@@ -74,9 +75,16 @@ interface Recorded {
 }
 
 /** A plain client-node informer on default/pods, recording what it emits; stopped after the test. */
-async function podInformer(srv: FakeKubeApiServer): Promise<Recorded> {
+/**
+ * A pod informer as makeInformer builds it (a ListWatch over a Watch); `delayFn`, ListWatch's
+ * own option for the wait before a reconnect, lets a test see every reconnect it schedules.
+ */
+async function podInformer(srv: FakeKubeApiServer, options: { delayFn?: (ms: number) => Promise<void> } = {}): Promise<Recorded> {
   const core = srv.kubeConfig().makeApiClient(CoreV1Api);
-  const informer = makeInformer<V1Pod>(srv.kubeConfig(), '/api/v1/namespaces/default/pods', () => core.listNamespacedPod({ namespace: 'default' }));
+  const list = () => core.listNamespacedPod({ namespace: 'default' });
+  const path = '/api/v1/namespaces/default/pods';
+  const informer =
+    options.delayFn === undefined ? makeInformer<V1Pod>(srv.kubeConfig(), path, list) : new ListWatch<V1Pod>(path, new Watch(srv.kubeConfig()), list, false, undefined, undefined, { delayFn: options.delayFn });
   const rec: Recorded = { informer, events: [], errors: [], connects: 0 };
   for (const verb of [ADD, UPDATE, DELETE] as const) {
     informer.on(verb, (o) => rec.events.push({ verb, name: o.metadata?.name ?? '', rv: o.metadata?.resourceVersion ?? '' }));
@@ -585,8 +593,11 @@ describe('fake kube-apiserver: watches with client-node', () => {
 
   it("RECORDED BEHAVIOUR: after a TCP reset of its watch, a plain makeInformer emits 'error' once and stops watching until start() is called", async () => {
     const srv = await start();
-    const rec = await podInformer(srv);
+    // Every wait ListWatch schedules before a reconnect goes through delayFn: recorded, never ending.
+    const delays: number[] = [];
+    const rec = await podInformer(srv, { delayFn: (ms) => (delays.push(ms), new Promise<void>(() => {})) });
     const mark = srv.requests.length;
+    const connectsBefore = rec.connects;
     expect(srv.dropWatches({ mode: 'reset' })).toBe(1);
     await waitFor(() => rec.errors.length > 0, { what: "the informer's error" });
     const err = rec.errors[0] as Error & { cause?: Error & { code?: string } };
@@ -594,10 +605,13 @@ describe('fake kube-apiserver: watches with client-node', () => {
     expect(err).toBeInstanceOf(Error);
     expect(`${err.name}: ${err.message}`).toBe('TypeError: terminated');
     expect(err.cause?.code === 'ECONNRESET' || err.cause?.code === 'UND_ERR_SOCKET').toBe(true);
-    // Absence check (the one fixed wait here, and it waits for nothing to happen): a retry would come
-    // after at most ListWatch.BASE_RECONNECT_DELAY_MS (1 s); watch a little longer that none does.
+    // Absence, without waiting for it: ListWatch reconnects either at once (its CONNECT callbacks
+    // run in the same doneHandler call, before any request) or after a wait through delayFn.
+    // Neither happened by the time the error came and the callbacks queued behind it ran.
     srv.create(pod('unseen'));
-    await new Promise((r) => setTimeout(r, 1_500));
+    await new Promise((r) => setImmediate(r));
+    expect(delays).toEqual([]);
+    expect(rec.connects).toBe(connectsBefore);
     expect(watchRequests(srv, mark)).toHaveLength(0);
     expect(listRequests(srv, mark)).toHaveLength(0);
     expect(rec.informer.get('unseen', 'default')).toBeUndefined();
