@@ -41,6 +41,8 @@ export const ErrorCodes = {
   CA_INVALID: 'ELB_ERR_CA_INVALID',
   /** The state directory (or the CA in it) could not be created or read: permissions, disk full; `cause` is the fs error. */
   STATE_DIR_FAILED: 'ELB_ERR_STATE_DIR_FAILED',
+  /** A browser request to the admin API from another site, or a dashboard action without its CSRF token (403). */
+  FORBIDDEN: 'ELB_ERR_FORBIDDEN',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

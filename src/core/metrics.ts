@@ -236,6 +236,11 @@ export class ElbMetrics {
     return c;
   }
 
+  /** Every load balancer's and target group's counters made so far, for readers that sample them (the dashboard). */
+  counters(): { readonly loadBalancers: readonly LoadBalancerCounters[]; readonly targetGroups: readonly TargetGroupCounters[] } {
+    return { loadBalancers: [...this.#loadBalancers.values()], targetGroups: [...this.#targetGroups.values()] };
+  }
+
   /** Adds a source of HealthyHostCount/UnHealthyHostCount, read when metrics are scraped. */
   addHostCounts(source: () => HostCounts[]): () => void {
     this.#hostCounts.push(source);

@@ -31,6 +31,23 @@ export interface PodStatus {
   readonly pid?: number;
 }
 
+/**
+ * Where a pod's termination sequence is (spec 10.2), on the pod's clock: what the dashboard's
+ * preStop, SIGTERM and grace-period countdowns read. Undefined fields have not happened yet.
+ */
+export interface PodTermination {
+  readonly startedAtMs: number;
+  readonly gracePeriodMs: number;
+  readonly preStopStartedAtMs?: number;
+  /** A `sleep` hook: when it ends by itself (an `exec` hook's end is not known in advance). */
+  readonly preStopEndsAtMs?: number;
+  readonly preStopFinishedAtMs?: number;
+  readonly sigtermAtMs?: number;
+  /** When SIGKILL comes if the process is still running (the grace period, at least 2 s after SIGTERM). */
+  readonly sigkillDueAtMs?: number;
+  readonly sigkillAtMs?: number;
+}
+
 export interface PodOptions {
   readonly name: string;
   readonly ip: string;
@@ -70,6 +87,7 @@ export class Pod {
   #restartCount = 0;
   #stopProbes: Array<() => void> = [];
   #deletion: Promise<void> | undefined;
+  #termination: PodTermination | undefined;
   #cancelRestart: () => void = () => {};
   /** Cuts a termination sequence in progress short: SIGKILL now (a second delete with grace 0). */
   #force: () => void = () => {};
@@ -113,6 +131,11 @@ export class Pod {
 
   get phase(): PodPhase {
     return this.#phase;
+  }
+
+  /** The termination sequence so far, once the pod is being deleted. */
+  get termination(): PodTermination | undefined {
+    return this.#termination;
   }
 
   onChange(listener: (pod: Pod) => void): () => void {
@@ -260,6 +283,10 @@ export class Pod {
         resolve();
       };
     });
+    const termination = (fields: Partial<PodTermination>) => {
+      this.#termination = { ...this.#termination!, ...fields };
+    };
+    this.#termination = { startedAtMs: startedAt, gracePeriodMs: graceMs };
     timeline.record('pod.deleting', { pod: this.name, detail: `grace period ${graceMs / 1000}s` });
     this.#phase = 'Terminating';
     this.#readyChanged(wasReady);
@@ -269,6 +296,7 @@ export class Pod {
     if (running && graceMs > 0 && !forced) {
       const preStop = spec.lifecycle?.preStop;
       if (preStop !== undefined) {
+        termination({ preStopStartedAtMs: clock.now(), ...(preStop.sleep ? { preStopEndsAtMs: Math.min(deadline, clock.now() + preStop.sleep.seconds * 1000) } : {}) });
         timeline.record('pod.prestop_started', { pod: this.name, detail: preStop.sleep ? `sleep ${preStop.sleep.seconds}s` : `exec ${preStop.exec!.command.join(' ')}` });
         let hook: Promise<unknown>;
         let cancelHook: () => void = () => {};
@@ -289,11 +317,13 @@ export class Pod {
         const outcome = await raceTimer(clock, hookOrForce, deadline - clock.now());
         if (outcome === 'timeout' || forced) cancelHook();
         const detail = outcome === 'timeout' ? 'cut short by the grace period' : forced ? 'cut short by a forced deletion' : `after ${((clock.now() - startedAt) / 1000).toFixed(3)}s`;
+        termination({ preStopFinishedAtMs: clock.now() });
         timeline.record('pod.prestop_finished', { pod: this.name, detail });
       }
       let outcome: 'done' | 'timeout' = 'done';
       if (!forced) {
         process.kill('SIGTERM');
+        termination({ sigtermAtMs: clock.now(), sigkillDueAtMs: clock.now() + Math.max(MIN_GRACE_AFTER_SIGTERM_MS, deadline - clock.now()) });
         timeline.record('pod.sigterm', { pod: this.name });
         // Whatever the hook used, the container gets at least 2 s after SIGTERM (kubelet's
         // minimum grace period: the "2 s extension" of spec 10.2).
@@ -301,11 +331,13 @@ export class Pod {
       }
       if (outcome === 'timeout' || forced) {
         process.kill('SIGKILL');
+        termination({ sigkillAtMs: clock.now() });
         timeline.record('pod.sigkill', { pod: this.name, detail: forced ? 'forced deletion' : 'grace period elapsed' });
       }
       await process.exited;
     } else if (running) {
       process.kill('SIGKILL');
+      termination({ sigkillAtMs: clock.now() });
       timeline.record('pod.sigkill', { pod: this.name, detail: forced ? 'forced deletion' : 'grace period 0' });
       await process.exited;
     }

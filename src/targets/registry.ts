@@ -67,7 +67,8 @@ export class Registry {
       if (existing?.registration === 'registered') continue;
       if (existing !== undefined) this.#endDrain(existing, 'reregistered');
       const target = new Target(spec.id, port, thresholds);
-      target.notHealthySinceMs = clock.now();
+      target.registeredAtMs = clock.now();
+      target.notHealthySinceMs = target.registeredAtMs;
       this.#targets.set(key, target);
       log.info({ event: 'target.registered', target: key }, `target ${key} registered`);
       hooks.registered(target);
@@ -97,8 +98,9 @@ export class Registry {
     const delayMs = this.#o.delayMs();
     let resolve!: (outcome: DrainOutcome) => void;
     const done = new Promise<DrainOutcome>((r) => (resolve = r));
+    const startedAtMs = clock.now();
     const cancel = clock.setTimer(delayMs, () => this.#endDrain(target, 'expired'));
-    const record: DrainRecord = { cancel, done, resolve };
+    const record: DrainRecord = { startedAtMs, endsAtMs: startedAtMs + delayMs, cancel, done, resolve };
     target.drain = record;
     log.info(
       { event: 'target.draining', target: target.key, inFlight: target.outstanding, delaySeconds: delayMs / 1000 },

@@ -37,6 +37,9 @@ export interface DrainOutcome {
 
 /** A deregistration in progress: its timer and who waits for it. Kept on the target by the Registry. */
 export interface DrainRecord {
+  /** When the drain started and when the deregistration delay ends it (group clock): the dashboard's countdown. */
+  readonly startedAtMs: number;
+  readonly endsAtMs: number;
   readonly cancel: () => void;
   readonly done: Promise<DrainOutcome>;
   readonly resolve: (outcome: DrainOutcome) => void;
@@ -74,6 +77,8 @@ export class Target {
   weight = 1;
   /** When the target last became healthy; undefined while it is not healthy. */
   healthySinceMs: number | undefined;
+  /** When it was registered (group clock). */
+  registeredAtMs = 0;
   /** When it was registered or last stopped being healthy (slow start's entry rule compares the two). */
   notHealthySinceMs = 0;
   readonly leases = new Set<TargetLease>();

@@ -20,7 +20,7 @@ function targets(states: readonly State[]): Target[] {
     t.tracker.startChecking();
     if (state.startsWith('h')) t.tracker.record({ ok: true, statusCode: 200 });
     if (state.startsWith('u')) for (let k = 0; k < 2; k++) t.tracker.record({ ok: false, failure: 'failed' });
-    if (state.endsWith('d')) t.drain = { cancel: () => {}, done: new Promise<never>(() => {}), resolve: () => {} };
+    if (state.endsWith('d')) t.drain = { startedAtMs: 0, endsAtMs: 0, cancel: () => {}, done: new Promise<never>(() => {}), resolve: () => {} };
     return t;
   });
 }

@@ -105,7 +105,7 @@ function setup(options: Partial<Pick<HealthStatesOptions, 'kind' | 'registration
   };
   /** Moves the clock to `TIMEOUT_MS` after the n-th check began (every answer of it is in; the next has not begun). */
   const afterChecks = (n: number) => clock.advance((n - 1) * INTERVAL_MS + TIMEOUT_MS - clock.now());
-  const drainRecord = () => ({ cancel: () => {}, done: new Promise<never>(() => {}), resolve: () => {} });
+  const drainRecord = () => ({ startedAtMs: 0, endsAtMs: 0, cancel: () => {}, done: new Promise<never>(() => {}), resolve: () => {} });
   return { clock, timers, states, checks, script, changes, calls, unhealthy, add, start, afterChecks, drainRecord };
 }
 

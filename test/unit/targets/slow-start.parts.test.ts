@@ -66,7 +66,7 @@ describe('SlowStart: the entry rule (spec 3.2)', () => {
         slowStart.becameHealthy(t, [anchor, t]);
         expect(slowStart.since(t)).toBe(clock.now());
       }
-      if (o.draining) t.drain = { cancel: () => {}, done: new Promise<never>(() => {}), resolve: () => {} };
+      if (o.draining) t.drain = { startedAtMs: 0, endsAtMs: 0, cancel: () => {}, done: new Promise<never>(() => {}), resolve: () => {} };
       return t;
     });
     const fresh = target('new', 'healthy', { healthySinceMs: clock.now(), notHealthySinceMs: 10_000 });
