@@ -10,16 +10,22 @@ import { hostForUrl } from '../core/addresses.ts';
 import { bindListener } from '../core/listen.ts';
 import { ElbError, ErrorCodes, isElbError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
+import type { Clock } from '../core/clock.ts';
+import { createDashboard } from './dashboard/dashboard.ts';
 import type { ElbView, LoadBalancer, PodsView } from '../runtime/runtime.ts';
 
 export interface AdminServerOptions {
   readonly address?: string;
   readonly port?: number;
   readonly logger?: Logger;
+  /** The dashboard's clock (default: the LocalElb's, else the real one). */
+  readonly clock?: Clock;
 }
 
 export interface AdminServer {
   readonly url: string;
+  /** The live dashboard (`${url}/`). */
+  readonly dashboardUrl: string;
   close(): Promise<void>;
 }
 
@@ -142,10 +148,14 @@ export async function startAdminServer(elb: ElbView, options: AdminServerOptions
     return [200, { attributes: toAttributeList(lb.modifyAttributes(Object.fromEntries(body.attributes.map((a) => [a.key, a.value])))) }];
   });
 
+  const dashboard = createDashboard(elb, { address: options.address ?? '127.0.0.1', ...(options.clock !== undefined ? { clock: options.clock } : {}) });
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://admin');
     void (async () => {
       try {
+        if (dashboard.handle(req, res, url)) return;
+        const refusal = dashboard.checkMutation(req);
+        if (refusal !== undefined) return send(res, refusal.status, { code: refusal.code, message: refusal.message });
         if (url.pathname === '/metrics' && req.method === 'GET') {
           const text = await elb.metrics.registry.metrics();
           res.writeHead(200, { 'Content-Type': elb.metrics.registry.contentType });
@@ -180,8 +190,10 @@ export async function startAdminServer(elb: ElbView, options: AdminServerOptions
   log.info({ event: 'admin.started', url }, `admin API on ${url}`);
   return {
     url,
+    dashboardUrl: `${url}/`,
     close: () =>
       new Promise<void>((resolve) => {
+        dashboard.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

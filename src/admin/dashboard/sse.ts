@@ -1,0 +1,69 @@
+/**
+ * `GET /v1/events`: the dashboard stream as Server-Sent Events. The first message is a
+ * `snapshot` (event id = its sequence number), then one `delta` per flush. A client that
+ * reconnects sends the last id it saw (`Last-Event-ID`, which EventSource does by itself, or
+ * `?since=`) and gets the deltas it missed, or a snapshot when they are no longer kept. A
+ * client that cannot keep up (over `maxBufferedBytes` unsent) is disconnected rather than
+ * buffered without end; it reconnects and resumes. The load balancer never waits for a browser.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock } from '../../core/clock.ts';
+import type { Delta, DashboardStream, Snapshot } from './stream.ts';
+
+export interface SseOptions {
+  readonly clock: Clock;
+  /** A comment line this often keeps proxies and the browser from timing the stream out (default 15 s). */
+  readonly heartbeatMs?: number;
+  readonly maxBufferedBytes?: number;
+}
+
+function frame(message: Snapshot | Delta): string {
+  return `id: ${message.seq}\nevent: ${message.type}\ndata: ${JSON.stringify(message)}\n\n`;
+}
+
+/** Serves one SSE client until it goes away; returns the function that ends it. */
+export function serveEvents(req: IncomingMessage, res: ServerResponse, url: URL, stream: DashboardStream, options: SseOptions): () => void {
+  const maxBuffered = options.maxBufferedBytes ?? 4 * 1024 * 1024;
+  res.writeHead(200, {
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-cache, no-store',
+    Connection: 'keep-alive',
+    'X-Accel-Buffering': 'no',
+  });
+  res.flushHeaders();
+  const resumeFrom = req.headers['last-event-id'] ?? url.searchParams.get('since') ?? undefined;
+  const missed = resumeFrom !== undefined && /^\d+$/.test(String(resumeFrom)) ? stream.since(Number(resumeFrom)) : undefined;
+  res.write('retry: 1000\n\n');
+  if (missed !== undefined) for (const delta of missed) res.write(frame(delta));
+  else res.write(frame(stream.snapshot()));
+  let ended = false;
+  let cancelHeartbeat: () => void = () => {};
+  const heartbeat = () => {
+    cancelHeartbeat = options.clock.setTimer(options.heartbeatMs ?? 15_000, () => {
+      if (ended) return;
+      res.write(': keep-alive\n\n');
+      heartbeat();
+    });
+  };
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    unsubscribe();
+    cancelHeartbeat();
+    if (!res.writableEnded) res.end();
+  };
+  const unsubscribe = stream.subscribe((delta) => {
+    if (ended) return;
+    if (res.writableLength > maxBuffered) {
+      // Too far behind: cut it; EventSource reconnects with its last id and resumes.
+      res.destroy();
+      end();
+      return;
+    }
+    res.write(frame(delta));
+  });
+  heartbeat();
+  req.on('close', end);
+  res.on('close', end);
+  return end;
+}
