@@ -21,6 +21,7 @@ import type { Probe } from '../targets/health-checker.ts';
 import { TargetGroup } from '../targets/target-group.ts';
 import type { CertificateIssuer } from '../tls/certificates.ts';
 import { localCaIssuer, TlsProvider } from '../tls/provider.ts';
+import { printableConfig } from '../config/print.ts';
 import { diffConfig } from './diff.ts';
 
 export interface ElbRuntimeOptions {
@@ -53,6 +54,8 @@ export interface ElbView {
   loadBalancers(): readonly LoadBalancer[];
   loadBalancer(name: string): LoadBalancer;
   readonly localPods?: PodsView;
+  /** The running state as a config file (`local-elb export`); only where there is one runtime. */
+  exportConfig?(): ConfigInput;
 }
 
 /** Local pods as the admin API drives them (the Deployment behind a pod-backed target group). */
@@ -159,6 +162,11 @@ export class ElbRuntime implements ElbView {
       loadBalancers: [...this.#balancers.values()].map((lb) => ({ ...lb.config, attributes: { ...lb.attributes() } })),
       certificates: this.#config.certificates,
     };
+  }
+
+  /** The running state as a config file would write it (every default filled in): what `local-elb export` prints. */
+  exportConfig(): ConfigInput {
+    return printableConfig(this.snapshot());
   }
 
   /**
