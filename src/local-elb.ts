@@ -10,6 +10,8 @@ import { silentLogger, type Logger } from './core/logger.ts';
 import type { ElbMetrics } from './core/metrics.ts';
 import type { Random } from './core/random.ts';
 import type { Config, ConfigInput } from './config/schema.ts';
+import { configWarnings, targetGroupsInUse } from './config/warnings.ts';
+import type { ConfigIssue } from './core/errors.ts';
 import { Deployment } from './pods/deployment.ts';
 import { PodIpAllocator } from './pods/ip-allocator.ts';
 import type { PodStatus } from './pods/pod.ts';
@@ -48,7 +50,8 @@ export interface LocalElbOptions {
   readonly podOutput?: (pod: string, stream: 'stdout' | 'stderr', line: string) => void;
   /**
    * How long `start` waits for each pod-backed target group to have all its replicas Ready
-   * and healthy (0: do not wait). Default 60 s.
+   * and healthy (0: do not wait). Default 60 s. A group no listener uses is not health-checked
+   * (`unused`/`Target.NotInUse`, as on AWS), so for it `start` waits for Ready pods only.
    */
   readonly waitForPodsMs?: number;
 }
@@ -59,6 +62,9 @@ export class LocalElb implements ElbView {
   /** Pod, endpoint and target events on one clock (what the graceful-shutdown harness reads). */
   readonly timeline: Timeline;
   readonly runtime: ElbRuntime;
+  /** What the config allows but rarely means (a target group no listener uses); also logged at warn. */
+  readonly warnings: readonly ConfigIssue[];
+  readonly #inUse: ReadonlySet<string>;
   readonly #deployments = new Map<string, { deployment: Deployment; source: PodTargetSource }>();
   readonly #clock: Clock;
   readonly #waitForPodsMs: number;
@@ -73,6 +79,9 @@ export class LocalElb implements ElbView {
     this.#clock = clock;
     this.#waitForPodsMs = options.waitForPodsMs ?? 60_000;
     this.timeline = new Timeline(clock);
+    this.warnings = configWarnings(this.config);
+    this.#inUse = targetGroupsInUse(this.config);
+    for (const w of this.warnings) logger.warn({ event: 'config.warning', path: w.path }, `${w.path}: ${w.message}`);
     const ips = new PodIpAllocator();
     const podLog = logger.child({ component: 'pods' });
     const output = options.podOutput ?? ((pod: string, stream: string, line: string) => podLog.info({ pod, stream }, `[${pod}] ${line}`));
@@ -102,6 +111,11 @@ export class LocalElb implements ElbView {
     }
   }
 
+  /** The running state as a config file (`local-elb export`): what the ELBv2 API and the admin API changed included. */
+  exportConfig(): ConfigInput {
+    return this.runtime.exportConfig();
+  }
+
   /** The admin API's view of local pods. */
   get localPods(): PodsView {
     return { status: (name) => this.pods(name), deployment: (name) => this.deployment(name) };
@@ -115,6 +129,7 @@ export class LocalElb implements ElbView {
       if (this.#waitForPodsMs > 0) {
         for (const [name, { deployment }] of this.#deployments) {
           await deployment.waitReady(this.#waitForPodsMs);
+          if (!this.#inUse.has(name)) continue;
           await waitForHealthyTargets(this.targetGroup(name), deployment.replicas, { clock: this.#clock, timeoutMs: this.#waitForPodsMs, what: 'pod targets' });
         }
       }
