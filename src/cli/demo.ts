@@ -111,6 +111,7 @@ export function demoGuide(demo: RunningDemo, cli: string): string {
     'local-elb demo is running:',
     `  ALB "app"        ${url}  (least_outstanding_requests over target group "web")`,
     `  admin API        ${admin}`,
+    `  dashboard        ${demo.admin.dashboardUrl}   (open it in a browser: targets, draining and traffic, live)`,
     ...demo.children.map((c) => `  ${c.name.padEnd(16)} 127.0.0.1:${c.port}  pid ${c.pid}`),
     '',
     'Try:',

@@ -3,7 +3,9 @@
  * loop at a fixed rate (requests are not held back by slow answers, as with real users), each
  * request tagged with its own trace id so that, given the LocalElb, it is matched to what the
  * load balancer saw: the target, whether the ELB or the target made the response, and the
- * pod's phase. Time here is wall-clock time, as real sockets are involved.
+ * pod's phase. Each failure is also recorded on the LocalElb's timeline (`request.failed`) as
+ * it happens, so a dashboard open meanwhile marks it live. Time here is wall-clock time, as
+ * real sockets are involved.
  */
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'undici';
@@ -63,6 +65,18 @@ export function startLoad(url: string, options: LoadOptions): LoadRun {
     }
   }
 
+  /** A fate with what the load balancer recorded about it (target, producer, pod), as far as known now. */
+  const attribute = (f: RequestFate): RequestFate => {
+    const r = records.get(f.root);
+    const pod = pods.get(f.root);
+    return {
+      ...f,
+      ...(r ? { producedBy: r.producedBy, elbStatus: r.elbStatusCode, ...(r.errorCode ? { elbErrorCode: r.errorCode } : {}) } : {}),
+      ...(r?.target ? { target: `${r.target.id}:${r.target.port}` } : {}),
+      ...(pod ? { pod: pod.name, podPhase: pod.phase } : {}),
+    };
+  };
+
   const inFlight = new Set<Promise<void>>();
   let sent = 0;
   let stopped = false;
@@ -88,6 +102,11 @@ export function startLoad(url: string, options: LoadOptions): LoadRun {
       } finally {
         fate.endMs = Date.now();
         fates.push(fate);
+        // Live, for whoever watches the timeline (the dashboard's lanes mark each failure as it happens).
+        if (elb !== undefined && fate.outcome !== 'ok') {
+          const f = attribute(fate);
+          elb.timeline.record('request.failed', { timeMs: f.endMs, ...(f.pod ? { pod: f.pod } : {}), detail: describeFate(f) });
+        }
       }
     })();
     inFlight.add(p);
@@ -116,21 +135,10 @@ export function startLoad(url: string, options: LoadOptions): LoadRun {
       for (const u of unsubscribe) u();
       await agent.close();
       const endedMs = Date.now();
-      const attributed = fates
-        .sort((a, b) => a.id - b.id)
-        .map((f): RequestFate => {
-          const r = records.get(f.root);
-          const pod = pods.get(f.root);
-          return {
-            ...f,
-            ...(r ? { producedBy: r.producedBy, elbStatus: r.elbStatusCode, ...(r.errorCode ? { elbErrorCode: r.errorCode } : {}) } : {}),
-            ...(r?.target ? { target: `${r.target.id}:${r.target.port}` } : {}),
-            ...(pod ? { pod: pod.name, podPhase: pod.phase } : {}),
-          };
-        });
-      const report = new LoadReport({ startedMs, endedMs, fates: attributed, timeline: elb?.timeline.events(startedMs - 1, endedMs) ?? [] });
-      if (elb !== undefined) for (const f of report.failed) elb.timeline.record('request.failed', { timeMs: f.endMs, ...(f.pod ? { pod: f.pod } : {}), detail: describeFate(f) });
-      return report;
+      const attributed = fates.sort((a, b) => a.id - b.id).map(attribute);
+      // The failures were recorded on the timeline as they happened; the report lists them from its fates.
+      const timeline = elb?.timeline.events(startedMs - 1, endedMs).filter((e) => e.kind !== 'request.failed') ?? [];
+      return new LoadReport({ startedMs, endedMs, fates: attributed, timeline });
     },
   };
 }

@@ -1,8 +1,11 @@
 /**
  * What a load run saw: every request's fate, the failures, and one readable timeline that puts
- * them beside the pod, endpoint and target events. Prints as text and serialises as JSON.
+ * them beside the pod, endpoint and target events. Prints as text, serialises as JSON, and
+ * renders as one standalone HTML page (`html()`): the request-fate timeline with failures as
+ * marks on the time axis and pods and targets as lanes, in the dashboard's look.
  */
 import type { TimelineEvent } from '../pods/timeline.ts';
+import { escapeHtml, inlineJson, webAsset } from '../web/assets.ts';
 
 export interface RequestFate {
   readonly id: number;
@@ -66,12 +69,7 @@ export class LoadReport {
       timeMs: e.timeMs,
       text: `  ${e.kind.padEnd(22)} ${e.pod ?? ''}${e.detail ? `  ${e.detail}` : ''}`,
     }));
-    this.failed.slice(0, maxFailures).forEach((f) => {
-      const what = f.status !== undefined ? `${f.status} from ${f.producedBy === 'elb' ? 'the ELB' : f.producedBy === 'target' ? 'the target' : 'the server'}` : `${f.outcome} ${f.errorCode ?? ''}`.trim();
-      const why = f.elbErrorCode && f.producedBy === 'elb' ? ` (${f.elbErrorCode})` : '';
-      const where = f.target ? ` via ${f.target}${f.pod ? ` ${f.pod} [${f.podPhase}]` : ''}` : '';
-      rows.push({ timeMs: f.endMs, text: `✗ request #${f.id} ${what}${why}${where}` });
-    });
+    this.failed.slice(0, maxFailures).forEach((f) => rows.push({ timeMs: f.endMs, text: `✗ ${failureText(f)}` }));
     rows.sort((a, b) => a.timeMs - b.timeMs);
     const lines = rows.map((r) => `${t(r.timeMs)} ${r.text}`);
     if (this.failed.length > maxFailures) lines.push(`  … and ${this.failed.length - maxFailures} more failures (see the JSON report)`);
@@ -80,6 +78,32 @@ export class LoadReport {
       `${this.total} requests in ${((this.endedMs - this.startedMs) / 1000).toFixed(1)}s: ${this.ok} ok, ${this.failed.length} failed${counts ? ` (${counts})` : ''}`,
     );
     return lines.join('\n');
+  }
+
+  /**
+   * The report as one self-contained HTML page (no network: the stylesheet and the lanes'
+   * script are inline): the summary, the request-fate timeline (requests per bin, each failure
+   * a red mark, pods and targets as lanes) and the text timeline. What `scenario rollout --html`
+   * writes.
+   */
+  html(options: { readonly title?: string } = {}): string {
+    return reportPage(options.title ?? 'local-elb load report', [{ report: this }]);
+  }
+
+  /** The data the lanes are drawn from: the timeline, each failure, and requests per bin. */
+  lanesData(): { startMs: number; endMs: number; events: unknown[]; requests: Array<{ timeMs: number; ok: number; failed: number }> } {
+    const spanMs = Math.max(1, this.endedMs - this.startedMs);
+    const binMs = Math.max(50, Math.ceil(spanMs / 200 / 50) * 50);
+    const bins = new Map<number, { timeMs: number; ok: number; failed: number }>();
+    for (const f of this.fates) {
+      const at = this.startedMs + Math.floor((f.endMs - this.startedMs) / binMs) * binMs;
+      const bin = bins.get(at) ?? { timeMs: at, ok: 0, failed: 0 };
+      if (f.outcome === 'ok') bin.ok++;
+      else bin.failed++;
+      bins.set(at, bin);
+    }
+    const events = [...this.timeline, ...this.failed.map((f) => ({ timeMs: f.endMs, kind: 'request.failed', detail: failureText(f) }))];
+    return { startMs: this.startedMs, endMs: this.endedMs, events, requests: [...bins.values()].sort((a, b) => a.timeMs - b.timeMs) };
   }
 
   toJSON() {
@@ -93,4 +117,61 @@ export class LoadReport {
       timeline: this.timeline,
     };
   }
+}
+
+/** `request #12 502 from the ELB (ELB_ERR_TARGET_CONNECTION_FAILED) via 127.1.0.3:8080 web-r1-x [Terminating]`. */
+function failureText(f: RequestFate): string {
+  const what = f.status !== undefined ? `${f.status} from ${f.producedBy === 'elb' ? 'the ELB' : f.producedBy === 'target' ? 'the target' : 'the server'}` : `${f.outcome} ${f.errorCode ?? ''}`.trim();
+  const why = f.elbErrorCode && f.producedBy === 'elb' ? ` (${f.elbErrorCode})` : '';
+  const where = f.target ? ` via ${f.target}${f.pod ? ` ${f.pod} [${f.podPhase}]` : ''}` : '';
+  return `request #${f.id} ${what}${why}${where}`;
+}
+
+/**
+ * One self-contained HTML page of one or more load reports (a `scenario rollout` sweep has
+ * one per combination): for each, its summary, the request-fate lanes and its text timeline;
+ * `preface` (already HTML) goes first. The stylesheet and the lanes' script are inline.
+ */
+export function reportPage(title: string, sections: ReadonlyArray<{ readonly heading?: string; readonly report: LoadReport }>, preface = ''): string {
+  const body = sections
+    .map(({ heading, report }, i) => {
+      const counts = Object.entries(report.failureCounts()).map(([k, v]) => `${v}× ${k}`).join(', ');
+      const failed = report.failed.length;
+      return `<section>
+${heading !== undefined ? `<h2>${escapeHtml(heading)}</h2>` : ''}
+<p><b>${report.total}</b> requests in ${((report.endedMs - report.startedMs) / 1000).toFixed(1)} s: <b>${report.ok}</b> ok, <b${failed > 0 ? ' style="color: var(--failed)"' : ''}>${failed}</b> failed${counts ? ` (${escapeHtml(counts)})` : ''}.</p>
+<div class="lanes" id="lanes-${i}"></div>
+<details><summary>Timeline as text</summary><pre>${escapeHtml(report.format({ maxFailures: 200 }))}</pre></details>
+</section>`;
+    })
+    .join('\n');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${escapeHtml(title)}</title>
+<style>
+${webAsset('look.css')}
+</style>
+</head>
+<body>
+<main>
+<h1>${escapeHtml(title)}</h1>
+${preface}
+<div class="legend"><span style="--c: var(--healthy)">healthy / Ready</span><span style="--c: var(--initial)">initial</span><span style="--c: var(--unhealthy)">unhealthy</span><span style="--c: var(--draining)">draining / Terminating</span><span style="--c: var(--pending)">Pending</span><span style="--c: var(--running)">Running</span><span style="--c: var(--failed)">failed request</span></div>
+${body}
+</main>
+<script>
+${webAsset('lanes.js')}
+</script>
+<script>
+const reports = ${inlineJson(sections.map(({ report }) => report.lanesData()))};
+reports.forEach((r, i) => {
+  const model = LocalElbLanes.fromEvents(r.events, { startMs: r.startMs, endMs: r.endMs, requests: r.requests });
+  LocalElbLanes.render(document.getElementById('lanes-' + i), model, { width: Math.max(900, document.body.clientWidth - 60) });
+});
+</script>
+</body>
+</html>
+`;
 }

@@ -9,7 +9,8 @@ import { realClock } from '../core/clock.ts';
 import { startLocalElb } from '../local-elb.ts';
 import { waitForHealthyTargets } from '../targets/target-group.ts';
 import { startLoad } from './load.ts';
-import type { LoadReport } from './report.ts';
+import { escapeHtml } from '../web/assets.ts';
+import { reportPage, type LoadReport } from './report.ts';
 
 export interface RolloutScenario {
   /** The app's command line, e.g. `["node", "server.js"]`; it listens on $HOST:$PORT. */
@@ -111,4 +112,15 @@ export function formatSweep(results: readonly ScenarioResult[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
+}
+
+/** The sweep as one standalone HTML page: the table, then each run's request-fate lanes (what `--html` writes). */
+export function sweepHtml(results: readonly ScenarioResult[]): string {
+  const heading = (r: ScenarioResult) =>
+    `preStop ${r.scenario.preStopSeconds}s, propagation ${r.scenario.propagationSeconds}s, grace ${r.scenario.gracePeriodSeconds ?? 30}s: ${r.report.failed.length} failed, rollout ${r.rolloutSeconds.toFixed(1)}s`;
+  return reportPage(
+    'local-elb scenario rollout',
+    results.map((r) => ({ heading: heading(r), report: r.report })),
+    `<pre>${escapeHtml(formatSweep(results))}</pre>`,
+  );
 }

@@ -129,12 +129,12 @@
     el.append(statusEl, latencyEl);
     const empty = (n) => Array.from({ length: n + 1 }, () => []);
     const status = new uPlot(
-      { width, height: 180, scales: { x: { time: true } }, series: [{}, ...STATUS_SERIES.map((s) => ({ label: s.label, stroke: s.stroke, width: 1.5 }))], axes: [{}, { size: 40 }] },
+      { width, height: 180, scales: { x: { time: true } }, series: [{}, ...STATUS_SERIES.map((s) => ({ label: s.label, stroke: s.stroke, width: 1.5, points: { show: false } }))], axes: [{}, { size: 40 }] },
       empty(STATUS_SERIES.length),
       statusEl,
     );
     const latency = new uPlot(
-      { width, height: 180, scales: { x: { time: true } }, series: [{}, { label: 'p50', stroke: '#0969da', width: 1.5 }, { label: 'p99', stroke: '#cf222e', width: 1.5 }], axes: [{}, { size: 40 }] },
+      { width, height: 180, scales: { x: { time: true } }, series: [{}, { label: 'p50', stroke: '#0969da', width: 1.5, points: { show: false } }, { label: 'p99', stroke: '#cf222e', width: 1.5, points: { show: false } }], axes: [{}, { size: 40 }] },
       empty(2),
       latencyEl,
     );
@@ -307,7 +307,19 @@
     const startMs = Math.max(events.length ? events[0].timeMs : endMs - 60000, endMs - LANES_WINDOW_MS);
     const recent = events.filter((e) => e.timeMs >= startMs - LANES_WINDOW_MS);
     if (window.LocalElbLanes) {
-      const model = window.LocalElbLanes.fromEvents(recent, { startMs, endMs: Math.max(endMs, startMs + 1000) });
+      // Requests per second from the samples: answered (target 1XX–4XX) against failed (target and ELB 5XX).
+      const requests = samples
+        .filter((x) => x.t >= startMs)
+        .map((x) => {
+          let ok = 0;
+          let failed = 0;
+          for (const lb of Object.values(x.loadBalancers)) {
+            ok += lb.target2xx + lb.target3xx + lb.target4xx;
+            failed += lb.target5xx + lb.elb5xx;
+          }
+          return { timeMs: x.t, ok, failed };
+        });
+      const model = window.LocalElbLanes.fromEvents(recent, { startMs, endMs: Math.max(endMs, startMs + 1000), requests });
       window.LocalElbLanes.render($('lanes'), model);
     }
     const log = $('events');

@@ -64,7 +64,7 @@
         if (e.kind in POD_MARKS) l.marks.push({ timeMs: e.timeMs, label: POD_MARKS[e.kind] + (e.detail ? ` (${e.detail})` : '') });
         continue;
       }
-      if (e.kind === 'target.state_changed' || e.kind === 'target.removed') {
+      if (e.kind === 'target.state_changed' || e.kind === 'target.state' || e.kind === 'target.removed') {
         const parsed = e.target ? { target: e.target, to: e.to, reason: e.reason } : parseTargetDetail(e.detail);
         if (!parsed) continue;
         if (e.pod) podOfTarget.set(parsed.target, e.pod);

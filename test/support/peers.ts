@@ -36,6 +36,7 @@ export const PEERS = {
   openssl: { install: 'Debian package openssl', usedBy: 'the openssl s_client and verify checks', candidates: ['openssl'], versionArgs: ['version'] },
   h2load: { install: 'Debian package nghttp2-client', usedBy: 'the h2load check of the HTTP/2 listener', candidates: ['h2load'], versionArgs: ['--version'] },
   setpriv: { install: 'Debian package util-linux', usedBy: 'the unprivileged-port checks', candidates: ['setpriv'], versionArgs: ['--version'] },
+  chromium: { install: 'Debian package chromium (never a downloaded browser build)', usedBy: 'the dashboard browser test (playwright-core drives it)', candidates: ['/usr/bin/chromium', 'chromium'], versionArgs: ['--version'] },
 } as const satisfies Record<string, PeerSpec>;
 
 export type PeerName = keyof typeof PEERS;

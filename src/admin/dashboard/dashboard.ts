@@ -119,6 +119,26 @@ export function createDashboard(elb: ElbView, options: DashboardOptions): Dashbo
       }),
     );
   }
+  // What happened before the dashboard started: the pods' timeline so far, and each target's
+  // state as of now, from when it entered it (`target.state`: the lanes start from these).
+  const history: DashboardEvent[] = elb instanceof LocalElb ? elb.timeline.events().slice(-500).map((e) => ({ ...e })) : [];
+  for (const group of elb.targetGroups()) {
+    for (const t of group.targets()) {
+      const health = t.health;
+      const pod = podOf(t.key);
+      history.push({
+        timeMs: t.registeredAtMs,
+        kind: 'target.state',
+        targetGroup: group.name,
+        target: t.key,
+        to: health.state,
+        ...(health.reason !== undefined ? { reason: health.reason } : {}),
+        ...(pod !== undefined ? { pod } : {}),
+        detail: `${t.key} ${health.state}${health.reason !== undefined ? ` (${health.reason})` : ''} when the dashboard started`,
+      });
+    }
+  }
+  live.seed(history.sort((a, b) => a.timeMs - b.timeMs));
   const clients = new Set<() => void>();
 
   return {

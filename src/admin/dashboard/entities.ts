@@ -50,7 +50,8 @@ export function describeAction(a: ActionConfig): string {
     case 'redirect':
       return `redirect ${a.redirectConfig.statusCode}`;
     default:
-      return a.type;
+      // authenticate-oidc, authenticate-cognito, and any action type added later.
+      return (a as { readonly type: string }).type;
   }
 }
 

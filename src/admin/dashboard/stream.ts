@@ -109,6 +109,12 @@ export class DashboardStream {
     this.markDirty();
   }
 
+  /** Events from before the stream started (a snapshot's history; no delta carries them). */
+  seed(events: readonly DashboardEvent[]): void {
+    this.#events.unshift(...events);
+    if (this.#events.length > this.#o.keepEvents) this.#events.splice(0, this.#events.length - this.#o.keepEvents);
+  }
+
   /** The whole view as of the last delta: what a new client starts from. */
   snapshot(): Snapshot {
     return {
