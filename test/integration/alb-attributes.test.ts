@@ -49,14 +49,14 @@ function getFrom(port: number, headers: string): Promise<{ clientPort: number; r
 }
 
 describe('routing.http.xff_header_processing.mode and xff_client_port.enabled (spec 5.3)', () => {
-  it.each([
+  it.each<[string, Record<string, string>, string, (clientPort: number) => string | undefined]>([
     ['append (the default)', {}, 'X-Forwarded-For: 203.0.113.7\r\n', (_port: number) => '203.0.113.7, 127.0.0.1'],
     ['append with xff_client_port.enabled', { 'routing.http.xff_client_port.enabled': 'true' }, 'X-Forwarded-For: 203.0.113.7\r\n', (port: number) => `203.0.113.7, 127.0.0.1:${port}`],
     ['append with xff_client_port.enabled and no incoming header', { 'routing.http.xff_client_port.enabled': 'true' }, '', (port: number) => `127.0.0.1:${port}`],
     ['preserve', { 'routing.http.xff_header_processing.mode': 'preserve' }, 'X-Forwarded-For: 203.0.113.7\r\n', () => '203.0.113.7'],
     ['preserve, with no incoming header', { 'routing.http.xff_header_processing.mode': 'preserve' }, '', () => undefined],
     ['remove', { 'routing.http.xff_header_processing.mode': 'remove' }, 'X-Forwarded-For: 203.0.113.7\r\n', () => undefined],
-  ] as const)('%s: the target sees the expected X-Forwarded-For', async (_name, attributes, incoming, expected) => {
+  ])('%s: the target sees the expected X-Forwarded-For', async (_name, attributes, incoming, expected) => {
     const a = await target('a');
     const alb = await albFor(a, { loadBalancerAttributes: attributes });
     const { clientPort, response } = await getFrom(alb.port, incoming);
