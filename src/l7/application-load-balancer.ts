@@ -269,5 +269,6 @@ function headerOptions(settings: AlbSettings, listenerPort: number, protocol: 'h
     listenerPort,
     protocol,
     tlsHeaders: settings.tlsVersionAndCipherHeaders,
+    dropInvalidHeaderFields: settings.dropInvalidHeaderFields,
   };
 }

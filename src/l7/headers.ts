@@ -4,7 +4,7 @@
  * `Host` rewritten as ALB does, `X-Amzn-Trace-Id` added. Pure functions, no sockets.
  */
 import type { ClientAddress } from './exchange.ts';
-import { traceHeader } from './trace-id.ts';
+import { rootOnlyTraceHeader, TRACE_ROOT_ONLY_HEADER_BYTES, traceHeader } from './trace-id.ts';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'http2-settings']);
 // The headers the load balancer sets; a client's copies never reach the target (the TLS ones:
@@ -25,7 +25,14 @@ export interface ForwardHeaderOptions {
   readonly tlsHeaders: boolean;
   /** Their names when a listener renames them (spec 13.3.2); a client's copy of a new name is dropped too. */
   readonly tlsHeaderNames?: TlsHeaderNames;
+  /** `routing.http.drop_invalid_header_fields.enabled`: header names outside `[-A-Za-z0-9]+` are not forwarded (spec 13.1.8). */
+  readonly dropInvalidHeaderFields?: boolean;
 }
+
+/** An RFC 9110 token: the only header names written to a target. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** The names `drop_invalid_header_fields` keeps (spec 13.1.8). */
+const VALID_NAME = /^[-A-Za-z0-9]+$/;
 
 export interface TlsHeaderNames {
   readonly version: string;
@@ -123,7 +130,10 @@ function formatClient(client: ClientAddress, withPort: boolean): string {
 
 /**
  * Builds the flat `[name, value, …]` header list sent to the target from the client's raw
- * headers. `hostOverride` replaces the Host (absolute-form request URIs, spec 5.4).
+ * headers. `hostOverride` replaces the Host (absolute-form request URIs, spec 5.4). Framing is
+ * the load balancer's own (spec 13.1.7): one Content-Length, none beside a Transfer-Encoding.
+ * A name that is not a token (a request desync mitigation let through) is never written to a
+ * target, where another parser could read it otherwise (whether AWS drops it is UNCONFIRMED).
  */
 export function upstreamHeaders(
   rawHeaders: readonly string[],
@@ -141,10 +151,25 @@ export function upstreamHeaders(
   let trace: string | undefined;
   let host: string | undefined;
   const hosts: string[] = [];
+  let headerBytes = 0;
+  let contentLengthAt = -1;
+  let transferEncoding = false;
+  const dropInvalid = options.dropInvalidHeaderFields === true;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
     const value = rawHeaders[i + 1]!;
+    headerBytes += name.length + value.length + 4;
+    if (dropInvalid ? !VALID_NAME.test(name) : !TOKEN.test(name)) continue;
     const lower = lowerName(name);
+    // The body's length goes on as it was framed, whatever `Connection` names.
+    if (lower === 'content-length') {
+      if (contentLengthAt < 0) {
+        contentLengthAt = out.length;
+        out.push(name, value);
+      }
+      continue;
+    }
+    if (lower === 'transfer-encoding') transferEncoding = true;
     if (HOP_BY_HOP.has(lower) || dropped?.has(lower) || options.tlsHeaderNames?.lower.has(lower)) continue;
     if (REPLACED.has(lower)) {
       if (lower === 'x-forwarded-for') {
@@ -161,6 +186,7 @@ export function upstreamHeaders(
     }
     out.push(name, value);
   }
+  if (transferEncoding && contentLengthAt >= 0) out.splice(contentLengthAt, 2);
 
   if (hostOverride !== undefined) {
     out.push('Host', options.preserveHost ? hostOverride : rewriteHost(hostOverride, options.listenerPort));
@@ -178,7 +204,7 @@ export function upstreamHeaders(
     const names = options.tlsHeaderNames;
     out.push(names?.version ?? 'X-Amzn-Tls-Version', client.tls.protocol, names?.cipher ?? 'X-Amzn-Tls-Cipher-Suite', client.tls.cipher);
   }
-  const traceId = traceHeader(trace, nowMs);
+  const traceId = headerBytes > TRACE_ROOT_ONLY_HEADER_BYTES ? rootOnlyTraceHeader(trace, nowMs) : traceHeader(trace, nowMs);
   out.push('X-Amzn-Trace-Id', traceId);
   if (upgrade !== undefined) out.push('Connection', 'Upgrade', 'Upgrade', upgrade);
   return { headers: out, traceId };

@@ -174,6 +174,60 @@ describe('upstreamHeaders: X-Amzn-Trace-Id (spec 5.5)', () => {
     expect(all('x-amzn-trace-id')).toHaveLength(1);
     expect(all('x-amzn-trace-id')[0]).toMatch(/^Self=1-63441c4a-[0-9a-f]{24};Root=1-67891233-abcdef012345678912345678$/);
   });
+
+  const client = 'Self=1-67891233-111111111111111111111111;Root=1-67891233-abcdef012345678912345678;CalledFrom=app';
+  /** Pads the client's headers to `bytes` in all, counting each as `name: value` and its CRLF. */
+  const padded = (trace: string, bytes: number) => {
+    const base = 'X-Amzn-Trace-Id'.length + trace.length + 4 + 'X-Pad'.length + 4;
+    return ['X-Amzn-Trace-Id', trace, 'X-Pad', 'p'.repeat(bytes - base)];
+  };
+
+  it.each([
+    ['7 KiB exactly: Self, Root and the custom field', 7 * 1024, /^Self=1-63441c4a-[0-9a-f]{24};Root=1-67891233-abcdef012345678912345678;CalledFrom=app$/],
+    ['over 7 KiB: the client Root alone', 7 * 1024 + 1, /^Root=1-67891233-abcdef012345678912345678$/],
+  ])('with request headers of %s', (_title, bytes, expected) => {
+    const { result, all } = forward(padded(client, bytes));
+    expect(all('x-amzn-trace-id')).toEqual([result.traceId]);
+    expect(result.traceId).toMatch(expected);
+  });
+
+  it('a trace header over 7 KiB by itself becomes only a Root field (spec 5.5)', () => {
+    const { result } = forward(['X-Amzn-Trace-Id', `Root=1-67891233-abcdef012345678912345678;Big=${'b'.repeat(8 * 1024)}`]);
+    expect(result.traceId).toBe('Root=1-67891233-abcdef012345678912345678');
+  });
+
+  it('over 7 KiB of headers and no Root from the client: a new Root', () => {
+    expect(forward(padded('Self=1-67891233-111111111111111111111111', 8 * 1024)).result.traceId).toMatch(/^Root=1-63441c4a-[0-9a-f]{24}$/);
+  });
+});
+
+describe('upstreamHeaders: framing and header names (spec 13.1.7, 13.1.8)', () => {
+  it('sends one Content-Length when the client sent the same one twice', () => {
+    expect(forward(['Content-Length', '3', 'content-length', '3']).all('content-length')).toEqual(['3']);
+  });
+
+  it('sends no Content-Length beside a Transfer-Encoding (RFC 9112 6.3: chunked wins)', () => {
+    const { all } = forward(['Content-Length', '30', 'Transfer-Encoding', 'chunked']);
+    expect([all('content-length'), all('transfer-encoding')]).toEqual([[], []]);
+  });
+
+  it('keeps the Content-Length even when Connection names it', () => {
+    expect(forward(['Connection', 'content-length', 'Content-Length', '3']).all('content-length')).toEqual(['3']);
+  });
+
+  it('never writes a name that is not a token (spaces, separators, an empty name)', () => {
+    const { pairs } = forward(['X Y', '1', 'Content-Length ', '3', '', 'v', 'X@Y', '2', 'X-Ok', '3']);
+    expect(pairs.filter(([n]) => !['Host', 'X-Forwarded-For', 'X-Forwarded-Proto', 'X-Forwarded-Port', 'X-Amzn-Trace-Id'].includes(n))).toEqual([['X-Ok', '3']]);
+  });
+
+  it.each([
+    [false, ['X_Custom', 'X.Dotted', "X!'#", 'X-Ok', 'x-lower-9']],
+    [true, ['X-Ok', 'x-lower-9']],
+  ])('drop_invalid_header_fields %j forwards %j', (dropInvalidHeaderFields, kept) => {
+    const raw = ['X_Custom', '1', 'X.Dotted', '2', "X!'#", '3', 'X-Ok', '4', 'x-lower-9', '5'];
+    const names = forward(raw, { dropInvalidHeaderFields }).pairs.map(([n]) => n);
+    expect(names.filter((n) => !['X-Forwarded-For', 'X-Forwarded-Proto', 'X-Forwarded-Port', 'X-Amzn-Trace-Id'].includes(n))).toEqual(kept);
+  });
 });
 
 describe('downstreamHeaders', () => {
