@@ -88,7 +88,7 @@ describe.skipIf(!chromiumPath)('the dashboard in headless Chromium', () => {
     const file = join(dir, 'elb.json');
     writeFileSync(file, JSON.stringify(config, null, 2));
     cli = startCli(['serve', '--config', file, '--admin', '127.0.0.1:0', '--log-level', 'warn'], { LOCAL_ELB_STATE_DIR: dir });
-    dashboardUrl = (await cli.waitForStdout(/dashboard on (http:\/\/\S+)/, 60_000))[1]!;
+    dashboardUrl = `${(await cli.waitForStdout(/admin API on (http:\/\/\S+)/, 60_000))[1]!}/`;
     albUrl = (await cli.waitForStdout(/load balancer app listening on (http:\/\/\S+)/))[1]!;
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: chromiumPath!, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
@@ -119,7 +119,7 @@ describe.skipIf(!chromiumPath)('the dashboard in headless Chromium', () => {
 
   it('turns a killed target’s row unhealthy with Target.FailedHealthChecks', async () => {
     await targets[0]!.close();
-    await expect.poll(() => row(targets[0]!).getAttribute('data-state'), { timeout: 30_000, intervals: [250] }).toBe('unhealthy');
+    await expect.poll(() => row(targets[0]!).getAttribute('data-state'), { timeout: 30_000, interval: 250 }).toBe('unhealthy');
     expect(await row(targets[0]!).locator('.reason').textContent()).toContain('Target.FailedHealthChecks');
     await shot('2-killed-target-unhealthy');
   }, 60_000);
@@ -143,7 +143,7 @@ describe.skipIf(!chromiumPath)('the dashboard in headless Chromium', () => {
     await expect
       .poll(async () => (await pods.locator('tr[data-revision="1"][data-phase="Terminating"]').count()) > 0 && (await pods.locator('tr[data-revision="2"][data-phase="Ready"]').count()) > 0, {
         timeout: 30_000,
-        intervals: [100],
+        interval: 100,
       })
       .toBe(true);
     expect(await pods.locator('tr[data-revision="1"][data-phase="Terminating"] .timer').first().textContent()).toMatch(/preStop ends in|SIGKILL in|grace/);

@@ -11,6 +11,7 @@ import { startAdminServer, type AdminServer } from '../../src/admin/server.ts';
 import { VirtualClock } from '../../src/core/clock.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { startLocalElb, type LocalElb } from '../../src/local-elb.ts';
+import { ElbRuntime } from '../../src/runtime/runtime.ts';
 import type { Probe } from '../../src/targets/health-checker.ts';
 import { deferCleanups } from '../support/alb.ts';
 import { FakeRuntime, IGNORE_SIGTERM, ScriptedProber } from '../support/fake-runtime.ts';
@@ -275,6 +276,22 @@ describe('dashboard event stream', () => {
     const kinds = eventsOf(client.messages).map((e) => e.kind);
     for (const kind of ['rollout.started', 'pod.created', 'pod.ready', 'pod.deleting', 'pod.prestop_started', 'pod.sigterm', 'pod.terminated', 'target.state_changed']) expect(kinds).toContain(kind);
     expect(entityAfter(client.messages, 'deployment:web')).toMatchObject({ revision: 2 });
+  });
+
+  it('serves a view without local pods, as kind’s controller gives it: load balancers and targets, no pods', async () => {
+    const clock = new VirtualClock(1_000_000);
+    const t = await startTarget('t1');
+    defer(() => t.close());
+    const runtime = new ElbRuntime({ config: config([t.port]), clock });
+    await runtime.start();
+    defer(() => runtime.close());
+    const admin = await startAdminServer(runtime, { port: 0, clock });
+    defer(() => admin.close());
+    const client = await sse(admin);
+    await pump(clock, () => entityAfter(client.messages, targetKey(t))?.state === 'healthy', 'the target healthy');
+    const snapshot = client.messages[0]!;
+    expect(Object.keys(snapshot.data.entities).sort()).toEqual(['lb:app', 'target:web|127.0.0.1:' + t.port, 'tg:web']);
+    expect(snapshot.data.events).toEqual([expect.objectContaining({ kind: 'target.state', target: `127.0.0.1:${t.port}` })]);
   });
 
   it('serves the page with its CSRF token and its files from the package, and refuses a cross-site change', async () => {

@@ -124,7 +124,6 @@ export function targetEntity(group: TargetGroup, target: Target, since: StateSin
     ...(drain !== undefined ? { drainStartedAtMs: drain.startedAtMs, drainEndsAtMs: drain.endsAtMs } : {}),
     ...(health.reason === 'Elb.RegistrationInProgress' && registrationDelayMs > 0 ? { registrationEndsAtMs: target.registeredAtMs + registrationDelayMs } : {}),
     inFlight: target.outstanding,
-    requests: target.requestCount,
     ...(slowStartSinceMs !== undefined
       ? { slowStart: { weight: Math.round(target.weight * 1000) / 1000, sinceMs: slowStartSinceMs, endsAtMs: slowStartSinceMs + group.settings.slowStartMs } }
       : {}),

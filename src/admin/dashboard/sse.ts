@@ -17,8 +17,16 @@ export interface SseOptions {
   readonly maxBufferedBytes?: number;
 }
 
+/** Each delta is serialised once, however many clients it goes to. */
+const frames = new WeakMap<Snapshot | Delta, string>();
+
 function frame(message: Snapshot | Delta): string {
-  return `id: ${message.seq}\nevent: ${message.type}\ndata: ${JSON.stringify(message)}\n\n`;
+  let text = frames.get(message);
+  if (text === undefined) {
+    text = `id: ${message.seq}\nevent: ${message.type}\ndata: ${JSON.stringify(message)}\n\n`;
+    frames.set(message, text);
+  }
+  return text;
 }
 
 /** Serves one SSE client until it goes away; returns the function that ends it. */
