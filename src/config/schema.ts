@@ -19,6 +19,14 @@ import {
   tcpListenerAttributes,
   withoutLocalEffect,
 } from './attributes.ts';
+import {
+  authenticateCognitoActionSchema,
+  authenticateOidcActionSchema,
+  authenticationEmulatorDefaults,
+  authenticationEmulatorFields,
+  checkAuthenticationEmulator,
+  checkRuleActions,
+} from './authenticate.ts';
 import { formatPath, intIn, numberIn, oneOf, secondsIn, show, strict } from './fields.ts';
 import { grpcRangeMessage, parseGrpcMatcher, parseMatcher } from './matcher.ts';
 
@@ -246,8 +254,8 @@ const redirectAction = strict({
     statusCode: oneOf(['HTTP_301', 'HTTP_302']),
   }),
 });
-const actionSchema = z.discriminatedUnion('type', [forwardAction, fixedResponseAction, redirectAction], {
-  error: (iss) => `type must be one of forward | fixed-response | redirect: got ${show((iss.input as { type?: unknown } | undefined)?.type)}`,
+const actionSchema = z.discriminatedUnion('type', [forwardAction, fixedResponseAction, redirectAction, authenticateOidcActionSchema, authenticateCognitoActionSchema], {
+  error: (iss) => `type must be one of forward | fixed-response | redirect | authenticate-oidc | authenticate-cognito: got ${show((iss.input as { type?: unknown } | undefined)?.type)}`,
 });
 const actionsSchema = z.array(actionSchema).min(1, { error: 'needs at least one action' });
 
@@ -305,14 +313,17 @@ const loadBalancerEmulatorSchema = strict({
    * responses (fixed responses, redirects, error pages): UNCONFIRMED in AWS's docs; on.
    */
   modifyLoadBalancerResponses: z.boolean().default(true),
-}).default({ http2RequestsPerConnection: 10_000, grpcStatusOnErrors: false, modifyLoadBalancerResponses: true });
+  /** The local identity provider of authenticate-oidc/-cognito actions (src/config/authenticate.ts, spec 13.2). */
+  ...authenticationEmulatorFields,
+}).default({ http2RequestsPerConnection: 10_000, grpcStatusOnErrors: false, modifyLoadBalancerResponses: true, ...authenticationEmulatorDefaults });
 
 const loadBalancerSchema = strict({
   name,
   type: oneOf(['application', 'network']).default('application'),
   attributes: attributeMap,
   emulator: loadBalancerEmulatorSchema,
-  listeners: z.array(listenerSchema).min(1, { error: 'needs at least one listener' }),
+  /** `[]` is allowed, as in AWS (CreateLoadBalancer makes one before CreateListener gives it any). */
+  listeners: z.array(listenerSchema),
 });
 
 export const configSchema = strict({
@@ -578,6 +589,7 @@ function resolveConfig(config: Parsed, issues: ConfigIssue[]): Config {
     });
     if (!lbAttributes.ok) issues.push(...lbAttributes.issues);
     else issues.push(...checkLoadBalancerAttributes(lbAttributes.attributes, `${at}.attributes`));
+    if (!network) issues.push(...checkAuthenticationEmulator(lb.emulator, `${at}.emulator`));
     // On one ALB the secure listeners are all FIPS or all non-FIPS (spec 12.1.3).
     let firstSecure: { readonly path: string; readonly policy: string; readonly fips: boolean } | undefined;
     const listeners = lb.listeners.map((listener, j): ListenerConfig => {
@@ -633,7 +645,7 @@ function resolveConfig(config: Parsed, issues: ConfigIssue[]): Config {
       } else if (!listenerAttributes.ok) issues.push(...listenerAttributes.issues);
       const priorities = new Set<number>();
       const checkActions = (actions: readonly ActionConfig[], path: string) => {
-        if (actions.length !== 1) issues.push({ path, message: `must hold exactly one action (forward, redirect or fixed-response): got ${actions.length}` });
+        issues.push(...checkRuleActions(actions, path, protocol));
         actions.forEach((action, k) => {
           const apath = `${path}[${k}]`;
           if (action.type !== 'forward') {

@@ -22,6 +22,31 @@ export interface HostCounts {
 /** TargetResponseTime buckets, in seconds. */
 export const RESPONSE_TIME_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] as const;
 
+/** ELBAuthLatency buckets, in milliseconds (CloudWatch reports it in ms). */
+export const AUTH_LATENCY_BUCKETS_MS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;
+
+/** An ALB's authenticate actions (spec 8.3, 13.2.8): ELBAuthSuccess, ELBAuthFailure, ELBAuthError, … */
+export class AuthenticationCounters {
+  /** Logins that ended with a session (the callback's redirect). */
+  success = 0;
+  failure = 0;
+  error = 0;
+  refreshTokenSuccess = 0;
+  userClaimsSizeExceeded = 0;
+  /** ELBAuthLatency: the identity provider calls of one login or refresh, ms; counts per bucket, then +Inf. */
+  readonly latencyBuckets = new Float64Array(AUTH_LATENCY_BUCKETS_MS.length + 1);
+  latencySumMs = 0;
+  latencyCount = 0;
+
+  observeLatency(ms: number): void {
+    let i = 0;
+    while (i < AUTH_LATENCY_BUCKETS_MS.length && ms > AUTH_LATENCY_BUCKETS_MS[i]!) i++;
+    this.latencyBuckets[i]!++;
+    this.latencySumMs += ms;
+    this.latencyCount++;
+  }
+}
+
 /** Counters of one load balancer (ALB or NLB). Owned by ElbMetrics; callers only add. */
 export class LoadBalancerCounters {
   readonly loadBalancer: string;
@@ -37,6 +62,8 @@ export class LoadBalancerCounters {
   clientTlsErrors = 0;
   /** GrpcRequestCount (ALB): gRPC requests (HTTP/2, `application/grpc`). */
   grpcRequests = 0;
+  /** ALB: the ELBAuth* metrics. */
+  readonly authentication = new AuthenticationCounters();
   /** NLB. */
   readonly newFlows = { TCP: 0, UDP: 0, TLS: 0 };
   readonly activeFlows = { TCP: 0, UDP: 0, TLS: 0 };
@@ -182,6 +209,27 @@ export class ElbMetrics {
     perLb('HTTP_Redirect_Count', 'Successful redirect actions', (c) => c.redirects);
     perLb('RuleEvaluations', 'Listener rules evaluated (default rule excluded)', (c) => c.ruleEvaluations);
     perLb('GrpcRequestCount', 'gRPC requests (HTTP/2, content-type application/grpc)', (c) => c.grpcRequests);
+    const perAlb = (name: string, help: string, value: (c: LoadBalancerCounters) => number) =>
+      new CollectedMetric(r, name, help, 'counter', () => lbs().filter((c) => !this.#isNetwork(c.loadBalancer)).map((c) => ({ labels: lbLabel(c), value: value(c) })));
+    perAlb('ELBAuthSuccess', 'Logins through an authenticate action that ended with a session', (c) => c.authentication.success);
+    perAlb('ELBAuthFailure', 'Authenticate actions that failed on the client or identity provider side (bad cookie, state, nonce, grant, tokens, an IdP error)', (c) => c.authentication.failure);
+    perAlb('ELBAuthError', 'Authenticate actions that failed in the load balancer or reaching the identity provider', (c) => c.authentication.error);
+    perAlb('ELBAuthRefreshTokenSuccess', 'Sessions whose claims were refreshed with a refresh token', (c) => c.authentication.refreshTokenSuccess);
+    perAlb('ELBAuthUserClaimsSizeExceeded', 'Logins refused because the user claims and access token exceed 11K', (c) => c.authentication.userClaimsSizeExceeded);
+    new CollectedMetric(r, 'ELBAuthLatency', 'Milliseconds spent calling the identity provider (token and user-info endpoints) per login or refresh', 'histogram', () =>
+      lbs()
+        .filter((c) => !this.#isNetwork(c.loadBalancer))
+        .flatMap((c) => {
+          const labels = lbLabel(c);
+          const a = c.authentication;
+          let cumulative = 0;
+          const buckets = [...AUTH_LATENCY_BUCKETS_MS, '+Inf' as const].map((le, i) => {
+            cumulative += a.latencyBuckets[i]!;
+            return { metricName: 'ELBAuthLatency_bucket', labels: { ...labels, le: String(le) }, value: cumulative };
+          });
+          return [...buckets, { metricName: 'ELBAuthLatency_sum', labels, value: a.latencySumMs }, { metricName: 'ELBAuthLatency_count', labels, value: a.latencyCount }];
+        }),
+    );
     const perProtocol = (name: string, help: string, value: (c: LoadBalancerCounters) => { TCP: number; UDP: number; TLS: number }, type: 'counter' | 'gauge') =>
       new CollectedMetric(r, name, help, type, () =>
         lbs()

@@ -50,7 +50,7 @@ export function accessLogLine(r: RequestRecord, loadBalancerId = r.loadBalancer)
     isoMicros(r.requestCreationTimeMs),
     q(r.actionsExecuted.join(',')),
     q(r.redirectUrl),
-    q(undefined),
+    q(r.errorReason),
     q(r.target ? target : undefined),
     q(r.target ? targetStatus : undefined),
     q(undefined),

@@ -10,7 +10,9 @@ import { ElbError, ErrorCodes } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { ElbMetrics } from '../core/metrics.ts';
 import { mathRandom, type Random } from '../core/random.ts';
+import { bindFallback } from '../core/listen.ts';
 import { applicationLoadBalancerAttributes, resolveAttributes } from '../config/attributes.ts';
+import type { ListenerChange } from '../config/changes.ts';
 import { applicationLoadBalancerSettings } from '../config/settings.ts';
 import type { ListenerConfig, LoadBalancerConfig } from '../config/schema.ts';
 import type { TargetGroup } from '../targets/target-group.ts';
@@ -19,6 +21,8 @@ import { forwardChoice, type ForwardActionConfig, type ForwardChoice } from './a
 import { tlsHeaderNames, type ForwardHeaderOptions, type TlsHeaderNames } from './headers.ts';
 import { responseHeaderRules } from './response-headers.ts';
 import { Listener } from './listener.ts';
+import { AlbAuthentication } from './auth/authentication.ts';
+import { isAuthenticateAction } from '../config/authenticate.ts';
 import type { AlbSettings, ForwardGroup, ListenerRuntime } from './pipeline/context.ts';
 import type { RequestRecord } from './request-record.ts';
 import { compileRules } from './rules.ts';
@@ -40,91 +44,120 @@ export interface ApplicationLoadBalancerOptions {
 
 export class ApplicationLoadBalancer {
   readonly name: string;
-  readonly config: LoadBalancerConfig;
+  #config: LoadBalancerConfig;
   readonly #groups: ReadonlyMap<string, TargetGroup>;
   readonly #log: Logger;
   readonly #pools: TargetPools;
   readonly #http2: Http2Upstream;
-  readonly #listeners: Listener[];
+  #listeners: Listener[];
   readonly #tls: TlsProvider;
   readonly #observers = new Set<(record: RequestRecord) => void>();
-  readonly #unsubscribe: Array<() => void> = [];
+  /** Target group subscriptions (a removed target's pooled connections are dropped), by group. */
+  readonly #subscriptions = new Map<TargetGroup, () => void>();
+  /** Forward actions' groups, bound once per group object (a group replaced at runtime is bound anew). */
+  readonly #forwardGroups = new Map<string, ForwardGroup>();
+  #choices = new WeakMap<ForwardActionConfig, ForwardChoice>();
+  readonly #clock: Clock;
+  readonly #metrics: ElbMetrics;
+  readonly #random: Random;
   #attributes: Record<string, string>;
   #settings: AlbSettings;
+  /** Made when a listener first has an authenticate action (spec 13.2). */
+  #auth: AlbAuthentication | undefined;
 
   constructor(options: ApplicationLoadBalancerOptions) {
-    const clock = options.clock ?? realClock;
-    const metrics = options.metrics ?? new ElbMetrics();
-    const random = options.random ?? mathRandom;
+    this.#clock = options.clock ?? realClock;
+    this.#metrics = options.metrics ?? new ElbMetrics();
+    this.#random = options.random ?? mathRandom;
     this.name = options.config.name;
-    this.config = options.config;
+    this.#config = options.config;
     this.#groups = options.targetGroups;
     this.#log = (options.logger ?? silentLogger()).child({ loadBalancer: this.name });
     this.#attributes = { ...options.config.attributes };
     this.#settings = applicationLoadBalancerSettings(this.#attributes);
-    this.#pools = new TargetPools({ clock, idleTimeoutMs: () => this.#settings.idleTimeoutMs });
-    this.#http2 = new Http2Upstream({ clock, idleTimeoutMs: () => this.#settings.idleTimeoutMs });
-    const tlsProvider = options.tls ?? new TlsProvider({ certificates: [], issuer: localCaIssuer(), clock });
-    this.#tls = tlsProvider;
-    for (const name of this.targetGroupNames()) {
-      this.#unsubscribe.push(
-        this.#group(name).on((e) => {
+    this.#pools = new TargetPools({ clock: this.#clock, idleTimeoutMs: () => this.#settings.idleTimeoutMs });
+    this.#http2 = new Http2Upstream({ clock: this.#clock, idleTimeoutMs: () => this.#settings.idleTimeoutMs });
+    this.#tls = options.tls ?? new TlsProvider({ certificates: [], issuer: localCaIssuer(), clock: this.#clock });
+    this.#subscribeGroups();
+    this.#listeners = options.config.listeners.map((l) => this.#buildListener(l, l.address));
+  }
+
+  /** The load balancer's config: its listeners as asked for (a fallback listener's bound address is in `url`). */
+  get config(): LoadBalancerConfig {
+    return this.#config;
+  }
+
+  #resolveGroup(name: string): ForwardGroup {
+    const group = this.#group(name);
+    let g = this.#forwardGroups.get(name);
+    if (g === undefined || g.group !== group) {
+      g = {
+        group,
+        counters: this.#metrics.targetGroupCounters(this.name, name),
+        tls: group.config.protocol === 'HTTPS',
+        protocolVersion: group.config.protocolVersion ?? 'HTTP1',
+      };
+      this.#forwardGroups.set(name, g);
+    }
+    return g;
+  }
+
+  readonly #choiceFor = (action: ForwardActionConfig): ForwardChoice => {
+    let c = this.#choices.get(action);
+    if (c === undefined) {
+      c = forwardChoice(action, (name) => this.#resolveGroup(name));
+      this.#choices.set(action, c);
+    }
+    return c;
+  };
+
+  /** One listener's runtime and sockets (not yet bound), on `address`. */
+  #buildListener(l: ListenerConfig, address: string): Listener {
+    const https = l.protocol === 'HTTPS';
+    const runtime: ListenerRuntime = {
+      loadBalancer: this.name,
+      protocol: https ? 'https' : 'http',
+      backendTls: this.#tls.backend(https ? l.sslPolicy : undefined, 'application'),
+      address,
+      port: 0,
+      settings: this.#settings,
+      headerOptions: headerOptions(this.#settings, 0, https ? 'https' : 'http', listenerTlsHeaderNames(l)),
+      clock: this.#clock,
+      log: this.#log,
+      rules: compileRules(l),
+      counters: this.#metrics.loadBalancerCounters(this.name, 'application'),
+      forwardChoice: this.#choiceFor,
+      upstream: this.#pools,
+      upstreamHttp2: this.#http2,
+      random: this.#random,
+      observer: undefined,
+      tunnels: new Set(),
+      http2: { requestsPerConnection: this.#config.emulator.http2RequestsPerConnection, grpcStatusOnErrors: this.#config.emulator.grpcStatusOnErrors },
+      responseHeaders: responseHeaderRules(l.attributes, this.#config.emulator.modifyLoadBalancerResponses),
+      auth: this.#authenticationFor(l),
+    };
+    return new Listener(runtime, l.port);
+  }
+
+  /** Each group a listener forwards to drops a removed target's pooled connections; groups no longer used are let go. */
+  #subscribeGroups(): void {
+    const wanted = new Set(this.targetGroupNames().map((name) => this.#groups.get(name)).filter((g): g is TargetGroup => g !== undefined));
+    for (const [group, unsubscribe] of this.#subscriptions) {
+      if (wanted.has(group)) continue;
+      unsubscribe();
+      this.#subscriptions.delete(group);
+    }
+    for (const group of wanted) {
+      if (this.#subscriptions.has(group)) continue;
+      this.#subscriptions.set(
+        group,
+        group.on((e) => {
           if (e.type !== 'target.removed') return;
           this.#pools.drop(e.target.key);
           this.#http2.drop(e.target.key);
         }),
       );
     }
-    const counters = metrics.loadBalancerCounters(this.name, 'application');
-    const groups = new Map<string, ForwardGroup>();
-    const resolve = (name: string): ForwardGroup => {
-      let g = groups.get(name);
-      if (g === undefined) {
-        const group = this.#group(name);
-        g = {
-          group,
-          counters: metrics.targetGroupCounters(this.name, name),
-          tls: group.config.protocol === 'HTTPS',
-          protocolVersion: group.config.protocolVersion ?? 'HTTP1',
-        };
-        groups.set(name, g);
-      }
-      return g;
-    };
-    const choices = new Map<ForwardActionConfig, ForwardChoice>();
-    const choiceFor = (action: ForwardActionConfig): ForwardChoice => {
-      let c = choices.get(action);
-      if (c === undefined) {
-        c = forwardChoice(action, resolve);
-        choices.set(action, c);
-      }
-      return c;
-    };
-    this.#listeners = options.config.listeners.map((l) => {
-      const https = l.protocol === 'HTTPS';
-      const runtime: ListenerRuntime = {
-        loadBalancer: this.name,
-        protocol: https ? 'https' : 'http',
-        backendTls: tlsProvider.backend(https ? l.sslPolicy : undefined, 'application'),
-        address: l.address,
-        port: 0,
-        settings: this.#settings,
-        headerOptions: headerOptions(this.#settings, 0, https ? 'https' : 'http', listenerTlsHeaderNames(l)),
-        clock,
-        log: this.#log,
-        rules: compileRules(l),
-        counters,
-        forwardChoice: choiceFor,
-        upstream: this.#pools,
-        upstreamHttp2: this.#http2,
-        random,
-        observer: undefined,
-        tunnels: new Set(),
-        http2: { requestsPerConnection: options.config.emulator.http2RequestsPerConnection, grpcStatusOnErrors: options.config.emulator.grpcStatusOnErrors },
-        responseHeaders: responseHeaderRules(l.attributes, options.config.emulator.modifyLoadBalancerResponses),
-      };
-      return new Listener(runtime, l.port);
-    });
   }
 
   /** Names of the target groups this load balancer's listeners forward to. */
@@ -140,25 +173,95 @@ export class ApplicationLoadBalancer {
    */
   async start(): Promise<void> {
     try {
+      await this.#auth?.start();
       for (const [i, l] of this.#listeners.entries()) {
-        const config = this.config.listeners[i]!;
-        if (config.protocol === 'HTTPS') {
-          const frontEnd = await this.#tls.frontEnd({
-            loadBalancer: this.name,
-            loadBalancerType: 'application',
-            sslPolicy: config.sslPolicy,
-            certificateArns: (config.certificates ?? []).map((c) => c.certificateArn),
-            address: config.address,
-            hosts: ruleHosts(config),
-          });
-          l.useTls(frontEnd);
-        }
+        await this.#useTls(l, this.#config.listeners[i]!);
         await l.listen();
       }
     } catch (err) {
       await this.close();
       throw err;
     }
+  }
+
+  /** An HTTPS listener's front end, once its certificates are read or issued. */
+  async #useTls(l: Listener, config: ListenerConfig): Promise<void> {
+    if (config.protocol !== 'HTTPS') return;
+    const frontEnd = await this.#tls.frontEnd({
+      loadBalancer: this.name,
+      loadBalancerType: 'application',
+      sslPolicy: config.sslPolicy,
+      certificateArns: (config.certificates ?? []).map((c) => c.certificateArn),
+      address: l.runtime.address,
+      hosts: ruleHosts(config),
+    });
+    l.useTls(frontEnd);
+  }
+
+  /** Builds and binds a listener; with `fallback`, on a free port or 127.0.0.1 when its own cannot be bound. */
+  async #startListener(config: ListenerConfig, fallback: boolean): Promise<Listener> {
+    const listener = this.#buildListener(config, config.address);
+    await this.#useTls(listener, config);
+    try {
+      await listener.listen();
+      return listener;
+    } catch (err) {
+      const next = fallback ? bindFallback(err) : undefined;
+      if (next === undefined) throw err;
+      this.#log.info({ event: 'listener.fallback', address: config.address, port: config.port, why: next }, `cannot bind ${config.address}:${config.port}; listening on ${next === 'loopback' ? '127.0.0.1' : config.address}, a free port`);
+      const other = next === 'loopback' ? this.#buildListener(config, '127.0.0.1') : listener;
+      if (other !== listener) await this.#useTls(other, config);
+      await other.listen(0);
+      return other;
+    }
+  }
+
+  /**
+   * Runtime listener changes (the ELBv2 API, through ElbRuntime.apply): the listeners not in
+   * `changes` close, rebound ones close and bind again, new ones bind; the kept ones take their
+   * new rules, actions and attributes in place, their connections untouched. `config` is the
+   * load balancer's config afterwards. A listener that fails to bind is left out of it, and
+   * the first such error is thrown once the rest is done.
+   */
+  async applyListeners(changes: readonly ListenerChange[], config: LoadBalancerConfig): Promise<void> {
+    const kept = new Set(changes.filter((c) => c.from !== undefined && !c.rebind).map((c) => c.from!));
+    const old = this.#listeners;
+    await Promise.all(old.map((l, i) => (kept.has(i) ? undefined : l.close(0))));
+    const listeners: Listener[] = [];
+    const configs: ListenerConfig[] = [];
+    let failure: unknown;
+    for (const change of changes) this.#authenticationFor(change.config);
+    await this.#auth?.start();
+    for (const change of changes) {
+      if (change.from !== undefined && !change.rebind) {
+        const l = old[change.from]!;
+        l.runtime.rules = compileRules(change.config);
+        l.runtime.auth = this.#authenticationFor(change.config);
+        l.runtime.responseHeaders = responseHeaderRules(change.config.attributes, config.emulator.modifyLoadBalancerResponses);
+        l.runtime.headerOptions = headerOptions(this.#settings, l.runtime.port, l.runtime.protocol, listenerTlsHeaderNames(change.config));
+        listeners.push(l);
+        configs.push(change.config);
+        continue;
+      }
+      try {
+        listeners.push(await this.#startListener(change.config, change.fallback === true));
+        configs.push(change.config);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    this.#listeners = listeners;
+    this.#config = { ...config, listeners: configs };
+    this.#choices = new WeakMap();
+    this.#subscribeGroups();
+    this.#updateObserver();
+    if (failure !== undefined) throw failure;
+  }
+
+  /** A target group this load balancer uses was replaced by another object of the same name (ModifyTargetGroup). */
+  targetGroupsChanged(): void {
+    this.#choices = new WeakMap();
+    this.#subscribeGroups();
   }
 
   /** `http://address:port` of listener `index` (after start). */
@@ -191,6 +294,7 @@ export class ApplicationLoadBalancer {
     const resolved = resolveAttributes(applicationLoadBalancerAttributes, changes, 'attributes', this.#attributes);
     if (!resolved.ok) throw new ElbError(ErrorCodes.INVALID_ARGUMENT, resolved.issues.map((i) => `${i.path}: ${i.message}`).join('; '));
     this.#attributes = resolved.attributes;
+    this.#config = { ...this.#config, attributes: this.#attributes };
     this.#settings = applicationLoadBalancerSettings(this.#attributes);
     for (const l of this.#listeners) {
       l.runtime.settings = this.#settings;
@@ -204,10 +308,36 @@ export class ApplicationLoadBalancer {
    * closes every client and target connection.
    */
   async close(graceMs = 0): Promise<void> {
-    for (const u of this.#unsubscribe.splice(0)) u();
+    for (const unsubscribe of this.#subscriptions.values()) unsubscribe();
+    this.#subscriptions.clear();
     await Promise.all(this.#listeners.map((l) => l.close(graceMs)));
     this.#pools.close();
     this.#http2.close();
+    await this.#auth?.close();
+  }
+
+  /**
+   * The authenticate actions' local identity provider and public-key endpoint (README,
+   * "Authentication"); undefined when no listener has an authenticate action.
+   */
+  get authentication(): { readonly identityProviderUrl: string; readonly publicKeysUrl: string; readonly kid: string } | undefined {
+    const auth = this.#auth;
+    return auth === undefined ? undefined : { identityProviderUrl: auth.identityProviderUrl, publicKeysUrl: auth.publicKeysUrl, kid: auth.key.kid };
+  }
+
+  /** The listener's authenticate actions, numbered on the load balancer's AlbAuthentication (made on first need). */
+  #authenticationFor(l: ListenerConfig): AlbAuthentication | undefined {
+    const steps = [
+      ...l.rules.map((r) => ({ priority: r.priority, actions: r.actions })),
+      { priority: 0, actions: l.defaultActions },
+    ].filter((s) => s.actions.some(isAuthenticateAction));
+    if (steps.length === 0) return undefined;
+    this.#auth ??= new AlbAuthentication({ loadBalancer: this.name, emulator: this.#config.emulator, clock: this.#clock, log: this.#log });
+    for (const { priority, actions } of steps) {
+      const routing = [...actions].sort((a, b) => (a.order ?? 0) - (b.order ?? 0)).at(-1)!;
+      this.#auth.addStep(actions.find(isAuthenticateAction)!, priority, routing);
+    }
+    return this.#auth;
   }
 
   #updateObserver(): void {
@@ -269,6 +399,5 @@ function headerOptions(settings: AlbSettings, listenerPort: number, protocol: 'h
     listenerPort,
     protocol,
     tlsHeaders: settings.tlsVersionAndCipherHeaders,
-    dropInvalidHeaderFields: settings.dropInvalidHeaderFields,
   };
 }

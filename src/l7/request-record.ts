@@ -43,6 +43,8 @@ export interface RequestRecord {
   readonly redirectUrl?: string;
   /** Stable code of the failure, when there was one (`ELB_ERR_…`, or the socket/undici code). */
   readonly errorCode?: string;
+  /** Access log `error_reason` (spec 8.1 field 25): `AuthInvalidCookie`, … (spec 13.2.8). */
+  readonly errorReason?: string;
   /** Wall-clock ms when the request arrived and when the response was done. */
   readonly requestCreationTimeMs: number;
   readonly timeMs: number;

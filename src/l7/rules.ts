@@ -3,6 +3,7 @@
  * default rule last. Compiled once per listener into predicates; matching is pure.
  */
 import { BlockList, isIPv6 } from 'node:net';
+import { isAuthenticateAction, type AuthenticateActionConfig } from '../config/authenticate.ts';
 import type { ActionConfig, ConditionConfig, ListenerConfig } from '../config/schema.ts';
 
 /** What the rules look at in one request. */
@@ -25,6 +26,8 @@ export interface RuleMatch {
   readonly priority: number;
   /** How many non-default rules were evaluated (metric `RuleEvaluations`). */
   readonly evaluations: number;
+  /** The rule's authenticate-oidc/-cognito action, run before `action` (spec 13.2). */
+  readonly authenticate?: AuthenticateActionConfig | undefined;
 }
 
 type Predicate = (facts: RequestFacts) => boolean;
@@ -109,17 +112,18 @@ export interface CompiledRules {
 export function compileRules(listener: Pick<ListenerConfig, 'rules' | 'defaultActions'>): CompiledRules {
   const rules = [...listener.rules]
     .sort((a, b) => a.priority - b.priority)
-    .map((r) => ({ priority: r.priority, action: terminalAction(r.actions), predicates: r.conditions.map(compileCondition) }));
+    .map((r) => ({ priority: r.priority, action: terminalAction(r.actions), authenticate: r.actions.find(isAuthenticateAction), predicates: r.conditions.map(compileCondition) }));
   const defaultAction = terminalAction(listener.defaultActions);
+  const defaultAuthenticate = listener.defaultActions.find(isAuthenticateAction);
   return {
-    onlyDefault: rules.length === 0 ? { action: defaultAction, priority: 0, evaluations: 0 } : undefined,
+    onlyDefault: rules.length === 0 ? { action: defaultAction, priority: 0, evaluations: 0, authenticate: defaultAuthenticate } : undefined,
     match(facts) {
       let evaluations = 0;
       for (const rule of rules) {
         evaluations++;
-        if (rule.predicates.every((p) => p(facts))) return { action: rule.action, priority: rule.priority, evaluations };
+        if (rule.predicates.every((p) => p(facts))) return { action: rule.action, priority: rule.priority, evaluations, authenticate: rule.authenticate };
       }
-      return { action: defaultAction, priority: 0, evaluations };
+      return { action: defaultAction, priority: 0, evaluations, authenticate: defaultAuthenticate };
     },
   };
 }

@@ -39,7 +39,7 @@ export function forwardAction(ctx: RequestContext, action: ForwardActionConfig):
   if ((version !== 'HTTP1' && !http2) || (version === 'GRPC' && ctx.method !== 'POST') || (version === 'HTTP1' && ctx.grpc && http2)) {
     return refuse(ctx, 'IncompatibleProtocol');
   }
-  const { headers, traceId } = upstreamHeaders(ctx.rawHeaders, ctx.client, listener.headerOptions, ctx.arrivedMs, ctx.hostOverride, ctx.websocket);
+  const { headers, traceId } = upstreamHeaders(ctx.forwardedHeaders, ctx.client, listener.headerOptions, ctx.arrivedMs, ctx.hostOverride, ctx.websocket);
   ctx.traceId = traceId;
   const body = ctx.body;
   forwardToTarget(ctx, {

@@ -1,13 +1,22 @@
 /**
- * The act stage: runs the matched rule's terminal action (spec 6.3), each in src/l7/actions/.
- * Forwarding goes on in the forward stage; the other actions answer at once.
+ * The act stage: runs the matched rule's terminal action (spec 6.3), each in src/l7/actions/,
+ * after its authenticate action when it has one (spec 13.2). Forwarding goes on in the forward
+ * stage; the other actions answer at once.
  */
+import { authenticate } from '../actions/authenticate.ts';
 import { fixedResponse } from '../actions/fixed-response.ts';
 import { forwardAction } from '../actions/forward.ts';
 import { redirect } from '../actions/redirect.ts';
 import type { RequestContext } from './context.ts';
 
 export function act(ctx: RequestContext): void {
+  const authenticateAction = ctx.match!.authenticate;
+  if (authenticateAction !== undefined) return authenticate(ctx, authenticateAction, () => route(ctx));
+  route(ctx);
+}
+
+/** The routing action: forward, fixed-response or redirect. */
+function route(ctx: RequestContext): void {
   const action = ctx.match!.action;
   switch (action.type) {
     case 'forward':

@@ -17,6 +17,7 @@ export const SERVER_HEADER = 'awselb/2.0';
 /** The status line text of ALB's error pages (ALB's own codes 460, 463, 464 have none). */
 export const statusText: Readonly<Record<number, string>> = {
   400: 'Bad Request',
+  401: 'Authorization Required',
   403: 'Forbidden',
   405: 'Method Not Allowed',
   408: 'Request Timeout',
@@ -31,6 +32,7 @@ export const statusText: Readonly<Record<number, string>> = {
   503: 'Service Temporarily Unavailable',
   504: 'Gateway Time-out',
   505: 'HTTP Version Not Supported',
+  561: '',
 };
 
 /**
@@ -67,6 +69,40 @@ export const refusalStatus = {
 } as const satisfies Record<string, number>;
 
 export type Refusal = keyof typeof refusalStatus;
+
+/**
+ * What an authenticate action answers itself (spec 13.2.8), and with which status: `deny`
+ * without a session, an error from the identity provider on the callback, and every
+ * `error_reason` (the `Auth…` keys, also the access log's field 25). AWS documents the status
+ * of only some of them: nonce, state, code and cookie problems and non-2XX endpoints are 401,
+ * unreachable endpoints and internal errors 500, an `error=` on the callback 561 (emulator
+ * choices where UNCONFIRMED). The claims over 11K are 500 (the flow's wording, spec 13.2.8).
+ */
+export const authenticationStatus = {
+  /** `onUnauthenticatedRequest: deny` and no session. */
+  Denied: 401,
+  /** The identity provider redirected back with `error=` (access denied at its login page, …). */
+  IdentityProviderError: 561,
+  AuthInvalidCookie: 401,
+  AuthInvalidGrantError: 401,
+  AuthInvalidIdToken: 401,
+  AuthInvalidStateParam: 401,
+  AuthMissingStateParam: 401,
+  AuthInvalidAWSALBAuthNonce: 401,
+  AuthMissingAWSALBAuthNonce: 401,
+  AuthInvalidTokenResponse: 401,
+  AuthInvalidUserinfoResponse: 401,
+  AuthMissingCodeParam: 401,
+  AuthMissingHostHeader: 401,
+  AuthTokenEpRequestFailed: 401,
+  AuthUserinfoEpRequestFailed: 401,
+  AuthTokenEpRequestTimeout: 500,
+  AuthUserinfoEpRequestTimeout: 500,
+  AuthUnhandledException: 500,
+  AuthUserinfoResponseSizeExceeded: 500,
+} as const satisfies Record<string, number>;
+
+export type AuthenticationOutcome = keyof typeof authenticationStatus;
 
 /** The status for a failure while forwarding (spec 7.1). */
 export function statusForError(err: unknown): number {
@@ -170,6 +206,16 @@ const KEEPS_CONNECTION = new Set<Refusal>(['TraceMethod', 'UriTooLong']);
 /** Answers a refused request (see refusalStatus); the connection closes unless the request was well framed. */
 export function refuse(ctx: RequestContext, refusal: Refusal): void {
   answerError(ctx, refusalStatus[refusal], refusal, !KEEPS_CONNECTION.has(refusal));
+}
+
+/** Answers an authenticate action's refusal (see authenticationStatus) with the error page and `headers` (expired cookies). */
+export function answerAuthentication(ctx: RequestContext, outcome: AuthenticationOutcome, headers: readonly string[] = []): void {
+  const status = authenticationStatus[outcome];
+  const body = Buffer.from(errorPage(status), 'latin1');
+  writeAnswer(ctx, status, statusText[status] ?? '', ['Server', SERVER_HEADER, 'Content-Type', 'text/html', ...headers, 'Content-Length', String(body.length)], body, { close: false, length: body.length });
+  ctx.errorCode = outcome;
+  if (outcome.startsWith('Auth')) ctx.errorReason = outcome;
+  finish(ctx);
 }
 
 /** Answers a failure to forward: the ELB's page when no response has started, else the connection is cut. */

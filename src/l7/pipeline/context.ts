@@ -20,6 +20,7 @@ import type { StickyRequest } from '../sticky.ts';
 import type { BackendTls, UpstreamExchange, UpstreamHandler, UpstreamRequest } from '../upstream/connection.ts';
 import type { UpstreamTarget } from '../upstream/pools.ts';
 import type { Tunnel } from '../tunnel.ts';
+import type { AlbAuthentication } from '../auth/authentication.ts';
 
 /** Load balancer attributes as the data path uses them (spec 4.6), typed once per change. */
 export type AlbSettings = ApplicationLoadBalancerSettings;
@@ -37,7 +38,8 @@ export interface ForwardGroup {
 /**
  * Everything the stages of one listener need, given to them explicitly (they never reach back
  * into the load balancer object). Built by the ApplicationLoadBalancer per listener; `settings`
- * is replaced when the load balancer's attributes change.
+ * is replaced when the load balancer's attributes change, `rules` and `responseHeaders` when
+ * the listener's rules, default actions or attributes change at runtime (the ELBv2 API).
  */
 export interface ListenerRuntime {
   readonly loadBalancer: string;
@@ -52,7 +54,7 @@ export interface ListenerRuntime {
   readonly log: Logger;
   /** How forwarded requests' headers are built (from `settings` and the bound port). */
   headerOptions: ForwardHeaderOptions;
-  readonly rules: CompiledRules;
+  rules: CompiledRules;
   readonly counters: LoadBalancerCounters;
   /** A forward action's target groups and weights, resolved once per action. */
   readonly forwardChoice: (action: ForwardActionConfig) => ForwardChoice;
@@ -69,7 +71,9 @@ export interface ListenerRuntime {
   /** HTTP/2 to clients (HTTPS listeners) and gRPC: the load balancer's emulator settings. */
   readonly http2: { readonly requestsPerConnection: number; readonly grpcStatusOnErrors: boolean };
   /** The listener's response header attributes (spec 13.3.1); undefined when it has none. */
-  readonly responseHeaders: ResponseHeaderRules | undefined;
+  responseHeaders: ResponseHeaderRules | undefined;
+  /** The load balancer's authenticate actions (spec 13.2) when this listener has one; it then also answers `/oauth2/idpresponse`. */
+  auth?: AlbAuthentication | undefined;
 }
 
 /** Sends one request to one target (over TLS when `backend` is given) and reports back through `handler`. */
@@ -113,6 +117,17 @@ export class RequestContext {
   // match
   match: RuleMatch | undefined = undefined;
 
+  // act: an authenticate action (spec 13.2)
+  /**
+   * The client's headers as the routing action sends them on, before the load balancer's own:
+   * an authenticate action strips `x-amzn-oidc-*` and adds its three (spec 13.2.5).
+   */
+  forwardedHeaders: readonly string[];
+  /** An authenticate action let the request through: `actions_executed` starts with `authenticate`. */
+  authenticated = false;
+  /** `Set-Cookie` values the load balancer adds to the target's response (a refreshed session). */
+  setCookies: readonly string[] | undefined = undefined;
+
   // forward
   forward: ForwardGroup | undefined = undefined;
   /** Sticky sessions (spec 3.3, 3.4): set only when the action or the group is sticky. */
@@ -132,6 +147,8 @@ export class RequestContext {
   redirectUrl: string | undefined = undefined;
   /** Stable code of the failure, when there was one. */
   errorCode: string | undefined = undefined;
+  /** The access log's `error_reason` (spec 8.1 field 25): the authentication codes of spec 13.2.8. */
+  errorReason: string | undefined = undefined;
   finished = false;
 
   constructor(
@@ -147,6 +164,7 @@ export class RequestContext {
     this.versionMajor = head.versionMajor;
     this.versionMinor = head.versionMinor;
     this.rawHeaders = head.headers;
+    this.forwardedHeaders = head.headers;
     this.upgrade = head.upgrade;
     this.websocket = head.upgrade && head.method === 'GET' ? websocketUpgrade(head.headers) : undefined;
     this.grpc = isGrpc(head.headers);

@@ -93,6 +93,8 @@ class Forwarding implements UpstreamHandler, BodyConsumer {
     ctx.forward!.counters.observeResponseTime((now - ctx.dispatchedMs) / 1000);
     const down = downstreamHeaders(head.headers);
     addStickyCookies(ctx, this.#lease.target.key, head.headers, down.headers, now);
+    // A session an authenticate action refreshed (spec 13.2.7).
+    if (ctx.setCookies !== undefined) for (const c of ctx.setCookies) down.headers.push('Set-Cookie', c);
     ctx.responseStartMs = now;
     ctx.response.writeHead(head.statusCode, head.statusMessage || reasonPhrase(head.statusCode), applyResponseHeaders(ctx.listener.responseHeaders, down.headers, 'target'), {
       ...(down.contentLength !== undefined ? { contentLength: down.contentLength } : {}),

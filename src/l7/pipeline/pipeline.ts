@@ -8,6 +8,7 @@
  * each stage reads and writes the one RequestContext, and whichever stage ends the request
  * calls the record stage. Nothing here touches a socket.
  */
+import { authenticationCallback, isAuthenticationCallback } from '../actions/authenticate.ts';
 import type { ClientAddress, RequestBody, ResponseSink } from '../exchange.ts';
 import type { MessageHead } from '../http1/llhttp.ts';
 import { accept } from './accept.ts';
@@ -21,6 +22,8 @@ export function handleRequest(listener: ListenerRuntime, head: MessageHead, resp
   try {
     const refusal = accept(ctx);
     if (refusal !== undefined) return refuse(ctx, refusal);
+    // The identity provider's redirect back (spec 13.2.3): its rule comes from `state`, not from matching.
+    if (listener.auth !== undefined && isAuthenticationCallback(ctx)) return authenticationCallback(ctx);
     match(ctx);
     act(ctx);
   } catch (err) {

@@ -484,7 +484,7 @@ describe('parseConfig: cross references', () => {
       ],
     });
     expect(err.issues[0]!.path).toBe('loadBalancers[0].listeners[0].defaultActions');
-    expect(err.issues[0]!.message).toContain('exactly one action');
+    expect(err.issues[0]!.message).toContain('exactly one routing action');
     expect(err.issues[0]!.message).toContain('got 2');
   });
 
@@ -535,8 +535,8 @@ describe('parseConfig: cross references', () => {
   });
 
   it('rejects an unknown action type, naming it', () => {
-    const err = configError({ loadBalancers: [balancer({ listeners: [{ port: 80, defaultActions: [{ type: 'authenticate-oidc' }] }] })] });
-    expect(err.issues[0]!.message).toContain('type must be one of forward | fixed-response | redirect: got "authenticate-oidc"');
+    const err = configError({ loadBalancers: [balancer({ listeners: [{ port: 80, defaultActions: [{ type: 'jwt-validation' }] }] })] });
+    expect(err.issues[0]!.message).toContain('type must be one of forward | fixed-response | redirect | authenticate-oidc | authenticate-cognito: got "jwt-validation"');
   });
 
   it('rejects a fixed-response status that AWS does not allow', () => {
