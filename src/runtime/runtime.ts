@@ -84,6 +84,7 @@ export class ElbRuntime implements ElbView {
   readonly #probe: Probe | undefined;
   readonly #random: Random | undefined;
   readonly #tls: TlsProvider;
+  readonly #added = new Set<(lb: LoadBalancer) => void>();
   /** Changes run one at a time, in the order they were asked for. */
   #applying: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -164,6 +165,15 @@ export class ElbRuntime implements ElbView {
     };
   }
 
+  /**
+   * Calls `observer` with each load balancer `apply` adds from now on (the CLI gives an ALB
+   * made by the ELBv2 API the access log the others have). Returns the unsubscribe function.
+   */
+  onLoadBalancerAdded(observer: (lb: LoadBalancer) => void): () => void {
+    this.#added.add(observer);
+    return () => this.#added.delete(observer);
+  }
+
   /** The running state as a config file would write it (every default filled in): what `local-elb export` prints. */
   exportConfig(): ConfigInput {
     return printableConfig(this.snapshot());
@@ -219,6 +229,7 @@ export class ElbRuntime implements ElbView {
     for (const config of diff.loadBalancers.added) {
       const lb = this.#newLoadBalancer({ ...config, listeners: [] });
       this.#balancers.set(config.name, lb);
+      for (const observer of this.#added) observer(lb);
       try {
         await lb.applyListeners(
           config.listeners.map((l) => ({ config: l, ...(options.fallback ? { fallback: true } : {}) })),

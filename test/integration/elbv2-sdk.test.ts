@@ -8,8 +8,11 @@
  * Everything listens on 127.0.0.x with port 0 but the API's listeners, which take their `Port`
  * on the load balancer's own loopback address where it is free, else a free port.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   AddListenerCertificatesCommand,
   AddTagsCommand,
@@ -64,7 +67,10 @@ const defer = deferCleanups();
 const fast = { maxWaitTime: 30, minDelay: 0.2, maxDelay: 0.5 };
 
 async function startStack(config: Parameters<typeof startLocalElb>[0]['config'] = {}) {
-  const elb = await startLocalElb({ config, waitForPodsMs: 0 });
+  // HTTPS listeners' certificates come from a local CA of the test's own.
+  const stateDir = await mkdtemp(join(tmpdir(), 'local-elb-elbv2-'));
+  defer(() => rm(stateDir, { recursive: true, force: true }));
+  const elb = await startLocalElb({ config, waitForPodsMs: 0, stateDir });
   defer(() => elb.close());
   const endpoint = await startElbv2Endpoint(elb.runtime, { port: 0 });
   defer(() => endpoint.close());

@@ -29,7 +29,7 @@ describe('listenerChanges: what a load balancer does with its listeners after a 
     ['its default action changed: updated in place', [l80], [{ ...l80, defaultActions: forward('b') }], [{ from: 0 }]],
     ['its port changed: the old one goes, a new one binds', [l80], [{ ...l80, port: 8080 }], [{ new: true }]],
   ] as const)('%s', (_name, before, after, expected) => {
-    const changes = listenerChanges(listenersOf(alb([...before])), listenersOf(alb([...after])), { network: false });
+    const changes = listenerChanges(listenersOf(alb(structuredClone(before) as unknown as ListenerInput[])), listenersOf(alb(structuredClone(after) as unknown as ListenerInput[])), { network: false });
     if (expected === undefined) return expect(changes).toBeUndefined();
     expect(changes!.map((c) => (c.from === undefined ? { new: true } : c.rebind ? { from: c.from, rebind: true } : { from: c.from }))).toEqual(expected);
   });
