@@ -6,6 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { htmlReport, labCharts } from '../lab/charts.ts';
+import { ElbError, ErrorCodes } from '../core/errors.ts';
 import { formatLabReport, runLab } from '../lab/lab.ts';
 import { readYamlFile } from './config-file.ts';
 import { builtinScenarioNames, builtinScenarioUrl, parseScenario, type Scenario } from '../lab/scenario.ts';
@@ -28,6 +29,20 @@ export interface BenchAlgorithmsOptions {
   readonly html?: string;
   readonly svgDir?: string;
   readonly json?: string;
+  /** Run the scenario on real sockets (processes, local-elb, a load generator) beside the simulator's prediction. */
+  readonly real?: boolean;
+  /** `--real`: how long clients arrive per run (`10s`, `500ms`, `2m`, or seconds). */
+  readonly duration?: string;
+  /** `--real`: the user's own running instances instead of model targets. */
+  readonly targets?: string[];
+}
+
+/** `30s`, `500ms`, `2m` or a number of seconds, in ms. */
+export function parseDuration(value: string, option = '--duration'): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(value);
+  const ms = m === null ? NaN : Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000);
+  if (!(ms > 0 && ms <= 3_600_000)) throw new ElbError(ErrorCodes.INVALID_ARGUMENT, `${option} must be a duration above 0 and up to 1 hour, such as 30s, 500ms or 2m: got ${JSON.stringify(value)}`);
+  return ms;
 }
 
 export async function benchAlgorithms(opts: BenchAlgorithmsOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<void> {
@@ -40,6 +55,10 @@ export async function benchAlgorithms(opts: BenchAlgorithmsOptions, out: NodeJS.
     return;
   }
   const scenario = await loadScenario(opts.scenario);
+  if (opts.real) return benchAlgorithmsReal(scenario, opts, out, err);
+  for (const [given, name] of [[opts.duration, '--duration'], [opts.targets, '--targets']] as const) {
+    if (given !== undefined) throw new ElbError(ErrorCodes.INVALID_ARGUMENT, `${name} applies to a run on real sockets: add --real`);
+  }
   const report = runLab(scenario, {
     ...(opts.requests !== undefined ? { requests: opts.requests } : {}),
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
@@ -70,3 +89,65 @@ export async function benchAlgorithms(opts: BenchAlgorithmsOptions, out: NodeJS.
   }
 }
 
+
+/**
+ * `bench algorithms --real`: the scenario on real sockets, the simulator's prediction beside
+ * it. Ctrl-C (SIGINT) or SIGTERM stops every process the run started and exits 130 / 143.
+ */
+async function benchAlgorithmsReal(scenario: Scenario, opts: BenchAlgorithmsOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<void> {
+  if (opts.requests !== undefined) throw new ElbError(ErrorCodes.INVALID_ARGUMENT, '--requests is for the simulation; a run on real sockets lasts --duration (default 10s) at the scenario\'s rate');
+  if (opts.svgDir !== undefined && opts.html === undefined) {
+    // (the SVGs are written too, below)
+  }
+  const [{ runRealLab, DEFAULT_REAL_DURATION_MS }, { formatRealLabReport, realRunJson }] = await Promise.all([import('../harness/lab-real/run.ts'), import('../harness/lab-real/report.ts')]);
+  const controller = new AbortController();
+  let signalled: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled !== undefined) return;
+    signalled = signal;
+    err.write(`\n${signal}: stopping the run's processes\n`);
+    controller.abort(new Error(`interrupted by ${signal}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let report;
+  try {
+    report = await runRealLab(scenario, {
+      durationMs: opts.duration === undefined ? DEFAULT_REAL_DURATION_MS : parseDuration(opts.duration),
+      ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+      ...(opts.rate !== undefined ? { ratePerSecond: opts.rate } : {}),
+      ...(opts.algorithms !== undefined ? { only: opts.algorithms } : {}),
+      ...(opts.targets !== undefined ? { targets: opts.targets } : {}),
+      keepFates: opts.json !== undefined,
+      signal: controller.signal,
+      onProgress: (line) => err.write(`${line}\n`),
+    });
+  } catch (e) {
+    if (signalled === undefined) throw e;
+    process.exitCode = signalled === 'SIGINT' ? 130 : 143;
+    return;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  const text = formatRealLabReport(report);
+  out.write(`${text}\n`);
+  if (opts.html !== undefined || opts.svgDir !== undefined) {
+    const { realLabCharts, realLabHtml } = await import('../harness/lab-real/charts.ts'); // vega: loaded only for charts
+    const charts = await realLabCharts(report);
+    if (opts.svgDir !== undefined) {
+      await mkdir(opts.svgDir, { recursive: true });
+      for (const c of charts) await writeFile(join(opts.svgDir, c.file), c.svg);
+      err.write(`wrote ${charts.map((c) => join(opts.svgDir!, c.file)).join(', ')}\n`);
+    }
+    if (opts.html !== undefined) {
+      await writeFile(opts.html, realLabHtml(report, text, charts));
+      err.write(`wrote ${opts.html}\n`);
+    }
+  }
+  if (opts.json !== undefined) {
+    const { runs, ...rest } = report;
+    await writeFile(opts.json, `${JSON.stringify({ ...rest, runs: runs.map(realRunJson) }, null, 2)}\n`);
+    err.write(`wrote ${opts.json}\n`);
+  }
+}

@@ -408,6 +408,9 @@ export function buildProgram(): Command {
     .option('--html <file>', 'write an HTML report with the table and charts')
     .option('--svg-dir <dir>', 'write the charts as SVG files into this directory')
     .option('--json <file>', 'write every run\'s results as JSON')
+    .option('--real', "run the scenario on real sockets (target processes, local-elb, an open-loop load generator), the simulator's prediction beside each figure")
+    .option('--duration <time>', 'with --real: how long clients arrive per run (30s, 500ms, 2m; default 10s)')
+    .option('--targets <url,url>', 'with --real: your own running instances instead of model targets', (v: string) => v.split(',').map((x) => x.trim()).filter((x) => x !== ''))
     .action(async (opts: BenchAlgorithmsOptions) => benchAlgorithms(opts, process.stdout, process.stderr));
 
   program

@@ -7,7 +7,6 @@
 import { parse as parseVega, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { LabReport } from './lab.ts';
-import { webAsset } from '../web/assets.ts';
 
 export interface Chart {
   /** File name for --svg-dir. */
@@ -20,7 +19,8 @@ const FONT = 'Helvetica, Arial, sans-serif';
 /** More targets than this: their lines carry no legend entry each. */
 const LEGEND_LIMIT = 20;
 
-async function render(spec: TopLevelSpec): Promise<string> {
+/** Renders a Vega-Lite spec to SVG in Node. */
+export async function render(spec: TopLevelSpec): Promise<string> {
   const view = new View(parseVega(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
@@ -29,7 +29,8 @@ async function render(spec: TopLevelSpec): Promise<string> {
   }
 }
 
-const base = (title: string) =>
+/** What every lab chart shares: the schema, a title, the fonts. */
+export const base = (title: string) =>
   ({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
@@ -118,15 +119,21 @@ const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;')
 
 /** One self-contained HTML page: the text report and every chart inline. */
 export function htmlReport(report: LabReport, text: string, charts: readonly Chart[]): string {
-  const title = `local-elb routing-algorithm lab: ${report.scenario.name}`;
+  return htmlPage(`local-elb routing-algorithm lab: ${report.scenario.name}`, text, charts);
+}
+
+/** A self-contained HTML page with a title, a text report and charts inline. */
+export function htmlPage(title: string, text: string, charts: readonly Chart[]): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <title>${escapeHtml(title)}</title>
 <style>
-${webAsset('look.css')}
-body { margin: 2rem; max-width: 1100px; }
+body { font-family: ${FONT}; margin: 2rem; color: #222; max-width: 1100px; }
+pre { background: #f6f8fa; padding: 1rem; overflow-x: auto; font-size: 13px; }
+figure { margin: 2rem 0; }
+figcaption { font-weight: bold; margin-bottom: .5rem; }
 </style>
 </head>
 <body>

@@ -1,0 +1,73 @@
+/**
+ * local-elb itself in a process of its own, for a real lab run: the ALBs of one config (one
+ * per load balancer node of the scenario, each with its own target group, counters and health
+ * checks), started with `startLocalElb` as `local-elb serve` does. The parent registers and
+ * deregisters targets at the scenario's times; every request record is kept by the request
+ * index in its trace id, so the run knows the target each request went to and why the ALB
+ * answered itself when it did.
+ *
+ * Messages: `init` (config, run tag) → `ready` (the listener port of each node); `register`,
+ * `deregister` (targets, in every node's group, not the warm-up's); `wait-healthy` → `healthy`; `epoch` (CPU time
+ * is counted from here); `report` → the records and the CPU time.
+ */
+import { realClock } from '../../core/clock.ts';
+import type { TargetSpec } from '../../targets/target.ts';
+import { waitForHealthyTargets } from '../../targets/target-group.ts';
+import { ApplicationLoadBalancer } from '../../l7/application-load-balancer.ts';
+import { startLocalElb, type LocalElb } from '../../local-elb.ts';
+import { asChild, type Message } from './processes.ts';
+import { traceIndex, WARMUP_GROUP, type AlbInit, type AlbReport } from './protocol.ts';
+
+let elb: LocalElb | undefined;
+/** The groups the scenario's targets are registered in (not the warm-up's). */
+const labGroups = () => elb!.targetGroups().filter((g) => g.name !== WARMUP_GROUP);
+const parent = asChild(() => elb?.close());
+const records: AlbReport['records'][number][] = [];
+let cpuAtEpoch = process.cpuUsage();
+let epochWallMs = realClock.now();
+
+parent.onMessage(async (m: Message) => {
+  switch (m.type) {
+    case 'init': {
+      const init = m as AlbInit;
+      elb = await startLocalElb({ config: init.config });
+      const ports: number[] = [];
+      for (const lb of elb.loadBalancers()) {
+        if (!(lb instanceof ApplicationLoadBalancer)) continue;
+        ports.push(lb.ports[0]!);
+        lb.onRequest((record) => {
+          const index = traceIndex(record.traceId, init.runTag);
+          if (index < 0) return;
+          const target = record.target ? `${record.target.id}:${record.target.port}` : null;
+          records.push([index, target, record.elbStatusCode, record.producedBy, record.errorCode ?? null]);
+        });
+      }
+      parent.send({ type: 'ready', ports });
+      return;
+    }
+    case 'register':
+      for (const g of labGroups()) g.register((m as unknown as { targets: TargetSpec[] }).targets);
+      return;
+    case 'deregister':
+      for (const g of labGroups()) void g.deregister((m as unknown as { targets: TargetSpec[] }).targets);
+      return;
+    case 'wait-healthy': {
+      // counts: `lab` for every node's group, or a group's name.
+      const { counts, timeoutMs } = m as unknown as { counts: Record<string, number>; timeoutMs: number };
+      await Promise.all(
+        elb!.targetGroups().map((g) => waitForHealthyTargets(g, counts[g.name] ?? counts.lab ?? 0, { clock: realClock, timeoutMs, what: `targets of ${g.name}` })),
+      );
+      parent.send({ type: 'healthy' });
+      return;
+    }
+    case 'epoch':
+      cpuAtEpoch = process.cpuUsage();
+      epochWallMs = realClock.now();
+      return;
+    case 'report': {
+      const cpu = process.cpuUsage(cpuAtEpoch);
+      parent.send({ type: 'report', records, cpuUs: cpu.user + cpu.system, wallMs: realClock.now() - epochWallMs } satisfies AlbReport);
+      return;
+    }
+  }
+});
