@@ -230,3 +230,137 @@ describe('onUnauthenticatedRequest: deny and allow (spec 13.2.3)', () => {
     expect(records.at(-1)).toMatchObject({ elbStatusCode: 401, actionsExecuted: ['authenticate', 'forward'], producedBy: 'target' });
   });
 });
+
+/** An authenticate-oidc action as config() writes it, for rules of their own. */
+function oidcAction(overrides: OidcConfig = {}) {
+  return {
+    type: 'authenticate-oidc',
+    order: 1,
+    authenticateOidcConfig: { issuer: ISSUER, authorizationEndpoint: `${ISSUER}/authorize`, tokenEndpoint: `${ISSUER}/token`, userInfoEndpoint: `${ISSUER}/userinfo`, clientId: 'my-app', clientSecret: 's3cret', ...overrides },
+  };
+}
+const loginRule = (overrides: OidcConfig = {}) => ({ priority: 1, conditions: [{ field: 'path-pattern', values: ['/login'] }], actions: [oidcAction(overrides), { type: 'forward', order: 2, targetGroupName: 'web' }] });
+
+describe('the session (spec 13.2.4, 13.2.7) on a virtual clock', () => {
+  it('is honoured until SessionTimeout; then, even under deny, an expired session is sent to the identity provider', async () => {
+    const clock = new VirtualClock(Date.now());
+    const t = await target();
+    // /login signs in (authenticate); everything else is deny, with the same session cookie.
+    const { url, records } = await start(config(t.port, { oidc: { sessionTimeout: 60, onUnauthenticatedRequest: 'deny' }, emulator: { signInAs: 'alice' }, rules: [loginRule({ sessionTimeout: 60 })] }), clock);
+    const b = browser();
+    expect((await b.get(`${url}/account`)).status).toBe(401);
+    expect((await b.get(`${url}/login`)).hops.map((h) => h.status)).toEqual([302, 302, 302, 200]);
+    await clock.advance(59_999);
+    const before = await b.get(`${url}/account`, { follow: false });
+    expect(before.status).toBe(200);
+    expect(t.seen.at(-1)!.headers['x-amzn-oidc-identity']).toBe('alice');
+    await clock.advance(1);
+    const after = await b.get(`${url}/account`, { follow: false });
+    expect(after.status).toBe(302);
+    expect(after.hops[0]!.location).toMatch(/\/oauth2\/authorize\?response_type=code&client_id=my-app&/);
+    expect(records.at(-1)).toMatchObject({ elbStatusCode: 302, actionsExecuted: ['authenticate'], matchedRulePriority: 0 });
+  });
+
+  it('refreshes the claims with the refresh token when the access token expires (ELBAuthRefreshTokenSuccess), and sends a signed-out user back to the provider', async () => {
+    const clock = new VirtualClock(Date.now());
+    const t = await target();
+    const { elb, url } = await start(config(t.port, { emulator: { identityProvider: { accessTokenLifetimeSeconds: 10 } } }), clock);
+    const b = browser();
+    await b.submit(await b.get(`${url}/`), 'bob');
+    const firstToken = t.seen.at(-1)!.headers['x-amzn-oidc-accesstoken'];
+    await clock.advance(9_999);
+    const fresh = await b.get(`${url}/a`, { follow: false });
+    expect(fresh.hops[0]!.setCookies).toEqual([]);
+    expect(t.seen.at(-1)!.headers['x-amzn-oidc-accesstoken']).toBe(firstToken);
+    await clock.advance(1);
+    const refreshed = await b.get(`${url}/b`, { follow: false });
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.hops[0]!.setCookies).toEqual([expect.stringMatching(/^AWSELBAuthSessionCookie-0=.*; Secure; HttpOnly$/)]);
+    const secondToken = t.seen.at(-1)!.headers['x-amzn-oidc-accesstoken'];
+    expect(secondToken).not.toBe(firstToken);
+    expect(t.seen.at(-1)!.headers['x-amzn-oidc-identity']).toBe('bob');
+    expect(await metricSum(elb, 'ELBAuthRefreshTokenSuccess', { load_balancer: 'app' })).toBe(1);
+    // Logout at the identity provider revokes the refresh token: the next refresh fails and asks for a new login.
+    const idp = elb.applicationLoadBalancer('app').authentication!.identityProviderUrl;
+    expect((await b.get(`${idp}/logout`)).body).toContain('<b>bob</b> is signed out');
+    await clock.advance(10_000);
+    const again = await b.get(`${url}/c`, { follow: false });
+    expect(again.status).toBe(302);
+    expect(again.hops[0]!.location).toContain(`${idp}/oauth2/authorize?`);
+  });
+});
+
+describe('failures: status, error_reason and metric (spec 13.2.8)', () => {
+  it('a tampered session cookie is 401 AuthInvalidCookie, logged, counted in ELBAuthFailure, and its shards expired', async () => {
+    const t = await target();
+    const { elb, url, records } = await start(config(t.port, { emulator: { signInAs: 'alice' } }));
+    const b = browser();
+    await b.get(`${url}/`);
+    const [session] = await b.jar.getCookies(url).then((cs) => cs.filter((c) => c.key === 'AWSELBAuthSessionCookie-0'));
+    session!.value = `${session!.value.slice(0, 40)}${session!.value[40] === 'A' ? 'B' : 'A'}${session!.value.slice(41)}`;
+    const page = await b.get(`${url}/`, { follow: false });
+    expect(page.status).toBe(401);
+    expect(page.hops[0]!.setCookies).toEqual([expect.stringMatching(/^AWSELBAuthSessionCookie-0=; Expires=Thu, 01 Jan 1970/)]);
+    expect(records.at(-1)).toMatchObject({ elbStatusCode: 401, errorReason: 'AuthInvalidCookie', actionsExecuted: ['authenticate'] });
+    expect(accessLogLine(records.at(-1)!)).toContain('"authenticate" "-" "AuthInvalidCookie"');
+    expect(await metricSum(elb, 'ELBAuthFailure', { load_balancer: 'app' })).toBe(1);
+    // The expired shards start the next visit over: a new login.
+    expect((await b.get(`${url}/`)).status).toBe(200);
+  });
+
+  it('"Deny access" at the login page comes back as error=access_denied: 561', async () => {
+    const t = await target();
+    const { elb, url, records } = await start(config(t.port));
+    const b = browser();
+    const login = await b.get(`${url}/`);
+    const page = await b.submit(login, '');
+    expect(page.status).toBe(561);
+    expect(records.at(-1)).toMatchObject({ elbStatusCode: 561, actionsExecuted: ['authenticate'] });
+    expect(await metricSum(elb, 'ELBAuthFailure', { load_balancer: 'app' })).toBe(1);
+    expect(t.seen.filter((s) => s.url !== '/healthz')).toEqual([]);
+  });
+
+  it.each([
+    ['no state', 'AuthMissingStateParam', '/oauth2/idpresponse?code=abc'],
+    ['a state this load balancer did not make', 'AuthInvalidStateParam', '/oauth2/idpresponse?code=abc&state=bm90LW91cnMtYXQtYWxsLW5vdC1vdXJzLWF0LWFsbA'],
+  ])('a callback with %s is 401 %s', async (_name, reason, path) => {
+    const t = await target();
+    const { url, records } = await start(config(t.port));
+    const page = await browser().get(`${url}${path}`);
+    expect(page.status).toBe(401);
+    expect(records.at(-1)).toMatchObject({ elbStatusCode: 401, errorReason: reason });
+  });
+
+  it('a callback without the AWSALBAuthNonce cookie is 401 AuthMissingAWSALBAuthNonce', async () => {
+    const t = await target();
+    const { url, records } = await start(config(t.port, { emulator: { signInAs: 'alice' } }));
+    const redirect = (await browser().get(`${url}/`, { follow: false })).hops[0]!.location!;
+    // Another browser (no nonce cookie) follows the identity provider's redirect.
+    const page = await browser().get(redirect);
+    expect(page.status).toBe(401);
+    expect(records.at(-1)).toMatchObject({ errorReason: 'AuthMissingAWSALBAuthNonce' });
+  });
+});
+
+describe('authenticate-cognito (spec 13.2.2)', () => {
+  it('signs the claims with the user pool as issuer and the pool client as client', async () => {
+    const t = await target();
+    const cfg = config(t.port, { emulator: { signInAs: 'alice' } });
+    const listener = cfg.loadBalancers![0]!.listeners[0]!;
+    (listener as { defaultActions: unknown[] }).defaultActions = [
+      { type: 'authenticate-cognito', order: 1, authenticateCognitoConfig: { userPoolArn: 'arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbC123', userPoolClientId: 'pool-client', userPoolDomain: 'my-app' } },
+      { type: 'forward', order: 2, targetGroupName: 'web' },
+    ];
+    const { elb, url } = await start(cfg);
+    const page = await browser().get(`${url}/`);
+    expect(page.status).toBe(200);
+    const token = t.seen.at(-1)!.headers['x-amzn-oidc-data'] as string;
+    const header = decodeProtectedHeader(token);
+    expect(header).toMatchObject({ iss: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123', client: 'pool-client', signer: SIGNER });
+    const auth = elb.applicationLoadBalancer('app').authentication!;
+    const pem = await (await fetch(`${auth.publicKeysUrl}/${header.kid}`)).text();
+    expect(pem).toMatch(/^-----BEGIN PUBLIC KEY-----\n/);
+    const { payload } = await jwtVerify(token, await importSPKI(pem, 'ES256'));
+    expect(payload).toMatchObject({ sub: 'alice', iss: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123' });
+  });
+});

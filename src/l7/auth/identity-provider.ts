@@ -293,7 +293,7 @@ export class LocalIdentityProvider {
     const back = q.get('logout_uri') ?? q.get('post_logout_redirect_uri');
     if (back !== null && /^https?:\/\//.test(back)) return redirect(res, back, clear);
     res.setHeader('set-cookie', clear);
-    html(res, 200, page('Signed out', `<p>${sub === undefined ? 'No one was signed in.' : `${escapeHtml(sub)} is signed out.`}</p>`));
+    html(res, 200, page('Signed out', `<p>${sub === undefined ? 'No one was signed in.' : `<b>${escapeHtml(sub)}</b> is signed out.`}</p>`));
   }
 
   #prune(now: number): void {
