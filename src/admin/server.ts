@@ -6,6 +6,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { formatPath, intIn, show, strict } from '../config/fields.ts';
 import { hostForUrl } from '../core/addresses.ts';
 import { bindListener } from '../core/listen.ts';
 import { ElbError, ErrorCodes, isElbError } from '../core/errors.ts';
@@ -39,14 +40,31 @@ class HttpError extends Error {
   }
 }
 
-const targetsBody = z.strictObject({
+// The config's field builders, so a bad request reads like a bad config file:
+// `targets[0].port: must be an integer 1–65535: got 70000`.
+const targetsBody = strict({
   targets: z
-    .array(z.strictObject({ id: z.string().min(1), port: z.number().int().min(1).max(65535).optional() }))
-    .min(1, { error: 'targets must list at least one target' }),
+    .array(
+      strict({
+        id: z.string({ error: (iss) => `must be an IP address or host name: got ${show(iss.input)}` }).min(1, { error: 'must be an IP address or host name: got ""' }),
+        port: intIn(1, 65535).optional(),
+      }),
+      { error: (iss) => `must be a list of { id, port? }: got ${show(iss.input)}` },
+    )
+    .min(1, { error: 'must list at least one target: got []' }),
 });
-const attributesBody = z.strictObject({
-  attributes: z.array(z.strictObject({ key: z.string(), value: z.union([z.string(), z.number(), z.boolean()]).transform(String) })).min(1),
+const attributesBody = strict({
+  attributes: z
+    .array(
+      strict({
+        key: z.string({ error: (iss) => `must be an attribute key such as "deregistration_delay.timeout_seconds": got ${show(iss.input)}` }),
+        value: z.union([z.string(), z.number(), z.boolean()], { error: (iss) => `must be a string: got ${show(iss.input)}` }).transform(String),
+      }),
+      { error: (iss) => `must be a list of { key, value }: got ${show(iss.input)}` },
+    )
+    .min(1, { error: 'must list at least one attribute: got []' }),
 });
+const scaleBody = strict({ replicas: intIn(0, 100) });
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -55,7 +73,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'ELB_ERR_BODY_TOO_LARGE', `request body over ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, ErrorCodes.BODY_TOO_LARGE, `the request body must be at most ${MAX_BODY_BYTES} bytes: got more`);
     chunks.push(chunk);
   }
   const text = Buffer.concat(chunks).toString('utf8');
@@ -63,14 +81,14 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new HttpError(400, ErrorCodes.INVALID_ARGUMENT, `request body is not valid JSON: ${(err as Error).message}`);
+    throw new HttpError(400, ErrorCodes.INVALID_ARGUMENT, `the request body must be JSON: ${(err as Error).message}`);
   }
 }
 
 function validate<T>(schema: z.ZodType<T>, body: unknown): T {
   const result = schema.safeParse(body);
   if (!result.success) {
-    const message = result.error.issues.map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ');
+    const message = result.error.issues.map((i) => `${i.path.length ? `${formatPath(i.path)}: ` : ''}${i.message}`).join('; ');
     throw new HttpError(400, ErrorCodes.INVALID_ARGUMENT, message);
   }
   return result.data;
@@ -131,7 +149,7 @@ export async function startAdminServer(elb: ElbView, options: AdminServerOptions
   });
   route('POST', /^\/v1\/target-groups\/([^/]+)\/scale$/, async (req, [name]) => {
     const deployment = podsOf(elb).deployment(name!);
-    const body = validate(z.strictObject({ replicas: z.number().int().min(0).max(100) }), await readJson(req));
+    const body = validate(scaleBody, await readJson(req));
     deployment.scale(body.replicas);
     return [200, { replicas: deployment.replicas, pods: deployment.status() }];
   });
@@ -139,6 +157,10 @@ export async function startAdminServer(elb: ElbView, options: AdminServerOptions
     const deployment = podsOf(elb).deployment(name!);
     deployment.deletePod(pod!).catch((err: unknown) => log.error({ err }, 'pod deletion failed'));
     return [202, { pods: deployment.status() }];
+  });
+  route('GET', /^\/v1\/config$/, () => {
+    if (elb.exportConfig === undefined) throw new ElbError(ErrorCodes.NOT_FOUND, 'this local-elb has no single config to export (local-elb kind runs one per Service or Ingress)');
+    return [200, { config: elb.exportConfig() }];
   });
   route('GET', /^\/v1\/load-balancers$/, () => [200, { loadBalancers: elb.loadBalancers().map(describeLoadBalancer) }]);
   route('GET', /^\/v1\/load-balancers\/([^/]+)\/attributes$/, (_req, [name]) => [200, { attributes: toAttributeList(elb.loadBalancer(name!).attributes()) }]);
@@ -167,7 +189,7 @@ export async function startAdminServer(elb: ElbView, options: AdminServerOptions
         const r = matches.find((m) => m.method === req.method);
         if (r === undefined) {
           res.setHeader('Allow', matches.map((m) => m.method).join(', '));
-          throw new HttpError(405, 'ELB_ERR_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}`);
+          throw new HttpError(405, ErrorCodes.METHOD_NOT_ALLOWED, `${url.pathname} takes ${matches.map((m) => m.method).join(' | ')}: got ${req.method}`);
         }
         const params = r.pattern.exec(url.pathname)!.slice(1).map((p) => decodeURIComponent(p));
         const [status, body] = await r.handler(req, params, url);
@@ -179,7 +201,7 @@ export async function startAdminServer(elb: ElbView, options: AdminServerOptions
           return send(res, status, { code: err.code, message: err.message });
         }
         log.error({ err }, 'admin request failed');
-        send(res, 500, { code: 'ELB_ERR_INTERNAL', message: String(err) });
+        send(res, 500, { code: ErrorCodes.INTERNAL, message: String(err) });
       }
     })();
   });
@@ -210,7 +232,7 @@ function describeLoadBalancer(lb: LoadBalancer) {
   return {
     loadBalancerName: lb.name,
     type: lb.config.type,
-    dnsName: lb.url(0).replace(/^http:\/\//, ''),
+    ...(lb.config.listeners.length > 0 ? { dnsName: lb.url(0).replace(/^[a-z]+:\/\//, '') } : {}),
     listeners: lb.config.listeners.map((l, i) => ({
       protocol: l.protocol,
       port: lb.ports[i],

@@ -5,7 +5,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { htmlReport, labCharts } from '../lab/charts.ts';
 import { ElbError, ErrorCodes } from '../core/errors.ts';
 import { formatLabReport, runLab } from '../lab/lab.ts';
 import { readYamlFile } from './config-file.ts';
@@ -72,6 +71,7 @@ export async function benchAlgorithms(opts: BenchAlgorithmsOptions, out: NodeJS.
   const text = formatLabReport(report, { wall: true });
   out.write(`${text}\n`);
   if (opts.html !== undefined || opts.svgDir !== undefined) {
+    const { htmlReport, labCharts } = await import('../lab/charts.ts'); // vega: loaded only for charts
     const charts = await labCharts(report);
     if (opts.svgDir !== undefined) {
       await mkdir(opts.svgDir, { recursive: true });

@@ -35,8 +35,16 @@ export const ErrorCodes = {
   LISTEN_FAILED: 'ELB_ERR_LISTEN_FAILED',
   /** Local pods did not become ready in time. */
   PODS_NOT_READY: 'ELB_ERR_PODS_NOT_READY',
-  /** The admin API answered with an error (CLI side). */
+  /** The admin API could not be reached, or answered something that is not its JSON (CLI side). */
   ADMIN_REQUEST_FAILED: 'ELB_ERR_ADMIN_REQUEST_FAILED',
+  /** An admin API route does not take this method (405). */
+  METHOD_NOT_ALLOWED: 'ELB_ERR_METHOD_NOT_ALLOWED',
+  /** An admin API request body over the limit (413). */
+  BODY_TOO_LARGE: 'ELB_ERR_BODY_TOO_LARGE',
+  /** A bug: the admin API failed in a way it does not name (500). */
+  INTERNAL: 'ELB_ERR_INTERNAL',
+  /** `local-elb kind` found no kubeconfig (and is not in a pod); the message says where it looked. */
+  KUBECONFIG_NOT_FOUND: 'ELB_ERR_KUBECONFIG_NOT_FOUND',
   /** The local certificate authority on disk is unusable (corrupt, half-written, expired); delete it to make a new one. */
   CA_INVALID: 'ELB_ERR_CA_INVALID',
   /** The state directory (or the CA in it) could not be created or read: permissions, disk full; `cause` is the fs error. */
@@ -76,6 +84,13 @@ export class ConfigError extends ElbError {
     this.source = source;
     this.issues = issues;
   }
+}
+
+const KNOWN_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCodes));
+
+/** True for a code this package defines (an admin API answer's `code`, read back by the CLI). */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && KNOWN_CODES.has(code);
 }
 
 export function isElbError(err: unknown, code?: ErrorCode): err is ElbError {

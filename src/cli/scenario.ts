@@ -1,0 +1,59 @@
+/**
+ * `local-elb scenario rollout`: roll an app out under load for each preStop × propagation
+ * combination and print which lose requests (exit 3 when any did). Loaded only when it runs.
+ */
+import { writeFile } from 'node:fs/promises';
+import { formatSweep, runRolloutScenario, type ScenarioResult } from '../harness/scenario.ts';
+import { cliLogger, type LogFormat } from './log.ts';
+
+export interface ScenarioRolloutOptions {
+  readonly app: string;
+  readonly replicas: number;
+  readonly rps: number;
+  readonly prestop: number[];
+  readonly propagation: number[];
+  readonly grace: number;
+  readonly deregistrationLag: number;
+  readonly readinessPath: string;
+  readonly report?: boolean;
+  readonly json?: string;
+  readonly logLevel: string;
+  readonly logFormat: LogFormat;
+}
+
+export async function scenarioRollout(opts: ScenarioRolloutOptions): Promise<void> {
+  const logger = cliLogger(opts.logLevel === 'info' ? 'warn' : opts.logLevel, opts.logFormat);
+  const command = opts.app.split(/\s+/).filter((x) => x !== '');
+  const results: ScenarioResult[] = [];
+  let stopping = false;
+  process.once('SIGINT', () => {
+    stopping = true;
+    process.stderr.write('SIGINT: finishing the current run, then stopping\n');
+  });
+  for (const preStopSeconds of opts.prestop) {
+    for (const propagationSeconds of opts.propagation) {
+      if (stopping) break;
+      process.stderr.write(`run: preStop ${preStopSeconds}s, propagation ${propagationSeconds}s …\n`);
+      const r = await runRolloutScenario(
+        {
+          command,
+          replicas: opts.replicas,
+          rps: opts.rps,
+          preStopSeconds,
+          propagationSeconds,
+          gracePeriodSeconds: opts.grace,
+          deregistrationLagSeconds: opts.deregistrationLag,
+          readinessPath: opts.readinessPath,
+        },
+        { logger },
+      );
+      results.push(r);
+      if (opts.report) process.stdout.write(`\n${r.report.format()}\n\n`);
+    }
+  }
+  process.stdout.write(`${formatSweep(results)}\n`);
+  if (opts.json) {
+    await writeFile(opts.json, JSON.stringify(results.map((r) => ({ scenario: r.scenario, rolloutSeconds: r.rolloutSeconds, report: r.report })), null, 2));
+  }
+  process.exitCode = results.some((r) => r.report.failed.length > 0) ? 3 : 0;
+}

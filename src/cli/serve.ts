@@ -1,0 +1,65 @@
+/**
+ * `local-elb serve`: the load balancers, target groups and local pods of one config file, the
+ * admin API beside them, until SIGINT/SIGTERM. Loaded only when that command runs.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { accessLogLine } from '../l7/access-log.ts';
+import { ApplicationLoadBalancer } from '../l7/application-load-balancer.ts';
+import { nlbAccessLogLine } from '../l4/access-log.ts';
+import { NetworkLoadBalancer } from '../l4/network-load-balancer.ts';
+import { startAdminServer } from '../admin/server.ts';
+import { startLocalElb } from '../local-elb.ts';
+import { loadConfigFile } from './config-file.ts';
+import { cliLogger, type LogFormat } from './log.ts';
+import { runUntilSignal } from './run.ts';
+import { startElbv2ForCli } from './elbv2.ts';
+
+export interface ServeOptions {
+  /** Absent: start empty, for the ELBv2 API to fill. */
+  readonly config?: string;
+  /** Where the ELBv2 API listens; false for none. */
+  readonly elbv2Endpoint?: { address: string; port: number } | false;
+  readonly admin: { address: string; port: number } | false;
+  readonly accessLog?: string;
+  readonly shutdownGraceSeconds: number;
+  readonly logLevel: string;
+  readonly logFormat: LogFormat;
+  readonly stateDir?: string;
+}
+
+export async function serve(opts: ServeOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+  const logger = cliLogger(opts.logLevel, opts.logFormat);
+  const config = opts.config !== undefined ? await loadConfigFile(opts.config) : {};
+  const elb = await startLocalElb({ config, logger, ...(opts.stateDir !== undefined ? { stateDir: opts.stateDir } : {}) });
+  let accessLog: WriteStream | NodeJS.WriteStream | undefined;
+  if (opts.accessLog !== undefined) {
+    const log = opts.accessLog === '-' ? process.stdout : createWriteStream(opts.accessLog, { flags: 'a' });
+    accessLog = log;
+    for (const lb of elb.loadBalancers()) {
+      if (lb instanceof ApplicationLoadBalancer) lb.onRequest((r) => log.write(`${accessLogLine(r)}\n`));
+      else if (lb instanceof NetworkLoadBalancer) lb.onTlsConnection((r) => log.write(`${nlbAccessLogLine(r)}\n`));
+    }
+  }
+  let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
+  let elbv2: { close(): Promise<void> } | undefined;
+  // From here a signal, or stdout closing under a write below, shuts everything down in order.
+  runUntilSignal(async () => {
+    await elbv2?.close();
+    await admin?.close();
+    await elb.close(opts.shutdownGraceSeconds * 1000);
+    if (accessLog && accessLog !== process.stdout) await new Promise<void>((r) => (accessLog as WriteStream).end(() => r()));
+  }, (m) => logger.info(m));
+  try {
+    if (opts.admin !== false) admin = await startAdminServer(elb, { ...opts.admin, logger });
+    elbv2 = await startElbv2ForCli(elb.runtime, opts.elbv2Endpoint ?? false, logger, out);
+  } catch (err) {
+    await admin?.close();
+    await elb.close();
+    throw err;
+  }
+  for (const lb of elb.loadBalancers()) {
+    lb.ports.forEach((_, i) => out.write(`local-elb: load balancer ${lb.name} listening on ${lb.url(i)}\n`));
+  }
+  if (admin) out.write(`local-elb: admin API on ${admin.url}\n`);
+  if (admin) out.write(`local-elb: dashboard on ${admin.dashboardUrl}\n`);
+}
