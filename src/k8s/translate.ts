@@ -39,7 +39,8 @@ export interface ClusterSnapshot {
 }
 
 export interface ObjectRef {
-  readonly kind: 'Service' | 'Ingress';
+  /** A Gateway's stack is made by gateway/translate.ts (spec 15). */
+  readonly kind: 'Service' | 'Ingress' | 'Gateway';
   readonly namespace: string;
   readonly name: string;
 }
