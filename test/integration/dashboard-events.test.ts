@@ -125,7 +125,7 @@ describe('dashboard event stream', () => {
     expect(client.status).toBe(200);
     expect(client.headers['content-type']).toBe('text/event-stream; charset=utf-8');
     const snapshot = await client.next((m) => m.event === 'snapshot', 'the snapshot');
-    expect(snapshot.id).toBe(String(snapshot.data.seq));
+    expect(snapshot.id).toMatch(new RegExp(`^[\\w-]{8}\\.${snapshot.data.seq}$`));
     const lb = snapshot.data.entities['lb:app'];
     expect(lb).toMatchObject({ name: 'app', type: 'application', targetGroupNames: ['web'] });
     expect(lb.listeners[0]).toMatchObject({ protocol: 'HTTP', address: '127.0.0.1', port: Number(new URL(elb.url('app')).port), defaultActions: ['forward web'] });
@@ -160,7 +160,8 @@ describe('dashboard event stream', () => {
     await pump(clock, () => client.messages.some((m) => m.event === 'delta' && m.data.del.includes(targetKey(victim))), 'the drained target deleted');
     expect(eventsOf(client.messages).some((e) => e.kind === 'target.removed' && e.target === `127.0.0.1:${victim.port}`)).toBe(true);
     // Sequence numbers rise by one per delta.
-    const seqs = client.messages.map((m) => m.data.seq as number);
+    const seqs = client.messages.map((m) => Number(m.id!.split('.')[1]));
+    expect(seqs).toEqual(client.messages.map((m) => m.data.seq as number));
     expect(seqs).toEqual(seqs.map((_, i) => seqs[0]! + i));
   });
 
@@ -204,15 +205,17 @@ describe('dashboard event stream', () => {
     const again = await sse(admin, { 'Last-Event-ID': seen });
     await again.next((m) => eventsOf([m]).some((e) => e.to === 'healthy' && e.target === `127.0.0.1:${sick.port}`), 'the missed recovery');
     expect(again.messages.every((m) => m.event === 'delta')).toBe(true);
-    expect(again.messages[0]!.data.seq).toBe(Number(seen) + 1);
+    expect(again.messages[0]!.data.seq).toBe(Number(seen.split('.')[1]) + 1);
     const changes = eventsOf(again.messages)
       .filter((e) => e.kind === 'target.state_changed' && e.target === `127.0.0.1:${sick.port}`)
       .map((e) => `${e.from}->${e.to}`);
     expect(changes).toEqual(['healthy->unhealthy', 'unhealthy->healthy']);
 
-    // A client whose id is not from this run (or too old) starts over from a snapshot.
-    const stranger = await sse(admin, { 'Last-Event-ID': '999999' });
-    await stranger.next((m) => m.event === 'snapshot', 'a snapshot for an unknown id');
+    // A client whose id is from another run (a restarted serve on the same port), or not an id, starts over from a snapshot.
+    for (const id of [`other.${seen.split('.')[1]}`, '999999']) {
+      const stranger = await sse(admin, { 'Last-Event-ID': id });
+      await stranger.next((m) => m.event === 'snapshot', `a snapshot for id ${id}`);
+    }
   });
 
   it('streams a rollout of local pods: new pods Pending then Ready, old ones Terminating with their preStop and grace times, then gone', async () => {

@@ -1,8 +1,9 @@
 /**
  * `GET /v1/events`: the dashboard stream as Server-Sent Events. The first message is a
- * `snapshot` (event id = its sequence number), then one `delta` per flush. A client that
- * reconnects sends the last id it saw (`Last-Event-ID`, which EventSource does by itself, or
- * `?since=`) and gets the deltas it missed, or a snapshot when they are no longer kept. A
+ * `snapshot`, then one `delta` per flush; each event id is `<stream id>.<sequence number>`. A
+ * client that reconnects sends the last id it saw (`Last-Event-ID`, which EventSource does by
+ * itself, or `?since=`) and gets the deltas it missed, or a snapshot when they are no longer
+ * kept or the id is another stream's (a restarted `serve` on the same port starts over at 0). A
  * client that cannot keep up (over `maxBufferedBytes` unsent) is disconnected rather than
  * buffered without end; it reconnects and resumes. The load balancer never waits for a browser.
  */
@@ -20,10 +21,10 @@ export interface SseOptions {
 /** Each delta is serialised once, however many clients it goes to. */
 const frames = new WeakMap<Snapshot | Delta, string>();
 
-function frame(message: Snapshot | Delta): string {
+function frame(streamId: string, message: Snapshot | Delta): string {
   let text = frames.get(message);
   if (text === undefined) {
-    text = `id: ${message.seq}\nevent: ${message.type}\ndata: ${JSON.stringify(message)}\n\n`;
+    text = `id: ${streamId}.${message.seq}\nevent: ${message.type}\ndata: ${JSON.stringify(message)}\n\n`;
     frames.set(message, text);
   }
   return text;
@@ -39,11 +40,11 @@ export function serveEvents(req: IncomingMessage, res: ServerResponse, url: URL,
     'X-Accel-Buffering': 'no',
   });
   res.flushHeaders();
-  const resumeFrom = req.headers['last-event-id'] ?? url.searchParams.get('since') ?? undefined;
-  const missed = resumeFrom !== undefined && /^\d+$/.test(String(resumeFrom)) ? stream.since(Number(resumeFrom)) : undefined;
+  const resumeFrom = /^([\w-]+)\.(\d+)$/.exec(String(req.headers['last-event-id'] ?? url.searchParams.get('since') ?? ''));
+  const missed = resumeFrom !== null && resumeFrom[1] === stream.id ? stream.since(Number(resumeFrom[2])) : undefined;
   res.write('retry: 1000\n\n');
-  if (missed !== undefined) for (const delta of missed) res.write(frame(delta));
-  else res.write(frame(stream.snapshot()));
+  if (missed !== undefined) for (const delta of missed) res.write(frame(stream.id, delta));
+  else res.write(frame(stream.id, stream.snapshot()));
   let ended = false;
   let cancelHeartbeat: () => void = () => {};
   const heartbeat = () => {
@@ -68,7 +69,7 @@ export function serveEvents(req: IncomingMessage, res: ServerResponse, url: URL,
       end();
       return;
     }
-    res.write(frame(delta));
+    res.write(frame(stream.id, delta));
   });
   heartbeat();
   req.on('close', end);

@@ -9,6 +9,7 @@
  * without losing one, and one that is too far behind gets a fresh snapshot. All timing is on
  * the injected clock; nothing here touches a socket (./sse.ts writes to the browser).
  */
+import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../core/clock.ts';
 import type { Entity } from './entities.ts';
 import type { Sample } from './series.ts';
@@ -64,6 +65,8 @@ export interface DashboardStreamOptions {
 }
 
 export class DashboardStream {
+  /** Random per stream: an event id from another stream (a restarted process) is never resumed from. */
+  readonly id = randomBytes(6).toString('base64url');
   readonly #o: Required<DashboardStreamOptions>;
   #entities = new Map<string, Entity>();
   /** Each entity as JSON, as last published: what the next flush compares against. */
