@@ -62,7 +62,7 @@ loadBalancers:
       await res.body.text();
       return res.statusCode === 200;
     },
-    { what: 'a target to answer through the listener' },
+    { timeoutMs: CLI_WAIT_MS, what: 'a target to answer through the listener' },
   );
   return { cli, url: url!, admin: admin! };
 }
@@ -79,15 +79,17 @@ function outcomeOf(stdout: string): { result: string; cut: number } {
 const health = async (admin: string, port: number) => (await request(`${admin}/v1/target-groups/web/target-health?id=127.0.0.1&port=${port}`)).body.text();
 
 // Each case starts `local-elb serve` and runs the CLI once or twice: child processes that take
-// a second or more each on a busy machine.
-const CLI_TEST_TIMEOUT_MS = 60_000;
+// a second or more each, and 7 s at a load average of 15 on this 2-core machine. These are
+// deadlines for a hang, not margins any result depends on.
+const CLI_TEST_TIMEOUT_MS = 180_000;
+const CLI_WAIT_MS = 60_000;
 
 describe('local-elb deregister-targets --wait', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('returns when the drain ends, with how it ended: reregistered (a 600 s delay ended by register-targets)', async () => {
     const a = await target('a');
     const { admin } = await serve([a], { delaySeconds: 600 });
     const waiting = runCli(['deregister-targets', '--target-group-name', 'web', '--targets', `Id=127.0.0.1,Port=${a.port}`, '--wait', '--admin', admin]);
-    await waitFor(async () => (await health(admin, a.port)).includes('Target.DeregistrationInProgress'), { what: 'the target to be draining' });
+    await waitFor(async () => (await health(admin, a.port)).includes('Target.DeregistrationInProgress'), { timeoutMs: CLI_WAIT_MS, what: 'the target to be draining' });
     // Still waiting: the drain can only end by the re-registration below (the delay is 600 s),
     // and an early return would print no outcome.
     const reg = await runCli(['register-targets', '--target-group-name', 'web', '--targets', `Id=127.0.0.1,Port=${a.port}`, '--admin', admin]);
@@ -138,7 +140,7 @@ describe('local-elb serve --shutdown-grace-seconds', { timeout: CLI_TEST_TIMEOUT
     const inFlight = request(`${url}/slow`).then(async (res) => ({ status: res.statusCode, body: await res.body.text() }));
     await waitFor(() => held.length === 1, { what: 'the request to be held at the target' });
     cli.child.kill('SIGTERM');
-    await waitFor(() => refuses(url), { what: 'the listener to stop accepting connections' });
+    await waitFor(() => refuses(url), { timeoutMs: CLI_WAIT_MS, what: 'the listener to stop accepting connections' });
     expect(cli.child.exitCode).toBeNull();
     held[0]!.end('finished late');
     expect(await inFlight).toEqual({ status: 200, body: 'finished late' });

@@ -12,7 +12,11 @@ export interface RunningCli {
   readonly child: ChildProcess;
   stdout(): string;
   stderr(): string;
-  /** Resolves with the first match of `re` in stdout, polling until `timeoutMs`. */
+  /**
+   * Resolves with the first match of `re` in stdout, polling until `timeoutMs` (default 60 s: a
+   * deadline for a hang, not a margin; one CLI start has taken 7 s on this 2-core machine at a
+   * load average of 15). Fails at once if the process exits first.
+   */
   waitForStdout(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** Sends `signal` and resolves with the exit code (or the signal name). */
   stop(signal?: NodeJS.Signals): Promise<number | string>;
@@ -32,7 +36,7 @@ export function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, w
     child,
     stdout: () => out,
     stderr: () => err,
-    waitForStdout: (re, timeoutMs = 15_000) =>
+    waitForStdout: (re, timeoutMs = 60_000) =>
       waitFor(
         () => {
           const m = out.match(re);
