@@ -7,6 +7,8 @@ export { realClock, VirtualClock, type Clock } from './core/clock.ts';
 export { mathRandom, seededRandom, type Random } from './core/random.ts';
 export { ElbError, ConfigError, ErrorCodes, isElbError, type ErrorCode } from './core/errors.ts';
 export { ElbMetrics } from './core/metrics.ts';
+export { startElbv2Endpoint, elbv2Api, DEFAULT_ELBV2_PORT, type Elbv2Endpoint, type Elbv2EndpointOptions } from './elbv2/server.ts';
+export { ElbRuntime, type ElbRuntimeOptions } from './runtime/runtime.ts';
 export { TargetGroup, type DrainOutcome, type TargetHealthDescription, type TargetGroupEvent } from './targets/target-group.ts';
 export type { TargetHealth, TargetHealthState, TargetHealthReason, ProbeResult } from './targets/health.ts';
 export type { Probe, ProbeTarget } from './targets/health-checker.ts';
