@@ -62,6 +62,11 @@ export class LoadBalancerCounters {
   clientTlsErrors = 0;
   /** GrpcRequestCount (ALB): gRPC requests (HTTP/2, `application/grpc`). */
   grpcRequests = 0;
+  /** DesyncMitigationMode_NonCompliant_Request_Count (ALB): requests classified other than Compliant, in every mode (spec 13.1.1). */
+  desyncNonCompliantRequests = 0;
+  /** Dropped/ForwardedInvalidHeaderRequestCount (ALB): requests with a header name outside `[-A-Za-z0-9]+`, by `drop_invalid_header_fields` (spec 13.1.8). */
+  droppedInvalidHeaderRequests = 0;
+  forwardedInvalidHeaderRequests = 0;
   /** ALB: the ELBAuth* metrics. */
   readonly authentication = new AuthenticationCounters();
   /** NLB. */
@@ -209,6 +214,9 @@ export class ElbMetrics {
     perLb('HTTP_Redirect_Count', 'Successful redirect actions', (c) => c.redirects);
     perLb('RuleEvaluations', 'Listener rules evaluated (default rule excluded)', (c) => c.ruleEvaluations);
     perLb('GrpcRequestCount', 'gRPC requests (HTTP/2, content-type application/grpc)', (c) => c.grpcRequests);
+    perLb('DesyncMitigationMode_NonCompliant_Request_Count', 'Requests desync mitigation classified Acceptable, Ambiguous or Severe (every mode)', (c) => c.desyncNonCompliantRequests);
+    perLb('DroppedInvalidHeaderRequestCount', 'Forwarded requests whose header names outside [-A-Za-z0-9]+ were dropped (drop_invalid_header_fields true)', (c) => c.droppedInvalidHeaderRequests);
+    perLb('ForwardedInvalidHeaderRequestCount', 'Forwarded requests with header names outside [-A-Za-z0-9]+ (drop_invalid_header_fields false)', (c) => c.forwardedInvalidHeaderRequests);
     const perAlb = (name: string, help: string, value: (c: LoadBalancerCounters) => number) =>
       new CollectedMetric(r, name, help, 'counter', () => lbs().filter((c) => !this.#isNetwork(c.loadBalancer)).map((c) => ({ labels: lbLabel(c), value: value(c) })));
     perAlb('ELBAuthSuccess', 'Logins through an authenticate action that ended with a session', (c) => c.authentication.success);

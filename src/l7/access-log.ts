@@ -1,11 +1,15 @@
 /**
  * ALB access-log lines (spec 8.1), fields in AWS's order, placeholders as AWS writes them.
  * On HTTPS listeners `type` is `https` and fields 15, 16, 19 and 20 hold the TLS session
- * (spec 12.1.9); fields 28–33 have no local meaning and are `-`.
+ * (spec 12.1.9); fields 28–29 hold desync mitigation's classification (spec 13.1); fields
+ * 30–33 have no local meaning and are `-`.
  */
 import type { RequestRecord } from './request-record.ts';
 
-const q = (v: string | undefined) => `"${v === undefined || v === '' ? '-' : v.replace(/"/g, '\\"')}"`;
+/** A quoted field: `"-"` when empty; `"` escaped as `\"`, control bytes (a request line as received may hold them) as `\xHH`, so one request stays one line. */
+const q = (v: string | undefined) => `"${v === undefined || v === '' ? '-' : v.replace(/"/g, '\\"').replace(CONTROL, controlEscape)}"`;
+const CONTROL = /[\x00-\x1f\x7f]/g;
+const controlEscape = (c: string) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
 const seconds = (ms: number) => (ms < 0 ? '-1' : (ms / 1000).toFixed(3));
 
 function isoMicros(ms: number): string {
@@ -53,8 +57,8 @@ export function accessLogLine(r: RequestRecord, loadBalancerId = r.loadBalancer)
     q(r.errorReason),
     q(r.target ? target : undefined),
     q(r.target ? targetStatus : undefined),
-    q(undefined),
-    q(undefined),
+    q(r.classification),
+    q(r.classificationReason),
     '-',
     q(undefined),
     q(undefined),

@@ -50,6 +50,11 @@ export interface ResponseSink {
   switchProtocols?(headers: readonly string[]): TunnelEnd | undefined;
   /** HTTP/2 only: trailers to send when the response ends (a gRPC status from the target). */
   trailers?(headers: readonly string[]): void;
+  /**
+   * HTTP/1 only: the client connection closes after this response, whatever the request asked
+   * (desync mitigation's defensive mode after an Ambiguous request, spec 13.1.1). Before `writeHead`.
+   */
+  closeAfter?(): void;
 }
 
 export interface ResponseHeadOptions {

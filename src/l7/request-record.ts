@@ -3,6 +3,7 @@
  * (spec 8.1), the metrics and the graceful-shutdown harness all read. Made once per request.
  */
 import type { TlsSession } from '../tls/front-end.ts';
+import type { DesyncReason, DesyncTier } from './desync.ts';
 
 export interface RequestRecord {
   readonly loadBalancer: string;
@@ -45,6 +46,9 @@ export interface RequestRecord {
   readonly errorCode?: string;
   /** Access log `error_reason` (spec 8.1 field 25): `AuthInvalidCookie`, … (spec 13.2.8). */
   readonly errorReason?: string;
+  /** Desync mitigation's tier and reason (spec 13.1, access log fields 28–29); absent for a Compliant request. */
+  readonly classification?: DesyncTier;
+  readonly classificationReason?: DesyncReason;
   /** Wall-clock ms when the request arrived and when the response was done. */
   readonly requestCreationTimeMs: number;
   readonly timeMs: number;

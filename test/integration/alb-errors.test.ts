@@ -187,7 +187,8 @@ describe('4xx and 501 from the load balancer', () => {
   it.each([
     ['a request line that is not HTTP', 'this is not http\r\n\r\n'],
     ['a request line with no version (HTTP/0.9)', 'GET /\r\nHost: x\r\n\r\n'],
-    ['an unknown HTTP version', 'GET / HTTP/1.2\r\nHost: x\r\n\r\n'],
+    // HTTP/1.2 is Acceptable (NonCompliantVersion) and routed by desync mitigation: alb-desync.test.ts.
+    ['an HTTP version that cannot be read (Severe, BadVersion)', 'GET / HTTP/1.x\r\nHost: x\r\n\r\n'],
     ['a header line without a colon', 'GET / HTTP/1.1\r\nHost: x\r\nnot a header\r\n\r\n'],
   ])('400 for %s, sent raw', async (_name, bytes) => {
     const { url } = await alb();

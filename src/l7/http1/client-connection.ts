@@ -14,6 +14,7 @@ import type { TunnelEnd } from '../tunnel.ts';
 import type { BodyConsumer, ClientAddress, RequestBody, ResponseHeadOptions, ResponseSink } from '../exchange.ts';
 import { lowerName } from '../headers.ts';
 import { Http1Parser, type MessageHead, type ParseError } from './llhttp.ts';
+import { headStart, hopelessHead, keepsAlive, readRequestHead, requestFraming, standInHead, unforwardable, versionNumbers } from './request-head.ts';
 import { chunkSizeLine, headerLines, httpDate, LAST_CHUNK } from './wire.ts';
 
 /** Why a connection is answered and closed without a request the pipeline could see. */
@@ -58,13 +59,36 @@ type Phase =
   | 'busy';
 
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+const CRLF_CRLF = Buffer.from('\r\n\r\n', 'latin1');
+
+/**
+ * llhttp's refusals of a request head that the head reader reads again (spec 13.1: desync
+ * mitigation routes much of what llhttp refuses); the others (a head over 64 KiB, the HTTP/2
+ * preface, bytes after `Connection: close`) are answered as they are.
+ */
+const NOT_REREAD = new Set(['HPE_HEADER_OVERFLOW', 'HPE_PAUSED_H2_UPGRADE', 'HPE_CLOSED_CONNECTION', 'HPE_PAUSED', 'HPE_PAUSED_UPGRADE']);
+
+/** How many bytes a connection keeps so that a refused head can be read again (pipelined requests beyond that are answered as llhttp decided). */
+const MAX_TRACKED_BYTES = 128 * 1024;
+
+/** Where the head after `bodies.length` complete messages starts in `bytes`, each message a CRLF-ended head and a body of the given length. */
+function headAfter(bytes: Buffer, bodies: readonly number[]): number | undefined {
+  let at = 0;
+  for (const body of bodies) {
+    const blank = bytes.indexOf(CRLF_CRLF, headStart(bytes, at));
+    if (blank < 0) return undefined;
+    at = blank + 4 + body;
+    if (at > bytes.length) return undefined;
+  }
+  return at;
+}
 
 export class ClientConnection {
   readonly socket: Socket;
   readonly client: ClientAddress;
   readonly connectedAtMs: number;
   readonly #o: ClientConnectionOptions;
-  readonly #parser: Http1Parser;
+  #parser: Http1Parser;
   /** The exchange being answered; later pipelined requests wait in `#queue`. */
   #current: Exchange | undefined;
   readonly #queue: Exchange[] = [];
@@ -93,6 +117,15 @@ export class ClientConnection {
   #corked = false;
   /** After an upgrade request's head: what the client sent next, held for a tunnel. */
   #afterUpgrade: Buffer[] | undefined;
+  /** The bytes from the start of the head being read, while that start is known: a head llhttp refuses is read again from them. */
+  #tracked: Buffer[] | undefined;
+  #trackedBytes = 0;
+  /** Body lengths of the messages whose heads lie in `#tracked`, in order. */
+  #trackedBodies: number[] = [];
+  /** A head llhttp refused, being read whole by the head reader: its bytes so far, and llhttp's verdict on it. */
+  #rereading: { bytes: Buffer; readonly error: ParseError } | undefined;
+  /** The head the client sent, while llhttp parses the stand-in that frames its body. */
+  #standIn: MessageHead | undefined;
   readonly #onSocketData = (data: Buffer) => this.#onData(data);
   readonly #onSocketEnd = () => this.#onEnd();
   readonly #onSocketDrain = () => (this.#lastWriteProgressMs = this.#o.clock.now());
@@ -108,16 +141,7 @@ export class ClientConnection {
     this.#phaseSinceMs = now;
     this.#lastReadMs = now;
     this.#lastWriteProgressMs = now;
-    this.#parser = new Http1Parser(
-      'request',
-      {
-        onBegin: () => this.#onBegin(),
-        onHead: (head) => this.#onHead(head),
-        onBody: (chunk) => this.#parsing?.received(chunk),
-        onComplete: () => this.#onMessageComplete(),
-      },
-      { maxHeaderBytes: options.maxHeaderBytes },
-    );
+    this.#parser = this.#newParser();
     socket.on('data', this.#onSocketData);
     socket.on('end', this.#onSocketEnd);
     socket.on('drain', this.#onSocketDrain);
@@ -162,6 +186,19 @@ export class ClientConnection {
     if (now || this.idle) this.socket.destroy();
   }
 
+  #newParser(): Http1Parser {
+    return new Http1Parser(
+      'request',
+      {
+        onBegin: () => this.#onBegin(),
+        onHead: (head) => this.#onHead(head),
+        onBody: (chunk) => this.#parsing?.received(chunk),
+        onComplete: () => this.#onMessageComplete(),
+      },
+      { maxHeaderBytes: this.#o.maxHeaderBytes },
+    );
+  }
+
   #setPhase(phase: Phase, sinceMs = this.#o.clock.now()): void {
     this.#phase = phase;
     this.#phaseSinceMs = sinceMs;
@@ -178,6 +215,28 @@ export class ClientConnection {
       this.socket.pause();
       return;
     }
+    if (this.#rereading !== undefined) {
+      this.#rereading.bytes = Buffer.concat([this.#rereading.bytes, data]);
+      return this.#continueReread();
+    }
+    this.#track(data);
+    this.#execute(data);
+  }
+
+  /** Keeps the bytes from a head's first byte on, while where it started is known (see `#startReread`). */
+  #track(data: Buffer): void {
+    if (this.#parsing === undefined && !this.#inHead) {
+      this.#tracked = [data];
+      this.#trackedBytes = data.length;
+      this.#trackedBodies = [];
+    } else if (this.#tracked !== undefined) {
+      this.#trackedBytes += data.length;
+      if (this.#trackedBytes > MAX_TRACKED_BYTES) this.#tracked = undefined;
+      else this.#tracked.push(data);
+    }
+  }
+
+  #execute(data: Buffer): void {
     // Before a head is complete (no body being read), the first line feed ends its request line.
     if (this.#lineBytes === undefined && this.#parsing === undefined) {
       const lf = data.indexOf(10);
@@ -203,12 +262,19 @@ export class ClientConnection {
     if (this.#phase !== 'busy') this.#setPhase('head', this.#headStartedMs);
   }
 
-  #onHead(head: MessageHead): boolean {
+  #onHead(parsed: MessageHead): boolean {
     this.#inHead = false;
     this.#lineScanned = 0;
     this.#lineBytes = undefined;
+    const head = this.#standIn ?? parsed;
+    this.#standIn = undefined;
     const exchange = new Exchange(this, head);
     this.#parsing = exchange;
+    if (this.#tracked !== undefined) {
+      // After a chunked body, where the next head starts is llhttp's to know.
+      if (exchange.hasBody && exchange.contentLength === undefined) this.#tracked = undefined;
+      else this.#trackedBodies.push(exchange.hasBody ? exchange.contentLength! : 0);
+    }
     if (head.upgrade) {
       this.#closing = true;
       this.#afterUpgrade = [];
@@ -227,21 +293,97 @@ export class ClientConnection {
   }
 
   #onParseError(error: ParseError): void {
-    this.#parseFailed = true;
     const parsing = this.#parsing;
     this.#parsing = undefined;
     if (parsing !== undefined) {
       // The body of a parsed request is malformed (a bad chunk size): the pipeline sees the body
       // fail and answers that request; the connection ends after it.
+      this.#parseFailed = true;
       this.#closing = true;
       parsing.bodyFailed();
       if (parsing === this.#current && parsing.responseEnded) this.#endSocket();
       return;
     }
-    const rejection: Rejection = { kind: 'parse', error, requestLineBytes: this.#lineBytes };
+    if (!NOT_REREAD.has(error.code) && this.#startReread(error)) return;
+    this.#parseFailed = true;
+    this.#rejectHead({ kind: 'parse', error, requestLineBytes: this.#lineBytes });
+  }
+
+  /** Answers a head that cannot be taken, after the requests before it. */
+  #rejectHead(rejection: Rejection): void {
     if (this.#current === undefined && this.#queue.length === 0) this.#reject(rejection, undefined);
     // Requests before it are answered first, in order.
     else this.#pendingRejection ??= rejection;
+  }
+
+  /**
+   * A head llhttp refused goes to the head reader, which reads it whole (waiting for the rest
+   * if need be) for the desync classifier to judge (spec 13.1): false when where it started is
+   * not known (a long pipeline, or right behind a chunked body), and llhttp's verdict stands.
+   */
+  #startReread(error: ParseError): boolean {
+    const tracked = this.#tracked;
+    this.#tracked = undefined;
+    if (tracked === undefined) return false;
+    const bytes = tracked.length === 1 ? tracked[0]! : Buffer.concat(tracked);
+    const start = headAfter(bytes, this.#trackedBodies);
+    if (start === undefined) return false;
+    this.#rereading = { bytes: bytes.subarray(start), error };
+    if (!this.#inHead) this.#onBegin();
+    this.#continueReread();
+    return true;
+  }
+
+  #continueReread(): void {
+    const rereading = this.#rereading!;
+    const bytes = rereading.bytes;
+    const read = readRequestHead(bytes);
+    if (read === undefined && bytes.length <= this.#o.maxHeaderBytes && !hopelessHead(bytes)) return;
+    if (read === undefined || 'malformed' in read || read.end > this.#o.maxHeaderBytes) {
+      const overflow = read === undefined ? bytes.length > this.#o.maxHeaderBytes : !('malformed' in read);
+      return this.#giveUpReread(overflow ? { code: 'HPE_HEADER_OVERFLOW', reason: 'Header overflow' } : rereading.error);
+    }
+    this.#rereading = undefined;
+    const tokens = read.head;
+    const version = versionNumbers(tokens.version) ?? { major: 1, minor: 1 };
+    const framed = requestFraming(tokens.headers);
+    const why = unforwardable(tokens) ?? ('unreadable' in framed ? framed.unreadable : undefined);
+    const framing = why === undefined && 'framing' in framed ? framed.framing : 'none';
+    const keepAlive = why === undefined && version.major === 1 && keepsAlive(tokens.headers, version.minor);
+    this.#standIn = {
+      versionMajor: version.major,
+      versionMinor: version.minor,
+      headers: tokens.headers,
+      method: tokens.method,
+      url: tokens.uri,
+      statusCode: 0,
+      statusMessage: '',
+      upgrade: false,
+      keepAlive,
+      reread: { version: tokens.version, framing, ...(why !== undefined ? { unforwardable: why } : {}) },
+    };
+    // A fresh llhttp frames the body from a stand-in head; what follows is parsed as usual.
+    const standIn = standInHead(framing, keepAlive, version.major === 1 && version.minor === 0);
+    const fed = why === undefined ? Buffer.concat([standIn, bytes.subarray(read.end)]) : standIn;
+    const refused = this.#parser;
+    this.#parser = this.#newParser();
+    refused.close();
+    this.#tracked = [fed];
+    this.#trackedBytes = fed.length;
+    this.#trackedBodies = [];
+    this.#lineScanned = 0;
+    this.#lineBytes = undefined;
+    this.#execute(fed);
+    // Nothing after a request that cannot be forwarded is read: the connection closes after its answer.
+    if (why !== undefined) this.#parseFailed = true;
+  }
+
+  #giveUpReread(error: ParseError): void {
+    const bytes = this.#rereading!.bytes;
+    this.#rereading = undefined;
+    this.#parseFailed = true;
+    const lf = bytes.indexOf(0x0a, headStart(bytes));
+    this.#rejectHead({ kind: 'parse', error, requestLineBytes: lf < 0 ? undefined : lf - headStart(bytes) + 1 });
   }
 
   #start(exchange: Exchange): void {
@@ -307,6 +449,8 @@ export class ClientConnection {
 
   #onEnd(): void {
     this.#clientEnded = true;
+    // A head being read again will not be completed now.
+    if (this.#rereading !== undefined) this.#giveUpReread(this.#rereading.error);
     const parsing = this.#parsing;
     this.#parsing = undefined;
     parsing?.bodyFailed();
@@ -421,6 +565,8 @@ class Exchange implements ResponseSink, RequestBody {
   #chunked = false;
   #noBody = false;
   #continued = false;
+  /** Desync mitigation closes the connection after this response (spec 13.1.1), or the request could not be forwarded as received. */
+  #closeAfter: boolean;
   #receivedBytes: number | undefined;
   #sentBytes: number | undefined;
   readonly #goneHandlers: Array<(why: GoneReason) => void> = [];
@@ -431,13 +577,21 @@ class Exchange implements ResponseSink, RequestBody {
     let contentLength: number | undefined;
     let chunked = false;
     let expect = false;
+    const reread = head.reread;
     const h = head.headers;
     for (let i = 0; i < h.length; i += 2) {
       const name = h[i]!;
-      if (name.length === 14 && lowerName(name) === 'content-length') contentLength = Number(h[i + 1]);
+      if (name.length === 6 && lowerName(name) === 'expect') expect = /100-continue/i.test(h[i + 1]!);
+      else if (reread !== undefined) continue;
+      else if (name.length === 14 && lowerName(name) === 'content-length') contentLength = Number(h[i + 1]);
       else if (name.length === 17 && lowerName(name) === 'transfer-encoding') chunked = true;
-      else if (name.length === 6 && lowerName(name) === 'expect') expect = /100-continue/i.test(h[i + 1]!);
     }
+    // A head the head reader read says how its body is framed (llhttp framed it from a stand-in).
+    if (reread !== undefined) {
+      chunked = reread.framing === 'chunked';
+      contentLength = typeof reread.framing === 'number' ? reread.framing : undefined;
+    }
+    this.#closeAfter = reread?.unforwardable !== undefined;
     this.hasBody = chunked || (contentLength !== undefined && contentLength > 0);
     this.contentLength = chunked ? undefined : contentLength;
     this.#complete = !this.hasBody;
@@ -541,7 +695,7 @@ class Exchange implements ResponseSink, RequestBody {
     const delimitedByClose = !this.#noBody && options.contentLength === undefined && !http11;
     // A client told to wait for 100 Continue that never came would never send the body.
     const unreadAfterExpect = this.#expectContinue && !this.#continued && !this.#complete;
-    this.#keepAlive = this.head.keepAlive && options.close !== true && !delimitedByClose && !unreadAfterExpect && conn.keepAliveAllowed();
+    this.#keepAlive = !this.#closeAfter && this.head.keepAlive && options.close !== true && !delimitedByClose && !unreadAfterExpect && conn.keepAliveAllowed();
     let text = `HTTP/1.1 ${status} ${reason}\r\n${headerLines(headers)}`;
     if (options.hasDate !== true) text += `Date: ${httpDate(conn.now())}\r\n`;
     text += this.#keepAlive ? 'Connection: keep-alive\r\n' : 'Connection: close\r\n';
@@ -561,6 +715,10 @@ class Exchange implements ResponseSink, RequestBody {
 
   onDrain(fn: () => void): void {
     this.#conn.socket.once('drain', fn);
+  }
+
+  closeAfter(): void {
+    this.#closeAfter = true;
   }
 
   flush(): void {

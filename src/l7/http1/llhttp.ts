@@ -73,6 +73,18 @@ export interface MessageHead {
   readonly keepAlive: boolean;
   /** HTTP/2 responses: the headers ended the stream (a gRPC trailers-only response). */
   readonly endStream?: boolean;
+  /** Requests only: a head llhttp refused that the head reader read instead (request-head.ts, spec 13.1). */
+  readonly reread?: RereadHead;
+}
+
+/** What a head read by the head reader carries beside the usual fields. */
+export interface RereadHead {
+  /** The version as received (`''` for none), for the desync classifier. */
+  readonly version: string;
+  /** How its body is framed: `'none'`, `'chunked'` or a length. */
+  readonly framing: 'none' | 'chunked' | number;
+  /** Why it cannot be forwarded as received (then it has no body to read, and the connection closes after its answer). */
+  readonly unforwardable?: string;
 }
 
 /** What a parser calls, in order, per message. Must not throw. */

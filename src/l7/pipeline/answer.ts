@@ -66,6 +66,16 @@ export const refusalStatus = {
   InvalidHeaderName: 400,
   /** The client's body ended early or was malformed (a bad chunk size). */
   IncompleteBody: 400,
+  /** Desync mitigation (spec 13.1.1): a Severe request in defensive or strictest mode. */
+  DesyncSevere: 400,
+  /** Desync mitigation's strictest mode: an Acceptable or Ambiguous request (AWS's status UNCONFIRMED: 400, as for Severe). */
+  DesyncNotCompliant: 400,
+  /**
+   * In every desync mode, a request the load balancer cannot frame or write as it came (spec
+   * 13.1.7): a Content-Length it cannot read, transfer codings that do not end in chunked, a CR,
+   * LF or NUL in the request line, a CR or LF in a header, a version it cannot read.
+   */
+  MalformedRequest: 400,
 } as const satisfies Record<string, number>;
 
 export type Refusal = keyof typeof refusalStatus;

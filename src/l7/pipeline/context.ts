@@ -13,6 +13,8 @@ import type { Lease } from '../../targets/target.ts';
 import type { ForwardActionConfig, ForwardChoice } from '../actions/forward.ts';
 import type { ClientAddress, RequestBody, ResponseSink } from '../exchange.ts';
 import type { ForwardHeaderOptions } from '../headers.ts';
+import { COMPLIANT, type DesyncClassification } from '../desync.ts';
+import type { RereadHead } from '../http1/llhttp.ts';
 import type { RequestRecord } from '../request-record.ts';
 import type { ResponseHeaderRules } from '../response-headers.ts';
 import type { CompiledRules, RuleMatch } from '../rules.ts';
@@ -93,6 +95,8 @@ export class RequestContext {
   readonly versionMinor: number;
   /** The client's headers, `[name, value, …]`, as received. */
   readonly rawHeaders: readonly string[];
+  /** Set when llhttp refused the head and the head reader read it (the version as received, its framing). */
+  readonly reread: RereadHead | undefined;
   /** `Upgrade` or `CONNECT` (llhttp's view). */
   readonly upgrade: boolean;
   /** An HTTP/1.1 `GET` with `Upgrade: websocket` (spec 7.3): forwarded with its upgrade headers. */
@@ -113,6 +117,12 @@ export class RequestContext {
   host = '';
   /** The authority of an absolute-form request-target: it replaces Host (spec 5.4). */
   hostOverride: string | undefined = undefined;
+  /** Desync mitigation's verdict (spec 13.1; access log fields 28–29); HTTP/2 requests stay Compliant. */
+  classification: DesyncClassification = COMPLIANT;
+  /** Defensive mode after an Ambiguous request: the target connection closes after the response too (spec 13.1.1). */
+  closeTargetAfter = false;
+  /** A header name outside `[-A-Za-z0-9]+` (ForwardedInvalidHeaderRequestCount, DroppedInvalidHeaderRequestCount; spec 13.1.8). */
+  invalidHeaderNames = false;
 
   // match
   match: RuleMatch | undefined = undefined;
@@ -153,7 +163,7 @@ export class RequestContext {
 
   constructor(
     listener: ListenerRuntime,
-    head: { method: string; url: string; versionMajor: number; versionMinor: number; headers: readonly string[]; upgrade: boolean },
+    head: { method: string; url: string; versionMajor: number; versionMinor: number; headers: readonly string[]; upgrade: boolean; reread?: RereadHead },
     client: ClientAddress,
     response: ResponseSink,
     body: RequestBody | undefined,
@@ -164,6 +174,7 @@ export class RequestContext {
     this.versionMajor = head.versionMajor;
     this.versionMinor = head.versionMinor;
     this.rawHeaders = head.headers;
+    this.reread = head.reread;
     this.forwardedHeaders = head.headers;
     this.upgrade = head.upgrade;
     this.websocket = head.upgrade && head.method === 'GET' ? websocketUpgrade(head.headers) : undefined;

@@ -75,7 +75,8 @@ class Forwarding implements UpstreamHandler, BodyConsumer {
     lease.onCut((reason) => this.#cut(reason));
     ctx.dispatchedMs = ctx.listener.clock.now();
     const upstream = forward.protocolVersion === 'HTTP1' ? ctx.listener.upstream : ctx.listener.upstreamHttp2;
-    this.#exchange = upstream.request(lease.target, request, this, forward.tls ? ctx.listener.backendTls : undefined);
+    // After an Ambiguous request in defensive mode the target connection is not reused (spec 13.1.1).
+    this.#exchange = upstream.request(lease.target, ctx.closeTargetAfter ? { ...request, close: true } : request, this, forward.tls ? ctx.listener.backendTls : undefined);
     const body = ctx.body;
     if (body !== undefined && !this.#settled) {
       ctx.response.sendContinue();

@@ -3,6 +3,8 @@
  * (the access log, the graceful-shutdown harness, the library's `onRequest`), its record
  * (spec 8.1). Runs once per request, whichever stage ended it.
  */
+import { hostForUrl } from '../../core/addresses.ts';
+import { COMPLIANT } from '../desync.ts';
 import type { RequestRecord } from '../request-record.ts';
 import type { RequestContext } from './context.ts';
 
@@ -17,6 +19,11 @@ export function finish(ctx: RequestContext): void {
   const counters = listener.counters;
   counters.processedBytes += receivedBytes + sentBytes;
   if (ctx.grpc && ctx.versionMajor === 2) counters.grpcRequests++;
+  // A forwarded request with a header name outside [-A-Za-z0-9]+ (spec 13.1.8).
+  if (ctx.invalidHeaderNames && ctx.dispatchedMs >= 0) {
+    if (listener.settings.dropInvalidHeaderFields) counters.droppedInvalidHeaderRequests++;
+    else counters.forwardedInvalidHeaderRequests++;
+  }
   if (ctx.producedBy === 'elb') {
     if (ctx.status < 600) counters.elbStatus[ctx.status]!++;
   } else if (ctx.targetStatus !== undefined && ctx.targetStatus < 600 && ctx.forward !== undefined) {
@@ -51,7 +58,7 @@ export function requestRecord(ctx: RequestContext, receivedBytes: number, sentBy
     receivedBytes,
     sentBytes,
     method: ctx.method,
-    url: `${listener.protocol}://${ctx.host || `${listener.address}:${listener.port}`}${ctx.path}`,
+    url: requestUrl(ctx),
     httpVersion: ctx.httpVersion,
     ...(agent !== undefined ? { userAgent: agent } : {}),
     ...(ctx.traceId !== undefined ? { traceId: ctx.traceId } : {}),
@@ -60,9 +67,37 @@ export function requestRecord(ctx: RequestContext, receivedBytes: number, sentBy
     ...(ctx.redirectUrl !== undefined ? { redirectUrl: ctx.redirectUrl } : {}),
     ...(ctx.errorCode !== undefined ? { errorCode: ctx.errorCode } : {}),
     ...(ctx.errorReason !== undefined ? { errorReason: ctx.errorReason } : {}),
+    ...(ctx.classification !== COMPLIANT ? { classification: ctx.classification.tier, classificationReason: ctx.classification.reason } : {}),
     requestCreationTimeMs: ctx.arrivedMs,
     timeMs: nowMs,
   };
+}
+
+/**
+ * The URL of access log field 13 as AWS writes it (spec 8.1, `http://www.example.com:80/`):
+ * the host the client named, without a port of its own, then the listener's port, then the
+ * request-target as received (absolute-form: its path and query). A request refused before the
+ * accept stage read it still shows what came.
+ */
+function requestUrl(ctx: RequestContext): string {
+  const listener = ctx.listener;
+  const target = ctx.target;
+  const named = ctx.hostOverride ?? (ctx.host !== '' ? ctx.host : hostHeader(ctx.rawHeaders));
+  const host = named === undefined || named === '' ? hostForUrl(listener.address) : withoutPort(named);
+  const uri = ctx.hostOverride !== undefined ? ctx.path : target;
+  return `${listener.protocol}://${host}:${listener.port}${uri}`;
+}
+
+function hostHeader(raw: readonly string[]): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') return raw[i + 1];
+  return undefined;
+}
+
+const HOST_AND_PORT = /^(\[[^\]]*\]|[^:]*):\d*$/;
+
+function withoutPort(host: string): string {
+  const m = HOST_AND_PORT.exec(host);
+  return m === null ? host : m[1]!;
 }
 
 function userAgent(raw: readonly string[]): string | undefined {

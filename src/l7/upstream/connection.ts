@@ -35,6 +35,8 @@ export interface UpstreamRequest {
   readonly body: 'none' | 'length' | 'chunked';
   /** A WebSocket upgrade: a 101 answer hands the connection over (`onUpgrade`). */
   readonly upgrade?: boolean;
+  /** Sent with `Connection: close`, and the connection is closed after the response instead of pooled (desync mitigation, spec 13.1.1). */
+  readonly close?: boolean;
 }
 
 /** What the holder of an upstream request hears, in order; after `onError` nothing more. */
@@ -76,6 +78,18 @@ export function upstreamCause(error: ElbError): string | undefined {
   return typeof cause?.code === 'string' ? cause.code : undefined;
 }
 
+const BREAKS_REQUEST_LINE = /[\x00-\x20\x7f]/;
+
+/**
+ * The request-target as written to a target: a space or control byte that desync mitigation
+ * let through (SpaceInUri, AmbiguousUri, spec 13.1.4) is percent-encoded, so the request line
+ * the target reads has the same three parts (how AWS writes them is UNCONFIRMED).
+ */
+function requestTarget(path: string): string {
+  if (!BREAKS_REQUEST_LINE.test(path)) return path;
+  return path.replace(/[\x00-\x20\x7f]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
 function failure(code: ErrorCode, message: string, cause?: unknown): ElbError {
   return new ElbError(code, message, cause === undefined ? undefined : { cause });
 }
@@ -113,6 +127,7 @@ export class UpstreamConnection implements UpstreamExchange {
   #keepAlive = false;
   #paused = false;
   #upgradeAsked = false;
+  #closeAfter = false;
   /** The 101 head of an upgrade, waiting for the rest of its chunk. */
   #switched: MessageHead | undefined;
   readonly #listeners: Array<[string, (...args: any[]) => void]> = [];
@@ -167,10 +182,12 @@ export class UpstreamConnection implements UpstreamExchange {
     this.#keepAlive = false;
     this.#paused = false;
     this.#upgradeAsked = request.upgrade === true && handler.onUpgrade !== undefined;
+    this.#closeAfter = request.close === true;
     if (this.#state === 'idle') this.#state = 'busy';
     this.lastActivityMs = this.#owner.now();
-    let head = `${request.method} ${request.path} HTTP/1.1\r\n${headerLines(request.headers)}`;
+    let head = `${request.method} ${requestTarget(request.path)} HTTP/1.1\r\n${headerLines(request.headers)}`;
     if (this.#chunked) head += 'Transfer-Encoding: chunked\r\n';
+    if (this.#closeAfter) head += 'Connection: close\r\n';
     this.socket.write(`${head}\r\n`, 'latin1');
     return this;
   }
@@ -313,7 +330,7 @@ export class UpstreamConnection implements UpstreamExchange {
   /** Both messages are over: back to the pool, or closed. */
   #finish(): void {
     this.#handler = undefined;
-    if (this.#keepAlive && this.#state === 'busy') {
+    if (this.#keepAlive && !this.#closeAfter && this.#state === 'busy') {
       this.#state = 'idle';
       this.idleSinceMs = this.#owner.now();
       this.#owner.released(this);

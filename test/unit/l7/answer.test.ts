@@ -86,12 +86,15 @@ describe('refusalStatus: requests the accept stage refuses (spec 7.1, 6.4, 5.3)'
     ['IncompleteBody', 400],
     ['IncompatibleProtocol', 464],
     ['InvalidHeaderName', 400],
+    ['DesyncSevere', 400],
+    ['DesyncNotCompliant', 400],
+    ['MalformedRequest', 400],
   ] as const)('%s is %i', (refusal, status) => {
     expect(refusalStatus[refusal]).toBe(status);
   });
 
   it('has no refusal without a row above', () => {
-    expect(Object.keys(refusalStatus)).toHaveLength(12);
+    expect(Object.keys(refusalStatus)).toHaveLength(15);
   });
 });
 

@@ -32,7 +32,7 @@ describe('record', () => {
         receivedBytes: 100,
         sentBytes: 200,
         method: 'TRACE',
-        url: 'http://example.com/t?x=1',
+        url: 'http://example.com:8080/t?x=1',
         httpVersion: '1.1',
         userAgent: 'curl/8',
         actionsExecuted: [],
