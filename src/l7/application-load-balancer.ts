@@ -399,5 +399,6 @@ function headerOptions(settings: AlbSettings, listenerPort: number, protocol: 'h
     listenerPort,
     protocol,
     tlsHeaders: settings.tlsVersionAndCipherHeaders,
+    dropInvalidHeaderFields: settings.dropInvalidHeaderFields,
   };
 }
