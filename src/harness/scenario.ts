@@ -6,7 +6,7 @@
 import type { Logger } from '../core/logger.ts';
 import type { ConfigInput } from '../config/schema.ts';
 import { realClock } from '../core/clock.ts';
-import { startLocalElb } from '../local-elb.ts';
+import { startLocalElb, type LocalElb } from '../local-elb.ts';
 import { waitForHealthyTargets } from '../targets/target-group.ts';
 import { startLoad } from './load.ts';
 import { escapeHtml } from '../web/assets.ts';
@@ -72,14 +72,23 @@ export function scenarioConfig(s: RolloutScenario): ConfigInput {
   };
 }
 
-/** Runs one rollout under load and reports every request's fate. */
-export async function runRolloutScenario(s: RolloutScenario, options: { logger?: Logger; podOutput?: (pod: string, stream: 'stdout' | 'stderr', line: string) => void } = {}): Promise<ScenarioResult> {
+/**
+ * Runs one rollout under load and reports every request's fate. `watch` is called with the
+ * running LocalElb before the load starts (the CLI's `--dashboard` serves the dashboard on it,
+ * so the rollout can be watched live); what it returns runs when the run ends.
+ */
+export async function runRolloutScenario(
+  s: RolloutScenario,
+  options: { logger?: Logger; podOutput?: (pod: string, stream: 'stdout' | 'stderr', line: string) => void; watch?: (elb: LocalElb) => Promise<() => Promise<void>> } = {},
+): Promise<ScenarioResult> {
   const elb = await startLocalElb({
     config: scenarioConfig(s),
     ...(options.logger ? { logger: options.logger } : {}),
     podOutput: options.podOutput ?? (() => {}),
   });
+  let unwatch: () => Promise<void> = async () => {};
   try {
+    if (options.watch) unwatch = await options.watch(elb);
     const settleMs = (s.settleSeconds ?? 1) * 1000;
     const load = startLoad(elb.url('alb'), { rps: s.rps, elb });
     await new Promise((r) => setTimeout(r, settleMs));
@@ -93,6 +102,7 @@ export async function runRolloutScenario(s: RolloutScenario, options: { logger?:
     const report = await load.stop();
     return { scenario: s, report, rolloutSeconds };
   } finally {
+    await unwatch();
     await elb.close();
   }
 }

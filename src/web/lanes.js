@@ -31,17 +31,19 @@
     const startMs = options.startMs ?? (sorted[0] ? sorted[0].timeMs : 0);
     const endMs = options.endMs ?? (sorted.length ? sorted[sorted.length - 1].timeMs : startMs + 1000);
     const lanes = new Map();
-    const lane = (name, kind) => {
+    // A lane whose first event is a change from a known state (a target `healthy -> draining`,
+    // a pod turning not-ready) was in that state since the window's start.
+    const lane = (name, kind, before) => {
       let l = lanes.get(name);
       if (!l) {
-        l = { name, kind, segments: [], marks: [], open: undefined };
+        l = { name, kind, segments: [], marks: [], open: before === undefined ? undefined : { state: before, fromMs: startMs } };
         lanes.set(name, l);
       }
       return l;
     };
     const enter = (l, state, timeMs, label) => {
       if (l.open && l.open.state === state) return;
-      if (l.open) l.segments.push({ fromMs: l.open.fromMs, toMs: timeMs, state: l.open.state, label: l.open.label });
+      if (l.open && timeMs > l.open.fromMs) l.segments.push({ fromMs: l.open.fromMs, toMs: timeMs, state: l.open.state, label: l.open.label });
       l.open = state === undefined ? undefined : { state, fromMs: timeMs, label };
     };
     const marks = [];
@@ -57,19 +59,25 @@
         continue;
       }
       if (e.kind.startsWith('pod.') && e.pod) {
-        const l = lane(e.pod, 'pod');
+        const l = lane(e.pod, 'pod', e.kind === 'pod.not_ready' || e.kind === 'pod.deleting' ? 'Ready' : undefined);
         if (e.kind in POD_STATES) enter(l, POD_STATES[e.kind], e.timeMs, e.detail);
         else if (e.kind === 'pod.not_ready') enter(l, l.open && l.open.state === 'Terminating' ? 'Terminating' : 'Running', e.timeMs);
         else if (e.kind === 'pod.terminated') enter(l, undefined, e.timeMs);
         if (e.kind in POD_MARKS) l.marks.push({ timeMs: e.timeMs, label: POD_MARKS[e.kind] + (e.detail ? ` (${e.detail})` : '') });
         continue;
       }
+      if (e.kind === 'target.register' && e.detail) {
+        // A pod's target registered (the timeline's detail is its `ip:port`): its lane starts here.
+        if (e.pod) podOfTarget.set(e.detail, e.pod);
+        enter(lane(`${e.detail}${e.pod ? ` (${e.pod})` : ''}`, 'target'), 'initial', e.timeMs, 'Elb.RegistrationInProgress');
+        continue;
+      }
       if (e.kind === 'target.state_changed' || e.kind === 'target.state' || e.kind === 'target.removed') {
-        const parsed = e.target ? { target: e.target, to: e.to, reason: e.reason } : parseTargetDetail(e.detail);
+        const parsed = e.target ? { target: e.target, from: e.from, to: e.to, reason: e.reason } : parseTargetDetail(e.detail);
         if (!parsed) continue;
         if (e.pod) podOfTarget.set(parsed.target, e.pod);
         const pod = podOfTarget.get(parsed.target);
-        const l = lane(`${parsed.target}${pod ? ` (${pod})` : ''}`, 'target');
+        const l = lane(`${parsed.target}${pod ? ` (${pod})` : ''}`, 'target', e.kind === 'target.state_changed' ? parsed.from : undefined);
         if (e.kind === 'target.removed') enter(l, undefined, e.timeMs);
         else enter(l, parsed.to, e.timeMs, parsed.reason);
       }

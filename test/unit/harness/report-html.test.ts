@@ -3,9 +3,11 @@
  * summary, the request-fate data with every failure and the pod and target events, the lanes'
  * script and the shared stylesheet inline, and nothing fetched from elsewhere.
  */
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { LoadReport, type RequestFate } from '../../../src/harness/report.ts';
 import { sweepHtml } from '../../../src/harness/scenario.ts';
+import { webAsset } from '../../../src/web/assets.ts';
 
 const fate = (id: number, endMs: number, extra: Partial<RequestFate> = {}): RequestFate => ({ id, root: `r${id}`, startMs: endMs - 5, endMs, outcome: 'ok', status: 200, ...extra });
 
@@ -64,5 +66,36 @@ describe('LoadReport.html()', () => {
     expect(html).toContain('<h2>preStop 0s, propagation 1s, grace 10s: 1 failed, rollout 1.2s</h2>');
     expect(html).toContain('id="lanes-1"');
     expect(pageData(html)).toHaveLength(2);
+  });
+});
+
+describe('the lanes (src/web/lanes.js, run here as the browser runs it)', () => {
+  const window: { LocalElbLanes?: { fromEvents(events: unknown[], options: object): { lanes: Array<{ name: string; kind: string; segments: Array<{ fromMs: number; toMs: number; state: string }> }>; failures: unknown[] } } } = {};
+  runInNewContext(webAsset('lanes.js'), { window });
+  const lanes = window.LocalElbLanes!;
+
+  it('draws a pod’s phases, a target from its registration, and a target already in a state before the window from its start', () => {
+    const model = lanes.fromEvents(
+      [
+        { timeMs: 100, kind: 'pod.created', pod: 'web-r2-a' },
+        { timeMs: 150, kind: 'pod.started', pod: 'web-r2-a' },
+        { timeMs: 300, kind: 'pod.ready', pod: 'web-r2-a' },
+        { timeMs: 350, kind: 'target.register', pod: 'web-r2-a', detail: '127.1.0.2:8080' },
+        { timeMs: 400, kind: 'target.state_changed', pod: 'web-r2-a', detail: '127.1.0.2:8080 initial -> healthy' },
+        { timeMs: 500, kind: 'pod.deleting', pod: 'web-r1-b' }, // the order Pod records them in
+        { timeMs: 500, kind: 'pod.not_ready', pod: 'web-r1-b' },
+        { timeMs: 700, kind: 'pod.terminated', pod: 'web-r1-b' },
+        { timeMs: 600, kind: 'target.state_changed', pod: 'web-r1-b', detail: '127.1.0.1:8080 healthy -> draining (Target.DeregistrationInProgress)' },
+        { timeMs: 650, kind: 'request.failed', detail: 'request #3 502 from the ELB' },
+      ],
+      { startMs: 0, endMs: 1000 },
+    );
+    const byName = Object.fromEntries(model.lanes.map((l) => [l.name, l.segments.map((s) => [s.state, s.fromMs, s.toMs])]));
+    expect(byName['web-r2-a']).toEqual([['Pending', 100, 150], ['Running', 150, 300], ['Ready', 300, 1000]]);
+    expect(byName['web-r1-b']).toEqual([['Ready', 0, 500], ['Terminating', 500, 700]]);
+    expect(byName['127.1.0.2:8080 (web-r2-a)']).toEqual([['initial', 350, 400], ['healthy', 400, 1000]]);
+    expect(byName['127.1.0.1:8080 (web-r1-b)']).toEqual([['healthy', 0, 600], ['draining', 600, 1000]]);
+    expect(model.lanes.map((l) => l.kind)).toEqual(['pod', 'pod', 'target', 'target']);
+    expect(model.failures).toEqual([{ timeMs: 650, label: 'request #3 502 from the ELB' }]);
   });
 });
