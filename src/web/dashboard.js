@@ -129,12 +129,12 @@
     el.append(statusEl, latencyEl);
     const empty = (n) => Array.from({ length: n + 1 }, () => []);
     const status = new uPlot(
-      { width, height: 180, scales: { x: { time: true } }, series: [{}, ...STATUS_SERIES.map((s) => ({ label: s.label, stroke: s.stroke, width: 1.5, points: { show: false } }))], axes: [{}, { size: 40 }] },
+      { width, height: 180, scales: { x: { time: true } }, series: [{}, ...STATUS_SERIES.map((s) => ({ label: s.label, stroke: s.stroke, width: 1.5, points: { show: false } }))], axes: [{}, { size: 56 }] },
       empty(STATUS_SERIES.length),
       statusEl,
     );
     const latency = new uPlot(
-      { width, height: 180, scales: { x: { time: true } }, series: [{}, { label: 'p50', stroke: '#0969da', width: 1.5, points: { show: false } }, { label: 'p99', stroke: '#cf222e', width: 1.5, points: { show: false } }], axes: [{}, { size: 40 }] },
+      { width, height: 180, scales: { x: { time: true } }, series: [{}, { label: 'p50', stroke: '#0969da', width: 1.5, points: { show: false } }, { label: 'p99', stroke: '#cf222e', width: 1.5, points: { show: false } }], axes: [{}, { size: 56 }] },
       empty(2),
       latencyEl,
     );

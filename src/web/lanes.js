@@ -77,7 +77,9 @@
         if (!parsed) continue;
         if (e.pod) podOfTarget.set(parsed.target, e.pod);
         const pod = podOfTarget.get(parsed.target);
-        const l = lane(`${parsed.target}${pod ? ` (${pod})` : ''}`, 'target', e.kind === 'target.state_changed' ? parsed.from : undefined);
+        // (Not from `initial`: a new target's first change may come before its target.register event.)
+        const before = e.kind === 'target.state_changed' && parsed.from !== 'initial' ? parsed.from : undefined;
+        const l = lane(`${parsed.target}${pod ? ` (${pod})` : ''}`, 'target', before);
         if (e.kind === 'target.removed') enter(l, undefined, e.timeMs);
         else enter(l, parsed.to, e.timeMs, parsed.reason);
       }
