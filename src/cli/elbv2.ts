@@ -17,27 +17,45 @@ function endpointAddress(value: string): { address: string; port: number } {
   return { address: m[1] || m[2] || '127.0.0.1', port };
 }
 
-/** `--elbv2-endpoint HOST:PORT` (default 127.0.0.1:4566, LocalStack's port) and `--no-elbv2-endpoint`. */
+/**
+ * `--elbv2-endpoint HOST:PORT` and `--no-elbv2-endpoint`. Unset, the endpoint is tried on
+ * 127.0.0.1:4566 (LocalStack's port), and a port already taken there (LocalStack itself, or a
+ * second local-elb) is a warning, not a failure; one given explicitly must bind.
+ */
 export function addElbv2EndpointOptions(cmd: Command): Command {
   return cmd
     .addOption(
-      new Option('--elbv2-endpoint <host:port>', 'where the ELBv2 API listens (the AWS SDKs, boto3, aws elbv2 --endpoint-url)')
-        .argParser(endpointAddress)
-        .default({ ...DEFAULT_ELBV2_ENDPOINT }, `${DEFAULT_ELBV2_ENDPOINT.address}:${DEFAULT_ELBV2_ENDPOINT.port}`),
+      new Option('--elbv2-endpoint <host:port>', `where the ELBv2 API listens, for the AWS SDKs, boto3 and aws elbv2 --endpoint-url (default: ${DEFAULT_ELBV2_ENDPOINT.address}:${DEFAULT_ELBV2_ENDPOINT.port}, skipped with a warning when taken)`).argParser(
+        endpointAddress,
+      ),
     )
     .option('--no-elbv2-endpoint', 'do not serve the ELBv2 API');
 }
 
-/** Starts the ELBv2 endpoint over `runtime` and says where, with the variable that points the AWS SDKs and CLI at it. */
+/**
+ * Starts the ELBv2 endpoint over `runtime` and says where, with the variable that points the
+ * AWS SDKs and CLI at it. `where` undefined: the default address, where a bind failure only warns.
+ */
 export async function startElbv2ForCli(
   runtime: ElbRuntime,
-  where: { address: string; port: number } | false,
+  where: { address: string; port: number } | false | undefined,
   logger: Logger,
   out: NodeJS.WritableStream,
 ): Promise<{ close(): Promise<void> } | undefined> {
   if (where === false) return undefined;
   const { startElbv2Endpoint } = await import('../elbv2/server.ts');
-  const endpoint = await startElbv2Endpoint(runtime, { ...where, logger });
+  const { isElbError, ErrorCodes } = await import('../core/errors.ts');
+  let endpoint;
+  try {
+    endpoint = await startElbv2Endpoint(runtime, { ...(where ?? DEFAULT_ELBV2_ENDPOINT), logger });
+  } catch (err) {
+    if (where !== undefined || !isElbError(err, ErrorCodes.LISTEN_FAILED)) throw err;
+    logger.warn(
+      { event: 'elbv2.not_started', address: `${DEFAULT_ELBV2_ENDPOINT.address}:${DEFAULT_ELBV2_ENDPOINT.port}` },
+      `the ELBv2 API is not served: ${err.message} (LocalStack, or another local-elb?); give --elbv2-endpoint HOST:PORT, or --no-elbv2-endpoint`,
+    );
+    return undefined;
+  }
   out.write(`local-elb: ELBv2 API on ${endpoint.url} (AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2=${endpoint.url}, or aws elbv2 --endpoint-url ${endpoint.url})\n`);
   return endpoint;
 }
