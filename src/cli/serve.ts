@@ -8,7 +8,7 @@ import { ApplicationLoadBalancer } from '../l7/application-load-balancer.ts';
 import { nlbAccessLogLine } from '../l4/access-log.ts';
 import { NetworkLoadBalancer } from '../l4/network-load-balancer.ts';
 import { startAdminServer } from '../admin/server.ts';
-import { startLocalElb } from '../local-elb.ts';
+import { startLocalElb, type LoadBalancer } from '../local-elb.ts';
 import { loadConfigFile } from './config-file.ts';
 import { cliLogger, type LogFormat } from './log.ts';
 import { runUntilSignal } from './run.ts';
@@ -17,7 +17,7 @@ import { startElbv2ForCli } from './elbv2.ts';
 export interface ServeOptions {
   /** Absent: start empty, for the ELBv2 API to fill. */
   readonly config?: string;
-  /** Where the ELBv2 API listens; false for none. */
+  /** Where the ELBv2 API listens; false for none; undefined for 127.0.0.1:4566 when it is free. */
   readonly elbv2Endpoint?: { address: string; port: number } | false;
   readonly admin: { address: string; port: number } | false;
   readonly accessLog?: string;
@@ -35,10 +35,13 @@ export async function serve(opts: ServeOptions, out: NodeJS.WritableStream = pro
   if (opts.accessLog !== undefined) {
     const log = opts.accessLog === '-' ? process.stdout : createWriteStream(opts.accessLog, { flags: 'a' });
     accessLog = log;
-    for (const lb of elb.loadBalancers()) {
+    const logTo = (lb: LoadBalancer) => {
       if (lb instanceof ApplicationLoadBalancer) lb.onRequest((r) => log.write(`${accessLogLine(r)}\n`));
       else if (lb instanceof NetworkLoadBalancer) lb.onTlsConnection((r) => log.write(`${nlbAccessLogLine(r)}\n`));
-    }
+    };
+    for (const lb of elb.loadBalancers()) logTo(lb);
+    // Load balancers the ELBv2 API creates log there too.
+    elb.runtime.onLoadBalancerAdded(logTo);
   }
   let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
   let elbv2: { close(): Promise<void> } | undefined;
@@ -51,7 +54,7 @@ export async function serve(opts: ServeOptions, out: NodeJS.WritableStream = pro
   }, (m) => logger.info(m));
   try {
     if (opts.admin !== false) admin = await startAdminServer(elb, { ...opts.admin, logger });
-    elbv2 = await startElbv2ForCli(elb.runtime, opts.elbv2Endpoint ?? false, logger, out);
+    elbv2 = await startElbv2ForCli(elb.runtime, opts.elbv2Endpoint, logger, out);
   } catch (err) {
     await admin?.close();
     await elb.close();
