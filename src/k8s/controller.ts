@@ -20,6 +20,7 @@ import {
   type V1EndpointSlice,
   type V1Ingress,
   type V1IngressClass,
+  type V1Secret,
   type V1Namespace,
   type V1Node,
   type V1Pod,
@@ -103,6 +104,8 @@ export class KubernetesController {
     namespaces: ResilientInformer<V1Namespace>;
     ingresses: ResilientInformer<V1Ingress>;
     ingressClasses: ResilientInformer<V1IngressClass>;
+    /** The OIDC clients of auth-idp-oidc annotations (spec 13.2.9), as the controller reads them. */
+    secrets: ResilientInformer<V1Secret>;
   };
   readonly #stacks = new Map<string, RunningStack>();
   /** One CA for every load balancer, opened when the first certificate is issued. */
@@ -146,6 +149,7 @@ export class KubernetesController {
       namespaces: make('/api/v1/namespaces', () => this.#core.listNamespace()),
       ingresses: make('/apis/networking.k8s.io/v1/ingresses', () => networking.listIngressForAllNamespaces()),
       ingressClasses: make('/apis/networking.k8s.io/v1/ingressclasses', () => networking.listIngressClass()),
+      secrets: make('/api/v1/secrets', () => this.#core.listSecretForAllNamespaces()),
     };
   }
 
@@ -256,6 +260,7 @@ export class KubernetesController {
       namespaces: i.namespaces.list(),
       ingresses: i.ingresses.list(),
       ingressClasses: i.ingressClasses.list(),
+      secrets: i.secrets.list(),
     };
   }
 

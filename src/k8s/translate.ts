@@ -13,8 +13,10 @@ import type {
   V1Node,
   V1Pod,
   V1Service,
+  V1Secret,
   V1ServicePort,
 } from '@kubernetes/client-node';
+import { AUTH_ANNOTATIONS, authenticateAction, type AuthenticateActionInput } from './auth-annotations.ts';
 import { grpcRangeMessage, parseGrpcMatcher } from '../config/matcher.ts';
 import { ALPN_POLICIES, GRPC_HEALTH_CHECK_PATH, PROTOCOL_VERSIONS, type ConfigInput, type ProtocolVersion } from '../config/schema.ts';
 import { desiredTargets, type DesiredTarget, type Endpoint } from '../runtime/endpoints.ts';
@@ -36,6 +38,8 @@ export interface ClusterSnapshot {
   readonly namespaces: readonly V1Namespace[];
   readonly ingresses: readonly V1Ingress[];
   readonly ingressClasses: readonly V1IngressClass[];
+  /** The OIDC clients of `auth-idp-oidc` annotations (spec 13.2.9); none when absent. */
+  readonly secrets?: readonly V1Secret[];
 }
 
 export interface ObjectRef {
@@ -402,6 +406,8 @@ interface IngressPathRule {
   readonly host?: string;
   readonly paths: string[];
   readonly action: ActionInput;
+  /** An HTTPS listener puts it before `action` (spec 13.2.9; HTTP listeners ignore it, as the controller does). */
+  readonly auth?: AuthenticateActionInput;
 }
 
 /** Ingress path → ALB path-pattern values (spec 9.3). */
@@ -614,6 +620,7 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
   // Rules and default backends per Ingress; a listener takes those of the Ingresses on its port.
   const rulesOf = new Map<string, IngressPathRule[]>();
   const defaultOf = new Map<string, ActionInput>();
+  const defaultAuthOf = new Map<string, AuthenticateActionInput>();
   for (const m of members) {
     const backendAction = (backend: NonNullable<V1Ingress['spec']>['defaultBackend'] | undefined): ActionInput | undefined => {
       const svcName = backend?.service?.name;
@@ -630,13 +637,27 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
       const tg = serviceTargetGroup(ctx, m, svcName, portRef?.number ?? portRef?.name);
       return tg ? { type: 'forward', targetGroupName: tg } : undefined;
     };
+    // The auth-* annotations (spec 13.2.9): the Ingress's, with the backend Service's over them when the rule forwards to that one Service.
+    const backendAuth = (backend: NonNullable<V1Ingress['spec']>['defaultBackend'] | undefined): AuthenticateActionInput | undefined => {
+      const svcName = backend?.service?.name;
+      if (svcName === undefined) return undefined;
+      const service = backend!.service!.port?.name === 'use-annotation' ? undefined : snapshot.services.find((s) => s.metadata?.namespace === m.namespace && s.metadata?.name === svcName);
+      const a: Record<string, string> = { ...m.annotations };
+      for (const [k, v] of Object.entries(service?.metadata?.annotations ?? {})) if (k.startsWith(ING)) a[k] = v;
+      const result = authenticateAction(a, ING, m.namespace, snapshot.secrets ?? []);
+      if ('error' in result) throw new IngressGroupError(`ingress: ${m.key}: ${result.error}`);
+      return result.action;
+    };
     const def = backendAction(m.ingress.spec?.defaultBackend ?? undefined);
     if (def !== undefined) defaultOf.set(m.key, def);
+    const defAuth = def === undefined ? undefined : backendAuth(m.ingress.spec?.defaultBackend ?? undefined);
+    if (defAuth !== undefined) defaultAuthOf.set(m.key, defAuth);
     const rules: IngressPathRule[] = [];
     (m.ingress.spec?.rules ?? []).forEach((rule, ri) => {
       (rule.http?.paths ?? []).forEach((p, pi) => {
         const action = backendAction(p.backend);
         if (action === undefined) return;
+        const auth = backendAuth(p.backend);
         const kind = p.pathType === 'Exact' ? 0 : p.pathType === 'Prefix' ? 1 : 2;
         rules.push({
           order: Number(m.annotations[`${ING}group.order`] ?? 0),
@@ -647,6 +668,7 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
           ...(rule.host ? { host: rule.host } : {}),
           paths: pathPatterns(p.path, p.pathType),
           action,
+          ...(auth !== undefined ? { auth } : {}),
         });
       });
     });
@@ -667,17 +689,22 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
       const ordered = on
         .flatMap((m) => rulesOf.get(m.key)!)
         .sort((x, y) => x.order - y.order || x.ingress.localeCompare(y.ingress) || x.kind - y.kind || (x.kind === 1 ? y.length - x.length : 0) || x.index - y.index);
-      const defaultAction = on.map((m) => defaultOf.get(m.key)).find((d) => d !== undefined);
+      const defaultMember = on.find((m) => defaultOf.has(m.key));
+      const defaultAction = defaultMember === undefined ? undefined : defaultOf.get(defaultMember.key);
+      const defaultAuth = defaultMember === undefined ? undefined : defaultAuthOf.get(defaultMember.key);
+      // An authenticate action goes before the routing action on HTTPS listeners only (spec 13.2.9).
+      const guarded = (action: ActionInput, auth: AuthenticateActionInput | undefined): ActionInput[] =>
+        auth === undefined || config.protocol !== 'HTTPS' ? [action] : [{ ...auth, order: 1 } as ActionInput, { ...action, order: 2 } as ActionInput];
       return {
         port,
         protocol: config.protocol,
         ...(config.protocol === 'HTTPS' ? { sslPolicy: config.sslPolicy! } : {}),
         ...(config.certificates.length > 0 ? { certificates: config.certificates.map((certificateArn) => ({ certificateArn })) } : {}),
-        defaultActions: [defaultAction ?? { type: 'fixed-response', fixedResponseConfig: { statusCode: '404', contentType: 'text/plain' } }],
+        defaultActions: defaultAction === undefined ? [{ type: 'fixed-response', fixedResponseConfig: { statusCode: '404', contentType: 'text/plain' } }] : guarded(defaultAction, defaultAuth),
         rules: ordered.map((r, i) => ({
           priority: i + 1,
           conditions: [...(r.host ? [{ field: 'host-header' as const, values: [r.host] }] : []), { field: 'path-pattern' as const, values: r.paths.slice(0, 5) }],
-          actions: [r.action],
+          actions: guarded(r.action, r.auth),
         })),
       };
     });
@@ -726,6 +753,7 @@ function forwardedGroups(listener: ListenerInput): string[] {
 }
 
 const SUPPORTED_INGRESS_ANNOTATIONS = [
+  ...AUTH_ANNOTATIONS,
   'target-type',
   'scheme',
   'listen-ports',

@@ -179,6 +179,7 @@ const BUILTIN: ResourceTypeSpec[] = [
   { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true, subresources: ['status'], shortNames: ['po'], categories: ['all'], returnDeletedObject: true },
   { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true, subresources: ['status'], shortNames: ['svc'], categories: ['all'], returnDeletedObject: true },
   { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true, shortNames: ['ev'] },
+  { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true },
   { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true },
   { group: 'networking.k8s.io', version: 'v1', plural: 'ingresses', kind: 'Ingress', namespaced: true, subresources: ['status'], shortNames: ['ing'] },
   { group: 'networking.k8s.io', version: 'v1', plural: 'ingressclasses', kind: 'IngressClass', namespaced: false },
