@@ -284,7 +284,9 @@ export function buildProgram(): Command {
       .option('--deregistration-lag <seconds>', 'how long the ELB keeps sending new requests after the endpoint goes', oneNumber(0, 600), 0)
       .option('--readiness-path <path>', 'readiness probe and health-check path', '/')
       .option('--report', "print each run's timeline")
-      .option('--json <file>', "write every run's report as JSON"),
+      .option('--json <file>', "write every run's report as JSON")
+      .option('--html <file>', "write every run's request-fate timeline as one standalone HTML page")
+      .addOption(new Option('--dashboard <host:port>', 'serve the dashboard of each run there while it runs, to watch the rollout live').argParser(hostPort)),
   ).action(async (opts: import('./scenario.ts').ScenarioRolloutOptions) => {
     const { scenarioRollout } = await import('./scenario.ts');
     await scenarioRollout(opts);

@@ -3,7 +3,7 @@
  * combination and print which lose requests (exit 3 when any did). Loaded only when it runs.
  */
 import { writeFile } from 'node:fs/promises';
-import { formatSweep, runRolloutScenario, type ScenarioResult } from '../harness/scenario.ts';
+import { formatSweep, runRolloutScenario, sweepHtml, type ScenarioResult } from '../harness/scenario.ts';
 import { cliLogger, type LogFormat } from './log.ts';
 
 export interface ScenarioRolloutOptions {
@@ -17,6 +17,9 @@ export interface ScenarioRolloutOptions {
   readonly readinessPath: string;
   readonly report?: boolean;
   readonly json?: string;
+  readonly html?: string;
+  /** Serve the dashboard of each run here while it runs (`--dashboard 127.0.0.1:9090`). */
+  readonly dashboard?: { address: string; port: number };
   readonly logLevel: string;
   readonly logFormat: LogFormat;
 }
@@ -45,7 +48,19 @@ export async function scenarioRollout(opts: ScenarioRolloutOptions): Promise<voi
           deregistrationLagSeconds: opts.deregistrationLag,
           readinessPath: opts.readinessPath,
         },
-        { logger },
+        {
+          logger,
+          ...(opts.dashboard !== undefined
+            ? {
+                watch: async (elb) => {
+                  const { startAdminServer } = await import('../admin/server.ts');
+                  const admin = await startAdminServer(elb, { ...opts.dashboard!, logger });
+                  process.stderr.write(`dashboard on ${admin.dashboardUrl} (this run; it reconnects to the next)\n`);
+                  return () => admin.close();
+                },
+              }
+            : {}),
+        },
       );
       results.push(r);
       if (opts.report) process.stdout.write(`\n${r.report.format()}\n\n`);
@@ -54,6 +69,10 @@ export async function scenarioRollout(opts: ScenarioRolloutOptions): Promise<voi
   process.stdout.write(`${formatSweep(results)}\n`);
   if (opts.json) {
     await writeFile(opts.json, JSON.stringify(results.map((r) => ({ scenario: r.scenario, rolloutSeconds: r.rolloutSeconds, report: r.report })), null, 2));
+  }
+  if (opts.html) {
+    await writeFile(opts.html, sweepHtml(results));
+    process.stderr.write(`wrote ${opts.html}\n`);
   }
   process.exitCode = results.some((r) => r.report.failed.length > 0) ? 3 : 0;
 }
