@@ -180,7 +180,7 @@ export const identityProviderDefaults = { address: '127.0.0.1', port: 0, accessT
 const identityProviderSchema = strict({
   /** The address it binds; loopback unless you mean to expose it. */
   address: z.string().default(identityProviderDefaults.address),
-  /** 0 = any free port (the URL is logged and in `describe-load-balancers`); fix it so an app's key URL stays put. */
+  /** 0 = any free port (the URL is logged at startup, event `auth.started`); fix it so an app's key URL stays put. */
   port: intIn(0, 65535).default(identityProviderDefaults.port),
   /** `expires_in` of its access tokens: after it the load balancer refreshes the session (spec 13.2.7). */
   accessTokenLifetimeSeconds: intIn(1, 604800).default(identityProviderDefaults.accessTokenLifetimeSeconds),
