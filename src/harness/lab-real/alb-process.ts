@@ -7,7 +7,7 @@
  * answered itself when it did.
  *
  * Messages: `init` (config, run tag) → `ready` (the listener port of each node); `register`,
- * `deregister` (targets, in every node's group, not the warm-up's); `wait-healthy` → `healthy`; `epoch` (CPU time
+ * `deregister` (targets, in every node's group, or in the one group named); `wait-healthy` → `healthy`; `epoch` (CPU time
  * is counted from here); `report` → the records and the CPU time.
  */
 import { realClock } from '../../core/clock.ts';
@@ -45,9 +45,11 @@ parent.onMessage(async (m: Message) => {
       parent.send({ type: 'ready', ports });
       return;
     }
-    case 'register':
-      for (const g of labGroups()) g.register((m as unknown as { targets: TargetSpec[] }).targets);
+    case 'register': {
+      const { targets, group } = m as unknown as { targets: TargetSpec[]; group?: string };
+      for (const g of group === undefined ? labGroups() : [elb!.targetGroup(group)]) g.register(targets);
       return;
+    }
     case 'deregister':
       for (const g of labGroups()) void g.deregister((m as unknown as { targets: TargetSpec[] }).targets);
       return;

@@ -6,6 +6,8 @@
  * whatever ends the parent (a SIGKILL too). Nothing is ever ended by name.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Messages both ways are `{ type, … }` objects. */
@@ -118,7 +120,9 @@ export class LabProcesses {
       name,
       fork(childModule(module), [], {
         execArgv: [...typeScriptExecArgv(), ...(options.execArgv ?? [])],
-        env: { ...process.env, ...options.env },
+        // V8's code cache and the type-stripped sources kept between runs, as bin/local-elb.js keeps them:
+        // a child starts in a fraction of the time on a busy machine.
+        env: { NODE_COMPILE_CACHE: join(tmpdir(), 'node-compile-cache'), ...process.env, ...options.env },
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       }),
     );

@@ -75,6 +75,11 @@ export function formatRealLabReport(report: RealLabReport): string {
     `machine: ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, load average ${machine.loadAverageBefore.toFixed(2)} before and ${machine.loadAverageAfter.toFixed(2)} after: ` +
       'a shared machine, so other work on it moves these figures from run to run',
   );
+  if (machine.loadAverageBefore > machine.cpus || machine.loadAverageAfter > machine.cpus) {
+    out.push(
+      `the machine was busy (more runnable processes than CPUs): every process here waited for a CPU, so expect measured figures above the prediction, the tail most`,
+    );
+  }
   out.push(
     `real: measured here (every request, errors included, from when it was due); sim: the simulator's prediction for the same requests${report.targets === 'yours' ? ' to the scenario’s model targets' : ''}; ×: real / sim`,
   );

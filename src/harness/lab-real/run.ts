@@ -91,8 +91,9 @@ export interface RealRun {
     /** Of one core, over the run. */
     readonly cpuShare: number;
   };
-  /** local-elb's CPU time over the run, as a share of one core. */
+  /** local-elb's CPU time over the run, as a share of one core, and in ms (health checks and idle work included). */
   readonly proxyCpuShare: number;
+  readonly proxyCpuMs: number;
   /** All target processes together (those alive at the end), as a share of one core. */
   readonly targetsCpuShare: number | undefined;
   /** Wall time of the whole run: processes, warm-up, load, drain. */
@@ -166,10 +167,10 @@ export function realScenario(input: Scenario, options: Pick<RealLabOptions, 'rat
 /**
  * The config the ALB process starts with: one ALB and one (empty) target group `lab-<i>` per
  * load balancer node. Requests with `x-lab-warmup: 1` go to a group of their own (`warmup`,
- * with every target), so the warm-up leaves the lab groups' pickers and counters as they were
+ * where every target is registered before the run), so the warm-up leaves the lab groups' pickers and counters as they were
  * created, as the simulator's are at time 0.
  */
-export function realAlbConfig(scenario: Scenario, variant: Variant, healthCheckPath: string, warmupTargets: readonly { id: string; port: number }[]): ConfigInput {
+export function realAlbConfig(scenario: Scenario, variant: Variant, healthCheckPath: string): ConfigInput {
   const nodes = Array.from({ length: variant.nodes }, (_, i) => i);
   const idleSeconds = Math.max(1, Math.ceil(scenario.loadBalancer.idleTimeoutSeconds));
   const hc = scenario.loadBalancer.healthCheck;
@@ -182,7 +183,7 @@ export function realAlbConfig(scenario: Scenario, variant: Variant, healthCheckP
         healthCheckPath,
         healthCheckIntervalSeconds: hc.intervalSeconds,
         healthCheckTimeoutSeconds: hc.timeoutSeconds,
-        targets: warmupTargets.map((t) => ({ id: t.id, port: t.port })),
+        targets: [],
       },
     ],
     loadBalancers: nodes.map((i) => ({
@@ -286,8 +287,15 @@ async function runOne(scenario: Scenario, variant: Variant, ctx: RunContext): Pr
   const raceAbort = <T>(p: Promise<T>): Promise<T> => Promise.race([p, aborted]);
   const progress = (line: string) => options.onProgress?.(`${variant.label}: ${line}`);
   try {
+    // Every process starts at once: local-elb (its target groups empty), the load generator, the targets.
+    const runTag = randomBytes(4).toString('hex');
+    const healthCheckPath = userTargets === undefined ? HEALTH_PATH : userTargets[0]!.url.pathname;
+    const path = userTargets === undefined ? '/' : `${userTargets[0]!.url.pathname}${userTargets[0]!.url.search}`;
+    const alb = procs.spawn('local-elb', 'alb-process', { execArgv: PROXY_NODE_FLAGS });
+    const albReady = alb.request<{ type: 'ready'; ports: number[] }>({ type: 'init', config: realAlbConfig(scenario, variant, healthCheckPath), runTag }, 'ready', 60_000);
+    const load = procs.spawn('load generator', 'load-process');
     // Targets: model processes (or the user's), and for the double hop the kube-proxy stand-ins in front.
-    const targets = userTargets === undefined ? await raceAbort(startModelTargets(procs, models, seed)) : undefined;
+    const [targets, { ports: albPorts }] = await raceAbort(Promise.all([userTargets === undefined ? startModelTargets(procs, models, seed) : undefined, albReady]));
     const failing = models.map(() => false);
     let albTargets: { id: string; port: number }[];
     let albNames: string[];
@@ -314,15 +322,7 @@ async function runOne(scenario: Scenario, variant: Variant, ctx: RunContext): Pr
     }
     const nameOfKey = new Map(albTargets.map((t, i) => [`${t.id}:${t.port}`, albNames[i]!]));
 
-    // local-elb, and the load generator.
-    const runTag = randomBytes(4).toString('hex');
-    const healthCheckPath = userTargets === undefined ? HEALTH_PATH : userTargets[0]!.url.pathname;
-    const path = userTargets === undefined ? '/' : `${userTargets[0]!.url.pathname}${userTargets[0]!.url.search}`;
-    const alb = procs.spawn('local-elb', 'alb-process', { execArgv: PROXY_NODE_FLAGS });
-    const load = procs.spawn('load generator', 'load-process');
-    const [{ ports: albPorts }] = await raceAbort(
-      Promise.all([alb.request<{ type: 'ready'; ports: number[] }>({ type: 'init', config: realAlbConfig(scenario, variant, healthCheckPath, albTargets), runTag }, 'ready', 60_000)]),
-    );
+    alb.send({ type: 'register', group: WARMUP_GROUP, targets: albTargets });
     const idleMs = Math.max(1, Math.ceil(scenario.loadBalancer.idleTimeoutSeconds)) * 1000;
     const loadInit: LoadInit = {
       type: 'init',
@@ -344,6 +344,7 @@ async function runOne(scenario: Scenario, variant: Variant, ctx: RunContext): Pr
     alb.send({ type: 'register', targets: initial.map((i) => albTargets[i]!) });
     progress(`${requests} requests over ${(durationMs / 1000).toFixed(1)} s; waiting for ${initial.length} targets to be healthy`);
     await raceAbort(alb.request({ type: 'wait-healthy', counts: { lab: initial.length, [WARMUP_GROUP]: albTargets.length }, timeoutMs: 60_000 }, 'healthy', 65_000));
+    progress(`warming up (${WARMUP_REQUESTS} requests)`);
     const warm = await raceAbort(load.request<{ type: 'warm'; ok: number; statuses: Record<string, number> }>({ type: 'warmup', path: userTargets === undefined ? WARMUP_PATH : path, count: WARMUP_REQUESTS }, 'warm', 60_000));
     if (warm.ok < WARMUP_REQUESTS) throw new Error(`the warm-up through local-elb failed: ${JSON.stringify(warm.statuses)} of ${WARMUP_REQUESTS} requests`);
 
@@ -410,6 +411,7 @@ async function runOne(scenario: Scenario, variant: Variant, ctx: RunContext): Pr
         cpuShare: result.cpuUs / 1000 / result.wallMs,
       },
       proxyCpuShare: albReport.cpuUs / 1000 / albReport.wallMs,
+      proxyCpuMs: albReport.cpuUs / 1000,
       targetsCpuShare:
         targetCpuBefore === undefined || targetCpuAfter === undefined || targets!.restarted ? undefined : (targetCpuAfter - targetCpuBefore) / 1000 / (realClock.now() - epochMs),
       wallMs: realClock.now() - started,
