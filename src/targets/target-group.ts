@@ -420,7 +420,9 @@ export class TargetGroup {
     if (from.state !== to.state || from.reason !== to.reason) {
       this.#log.info(
         { event: 'target.state_changed', target: target.key, from: from.state, to: to.state, reason: to.reason },
-        `target ${target.key} ${from.state} -> ${to.state}${to.reason ? ` (${to.reason})` : ''}`,
+        from.state === to.state
+          ? `target ${target.key} ${to.state}: ${from.reason ?? 'no reason'} -> ${to.reason ?? 'no reason'}`
+          : `target ${target.key} ${from.state} -> ${to.state}${to.reason ? ` (${to.reason})` : ''}`,
       );
     }
     this.#emit({ type: 'target.state_changed', target, from, to });
