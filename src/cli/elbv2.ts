@@ -6,7 +6,8 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Logger } from '../core/logger.ts';
-import type { ElbRuntime } from '../runtime/runtime.ts';
+import type { ElbRuntime, ElbView } from '../runtime/runtime.ts';
+import type { ManagedResources } from '../elbv2/api.ts';
 
 export const DEFAULT_ELBV2_ENDPOINT = { address: '127.0.0.1', port: 4566 } as const;
 
@@ -41,13 +42,14 @@ export async function startElbv2ForCli(
   where: { address: string; port: number } | false | undefined,
   logger: Logger,
   out: NodeJS.WritableStream,
+  managed?: ManagedResources,
 ): Promise<{ close(): Promise<void> } | undefined> {
   if (where === false) return undefined;
   const { startElbv2Endpoint } = await import('../elbv2/server.ts');
   const { isElbError, ErrorCodes } = await import('../core/errors.ts');
   let endpoint;
   try {
-    endpoint = await startElbv2Endpoint(runtime, { ...(where ?? DEFAULT_ELBV2_ENDPOINT), logger });
+    endpoint = await startElbv2Endpoint(runtime, { ...(where ?? DEFAULT_ELBV2_ENDPOINT), logger, ...(managed ? { managed } : {}) });
   } catch (err) {
     if (where !== undefined || !isElbError(err, ErrorCodes.LISTEN_FAILED)) throw err;
     logger.warn(
@@ -76,4 +78,44 @@ export function addExportCommand(program: Command, adminOption: () => Option): v
         process.stdout.write(`# local-elb export: the running state of ${opts.admin}; serve it with local-elb serve --config FILE\n${stringify(config)}`);
       }
     });
+}
+
+/**
+ * `local-elb kind`'s ELBv2 API: the controller's load balancers and target groups are described
+ * (and refused changes: they come from the cluster), and what the API creates lives in a runtime
+ * of its own beside them. Returns the admin API's view of both, and how to stop the API's part.
+ */
+export async function startElbv2ForKind(
+  controllerView: ElbView,
+  where: { address: string; port: number } | false | undefined,
+  logger: Logger,
+  out: NodeJS.WritableStream,
+  options: { readonly stateDir?: string } = {},
+): Promise<{ view: ElbView; close(): Promise<void> }> {
+  if (where === false) return { view: controllerView, close: async () => {} };
+  const { ElbRuntime } = await import('../runtime/runtime.ts');
+  const own = new ElbRuntime({ config: {}, logger, metrics: controllerView.metrics, ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}) });
+  await own.start();
+  const endpoint = await startElbv2ForCli(own, where, logger, out, controllerView);
+  const pick = <T>(first: () => T, second: () => T): T => {
+    try {
+      return first();
+    } catch {
+      return second();
+    }
+  };
+  const view: ElbView = {
+    metrics: controllerView.metrics,
+    targetGroups: () => [...controllerView.targetGroups(), ...own.targetGroups()],
+    targetGroup: (name) => pick(() => controllerView.targetGroup(name), () => own.targetGroup(name)),
+    loadBalancers: () => [...controllerView.loadBalancers(), ...own.loadBalancers()],
+    loadBalancer: (name) => pick(() => controllerView.loadBalancer(name), () => own.loadBalancer(name)),
+  };
+  return {
+    view,
+    close: async () => {
+      await endpoint?.close();
+      await own.close();
+    },
+  };
 }

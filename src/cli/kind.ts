@@ -10,6 +10,7 @@ import { startAdminServer } from '../admin/server.ts';
 import { loadKindConfig } from './kind-config.ts';
 import { cliLogger, type LogFormat } from './log.ts';
 import { runUntilSignal } from './run.ts';
+import { startElbv2ForKind } from './elbv2.ts';
 
 export interface KindOptions {
   readonly kubeconfig?: string;
@@ -20,6 +21,8 @@ export interface KindOptions {
   readonly loadBalancerClass: string;
   readonly config?: string;
   readonly admin: { address: string; port: number } | false;
+  /** The ELBv2 API (issue #15): false for none; undefined for 127.0.0.1:4566 when it is free. */
+  readonly elbv2Endpoint?: { address: string; port: number } | false;
   readonly logLevel: string;
   readonly logFormat: LogFormat;
   readonly stateDir?: string;
@@ -78,14 +81,18 @@ export async function kind(opts: KindOptions, out: NodeJS.WritableStream = proce
   });
   await controller.start();
   let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
+  let elbv2: Awaited<ReturnType<typeof startElbv2ForKind>> | undefined;
   try {
-    if (opts.admin !== false) admin = await startAdminServer(controller.view(), { ...opts.admin, logger });
+    elbv2 = await startElbv2ForKind(controller.view(), opts.elbv2Endpoint, logger, out, opts.stateDir !== undefined ? { stateDir: opts.stateDir } : {});
+    if (opts.admin !== false) admin = await startAdminServer(elbv2.view, { ...opts.admin, logger });
   } catch (err) {
+    await elbv2?.close();
     await controller.stop();
     throw err;
   }
   runUntilSignal(async () => {
     await admin?.close();
+    await elbv2?.close();
     await controller.stop();
   }, (m) => logger.info(m));
   out.write(`local-elb: watching ${kubeConfig.getCurrentCluster()?.server ?? 'the cluster'}; ${controller.stacks().size} load balancers\n`);

@@ -65,16 +65,35 @@ export const LIMITS = {
 
 export const MAX_TAGS = 50;
 
+/**
+ * Load balancers and target groups the API describes but does not own: under `local-elb kind`
+ * those the Kubernetes controller runs from Services and Ingresses (changing them is the
+ * cluster's business: OperationNotPermitted).
+ */
+export interface ManagedResources {
+  loadBalancers(): readonly LoadBalancer[];
+  targetGroups(): readonly TargetGroup[];
+}
+
 export class Elbv2Api {
+  /** Where the API's own load balancers and target groups live, and what its changes apply to. */
   readonly runtime: ElbRuntime;
   readonly catalog: Catalog;
+  readonly #managed: ManagedResources | undefined;
   readonly #handlers: ReadonlyMap<string, Handler>;
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(runtime: ElbRuntime, catalog: Catalog, handlers: Readonly<Record<string, Handler>>) {
+  constructor(runtime: ElbRuntime, catalog: Catalog, handlers: Readonly<Record<string, Handler>>, managed?: ManagedResources) {
     this.runtime = runtime;
     this.catalog = catalog;
+    this.#managed = managed;
     this.#handlers = new Map(Object.entries(handlers));
+  }
+
+  /** Refuses a change to a resource another owner manages (kind's, from the cluster). */
+  assertOwned(resource: LoadBalancer | TargetGroup, arn: string): void {
+    const own = 'kind' in resource ? this.runtime.targetGroups().includes(resource) : this.runtime.loadBalancers().includes(resource);
+    if (!own) throw managedError(arn);
   }
 
   actions(): string[] {
@@ -93,7 +112,7 @@ export class Elbv2Api {
   // Lookups. A missing resource is its `*NotFound`, never an empty answer (the waiters rely on it).
 
   loadBalancers(): Array<{ lb: LoadBalancer; record: LoadBalancerRecord }> {
-    return this.runtime.loadBalancers().map((lb) => ({ lb, record: this.catalog.loadBalancer(lb) }));
+    return [...this.runtime.loadBalancers(), ...(this.#managed?.loadBalancers() ?? [])].map((lb) => ({ lb, record: this.catalog.loadBalancer(lb) }));
   }
 
   findLoadBalancer(arn: string): { lb: LoadBalancer; record: LoadBalancerRecord } | undefined {
@@ -107,7 +126,7 @@ export class Elbv2Api {
   }
 
   targetGroups(): Array<{ group: TargetGroup; arn: string }> {
-    return this.runtime.targetGroups().map((group) => ({ group, arn: this.catalog.targetGroup(group).arn }));
+    return [...this.runtime.targetGroups(), ...(this.#managed?.targetGroups() ?? [])].map((group) => ({ group, arn: this.catalog.targetGroup(group).arn }));
   }
 
   targetGroup(arn: string): TargetGroup {
@@ -116,8 +135,10 @@ export class Elbv2Api {
     return found.group;
   }
 
+  /** The ARN of the group called `name`: the API's own first, then a managed one. */
   targetGroupArn(name: string): string {
-    return this.catalog.targetGroup(this.runtime.targetGroup(name)).arn;
+    const group = this.runtime.targetGroups().find((g) => g.name === name) ?? this.#managed?.targetGroups().find((g) => g.name === name) ?? this.runtime.targetGroup(name);
+    return this.catalog.targetGroup(group).arn;
   }
 
   listeners(): Array<{ lb: LoadBalancer; lbRecord: LoadBalancerRecord; config: ListenerConfig; index: number; record: ListenerRecord }> {
@@ -261,6 +282,10 @@ export class Elbv2Api {
     }
     return [];
   }
+}
+
+export function managedError(arn: string): ApiError {
+  return new ApiError('OperationNotPermitted', `'${arn}' is managed by local-elb kind (the AWS Load Balancer Controller's part, from a Service or Ingress): change it through the cluster`);
 }
 
 /** Pagination (spec 14.8): `Marker` in, `NextMarker` out only when more items follow; an opaque marker; PageSize 1–400. */

@@ -12,6 +12,7 @@ import { parseConfig, type Config, type ConfigInput } from '../config/schema.ts'
 import type { ElbRuntime } from '../runtime/runtime.ts';
 import type { Catalog, ListenerRecord, RuleRecord } from './catalog.ts';
 import { ApiError } from './errors.ts';
+import { managedError } from './api.ts';
 
 export type InputTargetGroup = NonNullable<ConfigInput['targetGroups']>[number];
 export type InputLoadBalancer = NonNullable<ConfigInput['loadBalancers']>[number];
@@ -47,12 +48,17 @@ export class Draft {
     });
   }
 
+  /** The input of a load balancer the API owns (OperationNotPermitted for a managed one). */
   loadBalancer(name: string): InputLoadBalancer {
-    return this.loadBalancers.find((lb) => lb.name === name)!;
+    const found = this.loadBalancers.find((lb) => lb.name === name);
+    if (found === undefined) throw managedError(name);
+    return found;
   }
 
   targetGroup(name: string): InputTargetGroup {
-    return this.targetGroups.find((g) => g.name === name)!;
+    const found = this.targetGroups.find((g) => g.name === name);
+    if (found === undefined) throw managedError(name);
+    return found;
   }
 
   /** The input listener that stands for the listener with this record. */
@@ -61,7 +67,7 @@ export class Draft {
       const index = lb.listeners.findIndex((l) => this.#listenerRecords.get(l) === record);
       if (index >= 0) return { lb, listener: lb.listeners[index]!, index };
     }
-    throw new Error('listener record not in the draft');
+    throw managedError(record.arn);
   }
 
   rule(record: RuleRecord): { listener: InputListener; rule: InputRule; index: number } {
@@ -71,7 +77,7 @@ export class Draft {
         if (index >= 0) return { listener, rule: listener.rules![index]!, index };
       }
     }
-    throw new Error('rule record not in the draft');
+    throw managedError(record.arn);
   }
 
   /** A listener the call adds (or that replaces one, keeping its record). */

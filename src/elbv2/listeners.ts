@@ -113,6 +113,7 @@ function secureSettings(params: Members, lb: LoadBalancer, protocol: ListenerPro
 export const listenerHandlers: Record<string, Handler> = {
   async CreateListener({ api, params }: Call): Promise<Result> {
     const { lb, record: lbRecord } = api.loadBalancer(params.string('LoadBalancerArn', { required: true }));
+    api.assertOwned(lb, lbRecord.arn);
     const protocol = readProtocol(params, lb) ?? (lb.config.type === 'network' ? 'TCP' : 'HTTP');
     const port = params.integer('Port', { required: true, min: 1, max: 65535 });
     const secure = secureSettings(params, lb, protocol, undefined);
@@ -137,6 +138,7 @@ export const listenerHandlers: Record<string, Handler> = {
 
   async ModifyListener({ api, params }: Call): Promise<Result> {
     const entry = api.listener(params.string('ListenerArn', { required: true }));
+    api.assertOwned(entry.lb, entry.record.arn);
     const { lb, config: before } = entry;
     const protocol = readProtocol(params, lb) ?? before.protocol;
     const port = params.integer('Port', { min: 1, max: 65535 }) ?? before.port;

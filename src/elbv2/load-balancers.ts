@@ -97,6 +97,7 @@ export function loadBalancerHandlers(options: { readonly addressPrefix: string }
       const found = api.findLoadBalancer(arn);
       // Deleting an unknown or deleted load balancer succeeds (spec 14.6.1).
       if (found === undefined) return {};
+      api.assertOwned(found.lb, arn);
       if (found.lb.attributes()['deletion_protection.enabled'] === 'true') {
         throw new ApiError('OperationNotPermitted', `Load balancer '${arn}' cannot be deleted because deletion protection is enabled`);
       }
@@ -131,7 +132,8 @@ export function loadBalancerHandlers(options: { readonly addressPrefix: string }
     },
 
     ModifyLoadBalancerAttributes({ api, params }: Call): Result {
-      const { lb } = api.loadBalancer(params.string('LoadBalancerArn', { required: true }));
+      const { lb, record } = api.loadBalancer(params.string('LoadBalancerArn', { required: true }));
+      api.assertOwned(lb, record.arn);
       const changes = readAttributes(params);
       const network = lb.config.type === 'network';
       const resolved = resolveAttributes(network ? networkLoadBalancerAttributes : applicationLoadBalancerAttributes, changes, 'Attributes', lb.attributes(), {

@@ -49,6 +49,7 @@ function readConditions(params: Members, required: boolean): Record<string, unkn
 export const ruleHandlers: Record<string, Handler> = {
   async CreateRule({ api, params }: Call): Promise<Result> {
     const entry = api.listener(params.string('ListenerArn', { required: true }));
+    api.assertOwned(entry.lb, entry.record.arn);
     if (entry.lb.config.type === 'network') throw new ApiError('UnsupportedProtocol', 'Rules are supported on application load balancer listeners only');
     const priority = params.integer('Priority', { required: true, min: 1, max: 50000 });
     const conditions = readConditions(params, true)!;
@@ -69,6 +70,7 @@ export const ruleHandlers: Record<string, Handler> = {
 
   async ModifyRule({ api, params }: Call): Promise<Result> {
     const found = api.rule(params.string('RuleArn', { required: true }));
+    api.assertOwned(found.listener.lb, found.arn);
     const conditions = readConditions(params, false);
     const actionMembers = params.structures('Actions');
     const actions = actionMembers !== undefined && actionMembers.length > 0 ? readRuleActions(api, actionMembers, found.listener.lb, found.listener.config.protocol) : undefined;

@@ -14,7 +14,7 @@ import { bindListener } from '../core/listen.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import type { ElbRuntime } from '../runtime/runtime.ts';
 import { accountHandlers } from './account.ts';
-import { Elbv2Api } from './api.ts';
+import { Elbv2Api, type ManagedResources } from './api.ts';
 import { callerOf, DEFAULT_ACCOUNT, DEFAULT_REGION, type Caller } from './arns.ts';
 import { Catalog } from './catalog.ts';
 import { ApiError } from './errors.ts';
@@ -43,6 +43,8 @@ export interface Elbv2EndpointOptions {
   readonly defaults?: Caller;
   /** Load balancers the API creates each get an address of `<prefix>.x.y` (default `127.250`), where their listeners bind. */
   readonly addressPrefix?: string;
+  /** Load balancers and target groups to describe but not change (`local-elb kind`: the controller's). */
+  readonly managed?: ManagedResources;
 }
 
 export interface Elbv2Endpoint {
@@ -54,7 +56,7 @@ export interface Elbv2Endpoint {
 }
 
 /** The ELBv2 API over `runtime`, every action this endpoint answers. */
-export function elbv2Api(runtime: ElbRuntime, options: Pick<Elbv2EndpointOptions, 'defaults' | 'addressPrefix'> = {}): Elbv2Api {
+export function elbv2Api(runtime: ElbRuntime, options: Pick<Elbv2EndpointOptions, 'defaults' | 'addressPrefix' | 'managed'> = {}): Elbv2Api {
   const catalog = new Catalog(options.defaults ?? { account: DEFAULT_ACCOUNT, region: DEFAULT_REGION });
   return new Elbv2Api(runtime, catalog, {
     ...loadBalancerHandlers({ addressPrefix: options.addressPrefix ?? '127.250' }),
@@ -63,7 +65,7 @@ export function elbv2Api(runtime: ElbRuntime, options: Pick<Elbv2EndpointOptions
     ...ruleHandlers,
     ...tagHandlers,
     ...accountHandlers,
-  });
+  }, options.managed);
 }
 
 /** Starts the endpoint; rejects with `ELB_ERR_LISTEN_FAILED` naming the address when it cannot bind. */

@@ -98,7 +98,7 @@ export const targetGroupHandlers: Record<string, Handler> = {
       ...(protocolVersion !== undefined ? { protocolVersion } : {}),
       ...healthCheckInput(params),
     };
-    const existing = api.runtime.targetGroups().find((g) => g.name === name);
+    const existing = api.targetGroups().find((e) => e.group.name === name)?.group;
     if (existing !== undefined) {
       // Idempotent when the settings are the same (spec 14.6.2).
       let resolved;
@@ -192,7 +192,9 @@ export const targetGroupHandlers: Record<string, Handler> = {
   },
 
   ModifyTargetGroupAttributes({ api, params }: Call): Result {
-    const group = api.targetGroup(params.string('TargetGroupArn', { required: true }));
+    const arn = params.string('TargetGroupArn', { required: true });
+    const group = api.targetGroup(arn);
+    api.assertOwned(group, arn);
     const changes = readAttributes(params);
     const { catalogue, owner } = attributeCatalogue(group);
     const resolved = resolveAttributes(catalogue, changes, 'Attributes', group.attributes(), owner);
@@ -203,7 +205,9 @@ export const targetGroupHandlers: Record<string, Handler> = {
   },
 
   RegisterTargets({ api, params }: Call): Result {
-    const group = api.targetGroup(params.string('TargetGroupArn', { required: true }));
+    const arn = params.string('TargetGroupArn', { required: true });
+    const group = api.targetGroup(arn);
+    api.assertOwned(group, arn);
     const targets = targetsOf(params, group);
     const keys = new Set(group.targets().map((t) => t.key));
     for (const t of targets) keys.add(`${t.id}:${t.port ?? group.config.port}`);
@@ -213,7 +217,9 @@ export const targetGroupHandlers: Record<string, Handler> = {
   },
 
   DeregisterTargets({ api, params }: Call): Result {
-    const group = api.targetGroup(params.string('TargetGroupArn', { required: true }));
+    const arn = params.string('TargetGroupArn', { required: true });
+    const group = api.targetGroup(arn);
+    api.assertOwned(group, arn);
     const targets = targetsOf(params, group);
     // A target that is not registered is ignored (spec 14.6.3); the drain runs on its own.
     const registered = new Set(group.targets().filter((t) => t.registration !== 'draining').map((t) => t.key));

@@ -440,3 +440,32 @@ describe('ELBv2 API: one model with the config file and the admin API', () => {
     await waitFor(() => elb.loadBalancer('api-lb').config.listeners.length === 0, { what: 'the deleted listener gone' });
   });
 });
+
+describe('ELBv2 API beside resources it does not own (local-elb kind: the controller’s)', () => {
+  it('describes the managed load balancers and groups, refuses changes to them with OperationNotPermitted, and creates its own beside them', async () => {
+    const managed = await startLocalElb({
+      config: { targetGroups: [{ name: 'k8s-default-echo', protocol: 'TCP', port: 7000 }], loadBalancers: [{ name: 'k8s-default-echo', type: 'network', listeners: [{ port: 0, defaultActions: [{ type: 'forward', targetGroupName: 'k8s-default-echo' }] }] }] },
+      waitForPodsMs: 0,
+    });
+    defer(() => managed.close());
+    const own = await startLocalElb({ config: {}, waitForPodsMs: 0 });
+    defer(() => own.close());
+    const endpoint = await startElbv2Endpoint(own.runtime, { port: 0, managed });
+    defer(() => endpoint.close());
+    const client = new ElasticLoadBalancingV2Client({ endpoint: endpoint.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    defer(() => client.destroy());
+
+    const [lb] = (await client.send(new DescribeLoadBalancersCommand({}))).LoadBalancers!;
+    expect(lb).toMatchObject({ LoadBalancerName: 'k8s-default-echo', Type: 'network', State: { Code: 'active' } });
+    const [tg] = (await client.send(new DescribeTargetGroupsCommand({}))).TargetGroups!;
+    expect(tg!.LoadBalancerArns).toEqual([lb!.LoadBalancerArn]);
+    expect(await awsError(client.send(new CreateListenerCommand({ LoadBalancerArn: lb!.LoadBalancerArn, Protocol: 'TCP', Port: 7001, DefaultActions: [{ Type: 'forward', TargetGroupArn: tg!.TargetGroupArn }] })))).toMatchObject({
+      name: 'OperationNotPermittedException',
+    });
+    expect(await awsError(client.send(new RegisterTargetsCommand({ TargetGroupArn: tg!.TargetGroupArn, Targets: [{ Id: '127.0.0.1' }] })))).toMatchObject({ name: 'OperationNotPermittedException' });
+    expect(await awsError(client.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: lb!.LoadBalancerArn })))).toMatchObject({ name: 'OperationNotPermittedException' });
+    await client.send(new CreateTargetGroupCommand({ Name: 'mine', Protocol: 'HTTP', Port: 80, VpcId: 'vpc-1' }));
+    expect((await client.send(new DescribeTargetGroupsCommand({}))).TargetGroups?.map((g) => g.TargetGroupName)).toEqual(['mine', 'k8s-default-echo']);
+    expect(own.targetGroups().map((g) => g.name)).toEqual(['mine']);
+  });
+});
