@@ -241,6 +241,24 @@ function oidcAction(overrides: OidcConfig = {}) {
 }
 const loginRule = (overrides: OidcConfig = {}) => ({ priority: 1, conditions: [{ field: 'path-pattern', values: ['/login'] }], actions: [oidcAction(overrides), { type: 'forward', order: 2, targetGroupName: 'web' }] });
 
+describe('a session under allow, and before a fixed-response (spec 13.2.3, 6.3)', () => {
+  it('allow forwards a signed-in user with the headers, and an authenticated fixed-response is logged authenticate,fixed-response', async () => {
+    const t = await target();
+    const fixed = { priority: 2, conditions: [{ field: 'path-pattern', values: ['/status'] }], actions: [oidcAction(), { type: 'fixed-response', order: 2, fixedResponseConfig: { statusCode: '200', contentType: 'text/plain', messageBody: 'up' } }] };
+    const { url, records } = await start(config(t.port, { oidc: { onUnauthenticatedRequest: 'allow' }, emulator: { signInAs: 'bob' }, rules: [loginRule(), fixed] }));
+    const b = browser();
+    await b.get(`${url}/public`);
+    expect(t.seen.at(-1)!.headers['x-amzn-oidc-identity']).toBeUndefined();
+    await b.get(`${url}/login`);
+    const page = await b.get(`${url}/public`);
+    expect(page.status).toBe(200);
+    expect(t.seen.at(-1)!.headers['x-amzn-oidc-identity']).toBe('bob');
+    const status = await b.get(`${url}/status`);
+    expect(status.body).toBe('up');
+    expect(records.at(-1)).toMatchObject({ elbStatusCode: 200, actionsExecuted: ['authenticate', 'fixed-response'], matchedRulePriority: 2 });
+  });
+});
+
 describe('the session (spec 13.2.4, 13.2.7) on a virtual clock', () => {
   it('is honoured until SessionTimeout; then, even under deny, an expired session is sent to the identity provider', async () => {
     const clock = new VirtualClock(Date.now());
