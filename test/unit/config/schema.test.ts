@@ -68,6 +68,8 @@ describe('parseConfig: defaults', () => {
       'routing.http.preserve_host_header.enabled': 'false',
       'routing.http.x_amzn_tls_version_and_cipher_suite.enabled': 'false',
       'routing.http2.enabled': 'true',
+      'routing.http.desync_mitigation_mode': 'defensive',
+      'routing.http.drop_invalid_header_fields.enabled': 'false',
       'load_balancing.cross_zone.enabled': 'true',
       'waf.fail_open.enabled': 'false',
       'deletion_protection.enabled': 'false',
