@@ -15,7 +15,7 @@ import { quietOnClosedStdout } from './run.ts';
 import type { LogFormat } from './log.ts';
 import type { BenchAlgorithmsOptions } from './lab.ts';
 import { addCaCommands } from './ca.ts';
-import { addExportCommand } from './elbv2.ts';
+import { addElbv2EndpointOptions, addExportCommand } from './elbv2.ts';
 
 const CLI = 'local-elb';
 const DEFAULT_ADMIN = 'http://127.0.0.1:9090';
@@ -118,15 +118,17 @@ export function buildProgram(): Command {
   const withStateDir = <T extends object>(opts: T) => ({ ...opts, ...(stateDir() !== undefined ? { stateDir: stateDir()! } : {}) });
 
   logOptions(
-    program
+    addElbv2EndpointOptions(
+      program
       .command('serve')
-      .description('run the load balancers, target groups and local pods of a config file until SIGINT/SIGTERM')
-      .requiredOption('-c, --config <file>', 'YAML or JSON config file')
+      .description('run the load balancers, target groups and local pods of a config file until SIGINT/SIGTERM (no --config: start empty, for the ELBv2 API to fill)')
+      .option('-c, --config <file>', 'YAML or JSON config file')
       .addOption(listenAdminOption())
       .option('--no-admin', 'do not start the admin API')
       .option('--access-log <file>', 'write access-log lines (ALB requests, NLB TLS connections) to this file ("-" for stdout)')
       .option('--shutdown-grace-seconds <s>', 'how long requests in flight may finish at shutdown', oneNumber(0, 3600), 5),
-  ).action(async (opts: { config: string; admin: { address: string; port: number } | false; accessLog?: string; shutdownGraceSeconds: number; logLevel: string; logFormat: LogFormat }) => {
+    ),
+  ).action(async (opts: { config?: string; elbv2Endpoint?: { address: string; port: number } | false; admin: { address: string; port: number } | false; accessLog?: string; shutdownGraceSeconds: number; logLevel: string; logFormat: LogFormat }) => {
     const { serve } = await import('./serve.ts');
     await serve(withStateDir(opts));
   });
@@ -293,7 +295,8 @@ export function buildProgram(): Command {
   });
 
   logOptions(
-    program
+    addElbv2EndpointOptions(
+      program
       .command('kind')
       .description('act as the AWS Load Balancer Controller and its ELBs for a local (kind) cluster')
       .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG, else ~/.kube/config)')
@@ -305,6 +308,7 @@ export function buildProgram(): Command {
       .option('-c, --config <file>', 'YAML or JSON file whose certificates: map the certificate ARNs of your annotations to PEM files (others are issued by the local CA)')
       .addOption(listenAdminOption())
       .option('--no-admin', 'do not start the admin API'),
+    ),
   ).action(async (opts: import('./kind.ts').KindOptions) => {
     const { kind } = await import('./kind.ts');
     await kind(withStateDir(opts));
