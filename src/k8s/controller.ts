@@ -6,7 +6,9 @@
  * use too); writes the address to the object's status (EXTERNAL-IP); sets readiness-gate
  * conditions from target health; reports what it cannot do as Events. HTTPS and TLS listeners
  * take certificates from the `certificates` files by ARN, and otherwise from the local CA (spec
- * 12.7). Level-triggered: every change re-reads the caches and applies the pure diff.
+ * 12.7). Gateway API Gateways of the `gateway.k8s.aws/alb` and `gateway.k8s.aws/nlb` classes get
+ * an ALB or NLB the same way (gateway/: translation, statuses, watches; spec 15). Level-triggered:
+ * every change re-reads the caches and applies the pure diff.
  */
 import net from 'node:net';
 import {
@@ -30,6 +32,7 @@ import {
 import { ElbError, ErrorCodes, isElbError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { ElbMetrics } from '../core/metrics.ts';
+import type { Random } from '../core/random.ts';
 import { attributesWithoutLocalEffect, type CertificateConfig, type ConfigInput } from '../config/schema.ts';
 import { ElbRuntime, type ElbView } from '../runtime/runtime.ts';
 import { TargetRegistrar } from '../runtime/registrar.ts';
@@ -39,6 +42,8 @@ import { gateCondition, shapeSignature } from '../runtime/reconcile.ts';
 import { listenerNames, type CertificateIssuer } from '../tls/certificates.ts';
 import { localCaIssuer, localCertificateArn } from '../tls/provider.ts';
 import { READINESS_GATE_PREFIX, translate, type ClusterSnapshot, type DesiredStack, type ObjectRef } from './translate.ts';
+import { GatewayApiWatcher } from './gateway/watcher.ts';
+import { translateGateways } from './gateway/translate.ts';
 
 export interface KubernetesControllerOptions {
   readonly kubeConfig: KubeConfig;
@@ -74,6 +79,10 @@ export interface KubernetesControllerOptions {
   readonly stateDir?: string;
   /** Issues the certificates no file provides (default: the local CA in `stateDir`). */
   readonly certificateIssuer?: CertificateIssuer;
+  /** Weighted target group choice and the like in every load balancer (tests seed it). */
+  readonly random?: Random;
+  /** Target type of Gateway API backends without a TargetGroupConfiguration (the controller's `--default-target-type`, default `instance`). */
+  readonly defaultTargetType?: 'instance' | 'ip';
 }
 
 interface RunningStack {
@@ -108,6 +117,8 @@ export class KubernetesController {
     secrets: ResilientInformer<V1Secret>;
   };
   readonly #stacks = new Map<string, RunningStack>();
+  /** Gateway API objects, when the cluster serves their CRDs. */
+  readonly #gateway: GatewayApiWatcher;
   /** One CA for every load balancer, opened when the first certificate is issued. */
   readonly #issuer: CertificateIssuer;
   readonly #addresses = new Map<string, string>();
@@ -151,15 +162,24 @@ export class KubernetesController {
       ingressClasses: make('/apis/networking.k8s.io/v1/ingressclasses', () => networking.listIngressClass()),
       secrets: make('/api/v1/secrets', () => this.#core.listSecretForAllNamespaces()),
     };
+    this.#gateway = new GatewayApiWatcher({
+      kubeConfig: kc,
+      logger: this.#log,
+      onChange: () => this.schedule(),
+      event: (ref, type, reason, message) => this.#event(ref, type, reason, message),
+      fieldManager: FIELD_MANAGER,
+      ...(options.watchBackoffMs ? { watchBackoffMs: options.watchBackoffMs } : {}),
+    });
   }
 
   /** Starts the watches and applies the first state; resolves after that first reconcile. */
   async start(): Promise<void> {
     this.#stopped = false;
-    await Promise.all(Object.values(this.#informers).map((i) => i.start()));
+    await Promise.all([...Object.values(this.#informers).map((i) => i.start()), this.#gateway.start()]);
     await this.reconcileNow();
     const resyncMs = this.#o.resyncMs ?? 15_000;
-    this.#resync = setInterval(() => this.schedule(), resyncMs);
+    // Gateway API CRDs installed after start are picked up at a resync.
+    this.#resync = setInterval(() => void this.#gateway.rediscover().finally(() => this.schedule()), resyncMs);
     this.#resync.unref();
   }
 
@@ -168,7 +188,7 @@ export class KubernetesController {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#resync) clearInterval(this.#resync);
-    await Promise.all(Object.values(this.#informers).map((i) => i.stop()));
+    await Promise.all([...Object.values(this.#informers).map((i) => i.stop()), this.#gateway.stop()]);
     await this.#running?.catch(() => {});
     for (const stack of [...this.#stacks.values()]) await this.#remove(stack, false);
   }
@@ -209,7 +229,7 @@ export class KubernetesController {
 
   /** How many times the watches were re-established after errors (all resources together). */
   get watchRestarts(): number {
-    return Object.values(this.#informers).reduce((n, i) => n + i.restarts, 0);
+    return Object.values(this.#informers).reduce((n, i) => n + i.restarts, 0) + this.#gateway.restarts;
   }
 
   get reconcileCount(): number {
@@ -270,11 +290,14 @@ export class KubernetesController {
     const snapshot = this.#snapshot();
     const result = translate(snapshot, this.#o.loadBalancerClass ? { loadBalancerClass: this.#o.loadBalancerClass } : {});
     for (const r of result.rejected) await this.#event(r.ref, 'Warning', 'LoadBalancerNotServed', `local-elb cannot serve this ${r.ref.kind}: ${r.reason}`);
+    const gatewayApi = this.#gateway.snapshot();
+    const gateways = translateGateways(snapshot, gatewayApi, this.#o.defaultTargetType ? { defaultTargetType: this.#o.defaultTargetType } : {});
+    const stacks = [...result.stacks, ...gateways.stacks];
 
-    const wanted = new Set(result.stacks.map((s) => s.key));
+    const wanted = new Set(stacks.map((s) => s.key));
     for (const running of [...this.#stacks.values()]) if (!wanted.has(running.key)) await this.#remove(running, true);
 
-    for (const stack of result.stacks) {
+    for (const stack of stacks) {
       let running = this.#stacks.get(stack.key);
       const address = this.#addressFor(stack.key);
       const config = { ...withAddress(stack.config, address), certificates: [...(this.#o.certificates ?? [])] };
@@ -306,6 +329,14 @@ export class KubernetesController {
       await this.#applyStatus(running, snapshot);
       await this.#applyReadinessGates(running, snapshot);
     }
+    await this.#gateway.apply(
+      gateways,
+      (key) => {
+        const running = this.#stacks.get(key);
+        return running === undefined ? undefined : { running: true, address: running.address, loadBalancerName: running.elb.loadBalancers()[0]?.name, type: running.stack.type };
+      },
+      gatewayApi,
+    );
   }
 
   #addressFor(key: string): string {
@@ -324,7 +355,7 @@ export class KubernetesController {
     const extraNames = listenerNames(address, stack.certificateHosts);
     const certificateIssuer: CertificateIssuer = (names) => this.#issuer([...new Set([...names, ...extraNames])]);
     const start = async (c: ConfigInput) => {
-      const runtime = new ElbRuntime({ config: c, logger: this.#log, metrics: this.metrics, certificateIssuer });
+      const runtime = new ElbRuntime({ config: c, logger: this.#log, metrics: this.metrics, certificateIssuer, ...(this.#o.random ? { random: this.#o.random } : {}) });
       await runtime.start();
       return runtime;
     };
@@ -381,7 +412,8 @@ export class KubernetesController {
     await running.elb.close();
     this.#log.info({ event: 'k8s.load_balancer_stopped', stack: running.key }, `stopped the load balancer for ${running.key}`);
     if (!clearStatus) return;
-    for (const owner of running.stack.owners) {
+    // A Gateway's status is the Gateway API watcher's to write.
+    for (const owner of running.stack.owners.filter((o) => o.kind !== 'Gateway')) {
       await this.#patchStatus(owner, { status: { loadBalancer: {} } }).catch(() => {});
     }
   }
@@ -415,7 +447,7 @@ export class KubernetesController {
   }
 
   async #applyStatus(running: RunningStack, snapshot: ClusterSnapshot): Promise<void> {
-    for (const owner of running.stack.owners) {
+    for (const owner of running.stack.owners.filter((o) => o.kind !== 'Gateway')) {
       const current =
         owner.kind === 'Service'
           ? snapshot.services.find((s) => s.metadata?.namespace === owner.namespace && s.metadata?.name === owner.name)?.status?.loadBalancer?.ingress
@@ -494,7 +526,7 @@ export class KubernetesController {
         namespace: ref.namespace,
         body: {
           metadata: { generateName: `${ref.name}.`, namespace: ref.namespace },
-          involvedObject: { kind: ref.kind, namespace: ref.namespace, name: ref.name, apiVersion: ref.kind === 'Service' ? 'v1' : 'networking.k8s.io/v1' },
+          involvedObject: { kind: ref.kind, namespace: ref.namespace, name: ref.name, apiVersion: ref.kind === 'Service' ? 'v1' : ref.kind === 'Gateway' ? 'gateway.networking.k8s.io/v1' : 'networking.k8s.io/v1' },
           reason,
           message,
           type,

@@ -59,6 +59,11 @@ export interface ResourceTypeSpec {
   categories?: string[];
   /** DELETE answers with the deleted object (pods, services) rather than a Status. */
   returnDeletedObject?: boolean;
+  /**
+   * A CRD's structural-schema defaults, applied as the real server applies them on every write
+   * (e.g. ./gateway-api-crds.ts). `old` is the stored object on updates.
+   */
+  defaults?: (obj: KubeObject, old: KubeObject | undefined) => void;
 }
 
 export interface FakeKubeApiServerOptions {
@@ -659,6 +664,7 @@ class Server implements FakeKubeApiServer {
       o.status ??= { loadBalancer: {} };
     }
     if (rt.key === 'networking.k8s.io/v1/ingresses') o.status ??= { loadBalancer: {} };
+    rt.defaults?.(o, old);
     if (rt.key === 'v1/pods') {
       o.spec ??= {};
       o.spec.restartPolicy ??= 'Always';

@@ -78,6 +78,13 @@ function podStatus(pod: Obj): string {
   return pod.status?.reason ?? pod.status?.phase ?? 'Pending';
 }
 
+/** `.status.conditions[?(@.type=="<type>")].status`, as a CRD printer column reads it. */
+const conditionStatus = (o: Obj, type: string) => String(((o.status?.conditions ?? []) as Obj[]).find((c) => c.type === type)?.status ?? '');
+const hostnames = (o: Obj) => {
+  const list: string[] = o.spec?.hostnames ?? [];
+  return list.length > 0 ? JSON.stringify(list) : '';
+};
+
 const PRINTERS: Record<string, Printer> = {
   Pod: {
     columns: [col('Name'), col('Ready'), col('Status'), col('Restarts', 0, 'string'), col('Age'), col('IP', 1), col('Node', 1), col('Nominated Node', 1), col('Readiness Gates', 1)],
@@ -146,6 +153,26 @@ const PRINTERS: Record<string, Printer> = {
     ],
   },
 };
+
+// The Gateway API CRDs' additionalPrinterColumns (gateway.networking.k8s.io), and the AWS Load
+// Balancer Controller's for its gateway.k8s.aws CRDs.
+Object.assign(PRINTERS, {
+  GatewayClass: {
+    columns: [col('Name'), col('Controller'), col('Accepted'), col('Age'), col('Description', 1)],
+    cells: (c: Obj, now: number) => [c.metadata?.name, c.spec?.controllerName ?? '', conditionStatus(c, 'Accepted'), age(c, now), c.spec?.description ?? ''],
+  },
+  Gateway: {
+    columns: [col('Name'), col('Class'), col('Address'), col('Programmed'), col('Age')],
+    cells: (g: Obj, now: number) => [g.metadata?.name, g.spec?.gatewayClassName ?? '', ((g.status?.addresses ?? []) as Obj[]).map((a) => a.value).join(' '), conditionStatus(g, 'Programmed'), age(g, now)],
+  },
+  HTTPRoute: { columns: [col('Name'), col('Hostnames'), col('Age')], cells: (r: Obj, now: number) => [r.metadata?.name, hostnames(r), age(r, now)] },
+  GRPCRoute: { columns: [col('Name'), col('Hostnames'), col('Age')], cells: (r: Obj, now: number) => [r.metadata?.name, hostnames(r), age(r, now)] },
+  TLSRoute: { columns: [col('Name'), col('Hostnames'), col('Age')], cells: (r: Obj, now: number) => [r.metadata?.name, hostnames(r), age(r, now)] },
+  TargetGroupConfiguration: {
+    columns: [col('Name'), col('Service-Name'), col('Age')],
+    cells: (t: Obj, now: number) => [t.metadata?.name, t.spec?.targetReference?.name ?? '', age(t, now)],
+  },
+} satisfies Record<string, Printer>);
 
 const GENERIC: Printer = { columns: [col('Name'), col('Age')], cells: (o, now) => [o.metadata?.name, age(o, now)] };
 

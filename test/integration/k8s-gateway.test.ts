@@ -1,0 +1,260 @@
+/**
+ * Gateway API through the controller (spec 15), against the in-repo fake API server serving the
+ * Gateway API and gateway.k8s.aws CRDs, with the real @kubernetes/client-node and kubectl, and
+ * pods as real local servers (127.0.0.1 as pod IP, EndpointSlices naming their ports): an
+ * HTTPRoute's weighted 80/20 split measured over 1,000 requests, header/query/method matches,
+ * a TCPRoute through an NLB Gateway, the statuses and address `kubectl get gateway` shows, a
+ * ReferenceGrant allowing and refusing a cross-namespace backend, and the L4+L7 mix and the
+ * filters the controller refuses.
+ */
+import { execFile } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Agent, request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../src/core/random.ts';
+import { KubernetesController } from '../../src/k8s/controller.ts';
+import { startFakeKubeApiServer, type FakeKubeApiServer, type KubeObject } from '../support/fake-kube-apiserver.ts';
+import { GATEWAY_API_RESOURCES } from '../support/gateway-api-crds.ts';
+import { backend, gateway, gatewayClass, httpRoute, l4Route, listener, referenceGrant, targetGroupConfiguration } from '../support/gateway-fixtures.ts';
+import { endpointSlice, lbService, namespace } from '../support/k8s-fixtures.ts';
+import { requirePeer } from '../support/peers.ts';
+import { startTarget } from '../support/targets.ts';
+import { startTcpTarget } from '../support/tcp.ts';
+import { waitFor } from '../support/wait.ts';
+
+const kubectlBin = requirePeer('kubectl');
+const GW = 'gateway.networking.k8s.io/v1';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  const errors: unknown[] = [];
+  for (const c of cleanups.splice(0).reverse()) await c().catch((err: unknown) => errors.push(err));
+  if (errors.length > 0) throw errors[0];
+});
+
+async function world(seed = 14) {
+  const api = await startFakeKubeApiServer({ bookmarkIntervalMs: 200, resources: GATEWAY_API_RESOURCES });
+  cleanups.push(() => api.close());
+  const controller = new KubernetesController({
+    kubeConfig: api.kubeConfig(),
+    addressPrefix: `127.${randomInt(100, 250)}`,
+    debounceMs: 20,
+    resyncMs: 500,
+    watchBackoffMs: { min: 50, max: 200 },
+    random: seededRandom(seed),
+  });
+  cleanups.push(() => controller.stop());
+  api.create(gatewayClass('alb', 'gateway.k8s.aws/alb'));
+  api.create(gatewayClass('nlb', 'gateway.k8s.aws/nlb'));
+  return { api, controller };
+}
+
+/** A pod as a real HTTP server, its Service (port 80) with an EndpointSlice, and a TGC making its targets ip with a 5 s check of /healthz. */
+async function httpPod(api: FakeKubeApiServer, name: string, ns = 'default') {
+  const target = await startTarget(name);
+  cleanups.push(() => target.close());
+  api.create(lbService(name, { namespace: ns, type: 'ClusterIP', loadBalancerClass: null, ports: [{ name: 'http', port: 80, targetPort: target.port }] }));
+  api.create(endpointSlice(name, [{ ip: '127.0.0.1', pod: `${name}-1` }], { namespace: ns, port: target.port }));
+  api.create(targetGroupConfiguration(name, { targetReference: { name }, defaultConfiguration: { targetType: 'ip', healthCheckConfig: { healthCheckPath: '/healthz', healthCheckInterval: 5, healthyThresholdCount: 2 } } }, ns));
+  return target;
+}
+
+type Conditions = Array<{ type: string; status: string; reason: string; message: string }>;
+const condition = (o: KubeObject | undefined, type: string) => ((o?.status?.conditions ?? []) as Conditions).find((c) => c.type === type);
+const getGateway = (api: FakeKubeApiServer, name: string, ns = 'default') => api.get(GW, 'Gateway', ns, name);
+const parents = (api: FakeKubeApiServer, apiVersion: string, kind: string, name: string, ns = 'default') => (api.get(apiVersion, kind, ns, name)?.status?.parents ?? []) as Array<{ parentRef: { name: string }; controllerName: string; conditions: Conditions }>;
+
+/** The Gateway's address once it is Programmed. */
+async function programmedAddress(api: FakeKubeApiServer, name: string, ns = 'default'): Promise<string> {
+  return waitFor(
+    () => {
+      const gw = getGateway(api, name, ns);
+      return condition(gw, 'Programmed')?.status === 'True' ? (gw?.status?.addresses?.[0]?.value as string | undefined) : undefined;
+    },
+    { what: `Gateway ${ns}/${name} to be Programmed with an address` },
+  );
+}
+
+async function get(url: string, headers: Record<string, string> = {}, method = 'GET', dispatcher?: Agent): Promise<{ status: number; body: string }> {
+  const res = await request(url, { method: method as 'GET', headers, ...(dispatcher ? { dispatcher } : {}) });
+  return { status: res.statusCode, body: await res.body.text() };
+}
+
+async function kubectl(api: FakeKubeApiServer, ...args: string[]): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'local-elb-kubectl-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  // Asynchronously: the fake API server runs in this process.
+  return (await promisify(execFile)(kubectlBin!, ['--kubeconfig', api.writeKubeconfig(dir), '--cache-dir', join(dir, 'cache'), ...args], { encoding: 'utf8' })).stdout;
+}
+
+describe('Gateway API with the fake API server', () => {
+  it('splits an HTTPRoute 80/20 between two Services over 1,000 requests, within the binomial bound', async () => {
+    const { api, controller } = await world();
+    await httpPod(api, 'blue');
+    await httpPod(api, 'green');
+    api.create(gateway('web', 'alb', [listener('http', 'HTTP', 18080)]));
+    api.create(httpRoute('split', [{ name: 'web' }], [{ backendRefs: [backend('blue', 80, { weight: 80 }), backend('green', 80, { weight: 20 })] }]));
+    await controller.start();
+
+    const address = await programmedAddress(api, 'web');
+    const agent = new Agent({ connections: 4 });
+    cleanups.push(() => agent.close());
+    const url = `http://${address}:18080/`;
+    await waitFor(async () => (await get(url, {}, 'GET', agent)).status === 200, { what: 'traffic through the ALB Gateway' });
+    const seen = { blue: 0, green: 0 } as Record<string, number>;
+    for (let i = 0; i < 1000; i++) {
+      const { status, body } = await get(url, {}, 'GET', agent);
+      expect(status).toBe(200);
+      seen[body] = (seen[body] ?? 0) + 1;
+    }
+    // n = 1000, p = 0.8: mean 800, sd √(1000·0.8·0.2) ≈ 12.6; 5 sd either side fails a fair split about once in 3.5 million runs.
+    const sd = Math.sqrt(1000 * 0.8 * 0.2);
+    expect(seen.blue! + seen.green!).toBe(1000);
+    expect(Math.abs(seen.blue! - 800)).toBeLessThanOrEqual(5 * sd);
+    const groups = controller.stacks().get('gateway/default/web')!.elb.targetGroups().map((g) => g.name);
+    expect(groups).toHaveLength(2);
+    expect(groups.every((n) => /^k8s-default-split-[0-9a-f]{10}$/.test(n))).toBe(true);
+  });
+
+  it('routes an HTTPRoute by header, query parameter and method, and falls back to the last rule', async () => {
+    const { api, controller } = await world();
+    await httpPod(api, 'blue');
+    await httpPod(api, 'green');
+    await httpPod(api, 'orange');
+    api.create(gateway('web', 'alb', [listener('http', 'HTTP', 18081)]));
+    api.create(
+      httpRoute(
+        'match',
+        [{ name: 'web', sectionName: 'http', port: 18081 }],
+        [
+          { matches: [{ headers: [{ name: 'x-canary', value: 'true,yes' }] }], backendRefs: [backend('green', 80)] },
+          { matches: [{ path: { type: 'PathPrefix', value: '/search' }, queryParams: [{ name: 'engine', value: 'orange' }], method: 'GET' }], backendRefs: [backend('orange', 80)] },
+          { backendRefs: [backend('blue', 80)] },
+        ],
+      ),
+    );
+    await controller.start();
+    const address = await programmedAddress(api, 'web');
+    const base = `http://${address}:18081`;
+    await waitFor(async () => (await get(`${base}/`)).body === 'blue', { what: 'the default rule to answer' });
+    expect((await get(`${base}/`, { 'x-canary': 'true' })).body).toBe('green');
+    expect((await get(`${base}/anything`, { 'x-canary': 'yes' })).body).toBe('green');
+    expect((await get(`${base}/`, { 'x-canary': 'no' })).body).toBe('blue');
+    expect((await get(`${base}/search?engine=orange`)).body).toBe('orange');
+    expect((await get(`${base}/search?engine=orange`, {}, 'POST')).body).toBe('blue');
+    expect((await get(`${base}/search?engine=other`)).body).toBe('blue');
+    const rules = controller.stacks().get('gateway/default/web')!.stack.config.loadBalancers![0]!.listeners[0]!.rules!;
+    expect(rules.map((r) => r.priority)).toEqual([1, 2, 3]);
+  });
+
+  it('carries a TCPRoute through an NLB Gateway and writes its status; Gateway, route and kubectl agree', async () => {
+    const { api, controller } = await world();
+    const echo = await startTcpTarget('pg');
+    cleanups.push(() => echo.close());
+    api.create(lbService('pg', { type: 'ClusterIP', loadBalancerClass: null, ports: [{ name: 'pg', port: 5432, targetPort: echo.port }] }));
+    api.create(endpointSlice('pg', [{ ip: '127.0.0.1', pod: 'pg-0' }], { portName: 'pg', port: echo.port }));
+    api.create(targetGroupConfiguration('pg', { targetReference: { name: 'pg' }, defaultConfiguration: { targetType: 'ip', healthCheckConfig: { healthCheckInterval: 5 } } }));
+    api.create(gateway('db', 'nlb', [listener('pg', 'TCP', 15432)]));
+    api.create(l4Route('TCPRoute', 'pg', [{ name: 'db', sectionName: 'pg' }], [backend('pg', 5432)]));
+    await controller.start();
+
+    const address = await programmedAddress(api, 'db');
+    const reply = await waitFor(
+      () =>
+        new Promise<string>((resolve, reject) => {
+          const socket = net.connect({ host: address, port: 15432 }, () => socket.write('SELECT 1'));
+          socket.setEncoding('utf8');
+          socket.on('data', (d: string) => {
+            resolve(d);
+            socket.destroy();
+          });
+          socket.on('error', reject);
+        }),
+      { what: 'an echo through the NLB' },
+    );
+    expect(reply).toBe('pg:SELECT 1');
+
+    const [entry] = parents(api, 'gateway.networking.k8s.io/v1alpha2', 'TCPRoute', 'pg');
+    expect(entry).toMatchObject({ parentRef: { name: 'db', sectionName: 'pg' }, controllerName: 'gateway.k8s.aws/nlb' });
+    expect(entry!.conditions.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ['ResolvedRefs', 'True', 'ResolvedRefs'],
+      ['Accepted', 'True', 'Accepted'],
+    ]);
+    const gw = getGateway(api, 'db')!;
+    expect(gw.status.addresses).toEqual([{ type: 'IPAddress', value: address }]);
+    expect(condition(gw, 'Accepted')).toMatchObject({ status: 'True', reason: 'Accepted', message: '' });
+    expect(condition(gw, 'Programmed')).toMatchObject({ status: 'True', reason: 'Programmed', message: expect.stringMatching(/^arn:aws:elasticloadbalancing:local:000000000000:loadbalancer\/net\/k8s-default-db-[0-9a-f]{10}\//) });
+    expect(gw.status.listeners).toEqual([
+      expect.objectContaining({ name: 'pg', attachedRoutes: 1, supportedKinds: [{ group: 'gateway.networking.k8s.io', kind: 'TCPRoute' }] }),
+    ]);
+    expect(condition(api.get(GW, 'GatewayClass', undefined, 'nlb'), 'Accepted')).toMatchObject({ status: 'True', reason: 'Accepted' });
+
+    if (kubectlBin !== undefined) {
+      expect(await kubectl(api, 'get', 'gateway', 'db')).toMatch(new RegExp(`^NAME\\s+CLASS\\s+ADDRESS\\s+PROGRAMMED\\s+AGE\\ndb\\s+nlb\\s+${address.replace(/\./g, '\\.')}\\s+True\\s+\\d+s\\n$`));
+      expect(await kubectl(api, 'get', 'gatewayclass')).toMatch(/nlb\s+gateway\.k8s\.aws\/nlb\s+True/);
+      expect(await kubectl(api, 'get', 'gateway', 'db', '-o', 'jsonpath={.status.conditions[?(@.type=="Programmed")].status}')).toBe('True');
+    }
+  });
+
+  it('lets a cross-namespace backend in only with a ReferenceGrant, and takes it away when the grant goes', async () => {
+    const { api, controller } = await world();
+    api.create(namespace('shop'));
+    api.create(namespace('payments'));
+    await httpPod(api, 'pay', 'payments');
+    api.create(gateway('web', 'alb', [listener('http', 'HTTP', 18082)], { namespace: 'shop' }));
+    api.create(httpRoute('checkout', [{ name: 'web' }], [{ backendRefs: [backend('pay', 80, { namespace: 'payments' })] }], { namespace: 'shop' }));
+    await controller.start();
+    const address = await programmedAddress(api, 'web', 'shop');
+    const url = `http://${address}:18082/`;
+    const resolvedRefs = () => parents(api, GW, 'HTTPRoute', 'checkout', 'shop')[0]?.conditions.find((c) => c.type === 'ResolvedRefs');
+
+    await waitFor(() => resolvedRefs()?.reason === 'RefNotPermitted', { what: 'ResolvedRefs False RefNotPermitted' });
+    expect(resolvedRefs()).toMatchObject({ status: 'False', message: 'No explicit ReferenceGrant exists to allow the reference.' });
+    // No usable backend: the rule answers the controller's fixed 500.
+    expect(await get(url)).toEqual({ status: 500, body: '' });
+
+    api.create(referenceGrant('shop-routes', 'payments', { kind: 'HTTPRoute', namespace: 'shop' }, { name: 'pay' }));
+    await waitFor(async () => (await get(url)).body === 'pay', { what: 'the granted backend to answer' });
+    await waitFor(() => resolvedRefs()?.status === 'True', { what: 'ResolvedRefs True' });
+
+    api.delete(GW, 'ReferenceGrant', 'payments', 'shop-routes');
+    await waitFor(async () => (await get(url)).status === 500, { what: 'the backend to be refused again' });
+    await waitFor(() => resolvedRefs()?.reason === 'RefNotPermitted', { what: 'RefNotPermitted again' });
+  });
+
+  it('refuses to mix L4 and L7 as the controller does, and refuses a RequestHeaderModifier filter', async () => {
+    const { api, controller } = await world();
+    await httpPod(api, 'blue');
+    api.create(gateway('mixed', 'alb', [listener('http', 'HTTP', 18083), listener('db', 'TCP', 18084)]));
+    api.create(httpRoute('web', [{ name: 'mixed' }], [{ backendRefs: [backend('blue', 80)] }]));
+    api.create(l4Route('TCPRoute', 'db', [{ name: 'mixed' }], [backend('blue', 80)]));
+    api.create(gateway('headers', 'alb', [listener('http', 'HTTP', 18085)]));
+    api.create(httpRoute('rewrite', [{ name: 'headers' }], [{ filters: [{ type: 'RequestHeaderModifier' }], backendRefs: [backend('blue', 80)] }]));
+    await controller.start();
+
+    const address = await programmedAddress(api, 'mixed');
+    const gw = getGateway(api, 'mixed')!;
+    expect(condition(gw, 'Accepted')).toMatchObject({ status: 'True', reason: 'ListenersNotValid' });
+    const db = (gw.status.listeners as Array<{ name: string; conditions: Conditions }>).find((l) => l.name === 'db')!;
+    expect(db.conditions.find((c) => c.type === 'Accepted')).toMatchObject({ status: 'False', reason: 'UnsupportedProtocol', message: 'Unsupported protocol TCP for listener db' });
+    await waitFor(async () => (await get(`http://${address}:18083/`)).body === 'blue', { what: 'the HTTP listener to serve' });
+    // The TCP listener is not made, and the TCPRoute gets no status from the ALB controller.
+    await expect(new Promise((resolve, reject) => net.connect({ host: address, port: 18084 }).on('connect', resolve).on('error', reject))).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    expect(parents(api, 'gateway.networking.k8s.io/v1alpha2', 'TCPRoute', 'db')).toEqual([]);
+    const events = () => api.list('v1', 'Event', 'default') as Array<{ reason: string; message: string; involvedObject: { kind: string; name: string; apiVersion: string } }>;
+    await waitFor(() => events().some((e) => e.involvedObject.name === 'mixed' && e.reason === 'RouteKindNotServed'), { what: 'the RouteKindNotServed Event' });
+    expect(events().find((e) => e.reason === 'RouteKindNotServed')!.involvedObject).toMatchObject({ kind: 'Gateway', apiVersion: GW });
+
+    await waitFor(() => condition(getGateway(api, 'headers'), 'Accepted')?.status === 'False', { what: 'the filter Gateway to be refused' });
+    expect(condition(getGateway(api, 'headers'), 'Accepted')).toMatchObject({ reason: 'Invalid', message: 'Check Gateway Events for more information.' });
+    expect(condition(getGateway(api, 'headers'), 'Programmed')?.status).toBe('Unknown');
+    expect(events().find((e) => e.involvedObject.name === 'headers' && e.reason === 'FailedBuildModel')?.message).toMatch(/^Failed build model due to Unsupported filter type: RequestHeaderModifier\./);
+    expect(controller.stacks().has('gateway/default/headers')).toBe(false);
+  });
+});
