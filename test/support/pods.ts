@@ -16,10 +16,22 @@ type TargetGroupInput = NonNullable<ConfigInput['targetGroups']>[number];
 export type PodsInput = Partial<NonNullable<TargetGroupInput['pods']>>;
 export type PropagationInput = TargetGroupInput['propagation'];
 
-/** A target group `web` (HTTP, port 80) with local pods running `app`, through the real schema. */
+/**
+ * A target group `web` (HTTP, port 80) with local pods running `app`, through the real schema,
+ * with a listener that forwards to it (a group no listener uses is not health-checked, and a
+ * readiness gate on one is a config error).
+ */
 export function podTargetGroupConfig(pods: PodsInput = {}, extra: Partial<TargetGroupInput> = {}): TargetGroupConfig {
+  const network = extra.protocol !== undefined && extra.protocol !== 'HTTP' && extra.protocol !== 'HTTPS';
   return parseConfig({
     targetGroups: [{ name: 'web', protocol: 'HTTP', port: 80, ...extra, pods: { command: ['app'], ...pods } }],
+    loadBalancers: [
+      {
+        name: 'lb',
+        type: network ? 'network' : 'application',
+        listeners: [{ port: 0, protocol: network ? 'TCP' : 'HTTP', defaultActions: [{ type: 'forward', targetGroupName: 'web' }] }],
+      },
+    ],
   }).targetGroups[0]!;
 }
 

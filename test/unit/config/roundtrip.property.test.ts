@@ -369,8 +369,30 @@ const validConfig: fc.Arbitrary<Input> = fc
             ...(withNlb && nlbGroups.length > 0 ? [networkLoadBalancer('nlb', nlbGroups)] : []),
           ),
         }),
-      );
+      )
+      .map(withoutUnusedGates);
   });
+
+/**
+ * A readiness gate on a group no listener uses is a config error (such a group is never
+ * health-checked, so a gated pod would never be Ready): take the gate off those groups.
+ */
+function withoutUnusedGates<T extends { targetGroups: readonly unknown[]; loadBalancers: readonly unknown[] }>(input: T): T {
+  const used = new Set<string>();
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(visit);
+    if (v === null || typeof v !== 'object') return;
+    const o = v as Record<string, unknown>;
+    if (typeof o.targetGroupName === 'string') used.add(o.targetGroupName);
+    for (const x of Object.values(o)) visit(x);
+  };
+  visit(input.loadBalancers);
+  const targetGroups = input.targetGroups.map((tg) => {
+    const g = tg as { name: string; pods?: { readinessGate?: boolean } };
+    return g.pods?.readinessGate && !used.has(g.name) ? { ...g, pods: { ...g.pods, readinessGate: false } } : tg;
+  });
+  return { ...input, targetGroups };
+}
 
 describe('config round trip: parse → print → parse (local-elb validate)', () => {
   it('generates configs that parse', () => {
