@@ -42,7 +42,7 @@ export function accessLogLine(r: RequestRecord, loadBalancerId = r.loadBalancer)
     targetStatus,
     String(r.receivedBytes),
     String(r.sentBytes),
-    q(`${r.method} ${r.url} HTTP/${r.httpVersion}`),
+    q(`${r.method} ${r.url} ${r.httpVersion === '' ? '-' : `HTTP/${r.httpVersion}`}`),
     q(r.userAgent?.slice(0, 8192)),
     tls?.cipher ?? '-',
     tls?.protocol ?? '-',

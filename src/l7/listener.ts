@@ -12,6 +12,7 @@ import { ClientConnection, type ConnectionEvents } from './http1/client-connecti
 import { rawErrorResponse, statusForRejection } from './pipeline/answer.ts';
 import type { ListenerRuntime } from './pipeline/context.ts';
 import { handleRequest } from './pipeline/pipeline.ts';
+import { finishRejected } from './pipeline/record.ts';
 import { Http2FrontEnd } from './http2/front-end.ts';
 
 /** Request line plus headers (spec 6.4). */
@@ -38,10 +39,12 @@ export class Listener {
     this.#configuredPort = configuredPort;
     this.#events = {
       request: (head, response, body, client) => handleRequest(runtime, head, response, body, client),
-      reject: (rejection) => {
+      reject: (rejection, request) => {
         const status = statusForRejection(rejection);
         runtime.counters.elbStatus[status]!++;
-        return rawErrorResponse(status);
+        const response = rawErrorResponse(status);
+        if (request !== undefined) finishRejected(runtime, status, request, Buffer.byteLength(response, 'latin1'));
+        return response;
       },
     };
   }

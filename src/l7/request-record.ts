@@ -32,8 +32,9 @@ export interface RequestRecord {
   readonly producedBy: 'elb' | 'target';
   readonly receivedBytes: number;
   readonly sentBytes: number;
+  /** `-` for a request the load balancer could not read (then `url` is the listener's, ending in `-`, and `httpVersion` is ''). */
   readonly method: string;
-  /** `http://host:port/uri` as received. */
+  /** `http://host:port/uri` as AWS writes it (spec 8.1). */
   readonly url: string;
   readonly httpVersion: string;
   readonly userAgent?: string;

@@ -247,3 +247,47 @@ describe('defensive mode after an Ambiguous request', () => {
     expect(await ask()).toBe(200);
   });
 });
+
+describe('routing.http.drop_invalid_header_fields.enabled (spec 13.1.8)', () => {
+  let target: RecordingTarget;
+  let elb: LocalElb;
+
+  beforeAll(async () => {
+    target = await startRecordingTarget();
+    elb = await startLocalElb({
+      config: {
+        targetGroups: [{ name: 'web', protocol: 'HTTP', port: 80, healthCheckPath: '/healthz', healthCheckIntervalSeconds: 5, targets: [{ id: '127.0.0.1', port: target.port }] }],
+        loadBalancers: [{ name: 'app', listeners: [{ port: 0, defaultActions: [{ type: 'forward', targetGroupName: 'web' }] }] }],
+      },
+    });
+    await waitFor(() => elb.targetGroup('web').healthyHostCount === 1, { what: 'a healthy target' });
+  });
+
+  afterAll(async () => {
+    await elb?.close();
+    await target?.close();
+  });
+
+  const send = async (path: string) => {
+    const conn = await openRawConnection(elb.url('app'));
+    try {
+      conn.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nX_Custom: 1\r\nX.Dotted: 2\r\nX-Ok: 3\r\n\r\n`);
+      expect((await conn.readResponse({ timeoutMs: 3_000 })).status).toBe(200);
+    } finally {
+      conn.destroy();
+    }
+    const seen = target.requests.find((r) => r.target === path)!;
+    return seen.headers.filter((_h, i) => i % 2 === 0 && seen.headers[i]!.startsWith('X'));
+  };
+  const counts = async () => [await metricSum(elb, 'ForwardedInvalidHeaderRequestCount'), await metricSum(elb, 'DroppedInvalidHeaderRequestCount')];
+
+  it.each([
+    ['false (the default): forwarded as they came, ForwardedInvalidHeaderRequestCount', 'false', ['X_Custom', 'X.Dotted', 'X-Ok', 'X-Forwarded-For', 'X-Forwarded-Proto', 'X-Forwarded-Port', 'X-Amzn-Trace-Id'], [1, 0]],
+    ['true: names outside [-A-Za-z0-9]+ dropped, DroppedInvalidHeaderRequestCount', 'true', ['X-Ok', 'X-Forwarded-For', 'X-Forwarded-Proto', 'X-Forwarded-Port', 'X-Amzn-Trace-Id'], [0, 1]],
+  ])('%s', async (_title, enabled, names, added) => {
+    elb.applicationLoadBalancer('app').modifyAttributes({ 'routing.http.drop_invalid_header_fields.enabled': enabled });
+    const before = await counts();
+    expect(await send(`/drop-${enabled}`)).toEqual(names);
+    expect(await counts()).toEqual([before[0]! + added[0]!, before[1]! + added[1]!]);
+  });
+});

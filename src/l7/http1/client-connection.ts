@@ -28,8 +28,20 @@ export type Rejection =
 export interface ConnectionEvents {
   /** A request head is complete: answer it through `response`. */
   request(head: MessageHead, response: ResponseSink, body: RequestBody | undefined, client: ClientAddress): void;
-  /** The raw response (status line, headers, page) for a rejected request; the connection then closes. */
-  reject(rejection: Rejection): string;
+  /**
+   * The raw response (status line, headers, page) for a rejected request; the connection then
+   * closes. `request` is set when no request of the pipeline's is being answered (so the
+   * rejection is the only trace of it, for the access log): who sent it, its bytes, since when.
+   */
+  reject(rejection: Rejection, request: RejectedRequest | undefined): string;
+}
+
+/** A request the connection answers itself, for its record. */
+export interface RejectedRequest {
+  readonly client: ClientAddress;
+  readonly receivedBytes: number;
+  /** When its first byte came (the connection's start when none came). */
+  readonly arrivedMs: number;
 }
 
 export interface ClientConnectionOptions {
@@ -437,7 +449,8 @@ export class ClientConnection {
     }
     current?.gone(rejection.kind === 'timeout' ? 'timeout' : 'closed');
     this.#uncork();
-    if (this.socket.writable) this.socket.end(this.#o.events.reject(rejection), 'latin1');
+    const request = current === undefined ? { client: this.client, receivedBytes: this.bytesRead, arrivedMs: this.#inHead ? this.#headStartedMs : this.#phaseSinceMs } : undefined;
+    if (this.socket.writable) this.socket.end(this.#o.events.reject(rejection, request), 'latin1');
     this.socket.destroySoon();
   }
 

@@ -5,8 +5,9 @@
  */
 import { hostForUrl } from '../../core/addresses.ts';
 import { COMPLIANT } from '../desync.ts';
+import type { RejectedRequest } from '../http1/client-connection.ts';
 import type { RequestRecord } from '../request-record.ts';
-import type { RequestContext } from './context.ts';
+import type { ListenerRuntime, RequestContext } from './context.ts';
 
 export function finish(ctx: RequestContext): void {
   if (ctx.finished) return;
@@ -31,6 +32,38 @@ export function finish(ctx: RequestContext): void {
   }
   const observer = listener.observer;
   if (observer !== undefined) observer(requestRecord(ctx, receivedBytes, sentBytes));
+}
+
+/**
+ * A request the HTTP/1 connection answered itself, without a request the pipeline could read
+ * (a head over 64 KiB, nothing complete within the idle timeout, the HTTP/2 preface, bytes
+ * that are not HTTP): its counts, and the record AWS logs for it (spec 8.1: requests that
+ * never reach a target are logged), with `-` for the method, the URL of the listener and no
+ * version, as `"- http://host:80- -"`.
+ */
+export function finishRejected(listener: ListenerRuntime, status: number, request: RejectedRequest, sentBytes: number): void {
+  listener.counters.processedBytes += request.receivedBytes + sentBytes;
+  const observer = listener.observer;
+  if (observer === undefined) return;
+  observer({
+    loadBalancer: listener.loadBalancer,
+    listenerPort: listener.port,
+    client: request.client,
+    ...(request.client.tls !== undefined ? { tls: request.client.tls } : {}),
+    requestProcessingMs: -1,
+    targetProcessingMs: -1,
+    responseProcessingMs: -1,
+    elbStatusCode: status,
+    producedBy: 'elb',
+    receivedBytes: request.receivedBytes,
+    sentBytes,
+    method: '-',
+    url: `${listener.protocol}://${hostForUrl(listener.address)}:${listener.port}-`,
+    httpVersion: '',
+    actionsExecuted: [],
+    requestCreationTimeMs: request.arrivedMs,
+    timeMs: listener.clock.now(),
+  });
 }
 
 /** The request's record, in the shape the access log and the harness read. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { accessLogLine } from '../../../src/l7/access-log.ts';
 import type { RequestRecord } from '../../../src/l7/request-record.ts';
+import { checkAccessLogEntry, parseAccessLogLine, SPEC_8_1_FIELDS, type AccessLogEntry } from '../../support/access-log.ts';
 
 const ARRIVED = Date.UTC(2018, 6, 2, 22, 22, 48, 364);
 const DONE = Date.UTC(2018, 6, 2, 22, 23, 0, 186);
@@ -124,5 +125,78 @@ describe('accessLogLine (spec 8.1)', () => {
 
   it('uses the given load balancer id in the elb field', () => {
     expect(fields(accessLogLine(forwarded, 'other/abc'))[2]).toBe('app/other/abc/local');
+  });
+});
+
+describe('accessLogLine parsed back field by field against spec 8.1', () => {
+  const tls = { protocol: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', serverName: 'www.example.com', certificateArn: 'arn:aws:acm:us-east-1:000000000000:certificate/web' };
+  const notDispatched = { target: undefined, targetStatusCode: undefined, requestProcessingMs: -1, targetProcessingMs: -1, responseProcessingMs: -1, producedBy: 'elb' as const };
+  const records: ReadonlyArray<readonly [string, RequestRecord]> = [
+    ['forwarded over HTTP', forwarded],
+    ['forwarded over HTTPS', { ...forwarded, tls, url: 'https://www.example.com:443/' }],
+    ['HTTP/2 over TLS', { ...forwarded, tls, url: 'https://www.example.com:443/', httpVersion: '2.0' }],
+    ['gRPC', { ...forwarded, tls, grpc: true, url: 'https://www.example.com:443/pkg.Svc/Call', method: 'POST', httpVersion: '2.0' }],
+    ['a WebSocket', { ...forwarded, upgraded: true, elbStatusCode: 101, targetStatusCode: 101 }],
+    ['a WebSocket over TLS', { ...forwarded, tls, upgraded: true, elbStatusCode: 101, targetStatusCode: 101, url: 'https://www.example.com:443/chat' }],
+    ['a rule with priority 10', { ...forwarded, matchedRulePriority: 10 }],
+    ['a redirect', { ...forwarded, ...notDispatched, targetGroup: undefined, elbStatusCode: 301, actionsExecuted: ['redirect'], redirectUrl: 'https://www.example.com:443/', matchedRulePriority: 20 }],
+    ['a fixed response', { ...forwarded, ...notDispatched, targetGroup: undefined, elbStatusCode: 503, actionsExecuted: ['fixed-response'], matchedRulePriority: 30 }],
+    ['an authentication error', { ...forwarded, ...notDispatched, targetGroup: undefined, elbStatusCode: 401, actionsExecuted: ['authenticate'], errorReason: 'AuthInvalidCookie' }],
+    ['503 with no registered targets', { ...forwarded, ...notDispatched, elbStatusCode: 503 }],
+    ['502: the target closed without answering', { ...forwarded, targetStatusCode: undefined, targetProcessingMs: -1, responseProcessingMs: -1, elbStatusCode: 502, producedBy: 'elb' }],
+    ['blocked by desync mitigation', { ...forwarded, ...notDispatched, targetGroup: undefined, matchedRulePriority: undefined, actionsExecuted: [], elbStatusCode: 400, classification: 'Severe', classificationReason: 'BadHeader' }],
+    ['forwarded, Ambiguous', { ...forwarded, classification: 'Ambiguous', classificationReason: 'BothTeClPresent' }],
+    ['a request the load balancer could not read (408)', { ...forwarded, ...notDispatched, targetGroup: undefined, matchedRulePriority: undefined, actionsExecuted: [], elbStatusCode: 408, method: '-', url: 'http://10.0.0.5:80-', httpVersion: '', userAgent: undefined, traceId: undefined }],
+    ['control bytes and quotes as received', { ...forwarded, url: 'http://www.example.com:80/a\tb"c', userAgent: 'say "hi"\x01', classification: 'Ambiguous', classificationReason: 'AmbiguousUri' }],
+  ];
+
+  /** What each of spec 8.1's fields must hold for `r`, by the spec's conventions. */
+  function expected(r: RequestRecord): Partial<AccessLogEntry> {
+    const target = r.target !== undefined ? `${r.target.id}:${r.target.port}` : '-';
+    const targetStatus = r.targetStatusCode !== undefined ? String(r.targetStatusCode) : '-';
+    const secure = r.tls !== undefined;
+    return {
+      type: r.upgraded ? (secure ? 'wss' : 'ws') : r.grpc ? 'grpcs' : r.httpVersion === '2.0' ? 'h2' : secure ? 'https' : 'http',
+      'client:port': `${r.client.ip}:${r.client.port}`,
+      'target:port': target,
+      elb_status_code: String(r.elbStatusCode),
+      target_status_code: targetStatus,
+      request: `${r.method} ${r.url} ${r.httpVersion === '' ? '-' : `HTTP/${r.httpVersion}`}`,
+      user_agent: r.userAgent ?? '-',
+      ssl_cipher: r.tls?.cipher ?? '-',
+      ssl_protocol: r.tls?.protocol ?? '-',
+      trace_id: r.traceId ?? '-',
+      domain_name: r.tls?.serverName ?? '-',
+      chosen_cert_arn: r.tls?.certificateArn ?? '-',
+      matched_rule_priority: r.matchedRulePriority === undefined ? '-' : String(r.matchedRulePriority),
+      actions_executed: r.actionsExecuted.length === 0 ? '-' : r.actionsExecuted.join(','),
+      redirect_url: r.redirectUrl ?? '-',
+      error_reason: r.errorReason ?? '-',
+      'target:port_list': target,
+      target_status_code_list: targetStatus,
+      classification: r.classification ?? '-',
+      classification_reason: r.classificationReason ?? '-',
+      conn_trace_id: '-',
+      transformed_host: '-',
+      transformed_uri: '-',
+      request_transform_status: '-',
+    };
+  }
+
+  it.each(records)('%s', (_title, record) => {
+    const line = accessLogLine(record);
+    const entry = parseAccessLogLine(line);
+    expect(Object.keys(entry)).toEqual(SPEC_8_1_FIELDS.map((f) => f.name));
+    expect(checkAccessLogEntry(entry)).toEqual([]);
+    expect(entry).toMatchObject(expected(record));
+    expect(entry.target_group_arn).toBe(record.targetGroup === undefined ? '-' : `arn:aws:elasticloadbalancing:local:000000000000:targetgroup/${record.targetGroup}/local`);
+  });
+
+  it('ignores fields appended after the 33 of spec 8.1', () => {
+    expect(parseAccessLogLine(`${accessLogLine(forwarded)} "new" 42`).request_transform_status).toBe('-');
+  });
+
+  it('refuses a line whose quoting does not follow the spec', () => {
+    expect(() => parseAccessLogLine(accessLogLine(forwarded).replace('"curl/7.46.0"', 'curl/7.46.0'))).toThrow(/field 14 \(user_agent\) should be quoted/);
   });
 });
