@@ -405,6 +405,7 @@ describe('ELBv2 API: one model with the config file and the admin API', () => {
         socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
       });
     expect(await ask()).toMatch(/^HTTP\/1\.1 200/);
+    const fileGroupObject = elb.targetGroup('file-tg');
 
     const lb = (await client.send(new CreateLoadBalancerCommand({ Name: 'api-lb', Subnets: ['subnet-1', 'subnet-2'] }))).LoadBalancers![0]!;
     const tg = (await client.send(new CreateTargetGroupCommand({ Name: 'api-tg', Protocol: 'HTTP', Port: target.port, VpcId: 'vpc-1' }))).TargetGroups![0]!;
@@ -418,6 +419,9 @@ describe('ELBv2 API: one model with the config file and the admin API', () => {
     // The connection made before the changes still serves, and the new rule is in force on it.
     expect(await ask()).toMatch(/^HTTP\/1\.1 200/);
     expect(await ask('/api', 'rule')).toMatch(/^HTTP\/1\.1 200[\s\S]*\r\n\r\nrule$/);
+    // Calls that did not name the config file's group left it alone: the same object, still healthy.
+    expect(elb.targetGroup('file-tg')).toBe(fileGroupObject);
+    expect(fileGroupObject.healthyHostCount).toBe(1);
 
     const adminGroups = (await (await fetch(`${admin.url}/v1/target-groups`)).json()) as { targetGroups: Array<{ targetGroupName: string }> };
     expect(adminGroups.targetGroups.map((g) => g.targetGroupName)).toEqual(['file-tg', 'api-tg']);

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type ConfigInput } from '../../../src/config/schema.ts';
+import { printableConfig } from '../../../src/config/print.ts';
 import { diffConfig, listenerChanges } from '../../../src/runtime/diff.ts';
 
 const forward = (name: string) => [{ type: 'forward' as const, targetGroupName: name }];
@@ -79,5 +80,42 @@ describe('diffConfig: target groups and load balancers', () => {
   it('tells an ALB that forwards to a replaced group to bind the new group object', () => {
     const next = parseConfig({ targetGroups: [{ ...groups[0]!, healthyThresholdCount: 3 }, groups[1]!], loadBalancers: [{ name: 'lb', listeners: [l80] }] });
     expect(diffConfig(base, next).loadBalancers.changed).toEqual([expect.objectContaining({ name: 'lb', listeners: undefined, usesReplacedGroup: true })]);
+  });
+});
+
+describe('diffConfig: a config against itself read back (what every ELBv2 call starts from)', () => {
+  it('finds nothing to change in a rich config after print → parse, so an API call never touches what it does not name', () => {
+    const rich = parseConfig({
+      certificates: [],
+      targetGroups: [
+        { name: 'web', protocol: 'HTTP', port: 80, healthCheckPath: '/healthz', matcher: { httpCode: '200-299' }, attributes: { 'load_balancing.algorithm.type': 'least_outstanding_requests', 'stickiness.enabled': 'true' }, targets: [{ id: '127.0.0.1', port: 3001 }] },
+        { name: 'grpc', protocol: 'HTTPS', protocolVersion: 'GRPC', port: 50051 },
+        { name: 'tcp', protocol: 'TCP', port: 7000, healthCheckProtocol: 'HTTP', attributes: { 'proxy_protocol_v2.enabled': 'true' } },
+        { name: 'pods', protocol: 'HTTP', pods: { command: ['node', 'app.js'], replicas: 2, readinessProbe: { httpGet: { path: '/ready' } } }, propagation: { endpointsDelaySeconds: 2 } },
+      ],
+      loadBalancers: [
+        {
+          name: 'app',
+          attributes: { 'idle_timeout.timeout_seconds': '120' },
+          listeners: [
+            {
+              port: 443,
+              protocol: 'HTTPS',
+              certificates: [{ certificateArn: 'arn:aws:acm:us-east-1:1:certificate/a' }],
+              defaultActions: [{ type: 'forward', forwardConfig: { targetGroups: [{ targetGroupName: 'web', weight: 3 }, { targetGroupName: 'pods', weight: 1 }], targetGroupStickinessConfig: { enabled: true, durationSeconds: 60 } } }],
+              rules: [
+                { priority: 1, conditions: [{ field: 'http-header', httpHeaderConfig: { httpHeaderName: 'x-env', values: ['dev'] } }, { field: 'query-string', queryStringConfig: { values: [{ key: 'a', value: 'b' }] } }], actions: [{ type: 'forward', targetGroupName: 'grpc' }] },
+                { priority: 2, conditions: [{ field: 'host-header', values: ['old.example.com'] }], actions: [{ type: 'redirect', redirectConfig: { host: 'new.example.com', statusCode: 'HTTP_301' } }] },
+              ],
+              attributes: { 'routing.http.response.server.enabled': 'false' },
+            },
+          ],
+        },
+        { name: 'edge', type: 'network', listeners: [{ port: 7000, defaultActions: [{ type: 'forward', targetGroupName: 'tcp' }], attributes: { 'tcp.idle_timeout.seconds': '120' } }] },
+      ],
+    });
+    const again = parseConfig(printableConfig(rich));
+    const diff = diffConfig(rich, again);
+    expect(diff).toEqual({ targetGroups: { added: [], removed: [], replaced: [], attributes: [] }, loadBalancers: { added: [], removed: [], changed: [] } });
   });
 });
