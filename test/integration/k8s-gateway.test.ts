@@ -4,26 +4,29 @@
  * pods as real local servers (127.0.0.1 as pod IP, EndpointSlices naming their ports): an
  * HTTPRoute's weighted 80/20 split measured over 1,000 requests, header/query/method matches,
  * a TCPRoute through an NLB Gateway, the statuses and address `kubectl get gateway` shows, a
- * ReferenceGrant allowing and refusing a cross-namespace backend, and the L4+L7 mix and the
- * filters the controller refuses.
+ * ReferenceGrant allowing and refusing a cross-namespace backend, a GRPCRoute to a grpc-js pod
+ * over an HTTPS listener with a local-CA certificate, and the L4+L7 mix and the filters the
+ * controller refuses.
  */
 import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
 import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/core/random.ts';
 import { KubernetesController } from '../../src/k8s/controller.ts';
 import { startFakeKubeApiServer, type FakeKubeApiServer, type KubeObject } from '../support/fake-kube-apiserver.ts';
 import { GATEWAY_API_RESOURCES } from '../support/gateway-api-crds.ts';
-import { backend, gateway, gatewayClass, httpRoute, l4Route, listener, referenceGrant, targetGroupConfiguration } from '../support/gateway-fixtures.ts';
+import { backend, gateway, gatewayClass, grpcRoute, httpRoute, l4Route, listener, referenceGrant, targetGroupConfiguration } from '../support/gateway-fixtures.ts';
 import { endpointSlice, lbService, namespace } from '../support/k8s-fixtures.ts';
 import { requirePeer } from '../support/peers.ts';
+import { loadEcho, startGrpcTarget, type EchoResponse } from '../support/grpc.ts';
 import { startTarget } from '../support/targets.ts';
 import { startTcpTarget } from '../support/tcp.ts';
 import { waitFor } from '../support/wait.ts';
@@ -38,10 +41,11 @@ afterEach(async () => {
   if (errors.length > 0) throw errors[0];
 });
 
-async function world(seed = 14) {
+async function world(seed = 14, stateDir?: string) {
   const api = await startFakeKubeApiServer({ bookmarkIntervalMs: 200, resources: GATEWAY_API_RESOURCES });
   cleanups.push(() => api.close());
   const controller = new KubernetesController({
+    ...(stateDir !== undefined ? { stateDir } : {}),
     kubeConfig: api.kubeConfig(),
     addressPrefix: `127.${randomInt(100, 250)}`,
     debounceMs: 20,
@@ -226,6 +230,38 @@ describe('Gateway API with the fake API server', () => {
     api.delete(GW, 'ReferenceGrant', 'payments', 'shop-routes');
     await waitFor(async () => (await get(url)).status === 500, { what: 'the backend to be refused again' });
     await waitFor(() => resolvedRefs()?.reason === 'RefNotPermitted', { what: 'RefNotPermitted again' });
+  });
+
+  it('serves a GRPCRoute over an HTTPS listener: a GRPC target group checked by gRPC, the local CA for the listener hostname, unary calls from grpc-js', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'local-elb-k8s-gateway-grpc-'));
+    cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
+    const { api, controller } = await world(14, stateDir);
+    const pod = await startGrpcTarget({ methods: { '/AWS.ALB/healthcheck': { code: grpc.status.UNIMPLEMENTED } } });
+    cleanups.push(() => pod.close());
+    api.create(lbService('greeter', { type: 'ClusterIP', loadBalancerClass: null, ports: [{ name: 'grpc', port: 50051, targetPort: pod.port }] }));
+    api.create(endpointSlice('greeter', [{ ip: '127.0.0.1', pod: 'greeter-0' }], { portName: 'grpc', port: pod.port }));
+    api.create(targetGroupConfiguration('greeter', { targetReference: { name: 'greeter' }, defaultConfiguration: { targetType: 'ip', healthCheckConfig: { healthCheckInterval: 5 } } }));
+    api.create(gateway('grpc', 'alb', [listener('https', 'HTTPS', 18443, { hostname: 'greeter.example.com' })]));
+    api.create(grpcRoute('greeter', [{ name: 'grpc' }], [{ matches: [{ method: { service: 'localelb.test.Echo', method: 'Say' } }], backendRefs: [backend('greeter', 50051)] }]));
+    await controller.start();
+    const address = await programmedAddress(api, 'grpc');
+
+    const running = controller.stacks().get('gateway/default/grpc')!;
+    const group = running.elb.targetGroups()[0]!;
+    expect(group.describe()).toMatchObject({ protocol: 'HTTP', protocolVersion: 'GRPC', healthCheckPath: '/AWS.ALB/healthcheck', matcher: { grpcCode: '12' } });
+    await waitFor(() => group.describeTargetHealth()[0]?.targetHealth.state === 'healthy', { what: 'the gRPC pod healthy by its gRPC check (code 12)' });
+    const caPem = await waitFor(async () => (existsSync(join(stateDir, 'ca', 'ca.pem')) ? readFile(join(stateDir, 'ca', 'ca.pem'), 'utf8') : undefined), { what: 'the local CA' });
+    const { Echo } = loadEcho();
+    const client = new Echo(`${address}:18443`, grpc.credentials.createSsl(Buffer.from(caPem)), {
+      'grpc.ssl_target_name_override': 'greeter.example.com',
+      'grpc.default_authority': 'greeter.example.com',
+    }) as unknown as grpc.Client & { Say: (req: object, callback: (err: grpc.ServiceError | null, res: EchoResponse) => void) => void };
+    cleanups.push(async () => client.close());
+    const say = (text: string) => new Promise<EchoResponse>((resolve, reject) => client.Say({ text }, (err, res) => (err ? reject(err) : resolve(res))));
+    expect(await say('hello through the Gateway')).toEqual({ text: 'hello through the Gateway' });
+    expect(parents(api, GW, 'GRPCRoute', 'greeter')[0]).toMatchObject({ controllerName: 'gateway.k8s.aws/alb', conditions: [{ type: 'ResolvedRefs', status: 'True' }, { type: 'Accepted', status: 'True' }] });
+    const events = api.list('v1', 'Event', 'default') as Array<{ reason: string; message: string; involvedObject: { name: string } }>;
+    expect(events.find((e) => e.involvedObject.name === 'grpc' && e.reason === 'LocalCertificate')?.message).toMatch(/discovers the ACM certificates for greeter\.example\.com/);
   });
 
   it('refuses to mix L4 and L7 as the controller does, and refuses a RequestHeaderModifier filter', async () => {
