@@ -418,12 +418,11 @@ export class TargetGroup {
   #changed(target: Target, from: TargetHealth, to: TargetHealth): void {
     this.#candidates.invalidate();
     if (from.state !== to.state || from.reason !== to.reason) {
-      this.#log.info(
-        { event: 'target.state_changed', target: target.key, from: from.state, to: to.state, reason: to.reason },
+      const message: string =
         from.state === to.state
           ? `target ${target.key} ${to.state}: ${from.reason ?? 'no reason'} -> ${to.reason ?? 'no reason'}`
-          : `target ${target.key} ${from.state} -> ${to.state}${to.reason ? ` (${to.reason})` : ''}`,
-      );
+          : `target ${target.key} ${from.state} -> ${to.state}${to.reason ? ` (${to.reason})` : ''}`;
+      this.#log.info({ event: 'target.state_changed', target: target.key, from: from.state, to: to.state, reason: to.reason }, message);
     }
     this.#emit({ type: 'target.state_changed', target, from, to });
   }
