@@ -418,10 +418,12 @@ export class TargetGroup {
   #changed(target: Target, from: TargetHealth, to: TargetHealth): void {
     this.#candidates.invalidate();
     if (from.state !== to.state || from.reason !== to.reason) {
-      const message: string =
-        from.state === to.state
-          ? `target ${target.key} ${to.state}: ${from.reason ?? 'no reason'} -> ${to.reason ?? 'no reason'}`
-          : `target ${target.key} ${from.state} -> ${to.state}${to.reason ? ` (${to.reason})` : ''}`;
+      // Plain strings: the template over the state and reason unions is too big a type for tsc.
+      const fromReason: string = from.reason ?? 'no reason';
+      const toReason: string = to.reason ?? 'no reason';
+      const fromState: string = from.state;
+      const toState: string = to.state;
+      const message = fromState === toState ? `target ${target.key} ${toState}: ${fromReason} -> ${toReason}` : `target ${target.key} ${fromState} -> ${toState}${to.reason ? ` (${toReason})` : ''}`;
       this.#log.info({ event: 'target.state_changed', target: target.key, from: from.state, to: to.state, reason: to.reason }, message);
     }
     this.#emit({ type: 'target.state_changed', target, from, to });
