@@ -126,7 +126,7 @@ describe('Gateway API with the fake API server', () => {
     expect(groups.every((n) => /^k8s-default-split-[0-9a-f]{10}$/.test(n))).toBe(true);
   });
 
-  it('routes an HTTPRoute by header, query parameter and method, and falls back to the last rule', async () => {
+  it('routes an HTTPRoute by header, query parameter and method, redirects by a RequestRedirect filter, and falls back to the last rule', async () => {
     const { api, controller } = await world();
     await httpPod(api, 'blue');
     await httpPod(api, 'green');
@@ -139,6 +139,7 @@ describe('Gateway API with the fake API server', () => {
         [
           { matches: [{ headers: [{ name: 'x-canary', value: 'true,yes' }] }], backendRefs: [backend('green', 80)] },
           { matches: [{ path: { type: 'PathPrefix', value: '/search' }, queryParams: [{ name: 'engine', value: 'orange' }], method: 'GET' }], backendRefs: [backend('orange', 80)] },
+          { matches: [{ path: { type: 'Exact', value: '/old' } }], filters: [{ type: 'RequestRedirect', requestRedirect: { path: { type: 'ReplaceFullPath', replaceFullPath: '/new' }, statusCode: 301 } }] },
           { backendRefs: [backend('blue', 80)] },
         ],
       ),
@@ -153,8 +154,12 @@ describe('Gateway API with the fake API server', () => {
     expect((await get(`${base}/search?engine=orange`)).body).toBe('orange');
     expect((await get(`${base}/search?engine=orange`, {}, 'POST')).body).toBe('blue');
     expect((await get(`${base}/search?engine=other`)).body).toBe('blue');
+    // A RequestRedirect filter is the rule's redirect action: the ALB answers it, keeping scheme, host, port and query.
+    const moved = await request(`${base}/old?x=1`);
+    await moved.body.dump();
+    expect([moved.statusCode, moved.headers.location]).toEqual([301, `${base}/new?x=1`]);
     const rules = controller.stacks().get('gateway/default/web')!.stack.config.loadBalancers![0]!.listeners[0]!.rules!;
-    expect(rules.map((r) => r.priority)).toEqual([1, 2, 3]);
+    expect(rules.map((r) => r.priority)).toEqual([1, 2, 3, 4]);
   });
 
   it('carries a TCPRoute through an NLB Gateway and writes its status; Gateway, route and kubectl agree', async () => {

@@ -5,7 +5,7 @@
  * statuses `status.ts` decides (merge patches of the status subresource) and the Events the
  * translation asks for. Everything it reads comes back through `snapshot()`.
  */
-import { CustomObjectsApi, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { ApisApi, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../../core/logger.ts';
 import { ResilientInformer } from '../informer.ts';
 import type { ObjectRef } from '../translate.ts';
@@ -63,6 +63,8 @@ interface Watched {
   readonly spec: ResourceSpec;
   readonly version: string;
   readonly informer: ResilientInformer<KubernetesObject>;
+  /** Its first list has come back (until then its cache is empty, not the cluster). */
+  listed: boolean;
 }
 
 const ROUTE_FIELDS: Readonly<Record<RouteKind, keyof GatewayApiSnapshot>> = {
@@ -79,6 +81,8 @@ export class GatewayApiWatcher {
   readonly #watched = new Map<keyof GatewayApiSnapshot, Watched>();
   #stopped = false;
   #discovering: Promise<void> | undefined;
+  /** Snapshots taken when every watch had listed: only those may write Events and statuses. */
+  readonly #complete = new WeakSet<GatewayApiSnapshot>();
 
   constructor(options: GatewayApiWatcherOptions) {
     this.#options = options;
@@ -118,12 +122,21 @@ export class GatewayApiWatcher {
   async #discover(): Promise<void> {
     const discovery = this.#options.kubeConfig.makeApiClient(Discovery);
     const started: Array<Promise<void>> = [];
+    // One request when the cluster serves neither group (most resyncs of most clusters).
+    let served: Set<string>;
+    try {
+      const groups = await this.#options.kubeConfig.makeApiClient(ApisApi).getAPIVersions();
+      served = new Set(groups.groups.flatMap((g) => g.versions.map((v) => v.groupVersion)));
+    } catch (err) {
+      this.#options.logger.debug({ err: String(err) }, 'API discovery failed; trying again at the next resync');
+      return;
+    }
     for (const spec of GATEWAY_RESOURCES) {
       if (this.#watched.has(spec.field)) continue;
       let version: string | undefined;
       try {
         for (const v of spec.versions) {
-          if (await discovery.served(`${spec.group}/${v}`, spec.kind)) {
+          if (served.has(`${spec.group}/${v}`) && (await discovery.served(`${spec.group}/${v}`, spec.kind))) {
             version = v;
             break;
           }
@@ -134,15 +147,21 @@ export class GatewayApiWatcher {
       }
       if (version === undefined || this.#stopped) continue;
       const path = `/apis/${spec.group}/${version}/${spec.plural}`;
+      const list = async () => {
+        const result = await this.#custom.listClusterCustomObject({ group: spec.group, version: version!, plural: spec.plural });
+        const w = this.#watched.get(spec.field);
+        if (w !== undefined) w.listed = true;
+        return result;
+      };
       const informer = new ResilientInformer<KubernetesObject>({
         kubeConfig: this.#options.kubeConfig,
         path,
-        list: () => this.#custom.listClusterCustomObject({ group: spec.group, version: version!, plural: spec.plural }),
+        list,
         logger: this.#options.logger,
         onChange: this.#options.onChange,
         ...(this.#options.watchBackoffMs ? { minBackoffMs: this.#options.watchBackoffMs.min, maxBackoffMs: this.#options.watchBackoffMs.max } : {}),
       });
-      this.#watched.set(spec.field, { spec, version, informer });
+      this.#watched.set(spec.field, { spec, version, informer, listed: false });
       this.#options.logger.info({ event: 'k8s.gateway_api_watch', kind: spec.kind, apiVersion: `${spec.group}/${version}` }, `watching ${spec.kind} (${spec.group}/${version})`);
       started.push(informer.start());
     }
@@ -153,7 +172,9 @@ export class GatewayApiWatcher {
   snapshot(): GatewayApiSnapshot {
     const out: Record<string, readonly unknown[]> = { ...EMPTY_GATEWAY_API };
     for (const [field, w] of this.#watched) out[field] = w.informer.list();
-    return out as unknown as GatewayApiSnapshot;
+    const snapshot = out as unknown as GatewayApiSnapshot;
+    if ([...this.#watched.values()].every((w) => w.listed)) this.#complete.add(snapshot);
+    return snapshot;
   }
 
   /**
@@ -161,10 +182,11 @@ export class GatewayApiWatcher {
    * (only those that changed). `facts` says how each built Gateway's load balancer runs.
    */
   async apply(translation: GatewayTranslation, facts: (stackKey: string) => (GatewayRuntimeFacts & { type: 'application' | 'network' }) | undefined, snapshot: GatewayApiSnapshot): Promise<void> {
-    const { logger } = this.#options;
-    for (const e of translation.events) {
-      if (await this.#options.event(e.ref, e.type, e.reason, e.message)) logger.warn({ event: 'k8s.gateway', gateway: `${e.ref.namespace}/${e.ref.name}`, reason: e.reason }, `Gateway ${e.ref.namespace}/${e.ref.name}: ${e.message}`);
-    }
+    // A reconcile during start may see Gateways before their TargetGroupConfigurations: what it
+    // decided is not said until every watch has listed (the next reconcile follows).
+    if (!this.#complete.has(snapshot)) return;
+    // The controller's Event recorder logs Warnings itself.
+    for (const e of translation.events) await this.#options.event(e.ref, e.type, e.reason, e.message);
     const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     for (const outcome of translation.classes) {
       const gc = snapshot.gatewayClasses.find((c) => nameOf(c) === outcome.name);
