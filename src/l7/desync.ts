@@ -88,7 +88,12 @@ function trimWhitespace(s: string): string {
   return start === 0 && end === s.length ? s : s.slice(start, end);
 }
 
+/** The common case, checked natively first: a name of tchars only, a value without CTLs. */
+const TOKEN_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const VALUE_CTL = /[\x00-\x08\x0a-\x1f\x7f]/;
+
 function nameTier(name: string): HeaderTier {
+  if (TOKEN_NAME.test(name)) return 'Compliant';
   let tier: HeaderTier = 'Compliant';
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
@@ -100,6 +105,7 @@ function nameTier(name: string): HeaderTier {
 }
 
 function valueTier(value: string): HeaderTier {
+  if (!VALUE_CTL.test(value)) return 'Compliant';
   let tier: HeaderTier = 'Compliant';
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
@@ -227,13 +233,30 @@ class Verdict {
  * or not (the checks trim). When `headerTiers` is given it receives each header's final tier.
  */
 export function classifyRequest(method: string, uri: string, version: string, headers: readonly string[], headerTiers?: HeaderTier[]): DesyncClassification {
+  return classify(method, uri, version, headers, headerTiers, true);
+}
+
+/**
+ * `classifyRequest` for a request llhttp parsed with its strict defaults, which refuse every
+ * character the character checks would raise (a header name that is not a token, a control
+ * byte in a value, a method it does not know, a space, control byte or raw byte ≥ 0x80 in the
+ * URI, a version other than 0.9, 1.0, 1.1 and 2.0: pinned by test/unit/l7/http1/llhttp.test.ts),
+ * so only the checks that llhttp lets through run: look-alike names, framing, the version. The
+ * request path pays for these only (spec 13.1.2's order is kept).
+ */
+export function classifyParsedRequest(method: string, uri: string, version: string, headers: readonly string[]): DesyncClassification {
+  return classify(method, uri, version, headers, undefined, false);
+}
+
+function classify(method: string, uri: string, version: string, headers: readonly string[], headerTiers: HeaderTier[] | undefined, checkCharacters: boolean): DesyncClassification {
   // HTTP/2 and later are out of the library's scope (a byte-wise comparison, as it makes). It
   // would skip `http/1.1` too (those bytes sort above `HTTP/2`); the emulator classifies such a
   // version, so it is a BadVersion (spec 13.1.4's note).
   if (version >= HTTP_2 && version.startsWith('HTTP/')) return COMPLIANT;
   const v = new Verdict();
-  const tiers: HeaderTier[] = headerTiers ?? [];
-  tiers.length = 0;
+  // Each header's tier is kept only when asked for, or once a framing header needs marking.
+  const tiers: HeaderTier[] | undefined = headerTiers;
+  if (tiers !== undefined) tiers.length = 0;
   const effectiveVersion = trimWhitespace(version) === '' ? HTTP_0_9 : version;
   let te: number[] | undefined;
   let cl: number[] | undefined;
@@ -244,9 +267,12 @@ export function classifyRequest(method: string, uri: string, version: string, he
     const teSimilarity = name.length >= TE.length ? similarity(TE, name) : Similarity.Distant;
     const clSimilarity = teSimilarity === Similarity.Distant && name.length >= CL.length ? similarity(CL, name) : Similarity.Distant;
     const essential = teSimilarity === Similarity.Identical || clSimilarity === Similarity.Identical;
-    const nt = nameTier(name);
-    const vt = valueTier(value);
-    let tier: HeaderTier = HEADER_RANK[nt] > HEADER_RANK[vt] ? nt : vt;
+    let tier: HeaderTier = 'Compliant';
+    if (checkCharacters) {
+      const nt = nameTier(name);
+      const vt = valueTier(value);
+      tier = HEADER_RANK[nt] > HEADER_RANK[vt] ? nt : vt;
+    }
     if (tier === 'Bad') v.raise('Severe', 'BadHeader');
     else if (tier === 'NonCompliant') v.raise('Acceptable', 'NonCompliantHeader');
     const trimmedName = trimWhitespace(name);
@@ -262,21 +288,23 @@ export function classifyRequest(method: string, uri: string, version: string, he
       }
     } else if (teSimilarity === Similarity.Identical) (te ??= []).push(h);
     else if (clSimilarity === Similarity.Identical) (cl ??= []).push(h);
-    tiers.push(tier);
+    tiers?.push(tier);
   }
 
-  if (te !== undefined || cl !== undefined) checkFraming(v, method, effectiveVersion, headers, te ?? [], cl ?? [], tiers);
+  if (te !== undefined || cl !== undefined) checkFraming(v, method, effectiveVersion, headers, te ?? [], cl ?? [], tiers ?? []);
 
-  for (let i = 0; i < method.length; i++) {
-    if (TCHAR[method.charCodeAt(i)] !== 1) {
-      v.raise('Severe', 'BadMethod');
-      break;
+  if (checkCharacters) {
+    for (let i = 0; i < method.length; i++) {
+      if (TCHAR[method.charCodeAt(i)] !== 1) {
+        v.raise('Severe', 'BadMethod');
+        break;
+      }
     }
   }
 
   checkVersion(v, effectiveVersion);
 
-  for (let i = 0; i < uri.length; i++) {
+  for (let i = 0; checkCharacters && i < uri.length; i++) {
     const c = uri.charCodeAt(i);
     if (isUriChar(c)) continue;
     if (isBad(c)) {

@@ -6,7 +6,7 @@
  * request-target into a path and the host the rules match. Decides nothing about statuses: a
  * refusal names its reason, and the answer stage maps it.
  */
-import { classifyRequest, COMPLIANT, desyncAction } from '../desync.ts';
+import { classifyParsedRequest, classifyRequest, COMPLIANT, desyncAction } from '../desync.ts';
 import { forwardedForCount, MAX_XFF_ADDRESSES } from '../headers.ts';
 import { MAX_REQUEST_LINE_BYTES, type Refusal } from './answer.ts';
 import type { RequestContext } from './context.ts';
@@ -88,7 +88,9 @@ function versionToken(ctx: RequestContext): string {
  * close once it is answered.
  */
 function desyncMitigation(ctx: RequestContext): Refusal | undefined {
-  const classification = classifyRequest(ctx.method, ctx.target, versionToken(ctx), ctx.rawHeaders);
+  // A head llhttp took has no character the classifier would flag: only the other checks run.
+  const classify = ctx.reread === undefined ? classifyParsedRequest : classifyRequest;
+  const classification = classify(ctx.method, ctx.target, versionToken(ctx), ctx.rawHeaders);
   if (classification === COMPLIANT) return undefined;
   ctx.classification = classification;
   ctx.listener.counters.desyncNonCompliantRequests++;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { classifyRequest, desyncAction, type DesyncMitigationMode, type DesyncTier, type HeaderTier } from '../../../src/l7/desync.ts';
+import { classifyParsedRequest, classifyRequest, desyncAction, type DesyncMitigationMode, type DesyncTier, type HeaderTier } from '../../../src/l7/desync.ts';
+import { Http1Parser, type MessageHead } from '../../../src/l7/http1/llhttp.ts';
 
 interface LibraryCase {
   readonly file: string;
@@ -81,6 +82,31 @@ describe('classifyRequest: the spec 13.1 examples', () => {
     ['HTTP/2 is not classified', 'GET', '/a\x00', 'HTTP/2.0', ['X\x00', 'v'], 'Compliant', 'Compliant'],
   ] as const)('%s: %s %s %s → %s/%s', (_title, method, uri, version, headers, tier, reason) => {
     expect(classifyRequest(method, uri, version, headers)).toEqual({ tier, reason });
+  });
+});
+
+describe('classifyParsedRequest: the same verdict for what llhttp takes', () => {
+  /** The request llhttp parses from the case's raw bytes, or undefined when it refuses them. */
+  function llhttp(c: LibraryCase): MessageHead | undefined {
+    let head: MessageHead | undefined;
+    const parser = new Http1Parser('request', { onHead: (h) => void (head = h), onBody: () => {}, onComplete: () => {} }, { maxHeaderBytes: 65536 });
+    const raw = `${c.method} ${c.uri}${c.version === '' ? '' : ` ${c.version}`}\r\n${c.headers.map(([n, v]) => `${n}: ${v}\r\n`).join('')}\r\n`;
+    const result = parser.execute(Buffer.from(raw, 'latin1'));
+    parser.close();
+    return typeof result === 'number' ? head : undefined;
+  }
+  const taken = library.cases.flatMap((c) => {
+    const head = llhttp(c);
+    return head === undefined ? [] : [[`${c.file}: ${c.name}`, c, head] as const];
+  });
+
+  it('has cases llhttp takes', () => {
+    expect(taken.length).toBeGreaterThan(20);
+  });
+
+  it.each(taken)('%s', (_title, c, head) => {
+    const version = head.versionMajor === 0 ? '' : `HTTP/${head.versionMajor}.${head.versionMinor}`;
+    expect(classifyParsedRequest(head.method, head.url, version, head.headers)).toEqual(classifyRequest(c.method, c.uri, c.version, c.headers.flatMap(([n, v]) => [n, v])));
   });
 });
 

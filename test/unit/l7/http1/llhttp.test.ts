@@ -80,6 +80,40 @@ describe('Http1Parser (llhttp through _http_common)', () => {
   });
 });
 
+describe('what llhttp refuses, so the desync classifier need not look (classifyParsedRequest, spec 13.1.3)', () => {
+  const refused = (head: string) => typeof parse('request', [head]).results[0] !== 'number';
+  it.each([
+    ['a header name with a space', 'GET / HTTP/1.1\r\nX Y: 1\r\n\r\n'],
+    ['a header name with a separator', 'GET / HTTP/1.1\r\nX@Y: 1\r\n\r\n'],
+    ['a header name with a raw byte >= 0x80', 'GET / HTTP/1.1\r\nX\xc3\xa9: 1\r\n\r\n'],
+    ['an empty header name', 'GET / HTTP/1.1\r\n: v\r\n\r\n'],
+    ['a control byte in a header value', 'GET / HTTP/1.1\r\nX-Y: a\x01b\r\n\r\n'],
+    ['DEL in a header value', 'GET / HTTP/1.1\r\nX-Y: a\x7fb\r\n\r\n'],
+    ['NUL in a header value', 'GET / HTTP/1.1\r\nX-Y: a\x00b\r\n\r\n'],
+    ['a lone CR in a header value', 'GET / HTTP/1.1\r\nX-Y: a\rb\r\n\r\n'],
+    ['a method it does not know', 'FOO / HTTP/1.1\r\n\r\n'],
+    ['a method that is not a token', 'G(T / HTTP/1.1\r\n\r\n'],
+    ['a space in the URI', 'GET /a b HTTP/1.1\r\n\r\n'],
+    ['a tab in the URI', 'GET /a\tb HTTP/1.1\r\n\r\n'],
+    ['a control byte in the URI', 'GET /a\x01b HTTP/1.1\r\n\r\n'],
+    ['a raw byte >= 0x80 in the URI', 'GET /\xc3\xa9 HTTP/1.1\r\n\r\n'],
+    ['HTTP/1.2', 'GET / HTTP/1.2\r\n\r\n'],
+    ['a space after the version', 'GET / HTTP/1.1 \r\n\r\n'],
+    ['two Content-Lengths', 'POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx'],
+    ['Transfer-Encoding with Content-Length', 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n0\r\n\r\n'],
+  ])('%s', (_title, head) => {
+    expect(refused(head)).toBe(true);
+  });
+
+  it.each([
+    ['Transfer_Encoding (a look-alike the classifier reads)', 'POST / HTTP/1.1\r\nTransfer_Encoding: chunked\r\n\r\n'],
+    ['UTF-8 in a header value', 'GET / HTTP/1.1\r\nX-Y: Jos\xc3\xa9\r\n\r\n'],
+    ['GET with Transfer-Encoding', 'GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
+  ])('but takes %s', (_title, head) => {
+    expect(refused(head)).toBe(false);
+  });
+});
+
 describe('wire', () => {
   it('writes header lines and chunk sizes', () => {
     expect(headerLines(['A', '1', 'b', 'two'])).toBe('A: 1\r\nb: two\r\n');
