@@ -26,6 +26,7 @@ import { GATEWAY_API_RESOURCES } from '../support/gateway-api-crds.ts';
 import { backend, gateway, gatewayClass, grpcRoute, httpRoute, l4Route, listener, referenceGrant, targetGroupConfiguration } from '../support/gateway-fixtures.ts';
 import { endpointSlice, lbService, namespace } from '../support/k8s-fixtures.ts';
 import { requirePeer } from '../support/peers.ts';
+import { runCli, startCli } from '../support/cli.ts';
 import { loadEcho, startGrpcTarget, type EchoResponse } from '../support/grpc.ts';
 import { startTarget } from '../support/targets.ts';
 import { startTcpTarget } from '../support/tcp.ts';
@@ -235,6 +236,28 @@ describe('Gateway API with the fake API server', () => {
     api.delete(GW, 'ReferenceGrant', 'payments', 'shop-routes');
     await waitFor(async () => (await get(url)).status === 500, { what: 'the backend to be refused again' });
     await waitFor(() => resolvedRefs()?.reason === 'RefNotPermitted', { what: 'RefNotPermitted again' });
+  });
+
+  it('runs as the local-elb kind command: a Gateway Programmed, traffic through its HTTPRoute, the aws elbv2 verbs on its target group, and a clean exit', async () => {
+    const api = await startFakeKubeApiServer({ bookmarkIntervalMs: 200, resources: GATEWAY_API_RESOURCES });
+    cleanups.push(() => api.close());
+    api.create(gatewayClass('alb', 'gateway.k8s.aws/alb'));
+    await httpPod(api, 'blue');
+    api.create(gateway('web', 'alb', [listener('http', 'HTTP', 18086)]));
+    api.create(httpRoute('web', [{ name: 'web' }], [{ backendRefs: [backend('blue', 80)] }]));
+    const dir = mkdtempSync(join(tmpdir(), 'local-elb-kind-gateway-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const cli = startCli(['kind', '--kubeconfig', api.writeKubeconfig(dir), '--address-prefix', `127.${randomInt(100, 250)}`, '--admin', '127.0.0.1:0', '--log-level', 'warn']);
+    cleanups.push(async () => void (await cli.stop('SIGKILL')));
+    const [, admin] = await cli.waitForStdout(/admin API on (http:\/\/\S+)/);
+    const address = await programmedAddress(api, 'web');
+    await waitFor(async () => (await get(`http://${address}:18086/`)).body === 'blue', { what: 'traffic through the Gateway the CLI runs' });
+    const groups = await runCli(['describe-target-groups', '--admin', admin!]);
+    expect(groups.code).toBe(0);
+    expect((JSON.parse(groups.stdout) as { TargetGroups: Array<{ TargetGroupName: string; TargetType: string }> }).TargetGroups).toEqual([
+      expect.objectContaining({ TargetGroupName: expect.stringMatching(/^k8s-default-web-[0-9a-f]{10}$/), TargetType: 'ip' }),
+    ]);
+    expect(await cli.stop('SIGTERM')).toBe(0);
   });
 
   it('serves a GRPCRoute over an HTTPS listener: a GRPC target group checked by gRPC, the local CA for the listener hostname, unary calls from grpc-js', async () => {
