@@ -9,6 +9,7 @@
  * controller refuses.
  */
 import { execFile } from 'node:child_process';
+import dgram from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -29,7 +30,7 @@ import { requirePeer } from '../support/peers.ts';
 import { runCli, startCli } from '../support/cli.ts';
 import { loadEcho, startGrpcTarget, type EchoResponse } from '../support/grpc.ts';
 import { startTarget } from '../support/targets.ts';
-import { startTcpTarget } from '../support/tcp.ts';
+import { startHealthPort, startTcpTarget, startUdpTarget } from '../support/tcp.ts';
 import { waitFor } from '../support/wait.ts';
 
 const kubectlBin = requirePeer('kubectl');
@@ -210,6 +211,32 @@ describe('Gateway API with the fake API server', () => {
       expect(await kubectl(api, 'get', 'gatewayclass')).toMatch(/nlb\s+gateway\.k8s\.aws\/nlb\s+True/);
       expect(await kubectl(api, 'get', 'gateway', 'db', '-o', 'jsonpath={.status.conditions[?(@.type=="Programmed")].status}')).toBe('True');
     }
+  });
+
+  it('carries a UDPRoute through an NLB Gateway (checked by TCP on a health port, as a UDP target group is)', async () => {
+    const { api, controller } = await world();
+    const dns = await startUdpTarget('dns');
+    cleanups.push(() => dns.close());
+    const health = await startHealthPort();
+    cleanups.push(() => health.close());
+    api.create(lbService('dns', { type: 'ClusterIP', loadBalancerClass: null, ports: [{ name: 'dns', port: 53, targetPort: dns.port, protocol: 'UDP' }] }));
+    api.create(endpointSlice('dns', [{ ip: '127.0.0.1', pod: 'dns-0' }], { portName: 'dns', port: dns.port }));
+    api.create(targetGroupConfiguration('dns', { targetReference: { name: 'dns' }, defaultConfiguration: { targetType: 'ip', healthCheckConfig: { healthCheckPort: String(health.port), healthCheckInterval: 5 } } }));
+    api.create(gateway('dns', 'nlb', [listener('dns', 'UDP', 15353)]));
+    api.create(l4Route('UDPRoute', 'dns', [{ name: 'dns' }], [backend('dns', 53)]));
+    await controller.start();
+    const address = await programmedAddress(api, 'dns');
+    expect(controller.stacks().get('gateway/default/dns')!.elb.targetGroups()[0]!.describe()).toMatchObject({ protocol: 'UDP', healthCheckProtocol: 'TCP', healthCheckPort: String(health.port) });
+    const client = dgram.createSocket('udp4');
+    cleanups.push(() => new Promise<void>((resolve) => client.close(() => resolve())));
+    const replies: string[] = [];
+    client.on('message', (m) => replies.push(m.toString()));
+    await new Promise<void>((resolve) => client.bind(0, '127.0.0.1', () => resolve()));
+    await waitFor(() => {
+      client.send('query', 15353, address);
+      return replies.includes('dns:query');
+    }, { intervalMs: 200, what: 'a UDP reply through the NLB' });
+    expect(parents(api, 'gateway.networking.k8s.io/v1alpha2', 'UDPRoute', 'dns')[0]).toMatchObject({ controllerName: 'gateway.k8s.aws/nlb', conditions: [{ type: 'ResolvedRefs', status: 'True' }, { type: 'Accepted', status: 'True' }] });
   });
 
   it('lets a cross-namespace backend in only with a ReferenceGrant, and takes it away when the grant goes', async () => {
