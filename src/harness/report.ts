@@ -61,16 +61,20 @@ export class LoadReport {
     return out;
   }
 
-  /** The timeline as text: times relative to the start of the load, failures marked ✗. */
+  /**
+   * The timeline as text, failures marked ✗: times from the start of the load, or from the first
+   * event when one came before it (a rollout started in the same millisecond), so none is negative.
+   */
   format(options: { maxFailures?: number } = {}): string {
     const maxFailures = options.maxFailures ?? 40;
-    const t = (ms: number) => `t+${((ms - this.startedMs) / 1000).toFixed(3).padStart(7)}s`;
     const rows: Array<{ timeMs: number; text: string }> = this.timeline.map((e) => ({
       timeMs: e.timeMs,
       text: `  ${e.kind.padEnd(22)} ${e.pod ?? ''}${e.detail ? `  ${e.detail}` : ''}`,
     }));
     this.failed.slice(0, maxFailures).forEach((f) => rows.push({ timeMs: f.endMs, text: `✗ ${failureText(f)}` }));
     rows.sort((a, b) => a.timeMs - b.timeMs);
+    const origin = Math.min(this.startedMs, rows[0]?.timeMs ?? this.startedMs);
+    const t = (ms: number) => `t+${((ms - origin) / 1000).toFixed(3).padStart(7)}s`;
     const lines = rows.map((r) => `${t(r.timeMs)} ${r.text}`);
     if (this.failed.length > maxFailures) lines.push(`  … and ${this.failed.length - maxFailures} more failures (see the JSON report)`);
     const counts = Object.entries(this.failureCounts()).map(([k, v]) => `${v}× ${k}`).join(', ');

@@ -92,7 +92,7 @@ export class Deployment {
       timeoutMs,
       changes: (wake) => this.onPodChange(wake),
       timedOut: () => {
-        const states = this.status().map((s) => `${s.name} ${s.phase}${s.ready ? ' ready' : s.containersReady ? ' containers-ready' : ' not-ready'} (restarts ${s.restartCount})`);
+        const states = this.status().map((s) => `${s.name} ${s.status}${s.ready ? ' ready' : s.containersReady ? ' containers-ready' : ' not-ready'} (restarts ${s.restartCount})`);
         return new ElbError(ErrorCodes.PODS_NOT_READY, `target group ${this.name}: ${this.#replicas} pods not ready after ${timeoutMs / 1000}s: ${states.join('; ') || 'no pods'}`);
       },
     });

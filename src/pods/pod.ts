@@ -13,6 +13,7 @@ import type { PodProber } from './probes.ts';
 import type { OutputSink, PodRuntime, ProcessExit, ProcessHandle } from './runtime.ts';
 import type { Timeline } from './timeline.ts';
 
+/** Where a pod is in its life here; `Terminating` and `Terminated` are not Kubernetes phases (see PodStatus). */
 export type PodPhase = 'Pending' | 'Running' | 'Terminating' | 'Terminated';
 
 /** A snapshot of a pod, in Kubernetes terms. */
@@ -21,7 +22,10 @@ export interface PodStatus {
   readonly ip: string;
   readonly port: number;
   readonly revision: number;
-  readonly phase: PodPhase;
+  /** Kubernetes' `status.phase`: a terminating pod is still `Running`; an ended one `Succeeded`. */
+  readonly phase: 'Pending' | 'Running' | 'Succeeded';
+  /** What `kubectl get pods` shows in STATUS: `Pending`, `Running`, `Terminating`, `Completed`. */
+  readonly status: 'Pending' | 'Running' | 'Terminating' | 'Completed';
   /** All containers ready (the readiness probe passes). */
   readonly containersReady: boolean;
   /** ContainersReady and every readiness gate True: what EndpointSlices call `ready`. */
@@ -108,7 +112,8 @@ export class Pod {
       ip: this.ip,
       port: this.port,
       revision: this.revision,
-      phase: this.#phase,
+      phase: this.#phase === 'Terminating' ? 'Running' : this.#phase === 'Terminated' ? 'Succeeded' : this.#phase,
+      status: this.#phase === 'Terminated' ? 'Completed' : this.#phase,
       containersReady: this.#containersReady,
       ready: this.ready,
       terminating: this.#terminating,

@@ -357,7 +357,7 @@ describe('Pod termination sequence (spec 10.2)', () => {
     pod.start();
     await w.clock.advance(1 * S);
     void pod.delete();
-    expect(pod.status()).toMatchObject({ phase: 'Terminating', terminating: true, ready: false, containersReady: true });
+    expect(pod.status()).toMatchObject({ phase: 'Running', status: 'Terminating', terminating: true, ready: false, containersReady: true });
     expect(w.events('p', ['pod.deleting', 'pod.not_ready'])).toEqual([
       ['pod.deleting', 1],
       ['pod.not_ready', 1],
@@ -461,7 +461,7 @@ describe('a terminating pod', () => {
       during(w);
       await w.clock.advance(120 * S);
       expect(w.runtime.containers('p')).toHaveLength(1);
-      expect(pod.status()).toMatchObject({ phase: 'Terminated', restartCount: 0, ready: false });
+      expect(pod.status()).toMatchObject({ phase: 'Succeeded', status: 'Completed', restartCount: 0, ready: false });
       expect(w.events('p', ['pod.restarted'])).toEqual([]);
     }
   });
