@@ -24,6 +24,19 @@ export function exponential(random: Random): number {
 }
 
 /**
+ * The simulator's arrival times (ms from the start) of the Poisson process at `ratePerSecond`
+ * from the seed's `arrivals` stream, summed in the same order as its clock does, until
+ * `durationMs`: what the real run's load generator sends.
+ */
+export function arrivalTimes(seed: number, ratePerSecond: number, durationMs: number): number[] {
+  const arrivals = stream(seed, 'arrivals');
+  const ratePerMs = ratePerSecond / 1000;
+  const out: number[] = [];
+  for (let t = exponential(arrivals) / ratePerMs; t < durationMs; t += exponential(arrivals) / ratePerMs) out.push(t);
+  return out;
+}
+
+/**
  * One service time with mean 1, to be multiplied by the target's mean and multipliers:
  * exponential, lognormal (σ as given, μ = −σ²/2 so the mean stays 1) or constant.
  */

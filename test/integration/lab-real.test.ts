@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseScenario, type ScenarioInput } from '../../src/lab/scenario.ts';
 import { runRealLab, type RealLabReport, type RealRun } from '../../src/harness/lab-real/run.ts';
 import { alive, runCli, startCli } from '../support/cli.ts';
+import { startTarget } from '../support/targets.ts';
 import { waitFor } from '../support/wait.ts';
 
 let dir: string;
@@ -148,16 +149,18 @@ const share = (targets: RealRun['measured']['targets'], name: string) => targets
 
 describe('the real run reproduces the simulator’s published orderings (small scale)', () => {
   it('slow-target: least outstanding requests beats round robin on p99, as predicted', async () => {
-    // t0 20x slower (200 ms, one at a time): round robin sends it a third, 4.5/s of the 5/s it can
-    // serve; least outstanding requests only when it is idle. Predicted p99 (seed 42): 432 ms vs 200 ms.
+    // t0 20x slower (200 ms, one at a time): round robin sends it a third, 6/s of the 5/s it can
+    // serve (the three serve 205/s together), so its queue grows; least outstanding requests sends
+    // it a request only when it is idle. Predicted p99 (seed 42): 1324 ms vs 200 ms. Both run at
+    // the same time, so a stall of this shared machine (a few hundred ms at worst) hits both alike.
     const report = await runRealLab(
       scenario({
         name: 'slow-target-small',
-        clients: { ratePerSecond: 13.5 },
+        clients: { ratePerSecond: 18 },
         targets: { count: 3, concurrency: 1, service: { distribution: 'constant', meanMs: 10 }, overrides: [{ targets: [0], latencyMultiplier: 20 }] },
         algorithms: ['round_robin', 'least_outstanding_requests'],
       }),
-      { durationMs: 8000 },
+      { durationMs: 8000, together: true },
     );
     const rr = run(report, 'round_robin');
     const lor = run(report, 'least_outstanding_requests');
@@ -194,7 +197,7 @@ describe('the real run reproduces the simulator’s published orderings (small s
         targets: { count: 3, concurrency: 1, service: { distribution: 'exponential', meanMs: 60 }, overrides: [{ targets: [0], errorRatio: 1, errorLatencyMs: 0.5 }] },
         algorithms: ['round_robin', 'least_outstanding_requests'],
       }),
-      { durationMs: 4000 },
+      { durationMs: 4000, together: true },
     );
     const rr = run(report, 'round_robin');
     const lor = run(report, 'least_outstanding_requests');
@@ -205,4 +208,72 @@ describe('the real run reproduces the simulator’s published orderings (small s
     // Its requests are the errors clients see.
     expect(lor.measured.errorsBy['target 500']).toBe(lor.measured.targets[0]!.requests);
   }, 180_000);
+});
+
+describe('events on the real processes', () => {
+  it('kills a target’s process at its stop (requests to it fail as the ELB finds it gone) and starts it again at its start', async () => {
+    const report = await runRealLab(
+      scenario({
+        name: 'stop-start',
+        clients: { ratePerSecond: 40 },
+        targets: { count: 2, concurrency: 2, service: { distribution: 'exponential', meanMs: 10 } },
+        loadBalancer: { healthCheck: { intervalSeconds: 30, timeoutSeconds: 5, healthyThresholdCount: 5, unhealthyThresholdCount: 2 } },
+        events: [
+          { atSeconds: 1, action: 'stop', targets: [1] },
+          { atSeconds: 2, action: 'start', targets: [1] },
+        ],
+        algorithms: ['round_robin'],
+      }),
+      { durationMs: 4000, keepFates: true },
+    );
+    const rr = run(report, 'round_robin');
+    const fates = rr.fates!;
+    const failed = fates.outcome.map((o, i) => [o, fates.target[i], fates.dueMs[i]] as const).filter(([o]) => o !== 'ok');
+    expect(rr.predicted.errors).toBeGreaterThan(0);
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.every(([o, target]) => target === 't1' && o.startsWith('502 ELB'))).toBe(true);
+    // Back after its start: the last request t1 took (due 2 s after the start, at the end of the run) was answered.
+    const lastToT1 = fates.target.lastIndexOf('t1');
+    expect(fates.outcome[lastToT1]).toBe('ok');
+    expect(rr.measured.ok + rr.measured.errors).toBe(rr.measured.requests);
+  }, 180_000);
+});
+
+describe('--targets: the algorithms in front of your own running instances', () => {
+  it('sends the scenario’s open-loop traffic through local-elb to the given URLs and attributes every request to one of them', async () => {
+    const a = await startTarget('a');
+    const b = await startTarget('b');
+    try {
+      const report = await runRealLab(
+        scenario({
+          name: 'yours',
+          clients: { ratePerSecond: 40 },
+          targets: { count: 3, concurrency: 2, service: { distribution: 'exponential', meanMs: 10 } },
+          loadBalancer: { healthCheck: { intervalSeconds: 5, timeoutSeconds: 2, healthyThresholdCount: 2, unhealthyThresholdCount: 2 } },
+          algorithms: ['round_robin'],
+        }),
+        { durationMs: 2000, targets: [`http://127.0.0.1:${a.port}/app`, `http://127.0.0.1:${b.port}/app`] },
+      );
+      expect(report.targets).toBe('yours');
+      const rr = run(report, 'round_robin');
+      expect(rr.measured.targets.map((t) => t.name)).toEqual(['t0', 't1']);
+      expect(rr.predicted.targets).toHaveLength(2); // the prediction is the scenario's model with as many targets as URLs
+      expect(rr.measured.ok).toBe(rr.measured.requests);
+      expect(Math.abs(rr.measured.targets[0]!.requests - rr.measured.targets[1]!.requests)).toBeLessThanOrEqual(1);
+      // What the instances saw: every measured request once (warm-ups and health checks carry no draws), on the URL's path.
+      const measuredAt = (t: typeof a) => t.seen.filter((r) => r.headers['x-lab-unit'] !== undefined);
+      expect(measuredAt(a).length + measuredAt(b).length).toBe(rr.measured.requests);
+      expect(measuredAt(a).length).toBe(rr.measured.targets[0]!.requests);
+      expect(new Set([...measuredAt(a), ...measuredAt(b)].map((r) => r.url))).toEqual(new Set(['/app']));
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  }, 180_000);
+
+  it('refuses a scenario that stops or restarts targets it does not run', async () => {
+    await expect(runRealLab(scenario({ name: 'x', clients: { ratePerSecond: 10 }, targets: { count: 1, service: { distribution: 'constant', meanMs: 1 } }, events: [{ atSeconds: 1, action: 'stop', targets: [0] }], algorithms: ['round_robin'] }), { targets: ['http://127.0.0.1:9/'] })).rejects.toThrow(
+      /needs model targets/,
+    );
+  });
 });

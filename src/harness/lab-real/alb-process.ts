@@ -7,7 +7,7 @@
  * answered itself when it did.
  *
  * Messages: `init` (config, run tag) → `ready` (the listener port of each node); `register`,
- * `deregister` (targets, in every node's group, or in the one group named); `wait-healthy` → `healthy`; `epoch` (CPU time
+ * `deregister` (targets, in every node's lab group, or in its `group` kind: `warmup`); `wait-healthy` → `healthy`; `epoch` (CPU time
  * is counted from here); `report` → the records and the CPU time.
  */
 import { realClock } from '../../core/clock.ts';
@@ -16,11 +16,11 @@ import { waitForHealthyTargets } from '../../targets/target-group.ts';
 import { ApplicationLoadBalancer } from '../../l7/application-load-balancer.ts';
 import { startLocalElb, type LocalElb } from '../../local-elb.ts';
 import { asChild, type Message } from './processes.ts';
-import { traceIndex, WARMUP_GROUP, type AlbInit, type AlbReport } from './protocol.ts';
+import { traceIndex, type AlbInit, type AlbReport } from './protocol.ts';
 
 let elb: LocalElb | undefined;
-/** The groups the scenario's targets are registered in (not the warm-up's). */
-const labGroups = () => elb!.targetGroups().filter((g) => g.name !== WARMUP_GROUP);
+/** The groups the scenario's targets are registered in (`lab-<node>`), or the warm-up's (`warmup-<node>`). */
+const groups = (kind: string = 'lab') => elb!.targetGroups().filter((g) => g.name.startsWith(`${kind}-`));
 const parent = asChild(() => elb?.close());
 const records: AlbReport['records'][number][] = [];
 let cpuAtEpoch = process.cpuUsage();
@@ -47,17 +47,17 @@ parent.onMessage(async (m: Message) => {
     }
     case 'register': {
       const { targets, group } = m as unknown as { targets: TargetSpec[]; group?: string };
-      for (const g of group === undefined ? labGroups() : [elb!.targetGroup(group)]) g.register(targets);
+      for (const g of groups(group)) g.register(targets);
       return;
     }
     case 'deregister':
-      for (const g of labGroups()) void g.deregister((m as unknown as { targets: TargetSpec[] }).targets);
+      for (const g of groups()) void g.deregister((m as unknown as { targets: TargetSpec[] }).targets);
       return;
     case 'wait-healthy': {
-      // counts: `lab` for every node's group, or a group's name.
+      // counts by kind of group: `lab`, `warmup`.
       const { counts, timeoutMs } = m as unknown as { counts: Record<string, number>; timeoutMs: number };
       await Promise.all(
-        elb!.targetGroups().map((g) => waitForHealthyTargets(g, counts[g.name] ?? counts.lab ?? 0, { clock: realClock, timeoutMs, what: `targets of ${g.name}` })),
+        Object.entries(counts).flatMap(([kind, count]) => groups(kind).map((g) => waitForHealthyTargets(g, count, { clock: realClock, timeoutMs, what: `targets of ${g.name}` }))),
       );
       parent.send({ type: 'healthy' });
       return;

@@ -15,7 +15,7 @@
  */
 import { realClock } from '../../core/clock.ts';
 import { drawRequest, type RequestDraws } from '../../lab/target-model.ts';
-import { exponential, stream } from '../../lab/workload.ts';
+import { arrivalTimes, stream } from '../../lab/workload.ts';
 import { getRequest, OpenLoopClient } from './open-loop-client.ts';
 import { asChild, type Message } from './processes.ts';
 import { HEADER_ERROR_DRAW, HEADER_TARGET, HEADER_UNIT, HEADER_WARMUP, traceRoot, type LoadInit, type LoadResult } from './protocol.ts';
@@ -30,12 +30,10 @@ const nodeOf: number[] = [];
 
 /** The simulator's arrivals, draws and node choices, until the duration is over. */
 function schedule(s: LoadInit): void {
-  const arrivals = stream(s.seed, 'arrivals');
   const service = stream(s.seed, 'service');
   const errors = stream(s.seed, 'errors');
   const clients = stream(s.seed, 'clients');
-  const ratePerMs = s.ratePerSecond / 1000;
-  for (let t = exponential(arrivals) / ratePerMs; t < s.durationMs; t += exponential(arrivals) / ratePerMs) {
+  for (const t of arrivalTimes(s.seed, s.ratePerSecond, s.durationMs)) {
     due.push(t);
     draws.push(drawRequest(s.service, service, errors));
     nodeOf.push(s.urls.length === 1 ? 0 : Math.floor(clients.next() * s.urls.length));

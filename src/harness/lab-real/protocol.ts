@@ -17,7 +17,7 @@ export const HEADER_TARGET = 'x-lab-target';
 export const HEALTH_PATH = '/lab/health';
 /** Answered at once by model targets: the load generator warms its connections and the proxy on it before the run. */
 export const WARMUP_PATH = '/lab/warmup';
-/** A warm-up request: the ALB sends it to the target group of that name, not to the lab's. */
+/** A warm-up request: the ALB sends it to its node's `warmup-<node>` target group, not to the lab's `lab-<node>`. */
 export const HEADER_WARMUP = 'x-lab-warmup';
 export const WARMUP_GROUP = 'warmup';
 

@@ -31,6 +31,7 @@ import type { Scenario, Variant } from '../../lab/scenario.ts';
 import { labTargetGroupInput, scenarioActions, type ScheduledAction } from '../../lab/schedule.ts';
 import { runSimulation, type LatencySummary, type RunResult } from '../../lab/simulator.ts';
 import { resolveTargetModels, type TargetModelSpec } from '../../lab/target-model.ts';
+import { arrivalTimes } from '../../lab/workload.ts';
 import { LabProcesses, type LabChild } from './processes.ts';
 import { HEADER_WARMUP, HEALTH_PATH, WARMUP_GROUP, WARMUP_PATH, type AlbReport, type KubeProxyInit, type LoadInit, type LoadResult, type TargetInit } from './protocol.ts';
 
@@ -49,6 +50,12 @@ export interface RealLabOptions {
   readonly onProgress?: (line: string) => void;
   /** Keep every request's fate in the report (`--json`). */
   readonly keepFates?: boolean;
+  /**
+   * Run the algorithms at the same time, each with its own processes, rather than one after
+   * another: whatever else disturbs the machine then disturbs them alike (a fairer comparison
+   * on a shared machine; every run is slower, as they share it).
+   */
+  readonly together?: boolean;
 }
 
 export const DEFAULT_REAL_DURATION_MS = 10_000;
@@ -166,7 +173,7 @@ export function realScenario(input: Scenario, options: Pick<RealLabOptions, 'rat
 
 /**
  * The config the ALB process starts with: one ALB and one (empty) target group `lab-<i>` per
- * load balancer node. Requests with `x-lab-warmup: 1` go to a group of their own (`warmup`,
+ * load balancer node. Requests with `x-lab-warmup: 1` go to a group of their own (`warmup-<i>`,
  * where every target is registered before the run), so the warm-up leaves the lab groups' pickers and counters as they were
  * created, as the simulator's are at time 0.
  */
@@ -177,14 +184,15 @@ export function realAlbConfig(scenario: Scenario, variant: Variant, healthCheckP
   return {
     targetGroups: [
       ...nodes.map((i) => ({ ...labTargetGroupInput(scenario, variant, `lab-${i}`), healthCheckPath, targets: [] })),
-      {
-        name: WARMUP_GROUP,
+      // AWS allows one load balancer per target group: a warm-up group per node.
+      ...nodes.map((i) => ({
+        name: `${WARMUP_GROUP}-${i}`,
         protocol: 'HTTP' as const,
         healthCheckPath,
         healthCheckIntervalSeconds: hc.intervalSeconds,
         healthCheckTimeoutSeconds: hc.timeoutSeconds,
         targets: [],
-      },
+      })),
     ],
     loadBalancers: nodes.map((i) => ({
       name: `node-${i}`,
@@ -199,7 +207,7 @@ export function realAlbConfig(scenario: Scenario, variant: Variant, healthCheckP
             {
               priority: 1,
               conditions: [{ field: 'http-header' as const, httpHeaderConfig: { httpHeaderName: HEADER_WARMUP, values: ['1'] } }],
-              actions: [{ type: 'forward' as const, targetGroupName: WARMUP_GROUP }],
+              actions: [{ type: 'forward' as const, targetGroupName: `${WARMUP_GROUP}-${i}` }],
             },
           ],
         },
@@ -226,14 +234,15 @@ export async function runRealLab(input: Scenario, options: RealLabOptions = {}):
   const loadBefore = os.loadavg()[0]!;
   const userTargets = options.targets === undefined ? undefined : await Promise.all(options.targets.map(userTarget));
   const runs: RealRun[] = [];
-  let requests = 0;
-  for (const variant of selectVariants(scenario, options.only)) {
+  const variants = selectVariants(scenario, options.only);
+  const one = (variant: Variant) => {
     throwIfAborted(options.signal);
     options.onProgress?.(`${variant.label}: starting processes`);
-    const run = await runOne(scenario, variant, { seed, durationMs, userTargets, options });
-    requests = run.measured.requests;
-    runs.push(run);
-  }
+    return runOne(scenario, variant, { seed, durationMs, userTargets, options });
+  };
+  if (options.together) runs.push(...(await Promise.all(variants.map(one))));
+  else for (const variant of variants) runs.push(await one(variant));
+  const requests = runs[0]?.measured.requests ?? 0;
   return {
     scenario,
     seed,
@@ -295,7 +304,11 @@ async function runOne(scenario: Scenario, variant: Variant, ctx: RunContext): Pr
     const albReady = alb.request<{ type: 'ready'; ports: number[] }>({ type: 'init', config: realAlbConfig(scenario, variant, healthCheckPath), runTag }, 'ready', 60_000);
     const load = procs.spawn('load generator', 'load-process');
     // Targets: model processes (or the user's), and for the double hop the kube-proxy stand-ins in front.
-    const [targets, { ports: albPorts }] = await raceAbort(Promise.all([userTargets === undefined ? startModelTargets(procs, models, seed) : undefined, albReady]));
+    // Churn runs while clients arrive: the simulator's horizon for the same number of requests.
+    const horizonMs = arrivalTimes(seed, scenario.clients.ratePerSecond, durationMs).length / (scenario.clients.ratePerSecond / 1000);
+    const actions = scenarioActions(scenario, models, horizonMs);
+    const stops = models.map((m) => actions.filter((a) => a.action === 'stop' && a.targets.includes(m.index)).length);
+    const [targets, { ports: albPorts }] = await raceAbort(Promise.all([userTargets === undefined ? startModelTargets(procs, models, seed, stops) : undefined, albReady]));
     const failing = models.map(() => false);
     let albTargets: { id: string; port: number }[];
     let albNames: string[];
@@ -350,15 +363,14 @@ async function runOne(scenario: Scenario, variant: Variant, ctx: RunContext): Pr
 
     // The run: time 0 is the epoch, in every process.
     const epochMs = realClock.now() + 100;
-    if (targets !== undefined) await raceAbort(Promise.all(targets.children.map((c) => c.request({ type: 'epoch', epochMs }, 'epoch-set', 10_000))));
+    if (targets !== undefined) await raceAbort(targets.setEpoch(epochMs));
     alb.send({ type: 'epoch' });
     const targetCpuBefore = targets === undefined ? undefined : await raceAbort(targetsCpu(targets.children));
     const done = load.message<LoadResult>('done', durationMs + idleMs + 120_000);
     load.send({ type: 'start', epochMs });
     progress('running');
-    const horizonMs = requests / (scenario.clients.ratePerSecond / 1000);
     const applying: Promise<void>[] = [];
-    for (const action of scenarioActions(scenario, models, horizonMs)) {
+    for (const action of actions) {
       timers.push(
         setTimeout(() => {
           const p = apply(action).catch((err: unknown) => progress(`${action.action} of ${action.targets.map((i) => `t${i}`).join(', ')} at ${action.atMs / 1000} s failed: ${(err as Error).message}`));
@@ -366,26 +378,26 @@ async function runOne(scenario: Scenario, variant: Variant, ctx: RunContext): Pr
         }, Math.max(0, epochMs + action.atMs - realClock.now())),
       );
     }
-    async function apply(action: ScheduledAction): Promise<void> {
+    // Actions on the same target run in order (a register after the start before it); others do not wait.
+    function apply(action: ScheduledAction): Promise<void> {
       const specs = action.targets.map((i) => albTargets[i]!);
+      const now = (fn: () => Promise<unknown> | void) => (targets === undefined ? Promise.resolve(fn()).then(() => {}) : targets.after(action.targets, async () => void (await fn())));
       switch (action.action) {
         case 'register':
         case 'deregister':
-          alb.send({ type: action.action, targets: specs });
-          return;
+          return now(() => alb.send({ type: action.action, targets: specs }));
         case 'fail-health-checks':
         case 'pass-health-checks':
-          for (const i of action.targets) {
-            failing[i] = action.action === 'fail-health-checks';
-            targets!.children[i]!.send({ type: 'health', failing: failing[i] });
-          }
-          return;
+          return now(() => {
+            for (const i of action.targets) {
+              failing[i] = action.action === 'fail-health-checks';
+              targets!.children[i]!.send({ type: 'health', failing: failing[i] });
+            }
+          });
         case 'stop':
-          await Promise.all(action.targets.map((i) => targets!.stop(i, epochMs, failing[i]!)));
-          return;
+          return now(() => Promise.all(action.targets.map((i) => targets!.stop(i, failing[i]!))));
         case 'start':
-          await Promise.all(action.targets.map((i) => targets!.start(i)));
-          return;
+          return now(() => Promise.all(action.targets.map((i) => targets!.start(i))));
       }
     }
     const result = await raceAbort(done);
@@ -429,28 +441,43 @@ async function targetsCpu(children: readonly LabChild[]): Promise<number> {
   return stats.reduce((a, s) => a + s.cpuUs, 0);
 }
 
-/** The model target processes of one run, with what `stop` and `start` do to them. */
+/** The model target processes of one run, with what the scenario's actions do to them. */
 interface ModelTargets {
   readonly ports: readonly number[];
-  /** The current process of each target (a stopped one's replacement, waiting). */
+  /** The current process of each target. */
   readonly children: LabChild[];
   /** True once a target was stopped (its CPU time went with it). */
   readonly restarted: boolean;
-  stop(index: number, epochMs: number, failing: boolean): Promise<void>;
+  /** Time 0 of the run, for every process (and the standbys to come). */
+  setEpoch(epochMs: number): Promise<void>;
+  /** Runs `fn` once every earlier action on these targets is done: a register waits for the start before it. */
+  after(indices: readonly number[], fn: () => Promise<void> | void): Promise<void>;
+  /** The process dies (SIGKILL); its standby takes its place, not listening until `start`. */
+  stop(index: number, failing: boolean): Promise<void>;
+  /** The process starts in the scenario: it listens, and its warm-up runs from now. */
   start(index: number): Promise<void>;
 }
 
-async function startModelTargets(procs: LabProcesses, models: readonly TargetModelSpec[], seed: number): Promise<ModelTargets> {
-  const spawnTarget = async (spec: TargetModelSpec, port: number, listen: boolean): Promise<{ child: LabChild; port: number }> => {
-    const child = procs.spawn(`target ${spec.name}`, 'target-process');
-    const init: TargetInit = { type: 'init', spec, seed, port, listen };
-    const ready = await child.request<{ type: 'ready'; port: number }>(init, 'ready', 30_000);
-    return { child, port: ready.port };
+/**
+ * Starts a process per target (listening, warm) and, for each target the scenario stops, a
+ * standby beside it, already started and waiting unlistening on the same port, so that a
+ * `start` after a `stop` is as quick as in the model rather than a Node start-up later.
+ */
+async function startModelTargets(procs: LabProcesses, models: readonly TargetModelSpec[], seed: number, stops: readonly number[]): Promise<ModelTargets> {
+  let epochMs: number | undefined;
+  const spawn = (spec: TargetModelSpec) => procs.spawn(`target ${spec.name}`, 'target-process');
+  const init = async (child: LabChild, spec: TargetModelSpec, port: number, listen: boolean): Promise<number> => {
+    const ready = await child.request<{ type: 'ready'; port: number }>({ type: 'init', spec, seed, port, listen } satisfies TargetInit, 'ready', 60_000);
+    if (epochMs !== undefined) await child.request({ type: 'epoch', epochMs }, 'epoch-set', 10_000);
+    return ready.port;
   };
-  const first = await Promise.all(models.map((m) => spawnTarget(m, 0, true)));
-  const ports = first.map((f) => f.port);
-  const children = first.map((f) => f.child);
-  // One chain per target, so a start waits for the replacement a stop is still starting.
+  const firstChildren = models.map(spawn);
+  const standbyChildren = models.map((m, i) => (stops[i]! > 0 ? spawn(m) : undefined));
+  const ports = await Promise.all(models.map((m, i) => init(firstChildren[i]!, m, 0, true)));
+  const children = [...firstChildren];
+  const left = [...stops];
+  const standbys: (Promise<LabChild> | undefined)[] = standbyChildren.map((c, i) => (c === undefined ? undefined : init(c, models[i]!, ports[i]!, false).then(() => c)));
+  await Promise.all(standbys);
   const chains: Promise<void>[] = models.map(() => Promise.resolve());
   let restarted = false;
   return {
@@ -459,22 +486,32 @@ async function startModelTargets(procs: LabProcesses, models: readonly TargetMod
     get restarted() {
       return restarted;
     },
-    stop(index, epochMs, failing) {
-      chains[index] = chains[index]!.then(async () => {
-        restarted = true;
-        await procs.kill(children[index]!);
-        const next = await spawnTarget(models[index]!, ports[index]!, false);
-        children[index] = next.child;
-        await next.child.request({ type: 'epoch', epochMs }, 'epoch-set', 10_000);
-        if (failing) next.child.send({ type: 'health', failing });
-      });
-      return chains[index]!;
+    async setEpoch(ms) {
+      epochMs = ms;
+      const all = [...children, ...(await Promise.all(standbys.filter((s) => s !== undefined)))];
+      await Promise.all(all.map((c) => c.request({ type: 'epoch', epochMs: ms }, 'epoch-set', 10_000)));
     },
-    start(index) {
-      chains[index] = chains[index]!.then(async () => {
-        await children[index]!.request({ type: 'start' }, 'started', 10_000);
-      });
-      return chains[index]!;
+    after(indices, fn) {
+      const done = Promise.all(indices.map((i) => chains[i]!)).then(fn);
+      for (const i of indices) chains[i] = done.then(() => {});
+      return done.then(() => {});
+    },
+    async stop(index, failing) {
+      restarted = true;
+      await procs.kill(children[index]!);
+      left[index]!--;
+      const standby = standbys[index];
+      if (standby === undefined) throw new Error(`target ${models[index]!.name} has no standby process to start later`);
+      children[index] = await standby;
+      standbys[index] = left[index]! > 0 ? (async () => {
+        const c = spawn(models[index]!);
+        await init(c, models[index]!, ports[index]!, false);
+        return c;
+      })() : undefined;
+      if (failing) children[index]!.send({ type: 'health', failing });
+    },
+    async start(index) {
+      await children[index]!.request({ type: 'start' }, 'started', 10_000);
     },
   };
 }

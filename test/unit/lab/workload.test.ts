@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exponential, finishWithPauses, stream, unitServiceTime } from '../../../src/lab/workload.ts';
+import { arrivalTimes, exponential, finishWithPauses, stream, unitServiceTime } from '../../../src/lab/workload.ts';
 
 describe('finishWithPauses', () => {
   const cycle = { everyMs: 100, pauseMs: 20, offsetMs: 0 }; // runs [0, 80), paused [80, 100), …
@@ -54,5 +54,22 @@ describe('random streams and draws', () => {
     let sum = 0;
     for (let i = 0; i < 100_000; i++) sum += exponential(random);
     expect(sum / 100_000).toBeCloseTo(1, 1);
+  });
+});
+
+describe('arrivalTimes: the simulator’s Poisson arrivals, for the real run’s load generator', () => {
+  it('sums exponential gaps from the seed’s arrivals stream, in order, until the duration', () => {
+    const times = arrivalTimes(42, 100, 10_000);
+    const arrivals = stream(42, 'arrivals');
+    let t = 0;
+    for (const at of times) {
+      t += exponential(arrivals) / 0.1;
+      expect(at).toBe(t);
+    }
+    expect(t + exponential(arrivals) / 0.1).toBeGreaterThanOrEqual(10_000);
+    // 1,000 expected; a Poisson count is within 4 standard deviations (√1000 ≈ 32) but for 1 run in 15,000.
+    expect(Math.abs(times.length - 1000)).toBeLessThan(4 * Math.sqrt(1000));
+    expect(arrivalTimes(42, 100, 10_000)).toEqual(times);
+    expect(arrivalTimes(43, 100, 10_000)).not.toEqual(times);
   });
 });
