@@ -34,6 +34,8 @@ export interface BenchAlgorithmsOptions {
   readonly duration?: string;
   /** `--real`: the user's own running instances instead of model targets. */
   readonly targets?: string[];
+  /** `--real`: the algorithms at the same time rather than one after another. */
+  readonly together?: boolean;
 }
 
 /** `30s`, `500ms`, `2m` or a number of seconds, in ms. */
@@ -55,7 +57,7 @@ export async function benchAlgorithms(opts: BenchAlgorithmsOptions, out: NodeJS.
   }
   const scenario = await loadScenario(opts.scenario);
   if (opts.real) return benchAlgorithmsReal(scenario, opts, out, err);
-  for (const [given, name] of [[opts.duration, '--duration'], [opts.targets, '--targets']] as const) {
+  for (const [given, name] of [[opts.duration, '--duration'], [opts.targets, '--targets'], [opts.together, '--together']] as const) {
     if (given !== undefined) throw new ElbError(ErrorCodes.INVALID_ARGUMENT, `${name} applies to a run on real sockets: add --real`);
   }
   const report = runLab(scenario, {
@@ -96,9 +98,6 @@ export async function benchAlgorithms(opts: BenchAlgorithmsOptions, out: NodeJS.
  */
 async function benchAlgorithmsReal(scenario: Scenario, opts: BenchAlgorithmsOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<void> {
   if (opts.requests !== undefined) throw new ElbError(ErrorCodes.INVALID_ARGUMENT, '--requests is for the simulation; a run on real sockets lasts --duration (default 10s) at the scenario\'s rate');
-  if (opts.svgDir !== undefined && opts.html === undefined) {
-    // (the SVGs are written too, below)
-  }
   const [{ runRealLab, DEFAULT_REAL_DURATION_MS }, { formatRealLabReport, realRunJson }] = await Promise.all([import('../harness/lab-real/run.ts'), import('../harness/lab-real/report.ts')]);
   const controller = new AbortController();
   let signalled: NodeJS.Signals | undefined;
@@ -118,6 +117,7 @@ async function benchAlgorithmsReal(scenario: Scenario, opts: BenchAlgorithmsOpti
       ...(opts.rate !== undefined ? { ratePerSecond: opts.rate } : {}),
       ...(opts.algorithms !== undefined ? { only: opts.algorithms } : {}),
       ...(opts.targets !== undefined ? { targets: opts.targets } : {}),
+      together: opts.together === true,
       keepFates: opts.json !== undefined,
       signal: controller.signal,
       onProgress: (line) => err.write(`${line}\n`),

@@ -358,6 +358,7 @@ export function buildProgram(): Command {
     .option('--real', "run the scenario on real sockets (target processes, local-elb, an open-loop load generator), the simulator's prediction beside each figure")
     .option('--duration <time>', 'with --real: how long clients arrive per run (30s, 500ms, 2m; default 10s)')
     .option('--targets <url,url>', 'with --real: your own running instances instead of model targets', (v: string) => v.split(',').map((x) => x.trim()).filter((x) => x !== ''))
+    .option('--together', 'with --real: run the algorithms at the same time, so that what disturbs the machine disturbs them alike')
     .action(async (opts: BenchAlgorithmsOptions) => {
       const { benchAlgorithms } = await import('./lab.ts');
       await benchAlgorithms(opts, process.stdout, process.stderr);

@@ -69,7 +69,7 @@ export function formatRealLabReport(report: RealLabReport): string {
       : `${scenario.targets.count} model target processes${scenario.kubernetes ? ` behind ${scenario.kubernetes.podsPerNode.length} kube-proxy stand-ins` : ''}`;
   out.push(
     `on real sockets: ${count(report.requests)} requests at ${count(report.ratePerSecond)}/s over ${(report.durationMs / 1000).toFixed(1)} s per run, seed ${report.seed}; ` +
-      `${targetsWhat}, local-elb and an open-loop load generator, each in processes of their own`,
+      `${targetsWhat}, local-elb and an open-loop load generator, each in processes of their own${report.together ? '; the runs at the same time' : ''}`,
   );
   out.push(
     `machine: ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, load average ${machine.loadAverageBefore.toFixed(2)} before and ${machine.loadAverageAfter.toFixed(2)} after: ` +

@@ -137,6 +137,8 @@ export interface RealLabReport {
   readonly targets: 'model' | 'yours';
   readonly targetUrls: readonly string[];
   readonly machine: MachineInfo;
+  /** The runs went at the same time (`together`), or one after another. */
+  readonly together: boolean;
   readonly runs: readonly RealRun[];
 }
 
@@ -235,13 +237,38 @@ export async function runRealLab(input: Scenario, options: RealLabOptions = {}):
   const userTargets = options.targets === undefined ? undefined : await Promise.all(options.targets.map(userTarget));
   const runs: RealRun[] = [];
   const variants = selectVariants(scenario, options.only);
-  const one = (variant: Variant) => {
+  const one = (variant: Variant, ctx: Partial<Pick<RunContext, 'epoch' | 'signal'>> = {}) => {
     throwIfAborted(options.signal);
     options.onProgress?.(`${variant.label}: starting processes`);
-    return runOne(scenario, variant, { seed, durationMs, userTargets, options });
+    return runOne(scenario, variant, { seed, durationMs, userTargets, options, signal: options.signal, ...ctx });
   };
-  if (options.together) runs.push(...(await Promise.all(variants.map(one))));
-  else for (const variant of variants) runs.push(await one(variant));
+  if (options.together) {
+    // One time 0 for all: each run waits for the others to be ready; one failing stops them all.
+    const inner = new AbortController();
+    const forward = () => inner.abort(options.signal!.reason);
+    options.signal?.addEventListener('abort', forward, { once: true });
+    let waiting = variants.length;
+    let release!: (epochMs: number) => void;
+    const allReady = new Promise<number>((resolve) => (release = resolve));
+    const epoch = () => {
+      if (--waiting === 0) release(realClock.now() + 100);
+      return allReady;
+    };
+    try {
+      runs.push(
+        ...(await Promise.all(
+          variants.map((v) =>
+            one(v, { epoch, signal: inner.signal }).catch((err: unknown) => {
+              inner.abort(err);
+              throw err;
+            }),
+          ),
+        )),
+      );
+    } finally {
+      options.signal?.removeEventListener('abort', forward);
+    }
+  } else for (const variant of variants) runs.push(await one(variant));
   const requests = runs[0]?.measured.requests ?? 0;
   return {
     scenario,
@@ -252,6 +279,7 @@ export async function runRealLab(input: Scenario, options: RealLabOptions = {}):
     targets: userTargets === undefined ? 'model' : 'yours',
     targetUrls: options.targets ?? [],
     machine: machine(loadBefore),
+    together: options.together === true,
     runs,
   };
 }
@@ -280,19 +308,24 @@ interface RunContext {
   readonly durationMs: number;
   readonly userTargets: readonly UserTarget[] | undefined;
   readonly options: RealLabOptions;
+  /** Stops this run (the caller's signal, or the other runs' failure when they run together). */
+  readonly signal: AbortSignal | undefined;
+  /** Time 0 shared with the runs alongside (together); absent: this run's own, once it is ready. */
+  readonly epoch?: () => Promise<number>;
 }
 
 async function runOne(scenario: Scenario, variant: Variant, ctx: RunContext): Promise<RealRun> {
   const started = realClock.now();
-  const { seed, durationMs, userTargets, options } = ctx;
+  const { seed, durationMs, userTargets, options, signal } = ctx;
   const models = resolveTargetModels(scenario, seed);
   const procs = new LabProcesses();
   const timers: NodeJS.Timeout[] = [];
   let abortReject: ((reason: unknown) => void) | undefined;
   const aborted = new Promise<never>((_, reject) => (abortReject = reject));
   aborted.catch(() => {});
-  const onAbort = () => abortReject?.(options.signal!.reason);
-  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const onAbort = () => abortReject?.(signal!.reason);
+  if (signal?.aborted) onAbort();
+  signal?.addEventListener('abort', onAbort, { once: true });
   const raceAbort = <T>(p: Promise<T>): Promise<T> => Promise.race([p, aborted]);
   const progress = (line: string) => options.onProgress?.(`${variant.label}: ${line}`);
   try {
@@ -362,7 +395,7 @@ async function runOne(scenario: Scenario, variant: Variant, ctx: RunContext): Pr
     if (warm.ok < WARMUP_REQUESTS) throw new Error(`the warm-up through local-elb failed: ${JSON.stringify(warm.statuses)} of ${WARMUP_REQUESTS} requests`);
 
     // The run: time 0 is the epoch, in every process.
-    const epochMs = realClock.now() + 100;
+    const epochMs = ctx.epoch === undefined ? realClock.now() + 100 : await raceAbort(ctx.epoch());
     if (targets !== undefined) await raceAbort(targets.setEpoch(epochMs));
     alb.send({ type: 'epoch' });
     const targetCpuBefore = targets === undefined ? undefined : await raceAbort(targetsCpu(targets.children));
@@ -431,7 +464,7 @@ async function runOne(scenario: Scenario, variant: Variant, ctx: RunContext): Pr
     };
   } finally {
     for (const t of timers) clearTimeout(t);
-    options.signal?.removeEventListener('abort', onAbort);
+    signal?.removeEventListener('abort', onAbort);
     await procs.stopAll();
   }
 }
