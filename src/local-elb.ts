@@ -20,7 +20,7 @@ import { childProcessRuntime, type PodRuntime } from './pods/runtime.ts';
 import { PodTargetSource } from './pods/target-source.ts';
 import { Timeline } from './pods/timeline.ts';
 import type { CertificateIssuer } from './tls/certificates.ts';
-import { ElbRuntime, type ElbView, type LoadBalancer, type PodsView } from './runtime/runtime.ts';
+import { ElbRuntime, type ElbRuntimeOptions, type ElbView, type LoadBalancer, type PodsView } from './runtime/runtime.ts';
 import type { ApplicationLoadBalancer } from './l7/application-load-balancer.ts';
 import type { NetworkLoadBalancer } from './l4/network-load-balancer.ts';
 import type { Probe } from './targets/health-checker.ts';
@@ -36,6 +36,8 @@ export interface LocalElbOptions {
   readonly random?: Random;
   /** Replaces health-check probes (tests). */
   readonly probe?: Probe;
+  /** A picker for a target group instead of the one its algorithm attribute names (the lab on real sockets). */
+  readonly picker?: ElbRuntimeOptions['picker'];
   /** Where metrics go; a fresh registry by default. */
   readonly metrics?: ElbMetrics;
   /** Where the local CA lives (default `$LOCAL_ELB_STATE_DIR`, else `~/.local-elb`). */

@@ -17,8 +17,10 @@ import type { Random } from '../core/random.ts';
 import { attributesWithoutLocalEffect, parseConfig, type Config, type ConfigInput, type LoadBalancerConfig, type TargetGroupConfig } from '../config/schema.ts';
 import { NetworkLoadBalancer } from '../l4/network-load-balancer.ts';
 import { ApplicationLoadBalancer } from '../l7/application-load-balancer.ts';
+import type { Picker } from '../algorithms/picker.ts';
 import type { Probe } from '../targets/health-checker.ts';
 import { TargetGroup } from '../targets/target-group.ts';
+import type { Target } from '../targets/target.ts';
 import type { CertificateIssuer } from '../tls/certificates.ts';
 import { localCaIssuer, TlsProvider } from '../tls/provider.ts';
 import { printableConfig } from '../config/print.ts';
@@ -32,6 +34,11 @@ export interface ElbRuntimeOptions {
   readonly random?: Random;
   /** Replaces health-check probes (tests). */
   readonly probe?: Probe;
+  /**
+   * A picker for a target group instead of the one its `load_balancing.algorithm.type` names
+   * (the routing-algorithm lab on real sockets: seeded and lab-only pickers); undefined keeps that one.
+   */
+  readonly picker?: (group: TargetGroupConfig) => Picker<Target> | undefined;
   /** Where metrics go; a fresh registry by default. */
   readonly metrics?: ElbMetrics;
   /** Where the local CA lives (default `$LOCAL_ELB_STATE_DIR`, else `~/.local-elb`). */
@@ -82,6 +89,7 @@ export class ElbRuntime implements ElbView {
   readonly #owners = new Map<string, string[]>();
   readonly #logger: Logger;
   readonly #probe: Probe | undefined;
+  readonly #picker: ((group: TargetGroupConfig) => Picker<Target> | undefined) | undefined;
   readonly #random: Random | undefined;
   readonly #tls: TlsProvider;
   readonly #added = new Set<(lb: LoadBalancer) => void>();
@@ -99,6 +107,7 @@ export class ElbRuntime implements ElbView {
     this.clock = clock;
     this.#logger = logger;
     this.#probe = options.probe;
+    this.#picker = options.picker;
     this.#random = options.random;
     for (const tg of this.#config.targetGroups) this.#groups.set(tg.name, this.#newGroup(tg));
     for (const a of attributesWithoutLocalEffect(this.#config)) {
@@ -128,7 +137,8 @@ export class ElbRuntime implements ElbView {
   }
 
   #newGroup(config: TargetGroupConfig): TargetGroup {
-    return new TargetGroup({ config, clock: this.clock, logger: this.#logger, ...(this.#probe ? { probe: this.#probe } : {}) });
+    const picker = this.#picker?.(config);
+    return new TargetGroup({ config, clock: this.clock, logger: this.#logger, ...(this.#probe ? { probe: this.#probe } : {}), ...(picker ? { picker } : {}) });
   }
 
   #newLoadBalancer(config: LoadBalancerConfig): LoadBalancer {

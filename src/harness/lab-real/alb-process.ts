@@ -1,7 +1,8 @@
 /**
  * local-elb itself in a process of its own, for a real lab run: the ALBs of one config (one
  * per load balancer node of the scenario, each with its own target group, counters and health
- * checks), started with `startLocalElb` as `local-elb serve` does. The parent registers and
+ * checks), started with `startLocalElb` as `local-elb serve` does, each group with the run's
+ * picker seeded as the simulator seeds it (so the lab-only pickers run in the proxy too). The parent registers and
  * deregisters targets at the scenario's times; every request record is kept by the request
  * index in its trace id, so the run knows the target each request went to and why the ALB
  * answered itself when it did.
@@ -10,8 +11,10 @@
  * `deregister` (targets, in every node's lab group, or in its `group` kind: `warmup`); `wait-healthy` → `healthy`; `epoch` (CPU time
  * is counted from here); `report` → the records and the CPU time.
  */
+import { createPicker } from '../../algorithms/index.ts';
 import { realClock } from '../../core/clock.ts';
-import type { TargetSpec } from '../../targets/target.ts';
+import { stream } from '../../lab/workload.ts';
+import type { Target, TargetSpec } from '../../targets/target.ts';
 import { waitForHealthyTargets } from '../../targets/target-group.ts';
 import { ApplicationLoadBalancer } from '../../l7/application-load-balancer.ts';
 import { startLocalElb, type LocalElb } from '../../local-elb.ts';
@@ -30,7 +33,13 @@ parent.onMessage(async (m: Message) => {
   switch (m.type) {
     case 'init': {
       const init = m as AlbInit;
-      elb = await startLocalElb({ config: init.config });
+      elb = await startLocalElb({
+        config: init.config,
+        picker: (group) => {
+          const node = /^lab-(\d+)$/.exec(group.name)?.[1];
+          return node === undefined ? undefined : createPicker<Target>(init.algorithm, { random: stream(init.seed, `picker/${node}`) });
+        },
+      });
       const ports: number[] = [];
       for (const lb of elb.loadBalancers()) {
         if (!(lb instanceof ApplicationLoadBalancer)) continue;

@@ -4,6 +4,7 @@
  * children. The messages are types, not interfaces, so that they are `Message`s (an index
  * signature) as they are.
  */
+import type { AlgorithmName } from '../../algorithms/index.ts';
 import type { ConfigInput } from '../../config/schema.ts';
 import type { ServiceModel } from '../../lab/scenario.ts';
 import type { TargetModelSpec } from '../../lab/target-model.ts';
@@ -58,6 +59,9 @@ export type KubeProxyInit = {
 export type AlbInit = {
   readonly type: 'init';
   readonly config: ConfigInput;
+  /** Every lab group's picker, seeded from `picker/<node>` as the simulator's are (lab-only ones too). */
+  readonly algorithm: AlgorithmName;
+  readonly seed: number;
   /** Matches the ALB's request records to the load generator's requests (traceRoot). */
   readonly runTag: string;
 };

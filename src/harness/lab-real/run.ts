@@ -334,7 +334,7 @@ async function runOne(scenario: Scenario, variant: Variant, ctx: RunContext): Pr
     const healthCheckPath = userTargets === undefined ? HEALTH_PATH : userTargets[0]!.url.pathname;
     const path = userTargets === undefined ? '/' : `${userTargets[0]!.url.pathname}${userTargets[0]!.url.search}`;
     const alb = procs.spawn('local-elb', 'alb-process', { execArgv: PROXY_NODE_FLAGS });
-    const albReady = alb.request<{ type: 'ready'; ports: number[] }>({ type: 'init', config: realAlbConfig(scenario, variant, healthCheckPath), runTag }, 'ready', 60_000);
+    const albReady = alb.request<{ type: 'ready'; ports: number[] }>({ type: 'init', config: realAlbConfig(scenario, variant, healthCheckPath), algorithm: variant.algorithm, seed, runTag }, 'ready', 60_000);
     const load = procs.spawn('load generator', 'load-process');
     // Targets: model processes (or the user's), and for the double hop the kube-proxy stand-ins in front.
     // Churn runs while clients arrive: the simulator's horizon for the same number of requests.
