@@ -246,3 +246,18 @@ export function downstreamHeaders(raw: readonly string[]): DownstreamHeaders {
   }
   return { headers, contentLength, hasDate };
 }
+
+/** The request's cookies by name (the first of a name wins), from every `Cookie` header (HTTP/2 may split them). */
+export function requestCookies(rawHeaders: readonly string[]): Map<string, string> {
+  const cookies = new Map<string, string>();
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]!.length !== 6 || lowerName(rawHeaders[i]!) !== 'cookie') continue;
+    for (const pair of rawHeaders[i + 1]!.split(';')) {
+      const eq = pair.indexOf('=');
+      if (eq < 0) continue;
+      const name = pair.slice(0, eq).trim();
+      if (name !== '' && !cookies.has(name)) cookies.set(name, pair.slice(eq + 1).trim());
+    }
+  }
+  return cookies;
+}

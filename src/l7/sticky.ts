@@ -21,7 +21,7 @@ import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type Ke
 import type { StickinessSettings } from '../config/settings.ts';
 import type { TargetGroup } from '../targets/target-group.ts';
 import type { Lease } from '../targets/target.ts';
-import { lowerName } from './headers.ts';
+import { lowerName, requestCookies } from './headers.ts';
 
 /** The cookies' own expiry (spec 3.3: 7 days, not configurable); the binding's validity is sealed inside. */
 export const COOKIE_LIFETIME_MS = 7 * 24 * 3600 * 1000;
@@ -111,20 +111,7 @@ export class CookieSealer {
 /** The key of this process's load balancers (spec 3.3: "encrypted using a rotating key"; one key per process here). */
 export const processSealer = new CookieSealer();
 
-/** The request's cookies by name (the first of a name wins), from every `Cookie` header (HTTP/2 may split them). */
-export function requestCookies(rawHeaders: readonly string[]): Map<string, string> {
-  const cookies = new Map<string, string>();
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.length !== 6 || lowerName(rawHeaders[i]!) !== 'cookie') continue;
-    for (const pair of rawHeaders[i + 1]!.split(';')) {
-      const eq = pair.indexOf('=');
-      if (eq < 0) continue;
-      const name = pair.slice(0, eq).trim();
-      if (name !== '' && !cookies.has(name)) cookies.set(name, pair.slice(eq + 1).trim());
-    }
-  }
-  return cookies;
-}
+export { requestCookies } from './headers.ts';
 
 /** A `Set-Cookie` value as ALB writes its cookies (spec 3.3): `Expires` 7 days out, `Path=/`; the CORS twin adds `SameSite=None; Secure`. */
 export function setCookie(name: string, value: string, nowMs: number, sameSiteNone: boolean, expiresMs = nowMs + COOKIE_LIFETIME_MS): string {

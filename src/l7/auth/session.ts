@@ -107,20 +107,7 @@ export class SessionSealer {
   }
 }
 
-/** The request's cookies by name (every `Cookie` header, HTTP/2 sends several; the first of a name wins). */
-export function requestCookies(rawHeaders: readonly string[]): Map<string, string> {
-  const cookies = new Map<string, string>();
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.length !== 6 || lowerName(rawHeaders[i]!) !== 'cookie') continue;
-    for (const pair of rawHeaders[i + 1]!.split(';')) {
-      const eq = pair.indexOf('=');
-      if (eq < 0) continue;
-      const name = pair.slice(0, eq).trim();
-      if (name !== '' && !cookies.has(name)) cookies.set(name, pair.slice(eq + 1).trim());
-    }
-  }
-  return cookies;
-}
+export { requestCookies } from '../headers.ts';
 
 /**
  * The session cookie's value put back together from its shards, in index order: `none` when
