@@ -6,8 +6,8 @@
  * balancer node from `clients`, so request k here is request k there.
  *
  * Open loop: a request goes out when it is due, whatever is still in flight (as many
- * keep-alive connections as that takes), and its latency runs from when it was due, not from
- * when it went out, so a generator or a proxy that falls behind cannot hide the queueing it
+ * keep-alive connections as that takes, up to 256 per node: open-loop-client.ts), and its
+ * latency runs from when it was due, not from when it went out, so a generator or a proxy that falls behind cannot hide the queueing it
  * causes (no coordinated omission). How late each send was is reported beside it.
  *
  * Messages: `init` → `ready` (how many requests the schedule has); `warmup` → `warm`;
@@ -86,6 +86,7 @@ function run(epochMs: number): void {
       target,
       node: nodeOf,
       peakConnections: clients.reduce((a, c) => a + c.peakConnections, 0),
+      waitedForConnection: clients.reduce((a, c) => a + c.waited, 0),
       cpuUs: cpu.user + cpu.system,
       wallMs: realClock.now() - wallAtStart,
     };
@@ -94,12 +95,11 @@ function run(epochMs: number): void {
   if (n === 0) return finish();
 
   const send = (i: number) => {
-    const sentMs = realClock.now() - epochMs;
-    sendLagMs[i] = sentMs - due[i]!;
     const d = draws[i]!;
     const node = nodeOf[i]!;
     const bytes = getRequest(urls[node]!, { 'X-Amzn-Trace-Id': `Root=${traceRoot(s.runTag, i)}`, [HEADER_UNIT]: String(d.unit), [HEADER_ERROR_DRAW]: String(d.errorDraw) });
     clients[node]!.send(bytes, (answer) => {
+      sendLagMs[i] = answer.writtenMs - epochMs - due[i]!;
       latencyMs[i] = realClock.now() - epochMs - due[i]!;
       status[i] = answer.status;
       errorCode[i] = answer.errorCode;
@@ -123,7 +123,7 @@ parent.onMessage(async (m: Message) => {
       init = m as LoadInit;
       clients = init.urls.map((u) => {
         const url = new URL(u);
-        return new OpenLoopClient({ host: url.hostname, port: Number(url.port), timeoutMs: init!.timeoutMs, keepAliveMs: init!.keepAliveMs, recordHeader: HEADER_TARGET });
+        return new OpenLoopClient({ host: url.hostname, port: Number(url.port), timeoutMs: init!.timeoutMs, keepAliveMs: init!.keepAliveMs, recordHeader: HEADER_TARGET, now: realClock.now });
       });
       schedule(init);
       parent.send({ type: 'ready', requests: due.length });

@@ -3,10 +3,13 @@
  * (Content-Length or chunked), about a third of undici's CPU per request on the 2-core box the
  * lab is measured on, so the generator takes less of the machine it shares with the proxy.
  *
- * Open loop: `send` never waits. It takes the most recently idle connection, or opens a new one
- * when every connection is busy, so a slow answer holds back no other request. A connection
- * idle longer than `keepAliveMs` is closed rather than reused (before the ALB's idle timeout
- * closes it under a request).
+ * Open loop: `send` never waits for an answer. It takes the most recently idle connection, or
+ * opens a new one when every connection is busy, so a slow answer holds back no other request;
+ * only past `maxConnections` does a request wait in the client for a connection to come free
+ * (as with wrk2's fixed connections: its `writtenMs` says how late it went out, and the caller
+ * counts its latency from when it was due). The cap keeps a system that has fallen behind from
+ * being buried under new connections as well. A connection idle longer than `keepAliveMs` is
+ * closed rather than reused (before the ALB's idle timeout closes it under a request).
  */
 import net from 'node:net';
 
@@ -18,6 +21,8 @@ export interface Answer {
   readonly errorCode: string | null;
   /** The value of the header `recordHeader` asked for, if the answer had it. */
   readonly header: string | null;
+  /** When the request was written to a connection (`now()`); a request that waited for a connection went out late. */
+  readonly writtenMs: number;
 }
 
 export interface OpenLoopClientOptions {
@@ -29,6 +34,10 @@ export interface OpenLoopClientOptions {
   readonly connectTimeoutMs?: number;
   /** Lower-case name of a response header to report (`x-lab-target`). */
   readonly recordHeader?: string;
+  /** Connections open at once, at most (default 256). */
+  readonly maxConnections?: number;
+  /** The clock of `writtenMs` (default `performance.now`). */
+  readonly now?: () => number;
 }
 
 const CRLF2 = Buffer.from('\r\n\r\n');
@@ -80,6 +89,7 @@ class Connection {
   idleSinceMs = 0;
   #received: Buffer = Buffer.alloc(0);
   #pending: ((answer: Answer) => void) | undefined;
+  #writtenMs = 0;
   #timer: NodeJS.Timeout | undefined;
   #connected = false;
   #closed = false;
@@ -109,8 +119,9 @@ class Connection {
     return this.#closed;
   }
 
-  send(request: Buffer, timeoutMs: number, done: (answer: Answer) => void): void {
+  send(request: Buffer, timeoutMs: number, writtenMs: number, done: (answer: Answer) => void): void {
     this.#pending = done;
+    this.#writtenMs = writtenMs;
     this.#timer = setTimeout(() => this.#fail('timeout'), timeoutMs);
     this.socket.write(request);
   }
@@ -127,7 +138,7 @@ class Connection {
     if (r === undefined || r.end === -1) return;
     if (r.end === -2) return; // no length: the answer ends when the peer closes (handled in #fail)
     this.#received = r.end === this.#received.length ? Buffer.alloc(0) : this.#received.subarray(r.end);
-    this.#answer({ status: r.status, errorCode: null, header: r.header });
+    this.#answer({ status: r.status, errorCode: null, header: r.header, writtenMs: this.#writtenMs });
     if (r.close) this.close();
     else this.#client.release(this);
   }
@@ -143,8 +154,8 @@ class Connection {
     if (this.#pending !== undefined) {
       // An answer without a length ends at the close.
       const r = code === 'closed' ? parseResponse(this.#received, this.#client.recordHeader) : undefined;
-      if (r !== undefined && r.end === -2) this.#answer({ status: r.status, errorCode: null, header: r.header });
-      else this.#answer({ status: 0, errorCode: code, header: null });
+      if (r !== undefined && r.end === -2) this.#answer({ status: r.status, errorCode: null, header: r.header, writtenMs: this.#writtenMs });
+      else this.#answer({ status: 0, errorCode: code, header: null, writtenMs: this.#writtenMs });
     }
     if (!this.#closed) this.close();
   }
@@ -153,12 +164,20 @@ class Connection {
 export class OpenLoopClient {
   readonly recordHeader: string | undefined;
   readonly #o: OpenLoopClientOptions;
+  readonly #max: number;
+  readonly #now: () => number;
   readonly #idle: Connection[] = [];
   readonly #all = new Set<Connection>();
+  /** Requests waiting for a connection (only past maxConnections), in order. */
+  readonly #waiting: { readonly request: Buffer; readonly done: (answer: Answer) => void }[] = [];
   #peak = 0;
+  #waited = 0;
+  #closed = false;
 
   constructor(options: OpenLoopClientOptions) {
     this.#o = options;
+    this.#max = options.maxConnections ?? 256;
+    this.#now = options.now ?? (() => performance.now());
     this.recordHeader = options.recordHeader;
   }
 
@@ -167,32 +186,57 @@ export class OpenLoopClient {
     return this.#peak;
   }
 
-  /** Sends `request` (a whole HTTP/1.1 request) now, on an idle connection or a new one. */
-  send(request: Buffer, done: (answer: Answer) => void): void {
-    const now = performance.now();
-    let conn: Connection | undefined;
-    while ((conn = this.#idle.pop()) !== undefined) {
-      if (!conn.closed && now - conn.idleSinceMs <= this.#o.keepAliveMs) break;
-      conn.close();
-    }
-    if (conn === undefined) {
-      conn = new Connection(this, this.#o);
-      this.#all.add(conn);
-      conn.socket.once('close', () => this.#all.delete(conn!));
-      if (this.#all.size > this.#peak) this.#peak = this.#all.size;
-    }
-    conn.send(request, this.#o.timeoutMs, done);
+  /** Requests that had to wait for a connection (all were open and busy). */
+  get waited(): number {
+    return this.#waited;
   }
 
-  /** A connection whose answer is complete goes back to the idle stack. */
+  /** Sends `request` (a whole HTTP/1.1 request) now, on an idle connection or a new one. */
+  send(request: Buffer, done: (answer: Answer) => void): void {
+    const conn = this.#idleConnection() ?? (this.#all.size < this.#max ? this.#open() : undefined);
+    if (conn === undefined) {
+      this.#waited++;
+      this.#waiting.push({ request, done });
+      return;
+    }
+    conn.send(request, this.#o.timeoutMs, this.#now(), done);
+  }
+
+  /** A connection whose answer is complete takes the next waiting request, or goes back to the idle stack. */
   release(conn: Connection): void {
+    const next = this.#waiting.shift();
+    if (next !== undefined) return conn.send(next.request, this.#o.timeoutMs, this.#now(), next.done);
     conn.idleSinceMs = performance.now();
     this.#idle.push(conn);
   }
 
   close(): void {
+    this.#closed = true;
     for (const c of this.#all) c.close();
     this.#idle.length = 0;
+  }
+
+  #idleConnection(): Connection | undefined {
+    const now = performance.now();
+    let conn: Connection | undefined;
+    while ((conn = this.#idle.pop()) !== undefined) {
+      if (!conn.closed && now - conn.idleSinceMs <= this.#o.keepAliveMs) return conn;
+      conn.close();
+    }
+    return undefined;
+  }
+
+  #open(): Connection {
+    const conn = new Connection(this, this.#o);
+    this.#all.add(conn);
+    conn.socket.once('close', () => {
+      this.#all.delete(conn);
+      // A closed connection makes room for a waiting request.
+      const next = this.#closed ? undefined : this.#waiting.shift();
+      if (next !== undefined) this.send(next.request, next.done);
+    });
+    if (this.#all.size > this.#peak) this.#peak = this.#all.size;
+    return conn;
   }
 }
 

@@ -100,8 +100,10 @@ export type LoadResult = {
   readonly target: readonly (string | null)[];
   /** Which load balancer node it went to. */
   readonly node: readonly number[];
-  /** The most keep-alive connections open at once (open loop: one per request in flight, at most). */
+  /** The most keep-alive connections open at once (open loop: one per request in flight, up to the cap). */
   readonly peakConnections: number;
+  /** Requests that waited in the generator for a connection (every one open was busy): their send lag says how long. */
+  readonly waitedForConnection: number;
   /** The generator's own CPU time (user + system, µs) and wall time over the run. */
   readonly cpuUs: number;
   readonly wallMs: number;

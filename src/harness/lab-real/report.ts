@@ -140,6 +140,7 @@ export function formatRealLabReport(report: RealLabReport): string {
       'algorithm',
       [
         { title: 'requests/s', columns: ['offered', 'answered'] },
+        { title: 'connections', columns: ['peak'] },
         { title: 'send lag ms', columns: ['p50', 'p99', 'max', `>${LATE_SEND_MS} ms`] },
         { title: 'CPU', columns: ['generator', 'local-elb', 'targets'] },
         { title: '', columns: ['wall s'] },
@@ -148,6 +149,7 @@ export function formatRealLabReport(report: RealLabReport): string {
         r.label,
         r.generator.offeredPerSecond.toFixed(1),
         r.generator.answeredPerSecond.toFixed(1),
+        count(r.generator.peakConnections),
         ms(r.generator.sendLagMs.p50),
         ms(r.generator.sendLagMs.p99),
         ms(r.generator.sendLagMs.max),
@@ -163,7 +165,7 @@ export function formatRealLabReport(report: RealLabReport): string {
   for (const r of behind) {
     out.push(
       `the load generator fell behind its schedule in ${r.label}: ${count(r.generator.lateSends)} of ${count(r.measured.requests)} requests went out more than ${LATE_SEND_MS} ms late ` +
-        `(the latest by ${ms(r.generator.sendLagMs.max)} ms); their latency counts from when they were due`,
+        `(the latest by ${ms(r.generator.sendLagMs.max)} ms${r.generator.waitedForConnection > 0 ? `; ${count(r.generator.waitedForConnection)} waited for one of its ${count(r.generator.peakConnections)} connections` : ''}); their latency counts from when they were due`,
     );
   }
   if (behind.length === 0) out.push(`the load generator kept its schedule: no request went out more than ${LATE_SEND_MS} ms late`);

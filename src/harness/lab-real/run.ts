@@ -95,6 +95,9 @@ export interface RealRun {
     readonly sendLagMs: { readonly p50: number; readonly p99: number; readonly max: number };
     /** Sends more than LATE_SEND_MS after they were due. */
     readonly lateSends: number;
+    /** The most connections open at once, and the requests that waited for one (all open were busy, at the cap). */
+    readonly peakConnections: number;
+    readonly waitedForConnection: number;
     /** Of one core, over the run. */
     readonly cpuShare: number;
   };
@@ -453,6 +456,8 @@ async function runOne(scenario: Scenario, variant: Variant, ctx: RunContext): Pr
         answeredPerSecond: (requests * 1000) / Math.max(durationMs, lastEndMs),
         sendLagMs: { p50: lag.at(50), p99: lag.at(99), max: lag.max },
         lateSends: result.sendLagMs.filter((l) => l > LATE_SEND_MS).length,
+        peakConnections: result.peakConnections,
+        waitedForConnection: result.waitedForConnection,
         cpuShare: result.cpuUs / 1000 / result.wallMs,
       },
       proxyCpuShare: albReport.cpuUs / 1000 / albReport.wallMs,
