@@ -238,6 +238,10 @@ export async function runRealLab(input: Scenario, options: RealLabOptions = {}):
   if (!(durationMs > 0)) throw new ElbError(ErrorCodes.INVALID_ARGUMENT, `--duration must be above 0: got ${durationMs} ms`);
   const loadBefore = os.loadavg()[0]!;
   const userTargets = options.targets === undefined ? undefined : await Promise.all(options.targets.map(userTarget));
+  const paths = new Set(userTargets?.map((t) => `${t.url.pathname}${t.url.search}`));
+  if (paths.size > 1) {
+    throw new ElbError(ErrorCodes.INVALID_ARGUMENT, `--targets: one target group has one health-check path and clients one path: give every URL the same path, got ${[...paths].join(', ')}`);
+  }
   const runs: RealRun[] = [];
   const variants = selectVariants(scenario, options.only);
   const one = (variant: Variant, ctx: Partial<Pick<RunContext, 'epoch' | 'signal'>> = {}) => {
