@@ -7,6 +7,7 @@
 import { parse as parseVega, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { LabReport } from './lab.ts';
+import { webAsset } from '../web/assets.ts';
 
 export interface Chart {
   /** File name for --svg-dir. */
@@ -130,10 +131,8 @@ export function htmlPage(title: string, text: string, charts: readonly Chart[]):
 <meta charset="utf-8">
 <title>${escapeHtml(title)}</title>
 <style>
-body { font-family: ${FONT}; margin: 2rem; color: #222; max-width: 1100px; }
-pre { background: #f6f8fa; padding: 1rem; overflow-x: auto; font-size: 13px; }
-figure { margin: 2rem 0; }
-figcaption { font-weight: bold; margin-bottom: .5rem; }
+${webAsset('look.css')}
+body { margin: 2rem; max-width: 1100px; }
 </style>
 </head>
 <body>
