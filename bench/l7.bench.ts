@@ -35,12 +35,12 @@ import { trafficNodeFlags } from '../bin/node-flags.js';
 import { TARGET_BODY } from './l7/child.ts';
 import { haproxyConfig, nginxInheritedEnv, nginxProxyConfig, nginxTargetsConfig } from './l7/external.ts';
 import { findLoadGenerator, runOpenLoop, type LoadGenerator, type LoadResult, type OpenLoopResult } from './l7/load-generator.ts';
+import { watchInterference, type Interference } from './support/interference.ts';
 import { machineLine, table } from './support/machine.ts';
 import {
   allowedCpus,
   Child,
   cpuTimeMs,
-  machineCpuMs,
   onPath,
   pinThisProcess,
   ProcessGroup,
@@ -119,11 +119,6 @@ interface Running {
  * this bench did not start (other people's jobs on a shared VM, kernel threads), and time the
  * hypervisor stole. A disturbed round shows here; the medians over rounds are meant to absorb it.
  */
-interface Interference {
-  readonly otherPercent: number;
-  readonly stealPercent: number;
-}
-
 interface Saturation {
   readonly result: LoadResult;
   readonly cpuUsPerRequest?: number;
@@ -303,24 +298,6 @@ function systems(targetPorts: readonly number[], cpus: string | undefined): Syst
       },
     },
   ];
-}
-
-/** Call when a measurement starts; call what it returns when it ends. */
-function watchInterference(): () => Interference | undefined {
-  const startedMs = performance.now();
-  const machineBefore = machineCpuMs();
-  const oursBefore = cpuTimeMs(process.pid, { reaped: true });
-  return () => {
-    const elapsedMs = performance.now() - startedMs;
-    const machineAfter = machineCpuMs();
-    const oursAfter = cpuTimeMs(process.pid, { reaped: true });
-    if (machineBefore === undefined || machineAfter === undefined || oursBefore === undefined || oursAfter === undefined) return undefined;
-    const otherMs = machineAfter.busyMs - machineBefore.busyMs - (oursAfter - oursBefore);
-    return {
-      otherPercent: Math.max(0, (otherMs / elapsedMs) * 100),
-      stealPercent: ((machineAfter.stealMs - machineBefore.stealMs) / elapsedMs) * 100,
-    };
-  };
 }
 
 function assertStillRunning(running: Running, system: System): void {

@@ -1,7 +1,7 @@
 /**
  * What else the machine did during one measurement, in % of one core: CPU used by processes
  * this bench did not start (other people's jobs on a shared VM, kernel threads), and time the
- * hypervisor stole. A disturbed round shows here. The same reading as bench/l7.bench.ts's.
+ * hypervisor stole. A disturbed round shows here. Used by bench/l7.bench.ts and bench/protocols.bench.ts.
  */
 import { cpuTimeMs, machineCpuMs } from './processes.ts';
 
