@@ -259,10 +259,26 @@ const actionSchema = z.discriminatedUnion('type', [forwardAction, fixedResponseA
 });
 const actionsSchema = z.array(actionSchema).min(1, { error: 'needs at least one action' });
 
+/** One regex and its replacement (`$1` capture groups), ≤ 1024 characters each (spec 6.1). */
+const rewriteSchema = strict({ regex: z.string().min(1).max(1024), replace: z.string().max(1024) });
+/**
+ * Rule transforms (spec 6.1, AWS's RuleTransform): one host-header-rewrite and one url-rewrite
+ * per rule, applied after matching; no match leaves the request as it is, a failed rewrite is a 500.
+ */
+const transformSchema = z.discriminatedUnion(
+  'type',
+  [
+    strict({ type: z.literal('host-header-rewrite'), hostHeaderRewriteConfig: strict({ rewrites: z.array(rewriteSchema).length(1) }) }),
+    strict({ type: z.literal('url-rewrite'), urlRewriteConfig: strict({ rewrites: z.array(rewriteSchema).length(1) }) }),
+  ],
+  { error: (iss) => `type must be one of host-header-rewrite | url-rewrite: got ${show((iss.input as { type?: unknown } | undefined)?.type)}` },
+);
+
 const ruleSchema = strict({
   priority: intIn(1, 50000),
   conditions: z.array(conditionSchema).min(1),
   actions: actionsSchema,
+  transforms: z.array(transformSchema).max(2).optional(),
 });
 
 const listenerCertificate = strict({ certificateArn: z.string().min(1) });
@@ -379,6 +395,7 @@ export interface LoadBalancerConfig extends Omit<ParsedLoadBalancer, 'listeners'
 export type RuleConfig = ListenerConfig['rules'][number];
 export type ActionConfig = ListenerConfig['defaultActions'][number];
 export type ConditionConfig = RuleConfig['conditions'][number];
+export type TransformConfig = NonNullable<RuleConfig['transforms']>[number];
 export type TargetConfig = ParsedTargetGroup['targets'][number];
 export type PodsConfig = NonNullable<ParsedTargetGroup['pods']>;
 export type PodProbeConfig = NonNullable<PodsConfig['readinessProbe']>;
