@@ -212,12 +212,26 @@ const targetGroupSchema = strict({
 });
 
 const conditionValues = z.array(z.string().min(1)).min(1).max(5);
+const regexValues = z
+  .array(
+    z.string().min(1).max(128).refine((v) => {
+      try {
+        new RegExp(v);
+        return true;
+      } catch {
+        return false;
+      }
+    }, { error: (iss) => `must be a regular expression: got ${show(iss.input)}` }),
+  )
+  .min(1)
+  .max(5);
 const conditionSchema = strict({
   field: oneOf(['host-header', 'path-pattern', 'http-header', 'http-request-method', 'query-string', 'source-ip']),
   values: conditionValues.optional(),
-  hostHeaderConfig: strict({ values: conditionValues }).optional(),
-  pathPatternConfig: strict({ values: conditionValues }).optional(),
-  httpHeaderConfig: strict({ httpHeaderName: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,40}$/), values: conditionValues }).optional(),
+  /** host-header, path-pattern and http-header take `values` (wildcards) or `regexValues` (regular expressions), not both. */
+  hostHeaderConfig: strict({ values: conditionValues.optional(), regexValues: regexValues.optional() }).optional(),
+  pathPatternConfig: strict({ values: conditionValues.optional(), regexValues: regexValues.optional() }).optional(),
+  httpHeaderConfig: strict({ httpHeaderName: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,40}$/), values: conditionValues.optional(), regexValues: regexValues.optional() }).optional(),
   httpRequestMethodConfig: strict({ values: conditionValues }).optional(),
   queryStringConfig: strict({ values: z.array(strict({ key: z.string().optional(), value: z.string() })).min(1).max(5) }).optional(),
   sourceIpConfig: strict({ values: conditionValues }).optional(),
@@ -786,6 +800,10 @@ function checkConditions(conditions: readonly ConditionConfig[], path: string, i
     if (needsConfig && c[configKey] === undefined) issues.push({ path: at, message: `field ${c.field} needs ${configKey}` });
     if (!needsConfig && (c.values === undefined) === (c[configKey] === undefined)) {
       issues.push({ path: at, message: `field ${c.field} needs exactly one of values or ${configKey}` });
+    }
+    const inner = c[configKey] as { values?: unknown; regexValues?: unknown } | undefined;
+    if (inner !== undefined && (c.field === 'host-header' || c.field === 'path-pattern' || c.field === 'http-header') && (inner.values === undefined) === (inner.regexValues === undefined)) {
+      issues.push({ path: `${at}.${configKey}`, message: `needs exactly one of values or regexValues` });
     }
     if (c.field !== 'http-header' && c.field !== 'query-string') {
       if (once.has(c.field)) issues.push({ path: at, message: `at most one ${c.field} condition per rule (spec 6.2)` });

@@ -56,11 +56,11 @@ function anyOf(patterns: readonly RegExp[], value: string): boolean {
 function compileCondition(c: ConditionConfig): Predicate {
   switch (c.field) {
     case 'host-header': {
-      const ps = (c.hostHeaderConfig?.values ?? c.values ?? []).map((v) => wildcardRegExp(v, true));
+      const ps = c.hostHeaderConfig?.regexValues?.map((v) => new RegExp(v, 'i')) ?? (c.hostHeaderConfig?.values ?? c.values ?? []).map((v) => wildcardRegExp(v, true));
       return (f) => anyOf(ps, f.host);
     }
     case 'path-pattern': {
-      const ps = (c.pathPatternConfig?.values ?? c.values ?? []).map((v) => wildcardRegExp(v, false));
+      const ps = c.pathPatternConfig?.regexValues?.map((v) => new RegExp(v)) ?? (c.pathPatternConfig?.values ?? c.values ?? []).map((v) => wildcardRegExp(v, false));
       return (f) => anyOf(ps, f.path);
     }
     case 'http-request-method': {
@@ -69,7 +69,7 @@ function compileCondition(c: ConditionConfig): Predicate {
     }
     case 'http-header': {
       const name = c.httpHeaderConfig!.httpHeaderName.toLowerCase();
-      const ps = c.httpHeaderConfig!.values.map((v) => wildcardRegExp(v, true));
+      const ps = c.httpHeaderConfig!.regexValues?.map((v) => new RegExp(v, 'i')) ?? (c.httpHeaderConfig!.values ?? []).map((v) => wildcardRegExp(v, true));
       return (f) => {
         for (let i = 0; i < f.rawHeaders.length; i += 2) {
           if (f.rawHeaders[i]!.toLowerCase() === name && anyOf(ps, f.rawHeaders[i + 1]!)) return true;
