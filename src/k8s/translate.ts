@@ -17,6 +17,21 @@ import type {
   V1ServicePort,
 } from '@kubernetes/client-node';
 import { AUTH_ANNOTATIONS, authenticateAction, type AuthenticateActionInput } from './auth-annotations.ts';
+import {
+  backend503,
+  INGRESS_RULE_ANNOTATIONS,
+  NON_EXISTENT_BACKEND_ACTION,
+  NON_EXISTENT_BACKEND_SERVICE,
+  optimizeRules,
+  parseActionAnnotation,
+  parseConditionsAnnotation,
+  parseTransformsAnnotation,
+  parseUseRegexPathMatch,
+  ruleConditions,
+  type ConditionInput,
+  type IngressAction,
+  type TransformInput,
+} from './ingress-annotations.ts';
 import { grpcRangeMessage, parseGrpcMatcher } from '../config/matcher.ts';
 import { ALPN_POLICIES, GRPC_HEALTH_CHECK_PATH, PROTOCOL_VERSIONS, type ConfigInput, type ProtocolVersion } from '../config/schema.ts';
 import { desiredTargets, type DesiredTarget, type Endpoint } from '../runtime/endpoints.ts';
@@ -397,29 +412,22 @@ export function isAlbIngress(ingress: V1Ingress, classes: readonly V1IngressClas
   return ingress.metadata?.annotations?.['kubernetes.io/ingress.class'] === 'alb';
 }
 
+/** One Ingress path's rule, before the listener numbers it. */
 interface IngressPathRule {
-  readonly order: number;
-  readonly ingress: string;
+  /** The member's place in the group (group.order, then namespace/name). */
+  readonly member: number;
+  /** The `spec.rules[]` index: the controller sorts paths within one rule only. */
+  readonly rule: number;
+  /** Exact 0, Prefix 1 (longer first), ImplementationSpecific or none 2 (in their order). */
   readonly kind: 0 | 1 | 2;
   readonly length: number;
   readonly index: number;
-  readonly host?: string;
-  readonly paths: string[];
+  readonly conditions: ConditionInput[];
   readonly action: ActionInput;
+  /** `transforms.<name>` of the backend (spec 6.1, 15.5.2). */
+  readonly transforms: readonly TransformInput[];
   /** An HTTPS listener puts it before `action` (spec 13.2.9; HTTP listeners ignore it, as the controller does). */
   readonly auth?: AuthenticateActionInput;
-}
-
-/** Ingress path → ALB path-pattern values (spec 9.3). */
-export function pathPatterns(path: string | undefined, pathType: string | undefined): string[] {
-  if (path === undefined || path === '') return ['/*'];
-  if (pathType === 'Exact') return [path];
-  if (pathType === 'Prefix') {
-    if (path === '/') return ['/*'];
-    const trimmed = path.replace(/\/+$/, '');
-    return [trimmed, `${trimmed}/*`];
-  }
-  return [path];
 }
 
 /** An error the controller would fail the whole Ingress group's reconcile with. */
@@ -621,24 +629,36 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
   const rulesOf = new Map<string, IngressPathRule[]>();
   const defaultOf = new Map<string, ActionInput>();
   const defaultAuthOf = new Map<string, AuthenticateActionInput>();
-  for (const m of members) {
-    const backendAction = (backend: NonNullable<V1Ingress['spec']>['defaultBackend'] | undefined): ActionInput | undefined => {
+  members.forEach((m, memberIndex) => {
+    type Backend = NonNullable<V1Ingress['spec']>['defaultBackend'];
+    // A default backend's errors are not prefixed with the Ingress (as the controller's).
+    const fail = (error: string, wrap = true): never => {
+      throw new IngressGroupError(wrap ? `ingress: ${m.key}: ${error}` : error);
+    };
+    const checked = <T>(result: { readonly value: T } | { readonly error: string }, wrap = true): T => ('error' in result ? fail(result.error, wrap) : result.value);
+    const useRegexPathMatch = checked(parseUseRegexPathMatch(m.annotations, ING));
+    // The controller's EnhancedBackend: conditions, transforms and the action of one backend, in its order.
+    const enhancedBackend = (backend: Backend, wrap: boolean) => {
       const svcName = backend?.service?.name;
-      if (svcName === undefined) return undefined;
+      if (svcName === undefined) return fail('missing required "service" field', wrap);
+      const conditions = checked(parseConditionsAnnotation(m.annotations, ING, svcName), wrap);
+      const transforms = checked(parseTransformsAnnotation(m.annotations, ING, svcName), wrap);
       const portRef = backend!.service!.port;
       if (portRef?.name === 'use-annotation') {
-        const raw = m.annotations[`${ING}actions.${svcName}`];
-        if (raw === undefined) {
-          ctx.problems.push(`${m.key}: backend ${svcName} uses use-annotation but ${ING}actions.${svcName} is missing`);
-          return undefined;
+        const parsed = parseActionAnnotation(m.annotations, ING, svcName);
+        if (parsed === undefined) {
+          ctx.problems.push(
+            `${m.key}: backend ${svcName} uses use-annotation but ${ING}actions.${svcName} is missing: the rule answers 503 "${NON_EXISTENT_BACKEND_ACTION}" (the controller's --tolerate-non-existent-backend-action default)`,
+          );
+          return { conditions, transforms, action: backend503(NON_EXISTENT_BACKEND_ACTION) };
         }
-        return annotationAction(ctx, m, raw);
+        return { conditions, transforms, action: resolveAction(ctx, m, checked(parsed, wrap), `annotation ${ING}actions.${svcName}`, wrap) };
       }
-      const tg = serviceTargetGroup(ctx, m, svcName, portRef?.number ?? portRef?.name);
-      return tg ? { type: 'forward', targetGroupName: tg } : undefined;
+      const servicePort = portRef?.name ? portRef.name : (portRef?.number ?? 0);
+      return { conditions, transforms, action: resolveAction(ctx, m, { type: 'forward', forwardConfig: { targetGroups: [{ serviceName: svcName, servicePort }] } }, `backend ${svcName}`, wrap) };
     };
     // The auth-* annotations (spec 13.2.9): the Ingress's, with the backend Service's over them when the rule forwards to that one Service.
-    const backendAuth = (backend: NonNullable<V1Ingress['spec']>['defaultBackend'] | undefined): AuthenticateActionInput | undefined => {
+    const backendAuth = (backend: Backend): AuthenticateActionInput | undefined => {
       const svcName = backend?.service?.name;
       if (svcName === undefined) return undefined;
       const service = backend!.service!.port?.name === 'use-annotation' ? undefined : snapshot.services.find((s) => s.metadata?.namespace === m.namespace && s.metadata?.name === svcName);
@@ -648,32 +668,40 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
       if ('error' in result) throw new IngressGroupError(`ingress: ${m.key}: ${result.error}`);
       return result.action;
     };
-    const def = backendAction(m.ingress.spec?.defaultBackend ?? undefined);
-    if (def !== undefined) defaultOf.set(m.key, def);
-    const defAuth = def === undefined ? undefined : backendAuth(m.ingress.spec?.defaultBackend ?? undefined);
-    if (defAuth !== undefined) defaultAuthOf.set(m.key, defAuth);
+    const defaultBackend = m.ingress.spec?.defaultBackend ?? undefined;
+    if (defaultBackend !== undefined) {
+      // A default action has no conditions or transforms (the controller still parses them).
+      const def = enhancedBackend(defaultBackend, false).action;
+      if (def !== undefined) {
+        defaultOf.set(m.key, def);
+        const defAuth = backendAuth(defaultBackend);
+        if (defAuth !== undefined) defaultAuthOf.set(m.key, defAuth);
+      }
+    }
     const rules: IngressPathRule[] = [];
     (m.ingress.spec?.rules ?? []).forEach((rule, ri) => {
       (rule.http?.paths ?? []).forEach((p, pi) => {
-        const action = backendAction(p.backend);
-        if (action === undefined) return;
+        const pathType = p.pathType as string | undefined;
+        const kind = pathType === 'Exact' ? 0 : pathType === 'Prefix' ? 1 : pathType === 'ImplementationSpecific' || pathType === undefined ? 2 : fail(`unknown pathType for path ${p.path ?? ''}`);
+        const backend = enhancedBackend(p.backend, true);
+        const conditions = checked(ruleConditions({ host: rule.host, path: p.path, pathType, useRegexPathMatch, conditions: backend.conditions }));
+        if (backend.action === undefined) return;
         const auth = backendAuth(p.backend);
-        const kind = p.pathType === 'Exact' ? 0 : p.pathType === 'Prefix' ? 1 : 2;
         rules.push({
-          order: Number(m.annotations[`${ING}group.order`] ?? 0),
-          ingress: m.key,
+          member: memberIndex,
+          rule: ri,
           kind,
           length: (p.path ?? '').length,
-          index: ri * 1000 + pi,
-          ...(rule.host ? { host: rule.host } : {}),
-          paths: pathPatterns(p.path, p.pathType),
-          action,
+          index: pi,
+          conditions,
+          action: backend.action,
+          transforms: backend.transforms,
           ...(auth !== undefined ? { auth } : {}),
         });
       });
     });
     rulesOf.set(m.key, rules);
-  }
+  });
 
   const listeners: ListenerInput[] = [...merged.keys()]
     .sort((x, y) => x - y)
@@ -684,11 +712,12 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
         return { port, protocol: 'HTTP', defaultActions: [{ type: 'redirect', redirectConfig: { protocol: 'HTTPS', port: String(redirectPort), statusCode: 'HTTP_301' } }], rules: [] };
       }
       const on = members.filter((m) => portsOf.get(m.key)!.has(port));
-      // Per Ingress in group order: Exact paths, then Prefix by descending length, then the rest in
-      // their original order (spec 9.3).
+      // Per Ingress in group order and per entry of its spec.rules: Exact paths, then Prefix by
+      // descending length, then the rest in their original order (spec 9.3; the controller sorts
+      // the paths of each rule, not across rules).
       const ordered = on
         .flatMap((m) => rulesOf.get(m.key)!)
-        .sort((x, y) => x.order - y.order || x.ingress.localeCompare(y.ingress) || x.kind - y.kind || (x.kind === 1 ? y.length - x.length : 0) || x.index - y.index);
+        .sort((x, y) => x.member - y.member || x.rule - y.rule || x.kind - y.kind || (x.kind === 1 ? y.length - x.length : 0) || x.index - y.index);
       const defaultMember = on.find((m) => defaultOf.has(m.key));
       const defaultAction = defaultMember === undefined ? undefined : defaultOf.get(defaultMember.key);
       const defaultAuth = defaultMember === undefined ? undefined : defaultAuthOf.get(defaultMember.key);
@@ -701,11 +730,12 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
         ...(config.protocol === 'HTTPS' ? { sslPolicy: config.sslPolicy! } : {}),
         ...(config.certificates.length > 0 ? { certificates: config.certificates.map((certificateArn) => ({ certificateArn })) } : {}),
         defaultActions: defaultAction === undefined ? [{ type: 'fixed-response', fixedResponseConfig: { statusCode: '404', contentType: 'text/plain' } }] : guarded(defaultAction, defaultAuth),
-        rules: ordered.map((r, i) => ({
-          priority: i + 1,
-          conditions: [...(r.host ? [{ field: 'host-header' as const, values: [r.host] }] : []), { field: 'path-pattern' as const, values: r.paths.slice(0, 5) }],
-          actions: guarded(r.action, r.auth),
-        })),
+        // The controller's rule optimiser runs per listener (spec 15.5.1), then priorities are 1, 2, 3, …
+        rules: optimizeRules(
+          port,
+          config.protocol,
+          ordered.map((r) => ({ conditions: r.conditions, actions: guarded(r.action, r.auth), ...(r.transforms.length > 0 ? { transforms: [...r.transforms] } : {}) })),
+        ).map((r, i) => ({ priority: i + 1, ...r })),
       };
     });
 
@@ -774,7 +804,7 @@ const SUPPORTED_INGRESS_ANNOTATIONS = [
   'load-balancer-attributes',
   'group.name',
   'group.order',
-  'actions.',
+  ...INGRESS_RULE_ANNOTATIONS,
 ];
 
 /**
@@ -858,75 +888,78 @@ function successCodes(tgName: string, protocolVersion: ProtocolVersion, raw: str
   return { grpcCode };
 }
 
-/** `alb.ingress.kubernetes.io/actions.<name>` JSON → an action (spec 9.3). */
-function annotationAction(ctx: GroupContext, m: Member, raw: string): ActionInput | undefined {
-  const { problems } = ctx;
-  let spec: {
-    type?: string;
-    fixedResponseConfig?: { statusCode?: string; contentType?: string; messageBody?: string };
-    redirectConfig?: { protocol?: string; host?: string; port?: string; path?: string; query?: string; statusCode?: string };
-    forwardConfig?: {
-      targetGroups?: Array<{ serviceName?: string; servicePort?: number | string; weight?: number }>;
-      targetGroupStickinessConfig?: { enabled?: boolean; durationSeconds?: number };
-    };
-  };
-  try {
-    spec = JSON.parse(raw) as typeof spec;
-  } catch {
-    problems.push(`${m.key}: an actions annotation is not JSON`);
-    return undefined;
-  }
-  switch (spec.type) {
-    case 'fixed-response':
+/**
+ * A backend's action (spec 9.3, 15.5.2) → the config's: fixed-response and redirect as written
+ * (AWS validates the values), forward with each Service resolved into its target group. As the
+ * controller's --tolerate-non-existent-backend-service default, a forward to one Service that
+ * does not exist answers 503 `Backend service does not exist`; with more entries a missing
+ * Service fails the group. A target group named by ARN or name is one the controller does not
+ * make, and local-elb's ALB cannot forward into a target group of another runtime: such entries
+ * are left out with a Warning (their weight goes to the other groups), and a forward left with
+ * none answers the same 503. `source` names the annotation or backend in messages. Undefined
+ * when a Service's target group cannot be made (serviceTargetGroup reports why).
+ */
+function resolveAction(ctx: GroupContext, m: Member, action: IngressAction, source: string, wrap: boolean): ActionInput | undefined {
+  switch (action.type) {
+    case 'fixed-response': {
+      const c = action.fixedResponseConfig;
       return {
         type: 'fixed-response',
         fixedResponseConfig: {
-          statusCode: spec.fixedResponseConfig?.statusCode ?? '200',
-          ...(spec.fixedResponseConfig?.contentType ? { contentType: spec.fixedResponseConfig.contentType as 'text/plain' } : {}),
-          ...(spec.fixedResponseConfig?.messageBody !== undefined ? { messageBody: spec.fixedResponseConfig.messageBody } : {}),
+          statusCode: c.statusCode,
+          ...(c.contentType !== undefined ? { contentType: c.contentType as 'text/plain' } : {}),
+          ...(c.messageBody !== undefined ? { messageBody: c.messageBody } : {}),
         },
       };
+    }
     case 'redirect': {
-      const r = spec.redirectConfig ?? {};
-      const code = r.statusCode === 'HTTP_301' ? 'HTTP_301' : 'HTTP_302';
-      return {
-        type: 'redirect',
-        redirectConfig: {
-          statusCode: code,
-          ...(r.protocol ? { protocol: r.protocol } : {}),
-          ...(r.host ? { host: r.host } : {}),
-          ...(r.port ? { port: r.port } : {}),
-          ...(r.path ? { path: r.path } : {}),
-          ...(r.query ? { query: r.query } : {}),
-        },
-      };
+      const { statusCode, ...rest } = action.redirectConfig;
+      return { type: 'redirect', redirectConfig: { statusCode: statusCode as 'HTTP_301', ...rest } };
     }
-    case 'forward': {
-      const groups = (spec.forwardConfig?.targetGroups ?? []).flatMap((t) => {
-        if (t.serviceName === undefined) {
-          problems.push(`${m.key}: forward actions by target group ARN have no local meaning; use serviceName`);
-          return [];
-        }
-        const tg = serviceTargetGroup(ctx, m, t.serviceName, t.servicePort);
-        return tg ? [{ targetGroupName: tg, weight: t.weight ?? 1 }] : [];
-      });
-      if (groups.length === 0) return undefined;
-      // Target group stickiness (spec 3.4, 9.3) goes to AWS as the controller sends it; the config validates it.
-      const stickiness = spec.forwardConfig?.targetGroupStickinessConfig;
-      if (stickiness !== undefined) {
-        if ((stickiness.enabled !== undefined && typeof stickiness.enabled !== 'boolean') || (stickiness.durationSeconds !== undefined && typeof stickiness.durationSeconds !== 'number')) {
-          problems.push(`${m.key}: an actions annotation's targetGroupStickinessConfig needs a boolean enabled and a number durationSeconds: got ${JSON.stringify(stickiness)}`);
-          return undefined;
-        }
-        const targetGroupStickinessConfig = { enabled: stickiness.enabled === true, ...(stickiness.durationSeconds !== undefined ? { durationSeconds: stickiness.durationSeconds } : {}) };
-        return { type: 'forward', forwardConfig: { targetGroups: groups, targetGroupStickinessConfig } };
-      }
-      return groups.length === 1 ? { type: 'forward', targetGroupName: groups[0]!.targetGroupName } : { type: 'forward', forwardConfig: { targetGroups: groups } };
-    }
-    default:
-      problems.push(`${m.key}: action type ${JSON.stringify(spec.type)} is not emulated`);
-      return undefined;
+    case 'forward':
+      break;
   }
+  const tuples = action.forwardConfig.targetGroups;
+  const exists = (svcName: string) => ctx.snapshot.services.some((s) => s.metadata?.namespace === m.namespace && s.metadata?.name === svcName);
+  const missing = tuples.filter((t) => t.serviceName !== undefined && !exists(t.serviceName));
+  if (missing.length > 0) {
+    if (tuples.length === 1) {
+      ctx.problems.push(
+        `${m.key}: ${source}: backend service ${m.namespace}/${missing[0]!.serviceName} does not exist: the rule answers 503 "${NON_EXISTENT_BACKEND_SERVICE}" (the controller's --tolerate-non-existent-backend-service default)`,
+      );
+      return backend503(NON_EXISTENT_BACKEND_SERVICE);
+    }
+    const error = `Service "${missing[0]!.serviceName}" not found`;
+    throw new IngressGroupError(wrap ? `ingress: ${m.key}: ${error}` : error);
+  }
+  if (tuples.length === 0) throw new IngressGroupError(`ingress: ${m.key}: ${source}: a forward action needs at least one target group (AWS refuses a ForwardConfig without TargetGroups)`);
+  const groups: Array<{ targetGroupName: string; weight: number }> = [];
+  const foreign: string[] = [];
+  let unresolved = false;
+  for (const t of tuples) {
+    if (t.serviceName === undefined) {
+      foreign.push(t.targetGroupARN !== undefined ? `target group ${t.targetGroupARN}` : `target group named ${t.targetGroupName}`);
+      continue;
+    }
+    const tg = serviceTargetGroup(ctx, m, t.serviceName, t.servicePort);
+    if (tg === undefined) unresolved = true;
+    else groups.push({ targetGroupName: tg, weight: t.weight ?? 1 });
+  }
+  if (foreign.length > 0) {
+    const outcome = groups.length > 0 ? 'those entries are left out and their weight goes to the other target groups' : `the rule answers 503 "${NON_EXISTENT_BACKEND_SERVICE}"`;
+    ctx.problems.push(
+      `${m.key}: ${source} forwards to ${foreign.join(', ')}: a target group the controller does not make is not part of this load balancer on local-elb (an ALB cannot forward into another load balancer's runtime), so ${outcome}`,
+    );
+    if (groups.length === 0 && !unresolved) return backend503(NON_EXISTENT_BACKEND_SERVICE);
+  }
+  if (groups.length === 0) return undefined;
+  // Target group stickiness (spec 3.4) goes to AWS as the controller sends it; the config validates it.
+  const stickiness = action.forwardConfig.targetGroupStickinessConfig;
+  if (stickiness !== undefined) {
+    const targetGroupStickinessConfig = { enabled: stickiness.enabled === true, ...(stickiness.durationSeconds !== undefined ? { durationSeconds: stickiness.durationSeconds } : {}) };
+    return { type: 'forward', forwardConfig: { targetGroups: groups, targetGroupStickinessConfig } };
+  }
+  return groups.length === 1 ? { type: 'forward', targetGroupName: groups[0]!.targetGroupName } : { type: 'forward', forwardConfig: { targetGroups: groups } };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -110,9 +110,19 @@ describe('Ingress actions.<name>: targetGroupStickinessConfig (spec 9.3, 3.4)', 
     expect(configIssues(withAction(weightedAction({ enabled: true, durationSeconds: 60 }), 'stickiness.enabled=true'))).toEqual([]);
   });
 
-  it('reports a targetGroupStickinessConfig of the wrong JSON types instead of guessing', () => {
-    const stack = withAction(weightedAction({ enabled: 'true', durationSeconds: '60' }));
-    expect(stack.problems.join('\n')).toMatch(/targetGroupStickinessConfig needs a boolean enabled and a number durationSeconds/);
+  it('refuses a targetGroupStickinessConfig of the wrong JSON types with the controller decoding error instead of guessing', () => {
+    const r = translate(
+      snapshot({
+        services: [backend('blue', 30081), backend('green', 30082)],
+        ingresses: [ingress('shop', [{ paths: [{ path: '/', service: 'split', port: 'use-annotation' }] }], { annotations: { [`${ING}actions.split`]: weightedAction({ enabled: 'true', durationSeconds: '60' }) } })],
+        ingressClasses: [albClass],
+        nodes,
+      }),
+    );
+    expect(r.stacks).toEqual([]);
+    expect(r.rejected[0]!.reason).toMatch(
+      /^ingress: default\/shop: failed to parse json annotation, alb\.ingress\.kubernetes\.io\/actions\.split: .*: json: cannot unmarshal string into Go struct field TargetGroupStickinessConfig\.forwardConfig\.targetGroupStickinessConfig\.enabled of type bool$/,
+    );
   });
 });
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/schema.ts';
 import { diffTargets, gateCondition } from '../../../src/runtime/reconcile.ts';
-import { ipTargets, pathPatterns, targetGroupName, translate, type DesiredStack } from '../../../src/k8s/translate.ts';
+import { ingressPathPatterns } from '../../../src/k8s/ingress-annotations.ts';
+import { ipTargets, targetGroupName, translate, type DesiredStack } from '../../../src/k8s/translate.ts';
 import { albClass, endpointSlice, ingress, lbService, namespace, node, pod, snapshot } from '../../support/k8s-fixtures.ts';
 
 const nodes = [node('control-plane', '172.18.0.2', { labels: { 'node-role.kubernetes.io/control-plane': '' } }), node('worker', '172.18.0.3'), node('worker2', '172.18.0.4')];
@@ -153,9 +154,9 @@ describe('translate: Ingresses with class alb → ALB', () => {
     ['Prefix /foo', 'Prefix', '/foo', ['/foo', '/foo/*']],
     ['Prefix /foo/', 'Prefix', '/foo/', ['/foo', '/foo/*']],
     ['ImplementationSpecific /a*', 'ImplementationSpecific', '/a*', ['/a*']],
-    ['no path', 'Prefix', undefined, ['/*']],
+    ['no pathType /a* (ImplementationSpecific)', undefined, '/a*', ['/a*']],
   ])('translates %s', (_n, type, path, expected) => {
-    expect(pathPatterns(path, type)).toEqual(expected);
+    expect(ingressPathPatterns(path, type, false)).toEqual({ value: { values: expected, regexValues: [] } });
   });
 
   it('orders rules Exact first, then Prefix by descending length, with the controller defaults and a 404 default action', () => {
