@@ -650,18 +650,23 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
           ctx.problems.push(
             `${m.key}: backend ${svcName} uses use-annotation but ${ING}actions.${svcName} is missing: the rule answers 503 "${NON_EXISTENT_BACKEND_ACTION}" (the controller's --tolerate-non-existent-backend-action default)`,
           );
-          return { conditions, transforms, action: backend503(NON_EXISTENT_BACKEND_ACTION) };
+          return { conditions, transforms, action: backend503(NON_EXISTENT_BACKEND_ACTION), authService: undefined };
         }
-        return { conditions, transforms, action: resolveAction(ctx, m, checked(parsed, wrap), `annotation ${ING}actions.${svcName}`, wrap) };
+        const action = checked(parsed, wrap);
+        return { conditions, transforms, action: resolveAction(ctx, m, action, `annotation ${ING}actions.${svcName}`, wrap), authService: singleService(action) };
       }
       const servicePort = portRef?.name ? portRef.name : (portRef?.number ?? 0);
-      return { conditions, transforms, action: resolveAction(ctx, m, { type: 'forward', forwardConfig: { targetGroups: [{ serviceName: svcName, servicePort }] } }, `backend ${svcName}`, wrap) };
+      const action: IngressAction = { type: 'forward', forwardConfig: { targetGroups: [{ serviceName: svcName, servicePort }] } };
+      return { conditions, transforms, action: resolveAction(ctx, m, action, `backend ${svcName}`, wrap), authService: singleService(action) };
+    };
+    // The one Service a forward goes to, whose auth annotations count (buildAuthConfig); none for a 503.
+    const singleService = (action: IngressAction): V1Service | undefined => {
+      const tuples = action.type === 'forward' ? action.forwardConfig.targetGroups : [];
+      const name = tuples.length === 1 ? tuples[0]!.serviceName : undefined;
+      return name === undefined ? undefined : snapshot.services.find((s) => s.metadata?.namespace === m.namespace && s.metadata?.name === name);
     };
     // The auth-* annotations (spec 13.2.9): the Ingress's, with the backend Service's over them when the rule forwards to that one Service.
-    const backendAuth = (backend: Backend): AuthenticateActionInput | undefined => {
-      const svcName = backend?.service?.name;
-      if (svcName === undefined) return undefined;
-      const service = backend!.service!.port?.name === 'use-annotation' ? undefined : snapshot.services.find((s) => s.metadata?.namespace === m.namespace && s.metadata?.name === svcName);
+    const backendAuth = (service: V1Service | undefined): AuthenticateActionInput | undefined => {
       const a: Record<string, string> = { ...m.annotations };
       for (const [k, v] of Object.entries(service?.metadata?.annotations ?? {})) if (k.startsWith(ING)) a[k] = v;
       const result = authenticateAction(a, ING, m.namespace, snapshot.secrets ?? []);
@@ -671,10 +676,10 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
     const defaultBackend = m.ingress.spec?.defaultBackend ?? undefined;
     if (defaultBackend !== undefined) {
       // A default action has no conditions or transforms (the controller still parses them).
-      const def = enhancedBackend(defaultBackend, false).action;
-      if (def !== undefined) {
-        defaultOf.set(m.key, def);
-        const defAuth = backendAuth(defaultBackend);
+      const def = enhancedBackend(defaultBackend, false);
+      if (def.action !== undefined) {
+        defaultOf.set(m.key, def.action);
+        const defAuth = backendAuth(def.authService);
         if (defAuth !== undefined) defaultAuthOf.set(m.key, defAuth);
       }
     }
@@ -686,7 +691,7 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
         const backend = enhancedBackend(p.backend, true);
         const conditions = checked(ruleConditions({ host: rule.host, path: p.path, pathType, useRegexPathMatch, conditions: backend.conditions }));
         if (backend.action === undefined) return;
-        const auth = backendAuth(p.backend);
+        const auth = backendAuth(backend.authService);
         rules.push({
           member: memberIndex,
           rule: ri,

@@ -193,6 +193,37 @@ describe('conditions and transforms through translate()', () => {
   });
 });
 
+describe('auth-* of the one Service an actions.<name> forward goes to', () => {
+  it('merges that Service’s auth annotations, as for a plain backend (buildAuthConfig), and not for a weighted forward', () => {
+    const cognito = JSON.stringify({ userPoolARN: 'arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_abc', userPoolClientID: 'client', userPoolDomain: 'auth.example.com' });
+    const authed = lbService('authed', {
+      type: 'NodePort',
+      loadBalancerClass: null,
+      annotations: { [`${ING}auth-type`]: 'cognito', [`${ING}auth-idp-cognito`]: cognito },
+      ports: [{ name: 'http', port: 80, nodePort: 30090 }],
+    });
+    const r = translate(
+      snapshot({
+        services: [...services, authed],
+        ingresses: [
+          ingress('shop', [{ paths: [{ path: '/one', pathType: 'Exact', service: 'one', port: 'use-annotation' }, { path: '/two', pathType: 'Exact', service: 'two', port: 'use-annotation' }] }], {
+            annotations: {
+              [`${ING}listen-ports`]: '[{"HTTPS":443}]',
+              [`${ING}certificate-arn`]: CERT,
+              [`${ING}actions.one`]: '{"Type":"forward","ForwardConfig":{"TargetGroups":[{"ServiceName":"authed","ServicePort":"80"}]}}',
+              [`${ING}actions.two`]: '{"type":"forward","forwardConfig":{"targetGroups":[{"serviceName":"authed","servicePort":80,"weight":1},{"serviceName":"web","servicePort":80,"weight":1}]}}',
+            },
+          }),
+        ],
+        ingressClasses: [albClass],
+        nodes,
+      }),
+    );
+    const stack = stackOf(r);
+    expect(listener(stack, 443).rules!.map((rule) => rule.actions.map((a) => a.type))).toEqual([['authenticate-cognito', 'forward'], ['forward']]);
+  });
+});
+
 describe('per-listener rule sets in an Ingress group', () => {
   const member = (name: string, listenPorts: string, path: string, service: string, extra: Record<string, string> = {}) =>
     ingress(name, [{ paths: [{ path, pathType: 'Prefix', service, port: 80 }] }], { annotations: { [`${ING}group.name`]: 'shared', [`${ING}listen-ports`]: listenPorts, ...extra } });
