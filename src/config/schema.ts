@@ -29,6 +29,7 @@ import {
 } from './authenticate.ts';
 import { formatPath, intIn, numberIn, oneOf, secondsIn, show, strict } from './fields.ts';
 import { grpcRangeMessage, parseGrpcMatcher, parseMatcher } from './matcher.ts';
+import { captureGroupCount, replacementGroups, ruleRegexProblem } from './rule-regex.ts';
 
 
 
@@ -212,16 +213,17 @@ const targetGroupSchema = strict({
 });
 
 const conditionValues = z.array(z.string().min(1)).min(1).max(5);
+/** Rule regexes (spec 6.2): ≤ 128 characters, compiled, none of the features AWS refuses (rule-regex.ts). */
 const regexValues = z
   .array(
-    z.string().min(1).max(128).refine((v) => {
-      try {
-        new RegExp(v);
-        return true;
-      } catch {
-        return false;
-      }
-    }, { error: (iss) => `must be a regular expression: got ${show(iss.input)}` }),
+    z
+      .string()
+      .min(1)
+      .max(128)
+      .superRefine((v, ctx) => {
+        const problem = ruleRegexProblem(v);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `must be a regular expression AWS accepts: ${problem}: got ${show(v)}` });
+      }),
   )
   .min(1)
   .max(5);
@@ -274,7 +276,17 @@ const actionSchema = z.discriminatedUnion('type', [forwardAction, fixedResponseA
 const actionsSchema = z.array(actionSchema).min(1, { error: 'needs at least one action' });
 
 /** One regex and its replacement (`$1` capture groups), ≤ 1024 characters each (spec 6.1). */
-const rewriteSchema = strict({ regex: z.string().min(1).max(1024), replace: z.string().max(1024) });
+const rewriteSchema = strict({
+  regex: z
+    .string()
+    .min(1)
+    .max(1024)
+    .superRefine((v, ctx) => {
+      const problem = ruleRegexProblem(v);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `must be a regular expression AWS accepts: ${problem}: got ${show(v)}` });
+    }),
+  replace: z.string().max(1024),
+});
 /**
  * Rule transforms (spec 6.1, AWS's RuleTransform): one host-header-rewrite and one url-rewrite
  * per rule, applied after matching; no match leaves the request as it is, a failed rewrite is a 500.
@@ -723,6 +735,7 @@ function resolveConfig(config: Parsed, issues: ConfigIssue[]): Config {
         priorities.add(rule.priority);
         checkActions(rule.actions, `${rat}.actions`);
         checkConditions(rule.conditions, `${rat}.conditions`, issues);
+        if (rule.transforms !== undefined) issues.push(...checkTransforms(rule.transforms, `${rat}.transforms`));
       });
       const { sslPolicy: _policy, alpnPolicy: _alpn, ...rest } = listener;
       return {
@@ -810,6 +823,32 @@ function checkConditions(conditions: readonly ConditionConfig[], path: string, i
       once.add(c.field);
     }
   });
+}
+
+/**
+ * A rule's transforms (spec 6.1): at most one of each type, and each replacement refers only
+ * to capture groups its regex has (`$N`; AWS's answer to a missing group is UNCONFIRMED, the
+ * emulator refuses it here rather than fail every matching request).
+ */
+export function checkTransforms(transforms: readonly TransformConfig[], path: string): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const seen = new Set<string>();
+  transforms.forEach((t, i) => {
+    const at = `${path}[${i}]`;
+    if (seen.has(t.type)) issues.push({ path: `${at}.type`, message: `at most one ${t.type} transform per rule (one host-header-rewrite and one url-rewrite, spec 6.1): got a second ${JSON.stringify(t.type)}` });
+    seen.add(t.type);
+    const key = t.type === 'host-header-rewrite' ? 'hostHeaderRewriteConfig' : 'urlRewriteConfig';
+    const rewrites = t.type === 'host-header-rewrite' ? t.hostHeaderRewriteConfig.rewrites : t.urlRewriteConfig.rewrites;
+    rewrites.forEach((r, j) => {
+      if (ruleRegexProblem(r.regex) !== undefined) return;
+      const groups = captureGroupCount(r.regex);
+      const missing = replacementGroups(r.replace).filter((n) => n > groups);
+      if (missing.length > 0) {
+        issues.push({ path: `${at}.${key}.rewrites[${j}].replace`, message: `refers to $${missing[0]}, but regex ${JSON.stringify(r.regex)} has ${groups} capture group${groups === 1 ? '' : 's'} ($1–$${groups} allowed): got ${JSON.stringify(r.replace)}` });
+      }
+    });
+  });
+  return issues;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -4,6 +4,7 @@
  */
 import type { TlsSession } from '../tls/front-end.ts';
 import type { DesyncReason, DesyncTier } from './desync.ts';
+import type { TransformStatus } from './transforms.ts';
 
 export interface RequestRecord {
   readonly loadBalancer: string;
@@ -50,6 +51,12 @@ export interface RequestRecord {
   /** Desync mitigation's tier and reason (spec 13.1, access log fields 28–29); absent for a Compliant request. */
   readonly classification?: DesyncTier;
   readonly classificationReason?: DesyncReason;
+  /** The Host sent on after a host-header-rewrite transform matched (access log field 31). */
+  readonly transformedHost?: string;
+  /** The request-target sent on after a url-rewrite transform matched (field 32). */
+  readonly transformedUri?: string;
+  /** What the matched rule's transforms did (field 33); absent when it has none. */
+  readonly transformStatus?: TransformStatus;
   /** Wall-clock ms when the request arrived and when the response was done. */
   readonly requestCreationTimeMs: number;
   readonly timeMs: number;

@@ -5,6 +5,7 @@
 import { BlockList, isIPv6 } from 'node:net';
 import { isAuthenticateAction, type AuthenticateActionConfig } from '../config/authenticate.ts';
 import type { ActionConfig, ConditionConfig, ListenerConfig } from '../config/schema.ts';
+import { compileTransforms, type CompiledTransforms } from './transforms.ts';
 
 /** What the rules look at in one request. */
 export interface RequestFacts {
@@ -14,6 +15,8 @@ export interface RequestFacts {
   readonly query: URLSearchParams;
   /** First Host header, without its port. */
   readonly host: string;
+  /** First Host header (or the absolute-form authority) as received, port included: what host-header `regexValues` see. */
+  readonly hostHeader: string;
   /** The client's headers, `[name, value, …]`. */
   readonly rawHeaders: readonly string[];
   /** The TCP peer address (never X-Forwarded-For). */
@@ -28,6 +31,8 @@ export interface RuleMatch {
   readonly evaluations: number;
   /** The rule's authenticate-oidc/-cognito action, run before `action` (spec 13.2). */
   readonly authenticate?: AuthenticateActionConfig | undefined;
+  /** The rule's transforms (spec 6.1), applied after matching; undefined for a rule without any and the default rule. */
+  readonly transforms?: CompiledTransforms | undefined;
 }
 
 type Predicate = (facts: RequestFacts) => boolean;
@@ -56,7 +61,10 @@ function anyOf(patterns: readonly RegExp[], value: string): boolean {
 function compileCondition(c: ConditionConfig): Predicate {
   switch (c.field) {
     case 'host-header': {
-      const ps = c.hostHeaderConfig?.regexValues?.map((v) => new RegExp(v, 'i')) ?? (c.hostHeaderConfig?.values ?? c.values ?? []).map((v) => wildcardRegExp(v, true));
+      // A regex sees the whole Host header, port included (how AWS lets a rule match `example.com:8443`).
+      const regexes = c.hostHeaderConfig?.regexValues?.map((v) => new RegExp(v, 'i'));
+      if (regexes !== undefined) return (f) => anyOf(regexes, f.hostHeader);
+      const ps = (c.hostHeaderConfig?.values ?? c.values ?? []).map((v) => wildcardRegExp(v, true));
       return (f) => anyOf(ps, f.host);
     }
     case 'path-pattern': {
@@ -112,7 +120,13 @@ export interface CompiledRules {
 export function compileRules(listener: Pick<ListenerConfig, 'rules' | 'defaultActions'>): CompiledRules {
   const rules = [...listener.rules]
     .sort((a, b) => a.priority - b.priority)
-    .map((r) => ({ priority: r.priority, action: terminalAction(r.actions), authenticate: r.actions.find(isAuthenticateAction), predicates: r.conditions.map(compileCondition) }));
+    .map((r) => ({
+      priority: r.priority,
+      action: terminalAction(r.actions),
+      authenticate: r.actions.find(isAuthenticateAction),
+      predicates: r.conditions.map(compileCondition),
+      transforms: compileTransforms(r.transforms),
+    }));
   const defaultAction = terminalAction(listener.defaultActions);
   const defaultAuthenticate = listener.defaultActions.find(isAuthenticateAction);
   return {
@@ -121,7 +135,7 @@ export function compileRules(listener: Pick<ListenerConfig, 'rules' | 'defaultAc
       let evaluations = 0;
       for (const rule of rules) {
         evaluations++;
-        if (rule.predicates.every((p) => p(facts))) return { action: rule.action, priority: rule.priority, evaluations, authenticate: rule.authenticate };
+        if (rule.predicates.every((p) => p(facts))) return { action: rule.action, priority: rule.priority, evaluations, authenticate: rule.authenticate, transforms: rule.transforms };
       }
       return { action: defaultAction, priority: 0, evaluations, authenticate: defaultAuthenticate };
     },

@@ -39,12 +39,12 @@ export function forwardAction(ctx: RequestContext, action: ForwardActionConfig):
   if ((version !== 'HTTP1' && !http2) || (version === 'GRPC' && ctx.method !== 'POST') || (version === 'HTTP1' && ctx.grpc && http2)) {
     return refuse(ctx, 'IncompatibleProtocol');
   }
-  const { headers, traceId } = upstreamHeaders(ctx.forwardedHeaders, ctx.client, listener.headerOptions, ctx.arrivedMs, ctx.hostOverride, ctx.websocket);
+  const { headers, traceId } = upstreamHeaders(ctx.forwardedHeaders, ctx.client, listener.headerOptions, ctx.arrivedMs, ctx.transformedHost ?? ctx.hostOverride, ctx.websocket);
   ctx.traceId = traceId;
   const body = ctx.body;
   forwardToTarget(ctx, {
     method: ctx.method,
-    path: ctx.path,
+    path: ctx.transformedTarget ?? ctx.path,
     headers,
     body: body === undefined ? 'none' : body.contentLength === undefined ? 'chunked' : 'length',
     ...(ctx.websocket !== undefined ? { upgrade: true } : {}),

@@ -14,7 +14,7 @@ const EMPTY = Buffer.alloc(0);
 export function redirect(ctx: RequestContext, action: RedirectAction): void {
   const c = action.redirectConfig;
   const listener = ctx.listener;
-  const location = redirectLocation(c, { protocol: listener.protocol, host: ctx.host, port: listener.port, path: ctx.path });
+  const location = redirectLocation(c, { protocol: listener.protocol, host: ctx.transformedHost ?? ctx.host, port: listener.port, path: ctx.transformedTarget ?? ctx.path });
   ctx.actionsExecuted = EXECUTED;
   ctx.redirectUrl = location;
   listener.counters.redirects++;

@@ -76,6 +76,12 @@ export const refusalStatus = {
    * LF or NUL in the request line, a CR or LF in a header, a version it cannot read.
    */
   MalformedRequest: 400,
+  /**
+   * The matched rule's transform matched but its result cannot be sent (spec 6.1, 7.1): a
+   * url-rewrite that is not an origin-form request-target or too long, a host-header-rewrite
+   * that is not a host name (src/l7/transforms.ts).
+   */
+  TransformFailed: 500,
 } as const satisfies Record<string, number>;
 
 export type Refusal = keyof typeof refusalStatus;
@@ -211,7 +217,7 @@ export function grpcStatusFor(status: number): number {
 }
 
 /** Refusals after which the client connection stays open: the request was framed correctly. */
-const KEEPS_CONNECTION = new Set<Refusal>(['TraceMethod', 'UriTooLong']);
+const KEEPS_CONNECTION = new Set<Refusal>(['TraceMethod', 'UriTooLong', 'TransformFailed']);
 
 /** Answers a refused request (see refusalStatus); the connection closes unless the request was well framed. */
 export function refuse(ctx: RequestContext, refusal: Refusal): void {

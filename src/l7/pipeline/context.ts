@@ -18,6 +18,7 @@ import type { RereadHead } from '../http1/llhttp.ts';
 import type { RequestRecord } from '../request-record.ts';
 import type { ResponseHeaderRules } from '../response-headers.ts';
 import type { CompiledRules, RuleMatch } from '../rules.ts';
+import type { TransformStatus } from '../transforms.ts';
 import type { StickyRequest } from '../sticky.ts';
 import type { BackendTls, UpstreamExchange, UpstreamHandler, UpstreamRequest } from '../upstream/connection.ts';
 import type { UpstreamTarget } from '../upstream/pools.ts';
@@ -126,6 +127,14 @@ export class RequestContext {
 
   // match
   match: RuleMatch | undefined = undefined;
+
+  // transform (spec 6.1): set only when the matched rule has transforms
+  /** The Host sent on after a host-header-rewrite matched (the new name, the received port). */
+  transformedHost: string | undefined = undefined;
+  /** The request-target sent on after a url-rewrite matched (path and query). */
+  transformedTarget: string | undefined = undefined;
+  /** Access log field 33; undefined when the rule has no transforms. */
+  transformStatus: TransformStatus | undefined = undefined;
 
   // act: an authenticate action (spec 13.2)
   /**

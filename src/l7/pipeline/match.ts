@@ -13,6 +13,11 @@ export function match(ctx: RequestContext): void {
   ctx.match = result;
 }
 
+/** The Host header's host name: no port, an IPv6 literal without its brackets. */
+function hostName(host: string): string {
+  return host.replace(/:\d*$/, '').replace(/^\[(.*)\]$/, '$1');
+}
+
 /** What listener rules look at; the query string is parsed only if a condition asks for it. */
 export function requestFacts(ctx: RequestContext): RequestFacts {
   const path = ctx.path;
@@ -25,7 +30,8 @@ export function requestFacts(ctx: RequestContext): RequestFacts {
       query ??= new URLSearchParams(q < 0 ? '' : path.slice(q + 1));
       return query;
     },
-    host: ctx.host.replace(/:\d*$/, '').replace(/^\[(.*)\]$/, '$1'),
+    host: hostName(ctx.host),
+    hostHeader: ctx.host,
     rawHeaders: ctx.rawHeaders,
     sourceIp: ctx.client.ip,
   };

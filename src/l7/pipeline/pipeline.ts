@@ -1,8 +1,8 @@
 /**
  * A request's life on an ALB listener, stage by stage (README, "The request pipeline"):
  *
- *   accept → match → act ─┬─ forward ─┐
- *                          └───────────┴→ answer → record
+ *   accept → match → transform → act ─┬─ forward ─┐
+ *                                      └───────────┴→ answer → record
  *
  * The front end (today the HTTP/1.1 connection) calls `handleRequest` once per request head;
  * each stage reads and writes the one RequestContext, and whichever stage ends the request
@@ -16,6 +16,7 @@ import { act } from './act.ts';
 import { answerError, refuse } from './answer.ts';
 import { RequestContext, type ListenerRuntime } from './context.ts';
 import { match } from './match.ts';
+import { transform } from './transform.ts';
 
 export function handleRequest(listener: ListenerRuntime, head: MessageHead, response: ResponseSink, body: RequestBody | undefined, client: ClientAddress): void {
   const ctx = new RequestContext(listener, head, client, response, body);
@@ -25,6 +26,8 @@ export function handleRequest(listener: ListenerRuntime, head: MessageHead, resp
     // The identity provider's redirect back (spec 13.2.3): its rule comes from `state`, not from matching.
     if (listener.auth !== undefined && isAuthenticationCallback(ctx)) return authenticationCallback(ctx);
     match(ctx);
+    const failed = transform(ctx);
+    if (failed !== undefined) return refuse(ctx, failed);
     act(ctx);
   } catch (err) {
     // A bug must cost one request, never the process.

@@ -101,8 +101,18 @@ export function requestRecord(ctx: RequestContext, receivedBytes: number, sentBy
     ...(ctx.errorCode !== undefined ? { errorCode: ctx.errorCode } : {}),
     ...(ctx.errorReason !== undefined ? { errorReason: ctx.errorReason } : {}),
     ...(ctx.classification !== COMPLIANT ? { classification: ctx.classification.tier, classificationReason: ctx.classification.reason } : {}),
+    ...(ctx.transformStatus !== undefined ? transformFields(ctx) : {}),
     requestCreationTimeMs: ctx.arrivedMs,
     timeMs: nowMs,
+  };
+}
+
+/** Access log fields 31–33 of a request whose rule has transforms. */
+function transformFields(ctx: RequestContext): Pick<RequestRecord, 'transformedHost' | 'transformedUri' | 'transformStatus'> {
+  return {
+    transformStatus: ctx.transformStatus!,
+    ...(ctx.transformedHost !== undefined ? { transformedHost: ctx.transformedHost } : {}),
+    ...(ctx.transformedTarget !== undefined ? { transformedUri: ctx.transformedTarget } : {}),
   };
 }
 

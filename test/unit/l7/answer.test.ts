@@ -89,6 +89,7 @@ describe('refusalStatus: requests the accept stage refuses (spec 7.1, 6.4, 5.3)'
     ['DesyncSevere', 400],
     ['DesyncNotCompliant', 400],
     ['MalformedRequest', 400],
+    ['TransformFailed', 500],
   ] as const)('%s is %i', (refusal, status) => {
     expect(refusalStatus[refusal]).toBe(status);
   });

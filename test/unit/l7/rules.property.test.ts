@@ -148,6 +148,7 @@ function facts(over: Partial<RequestFacts>): RequestFacts {
     path: over.path ?? '/',
     query: over.query ?? new URLSearchParams(),
     host: over.host ?? 'www.example.com',
+    hostHeader: over.hostHeader ?? over.host ?? 'www.example.com',
     rawHeaders: over.rawHeaders ?? [],
     sourceIp: over.sourceIp ?? '192.0.2.1',
   };

@@ -28,6 +28,7 @@ function facts(over: Partial<Omit<RequestFacts, 'query'>> & { query?: string } =
     path: over.path ?? '/',
     query: new URLSearchParams(over.query ?? ''),
     host: over.host ?? 'www.example.com',
+    hostHeader: over.hostHeader ?? over.host ?? 'www.example.com',
     rawHeaders: over.rawHeaders ?? [],
     sourceIp: over.sourceIp ?? '192.0.2.1',
   };
@@ -157,6 +158,33 @@ describe('http-header (spec 6.2)', () => {
     const conditions = [...header('X-A', ['1']), ...header('X-B', ['2'])];
     expect(matches(conditions, facts({ rawHeaders: ['X-A', '1', 'X-B', '2'] }))).toBe(true);
     expect(matches(conditions, facts({ rawHeaders: ['X-A', '1'] }))).toBe(false);
+  });
+});
+
+describe('regexValues (spec 6.2; search, not full match; README "Listener rules")', () => {
+  it.each([
+    ['path: unanchored, so a regex matches inside the path', 'path-pattern', 'v[0-9]+/', { path: '/api/v2/users' }, true],
+    ['path: anchors as written', 'path-pattern', '^/v[0-9]+/', { path: '/api/v2/users' }, false],
+    ['path: case-sensitive', 'path-pattern', '^/API/', { path: '/api/x' }, false],
+    ['path: never sees the query string', 'path-pattern', 'debug=1', { path: '/x', query: 'debug=1' }, false],
+    ['host: case-insensitive', 'host-header', '^api\\.example\\.com$', { host: 'API.example.com', hostHeader: 'API.example.com' }, true],
+    ['host: sees the port', 'host-header', ':8443$', { host: 'api.example.com', hostHeader: 'api.example.com:8443' }, true],
+    ['host: $ after the name fails when a port came', 'host-header', '^api\\.example\\.com$', { host: 'api.example.com', hostHeader: 'api.example.com:8443' }, false],
+  ] as const)('%s', (_name, field, regex, over, expected) => {
+    const key = field === 'path-pattern' ? 'pathPatternConfig' : 'hostHeaderConfig';
+    expect(matches([{ field, [key]: { regexValues: [regex] } }], facts(over))).toBe(expected);
+  });
+
+  it('http-header: case-insensitive, any instance of the header', () => {
+    const condition = [{ field: 'http-header', httpHeaderConfig: { httpHeaderName: 'User-Agent', regexValues: ['^curl/[0-9.]+$'] } }];
+    expect(matches(condition, facts({ rawHeaders: ['user-agent', 'Mozilla/5.0', 'User-Agent', 'CURL/8.5.0'] }))).toBe(true);
+    expect(matches(condition, facts({ rawHeaders: ['User-Agent', 'curl/8.5.0 extra'] }))).toBe(false);
+  });
+
+  it('ORs the regexValues of one condition', () => {
+    const condition = [{ field: 'path-pattern', pathPatternConfig: { regexValues: ['^/a/', '^/b/'] } }];
+    expect(matches(condition, facts({ path: '/b/x' }))).toBe(true);
+    expect(matches(condition, facts({ path: '/c/x' }))).toBe(false);
   });
 });
 
