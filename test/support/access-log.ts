@@ -106,5 +106,7 @@ export function checkAccessLogEntry(e: AccessLogEntry): string[] {
   expect(e.target_status_code_list === e.target_status_code, 'target_status_code_list', 'field 10 as a one-item list');
   expect(['-', 'Acceptable', 'Ambiguous', 'Severe'].includes(e.classification), 'classification', 'Acceptable, Ambiguous, Severe or -');
   expect((e.classification === '-') === (e.classification_reason === '-'), 'classification_reason', 'a reason exactly when there is a classification');
+  expect(['-', 'TransformSucceeded', 'TransformNoMatch', 'TransformFailed'].includes(e.request_transform_status), 'request_transform_status', 'TransformSucceeded, TransformNoMatch, TransformFailed or - (emulator values, README)');
+  expect(e.transformed_uri === '-' || e.transformed_uri.startsWith('/'), 'transformed_uri', 'an origin-form URI or -');
   return problems;
 }

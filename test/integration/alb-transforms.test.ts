@@ -1,0 +1,205 @@
+/**
+ * Rule transforms and regexValues conditions (spec 6.1, 6.2) on real sockets: curl, undici and
+ * node:http2 as clients, a recording target that shows the request-target and Host the load
+ * balancer wrote, the 500 of a rewrite whose result cannot be sent, and access log fields 31–33.
+ * The listener's rules are the README's example ("Listener rules: transforms and regexValues").
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http2 from 'node:http2';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ConfigInput } from '../../src/config/schema.ts';
+import { accessLogLine } from '../../src/l7/access-log.ts';
+import type { RequestRecord } from '../../src/l7/request-record.ts';
+import { startLocalElb, type LocalElb } from '../../src/local-elb.ts';
+import { openLocalCa, type LocalCertificateAuthority } from '../../src/tls/ca.ts';
+import { checkAccessLogEntry, parseAccessLogLine, type AccessLogEntry } from '../support/access-log.ts';
+import { waitHealthy } from '../support/alb.ts';
+import { startRecordingTarget, type RecordedRequest, type RecordingTarget } from '../support/recording-target.ts';
+import { waitFor } from '../support/wait.ts';
+
+const run = promisify(execFile);
+
+/** The README's example rules. */
+const RULES = [
+  {
+    priority: 10,
+    conditions: [{ field: 'path-pattern', pathPatternConfig: { values: ['/api/*'] } }],
+    actions: [{ type: 'forward', targetGroupName: 'web' }],
+    transforms: [
+      { type: 'url-rewrite', urlRewriteConfig: { rewrites: [{ regex: '^/api/(.*)$', replace: '/$1' }] } },
+      { type: 'host-header-rewrite', hostHeaderRewriteConfig: { rewrites: [{ regex: '^(.+)\\.example\\.com$', replace: '$1.internal' }] } },
+    ],
+  },
+  {
+    priority: 20,
+    conditions: [{ field: 'path-pattern', pathPatternConfig: { regexValues: ['^/v[0-9]+/'] } }],
+    actions: [{ type: 'forward', targetGroupName: 'web' }],
+    transforms: [{ type: 'url-rewrite', urlRewriteConfig: { rewrites: [{ regex: '^/v([0-9]+)/(.*)$', replace: '/$2?version=$1' }] } }],
+  },
+  {
+    priority: 30,
+    conditions: [{ field: 'path-pattern', pathPatternConfig: { values: ['/broken/*'] } }],
+    actions: [{ type: 'forward', targetGroupName: 'web' }],
+    // The result has no leading `/`: not a request-target, so the load balancer answers 500.
+    transforms: [{ type: 'url-rewrite', urlRewriteConfig: { rewrites: [{ regex: '^/broken/(.*)$', replace: '$1' }] } }],
+  },
+  {
+    priority: 40,
+    conditions: [{ field: 'http-header', httpHeaderConfig: { httpHeaderName: 'User-Agent', regexValues: ['^curl/'] } }],
+    actions: [{ type: 'fixed-response', fixedResponseConfig: { statusCode: '200', contentType: 'text/plain', messageBody: 'hello curl' } }],
+  },
+] as const;
+
+let stateDir: string;
+let ca: LocalCertificateAuthority;
+let target: RecordingTarget;
+let elb: LocalElb;
+let httpUrl: string;
+let httpsUrl: string;
+const records: RequestRecord[] = [];
+
+beforeAll(async () => {
+  stateDir = await mkdtemp(join(tmpdir(), 'local-elb-transforms-'));
+  ca = await openLocalCa(stateDir);
+  target = await startRecordingTarget();
+  const config: ConfigInput = {
+    targetGroups: [{ name: 'web', protocol: 'HTTP', healthCheckPath: '/healthz', targets: [{ id: '127.0.0.1', port: target.port }] }],
+    loadBalancers: [
+      {
+        name: 'app',
+        listeners: [
+          { port: 0, protocol: 'HTTP', defaultActions: [{ type: 'forward', targetGroupName: 'web' }], rules: RULES as never },
+          { port: 0, protocol: 'HTTPS', defaultActions: [{ type: 'forward', targetGroupName: 'web' }], rules: RULES as never },
+        ],
+      },
+    ],
+  };
+  elb = await startLocalElb({ config, stateDir });
+  elb.applicationLoadBalancer('app').onRequest((r) => records.push(r));
+  httpUrl = elb.url('app', 0);
+  httpsUrl = elb.url('app', 1).replace('127.0.0.1', 'localhost');
+  await waitHealthy(elb.targetGroup('web'), 1);
+});
+
+afterAll(async () => {
+  await elb?.close();
+  await target?.close();
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+/** The next request the target records after `since`. */
+function seenAfter(since: number): Promise<RecordedRequest> {
+  return waitFor(() => target.requests[since], { what: 'the request at the target', timeoutMs: 5_000 });
+}
+
+/** The access-log line of the first record after `since` whose URL holds `path`, checked against spec 8.1. */
+async function logged(path: string, since: number): Promise<AccessLogEntry> {
+  const record = await waitFor(() => records.slice(since).find((r) => r.url.includes(path)), { what: `the record of ${path}`, timeoutMs: 5_000 });
+  const entry = parseAccessLogLine(accessLogLine(record));
+  expect(checkAccessLogEntry(entry), accessLogLine(record)).toEqual([]);
+  return entry;
+}
+
+describe('url-rewrite and host-header-rewrite (spec 6.1)', () => {
+  it('rewrites the path and the Host a target sees, from undici; X-Forwarded-* and routing unchanged', async () => {
+    const since = target.requests.length;
+    const logSince = records.length;
+    const res = await request(`${httpUrl}/api/users?page=2`, { headers: { host: 'shop.example.com' } });
+    expect(res.statusCode).toBe(200);
+    expect(await res.body.text()).toBe('seen GET /users?page=2');
+    const seen = await seenAfter(since);
+    expect(seen.target).toBe('/users?page=2');
+    // The listener's port is not 80, so the Host carries it as ALB's Host rewrite does (spec 5.4).
+    expect(target.header(seen, 'host')).toBe(`shop.internal:${new URL(httpUrl).port}`);
+    expect(target.header(seen, 'x-forwarded-proto')).toBe('http');
+    expect(target.header(seen, 'x-forwarded-port')).toBe(new URL(httpUrl).port);
+    expect(target.header(seen, 'x-forwarded-for')).toBe('127.0.0.1');
+    const entry = await logged('/api/users', logSince);
+    // Field 13 keeps the request as received; 31–33 show what went on.
+    expect(entry.request).toBe(`GET http://shop.example.com:${new URL(httpUrl).port}/api/users?page=2 HTTP/1.1`);
+    expect(entry.matched_rule_priority).toBe('10');
+    expect(entry.transformed_host).toBe('shop.internal');
+    expect(entry.transformed_uri).toBe('/users?page=2');
+    expect(entry.request_transform_status).toBe('TransformSucceeded');
+  });
+
+  it('rewrites for curl too, and keeps a Host the regex does not match', async () => {
+    const since = target.requests.length;
+    const logSince = records.length;
+    const { stdout } = await run('curl', ['-sS', '-H', 'Host: localhost', '-A', 'test-agent', `${httpUrl}/api/a/b`], { encoding: 'utf8' });
+    expect(stdout).toBe('seen GET /a/b');
+    const seen = await seenAfter(since);
+    expect(target.header(seen, 'host')).toBe(`localhost:${new URL(httpUrl).port}`);
+    const entry = await logged('/api/a/b', logSince);
+    expect(entry.transformed_host).toBe('-');
+    expect(entry.transformed_uri).toBe('/a/b');
+    expect(entry.request_transform_status).toBe('TransformSucceeded');
+  });
+
+  it('routes on a path regexValues rule and rewrites with two groups', async () => {
+    const since = target.requests.length;
+    const res = await request(`${httpUrl}/v3/orders`);
+    expect(await res.body.text()).toBe('seen GET /orders?version=3');
+    expect((await seenAfter(since)).target).toBe('/orders?version=3');
+    // Search, not full match: the regex is anchored with ^, so /x/v3/ is not this rule's (default action, unchanged).
+    const other = await request(`${httpUrl}/x/v3/orders`);
+    expect(await other.body.text()).toBe('seen GET /x/v3/orders');
+  });
+
+  it('answers 500 when the rewrite matches but its result is no request-target; the target sees nothing', async () => {
+    const since = target.requests.length;
+    const logSince = records.length;
+    const res = await request(`${httpUrl}/broken/x`);
+    expect(res.statusCode).toBe(500);
+    expect(res.headers.server).toBe('awselb/2.0');
+    await res.body.text();
+    const entry = await logged('/broken/x', logSince);
+    expect(entry.elb_status_code).toBe('500');
+    expect(entry['target:port']).toBe('-');
+    expect(entry.transformed_uri).toBe('-');
+    expect(entry.request_transform_status).toBe('TransformFailed');
+    // The connection stays usable, and the next request is forwarded.
+    const next = await request(`${httpUrl}/plain`);
+    expect(await next.body.text()).toBe('seen GET /plain');
+    expect(target.requests.slice(since).map((r) => r.target)).toEqual(['/plain']);
+  });
+
+  it('logs "-" in fields 31–33 for the default rule, which has no transforms', async () => {
+    const logSince = records.length;
+    await (await request(`${httpUrl}/untouched`)).body.text();
+    const entry = await logged('/untouched', logSince);
+    expect([entry.transformed_host, entry.transformed_uri, entry.request_transform_status]).toEqual(['-', '-', '-']);
+  });
+
+  it('routes curl by an http-header regexValues condition (User-Agent ^curl/)', async () => {
+    const { stdout } = await run('curl', ['-sS', `${httpUrl}/anything`], { encoding: 'utf8' });
+    expect(stdout).toBe('hello curl');
+  });
+
+  it('rewrites HTTP/2 requests on the HTTPS listener the same way', async () => {
+    const since = target.requests.length;
+    const client = http2.connect(httpsUrl, { ca: readFileSync(ca.certPath) });
+    try {
+      const body = await new Promise<string>((resolve, reject) => {
+        const stream = client.request({ ':path': '/api/h2?x=1', ':authority': 'docs.example.com' });
+        let text = '';
+        stream.setEncoding('utf8');
+        stream.on('data', (c: string) => (text += c));
+        stream.on('end', () => resolve(text));
+        stream.on('error', reject);
+        stream.end();
+      });
+      expect(body).toBe('seen GET /h2?x=1');
+    } finally {
+      client.close();
+    }
+    const seen = await seenAfter(since);
+    expect(target.header(seen, 'host')).toBe(`docs.internal:${new URL(httpsUrl).port}`);
+  });
+});
