@@ -10,7 +10,7 @@ import type { TargetGroup } from '../targets/target-group.ts';
 import { hostForUrl } from '../core/addresses.ts';
 import type { Caller } from './arns.ts';
 import { Catalog, type ListenerRecord, type LoadBalancerRecord, type RuleRecord } from './catalog.ts';
-import { actionShape, conditionShape } from './convert.ts';
+import { actionShape, conditionShape, transformShape } from './convert.ts';
 import { ApiError } from './errors.ts';
 import type { Members } from './query.ts';
 import type { ApiValue } from './xml.ts';
@@ -259,6 +259,7 @@ export class Elbv2Api {
       Conditions: entry.rule.conditions.map(conditionShape),
       Actions: entry.rule.actions.map((a) => actionShape(a, tgArn)),
       IsDefault: false,
+      ...(entry.rule.transforms !== undefined && entry.rule.transforms.length > 0 ? { Transforms: entry.rule.transforms.map(transformShape) } : {}),
     };
   }
 

@@ -4,13 +4,14 @@
  * validated by the config schema afterwards (Draft.commit), so only the members' types are
  * read here.
  */
-import type { ActionConfig, ConditionConfig } from '../config/schema.ts';
+import type { ActionConfig, ConditionConfig, TransformConfig } from '../config/schema.ts';
 import type { ApiValue } from './xml.ts';
 import { ApiError } from './errors.ts';
 import { invalid, Members, type QueryValue } from './query.ts';
 
 export const ACTION_TYPES = ['forward', 'redirect', 'fixed-response', 'authenticate-oidc', 'authenticate-cognito'] as const;
 export const CONDITION_FIELDS = ['host-header', 'path-pattern', 'http-header', 'http-request-method', 'query-string', 'source-ip'] as const;
+export const TRANSFORM_TYPES = ['host-header-rewrite', 'url-rewrite'] as const;
 
 type Resolve = (targetGroupArn: string) => string;
 
@@ -83,13 +84,19 @@ export function conditionInput(m: Members): Record<string, unknown> {
   const values = m.strings('Values');
   if (values !== undefined && values.length > 0) out['values'] = values;
   const valuesOf = (name: string) => m.structure(name)?.strings('Values');
-  const simple = { HostHeaderConfig: 'hostHeaderConfig', PathPatternConfig: 'pathPatternConfig', HttpRequestMethodConfig: 'httpRequestMethodConfig', SourceIpConfig: 'sourceIpConfig' } as const;
+  const simple = { HttpRequestMethodConfig: 'httpRequestMethodConfig', SourceIpConfig: 'sourceIpConfig' } as const;
   for (const [member, key] of Object.entries(simple)) {
     const v = valuesOf(member);
     if (v !== undefined) out[key] = { values: v };
   }
+  // host-header, path-pattern and http-header take Values (wildcards) or RegexValues (spec 14.6.5).
+  const withRegex = { HostHeaderConfig: 'hostHeaderConfig', PathPatternConfig: 'pathPatternConfig' } as const;
+  for (const [member, key] of Object.entries(withRegex)) {
+    const config = m.structure(member);
+    if (config !== undefined) out[key] = valuesOrRegex(config);
+  }
   const header = m.structure('HttpHeaderConfig');
-  if (header !== undefined) out['httpHeaderConfig'] = { httpHeaderName: header.string('HttpHeaderName', { required: true }), values: header.strings('Values') ?? [] };
+  if (header !== undefined) out['httpHeaderConfig'] = { httpHeaderName: header.string('HttpHeaderName', { required: true }), ...valuesOrRegex(header) };
   const query = m.structure('QueryStringConfig');
   if (query !== undefined) {
     out['queryStringConfig'] = {
@@ -97,6 +104,31 @@ export function conditionInput(m: Members): Record<string, unknown> {
     };
   }
   return out;
+}
+
+/** `Values` and/or `RegexValues` of a condition config (the schema then wants exactly one); an empty config reads as no values. */
+function valuesOrRegex(config: Members): { values?: string[]; regexValues?: string[] } {
+  const values = config.strings('Values');
+  const regexValues = config.strings('RegexValues');
+  if (regexValues !== undefined && regexValues.length > 0) return { ...(values !== undefined && values.length > 0 ? { values } : {}), regexValues };
+  return { values: values ?? [] };
+}
+
+/** One `Transforms.member.N` as config input (AWS's RuleTransform: Type and its RewriteConfig list). */
+export function transformInput(m: Members): Record<string, unknown> {
+  const type = m.choice('Type', TRANSFORM_TYPES, { required: true });
+  const key = type === 'host-header-rewrite' ? 'HostHeaderRewriteConfig' : 'UrlRewriteConfig';
+  const config = m.structure(key);
+  if (config === undefined) throw new ApiError('ValidationError', `A ${type} transform needs a ${key}`);
+  const rewrites = (config.structures('Rewrites') ?? []).map((r) => ({ regex: r.string('Regex', { required: true }), replace: r.string('Replace', { required: true }) }));
+  if (rewrites.length !== 1) throw new ApiError('ValidationError', `${key}.Rewrites takes exactly one rewrite (Regex and Replace): got ${rewrites.length}`);
+  return { type, [lowerFirst(key)]: { rewrites } };
+}
+
+/** A config transform in the API's shape. */
+export function transformShape(t: TransformConfig): Record<string, ApiValue> {
+  const rewrites = (t.type === 'host-header-rewrite' ? t.hostHeaderRewriteConfig : t.urlRewriteConfig).rewrites.map((r) => ({ Regex: r.regex, Replace: r.replace }));
+  return t.type === 'host-header-rewrite' ? { Type: t.type, HostHeaderRewriteConfig: { Rewrites: rewrites } } : { Type: t.type, UrlRewriteConfig: { Rewrites: rewrites } };
 }
 
 /** A config action in the API's shape; single-group forwards are described both ways, as AWS does. */
@@ -134,14 +166,21 @@ export function actionShape(action: ActionConfig, targetGroupArn: (name: string)
 }
 
 export function conditionShape(c: ConditionConfig): Record<string, ApiValue> {
-  const values = c.values ?? c.hostHeaderConfig?.values ?? c.pathPatternConfig?.values;
   const out: Record<string, ApiValue> = { Field: c.field };
-  if (c.field === 'host-header') Object.assign(out, { Values: values, HostHeaderConfig: { Values: values } });
-  else if (c.field === 'path-pattern') Object.assign(out, { Values: values, PathPatternConfig: { Values: values } });
-  else if (c.field === 'http-request-method') out['HttpRequestMethodConfig'] = { Values: c.values ?? c.httpRequestMethodConfig?.values };
+  if (c.field === 'host-header' || c.field === 'path-pattern') {
+    const inner = c.field === 'host-header' ? c.hostHeaderConfig : c.pathPatternConfig;
+    const member = c.field === 'host-header' ? 'HostHeaderConfig' : 'PathPatternConfig';
+    if (inner?.regexValues !== undefined) out[member] = { RegexValues: inner.regexValues };
+    else {
+      const values = c.values ?? inner?.values;
+      Object.assign(out, { Values: values, [member]: { Values: values } });
+    }
+  } else if (c.field === 'http-request-method') out['HttpRequestMethodConfig'] = { Values: c.values ?? c.httpRequestMethodConfig?.values };
   else if (c.field === 'source-ip') out['SourceIpConfig'] = { Values: c.values ?? c.sourceIpConfig?.values };
-  else if (c.field === 'http-header') out['HttpHeaderConfig'] = { HttpHeaderName: c.httpHeaderConfig?.httpHeaderName, Values: c.httpHeaderConfig?.values };
-  else if (c.field === 'query-string') out['QueryStringConfig'] = { Values: (c.queryStringConfig?.values ?? []).map((kv) => ({ Key: kv.key, Value: kv.value })) };
+  else if (c.field === 'http-header') {
+    const h = c.httpHeaderConfig;
+    out['HttpHeaderConfig'] = { HttpHeaderName: h?.httpHeaderName, ...(h?.regexValues !== undefined ? { RegexValues: h.regexValues } : { Values: h?.values }) };
+  } else if (c.field === 'query-string') out['QueryStringConfig'] = { Values: (c.queryStringConfig?.values ?? []).map((kv) => ({ Key: kv.key, Value: kv.value })) };
   return out;
 }
 

@@ -4,7 +4,7 @@
  * connection on it or on any other listener is touched.
  */
 import { LIMITS, page, tagsOf, type Call, type Handler, type Result } from './api.ts';
-import { actionInput, conditionInput } from './convert.ts';
+import { actionInput, conditionInput, transformInput } from './convert.ts';
 import { Draft, type InputRule } from './draft.ts';
 import { ApiError } from './errors.ts';
 import type { Members } from './query.ts';
@@ -46,6 +46,21 @@ function readConditions(params: Members, required: boolean): Record<string, unkn
   return conditions;
 }
 
+/**
+ * `Transforms.member.N` (spec 14.6.5, 6.1): at most one host-header-rewrite and one
+ * url-rewrite; the regexes and replacements are then checked by the config schema.
+ */
+function readTransforms(params: Members): Record<string, unknown>[] | undefined {
+  const transforms = params.structures('Transforms')?.map(transformInput);
+  const seen = new Set<string>();
+  for (const t of transforms ?? []) {
+    const type = t['type'] as string;
+    if (seen.has(type)) throw new ApiError('ValidationError', `A rule can have at most one '${type}' transform`);
+    seen.add(type);
+  }
+  return transforms;
+}
+
 export const ruleHandlers: Record<string, Handler> = {
   async CreateRule({ api, params }: Call): Promise<Result> {
     const entry = api.listener(params.string('ListenerArn', { required: true }));
@@ -54,13 +69,14 @@ export const ruleHandlers: Record<string, Handler> = {
     const priority = params.integer('Priority', { required: true, min: 1, max: 50000 });
     const conditions = readConditions(params, true)!;
     const actions = readRuleActions(api, params.structures('Actions', { required: true })!, entry.lb, entry.config.protocol);
+    const transforms = readTransforms(params);
     const tags = tagsOf(params);
     if (entry.config.rules.some((r) => r.priority === priority)) throw new ApiError('PriorityInUse', `Priority '${priority}' is currently in use`);
     const count = entry.lb.config.listeners.reduce((n, l) => n + l.rules.length, 0);
     if (count >= LIMITS['rules-per-application-load-balancer']) throw new ApiError('TooManyRules', `A load balancer takes at most ${LIMITS['rules-per-application-load-balancer']} rules besides the default ones`);
     const draft = new Draft(api.runtime, api.catalog);
     const { listener } = draft.listener(entry.record);
-    const rule = { priority, conditions, actions } as InputRule;
+    const rule = { priority, conditions, actions, ...(transforms !== undefined && transforms.length > 0 ? { transforms } : {}) } as InputRule;
     listener.rules = [...(listener.rules ?? []), rule];
     const record = api.catalog.newRule(entry.record, tags);
     draft.bindRule(rule, record);
@@ -74,16 +90,29 @@ export const ruleHandlers: Record<string, Handler> = {
     const conditions = readConditions(params, false);
     const actionMembers = params.structures('Actions');
     const actions = actionMembers !== undefined && actionMembers.length > 0 ? readRuleActions(api, actionMembers, found.listener.lb, found.listener.config.protocol) : undefined;
-    if (conditions === undefined && actions === undefined) throw new ApiError('ValidationError', 'Specify Conditions or Actions to modify');
+    const transforms = readTransforms(params);
+    const reset = params.boolean('ResetTransforms') === true;
+    if (reset && transforms !== undefined && transforms.length > 0) throw new ApiError('ValidationError', 'You cannot specify both Transforms and ResetTransforms');
+    const transformsChange = reset ? [] : transforms !== undefined && transforms.length > 0 ? transforms : undefined;
+    if (conditions === undefined && actions === undefined && transformsChange === undefined) throw new ApiError('ValidationError', 'Specify Conditions, Actions, Transforms or ResetTransforms to modify');
     const draft = new Draft(api.runtime, api.catalog);
     if (found.record === undefined) {
       // The default rule: only its actions may change (spec 14.6.5).
       if (conditions !== undefined && conditions.length > 0) throw new ApiError('OperationNotPermitted', 'The conditions of a default rule cannot be modified');
+      // "You can't add a transform to a default rule" (spec 6.1).
+      if (transformsChange !== undefined && transformsChange.length > 0) throw new ApiError('OperationNotPermitted', 'A default rule cannot have transforms');
       const { listener } = draft.listener(found.listener.record);
       if (actions !== undefined) listener.defaultActions = actions as never;
     } else {
       const { listener, rule, index } = draft.rule(found.record);
-      const next = { ...rule, ...(conditions !== undefined ? { conditions } : {}), ...(actions !== undefined ? { actions } : {}) } as InputRule;
+      const { transforms: oldTransforms, ...kept } = rule as InputRule & { transforms?: unknown };
+      const nextTransforms = transformsChange ?? oldTransforms;
+      const next = {
+        ...kept,
+        ...(conditions !== undefined ? { conditions } : {}),
+        ...(actions !== undefined ? { actions } : {}),
+        ...(nextTransforms !== undefined && (nextTransforms as unknown[]).length > 0 ? { transforms: nextTransforms } : {}),
+      } as InputRule;
       listener.rules![index] = next;
       draft.bindRule(next, found.record);
     }
