@@ -5,7 +5,7 @@
  * event stream diffs two of these maps; the browser keeps the same map. Times are the
  * group's clock (ms); the browser turns them into countdowns.
  */
-import type { ActionConfig, ConditionConfig, ListenerConfig } from '../../config/schema.ts';
+import type { ActionConfig, ConditionConfig, ListenerConfig, TransformConfig } from '../../config/schema.ts';
 import type { LoadBalancer } from '../../runtime/runtime.ts';
 import type { Pod, PodTermination } from '../../pods/pod.ts';
 import type { TargetGroup } from '../../targets/target-group.ts';
@@ -24,8 +24,11 @@ export type StateSince = (group: string, target: Target) => number;
 
 export const targetEntityKey = (group: string, targetKey: string) => `target:${group}|${targetKey}`;
 
-/** `path-pattern /api/*`, `http-header X-Env=canary|beta`, … */
+/** `path-pattern /api/*`, `http-header X-Env=canary|beta`, `path-pattern regex ^/v[0-9]+/`, … */
 export function describeCondition(c: ConditionConfig): string {
+  const regexes = c.hostHeaderConfig?.regexValues ?? c.pathPatternConfig?.regexValues ?? c.httpHeaderConfig?.regexValues;
+  const name = c.httpHeaderConfig ? ` ${c.httpHeaderConfig.httpHeaderName}` : '';
+  if (regexes !== undefined) return `${c.field}${name} regex ${regexes.join(' | ')}`;
   const values =
     c.values ??
     c.hostHeaderConfig?.values ??
@@ -35,8 +38,13 @@ export function describeCondition(c: ConditionConfig): string {
     c.sourceIpConfig?.values ??
     c.queryStringConfig?.values.map((q) => (q.key !== undefined ? `${q.key}=${q.value}` : q.value)) ??
     [];
-  const name = c.httpHeaderConfig ? ` ${c.httpHeaderConfig.httpHeaderName}` : '';
   return `${c.field}${name} ${values.join(' | ')}`;
+}
+
+/** `url-rewrite ^/api/(.*)$ → /$1`, `host-header-rewrite .* → backend.internal` (spec 6.1). */
+export function describeTransform(t: TransformConfig): string {
+  const r = (t.type === 'host-header-rewrite' ? t.hostHeaderRewriteConfig : t.urlRewriteConfig).rewrites[0]!;
+  return `${t.type} ${r.regex} → ${r.replace}`;
 }
 
 /** `forward web`, `forward web:3 canary:1`, `fixed-response 503`, `redirect HTTP_301`, … */
@@ -69,7 +77,12 @@ function listenerEntity(lb: LoadBalancer, l: ListenerConfig, i: number) {
     ...(url !== undefined ? { url } : {}),
     rules: [...l.rules]
       .sort((a, b) => a.priority - b.priority)
-      .map((r) => ({ priority: r.priority, conditions: r.conditions.map(describeCondition), actions: r.actions.map(describeAction) })),
+      .map((r) => ({
+        priority: r.priority,
+        conditions: r.conditions.map(describeCondition),
+        actions: r.actions.map(describeAction),
+        ...(r.transforms !== undefined && r.transforms.length > 0 ? { transforms: r.transforms.map(describeTransform) } : {}),
+      })),
     defaultActions: l.defaultActions.map(describeAction),
   };
 }
