@@ -3,7 +3,8 @@
  * Gateway API and gateway.k8s.aws CRDs, with the real @kubernetes/client-node and kubectl, and
  * pods as real local servers (127.0.0.1 as pod IP, EndpointSlices naming their ports): an
  * HTTPRoute's weighted 80/20 split measured over 1,000 requests, header/query/method matches,
- * a TCPRoute through an NLB Gateway, the statuses and address `kubectl get gateway` shows, a
+ * URLRewrite filters and RegularExpression matches (ALB transforms and regexValues), a TCPRoute
+ * through an NLB Gateway, the statuses and address `kubectl get gateway` shows, a
  * ReferenceGrant allowing and refusing a cross-namespace backend, a GRPCRoute to a grpc-js pod
  * over an HTTPS listener with a local-CA certificate, and the L4+L7 mix and the filters the
  * controller refuses.
@@ -162,6 +163,47 @@ describe('Gateway API with the fake API server', () => {
     expect([moved.statusCode, moved.headers.location]).toEqual([301, `${base}/new?x=1`]);
     const rules = controller.stacks().get('gateway/default/web')!.stack.config.loadBalancers![0]!.listeners[0]!.rules!;
     expect(rules.map((r) => r.priority)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('rewrites by a URLRewrite filter (ReplacePrefixMatch, hostname) and routes by RegularExpression path and header matches, as a real pod sees it', async () => {
+    const { api, controller } = await world();
+    const blue = await httpPod(api, 'blue');
+    await httpPod(api, 'green');
+    api.create(gateway('web', 'alb', [listener('http', 'HTTP', 18086)]));
+    api.create(
+      httpRoute(
+        'rewrite',
+        [{ name: 'web' }],
+        [
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/store' } }],
+            filters: [{ type: 'URLRewrite', urlRewrite: { hostname: 'shop.internal', path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/v2' } } }],
+            backendRefs: [backend('blue', 80)],
+          },
+          // No PathPrefix `/` catch-all: it would come first (Exact > PathPrefix > RegularExpression, spec 15.1.6).
+          { matches: [{ path: { type: 'RegularExpression', value: '^/items/[0-9]+$' }, headers: [{ type: 'RegularExpression', name: 'x-team', value: '^(red|green)$' }] }], backendRefs: [backend('green', 80)] },
+        ],
+      ),
+    );
+    await controller.start();
+    const address = await programmedAddress(api, 'web');
+    const base = `http://${address}:18086`;
+    await waitFor(async () => (await get(`${base}/store/ready`)).body === 'blue', { what: 'the rewrite rule to answer' });
+    const since = blue.seen.length;
+    expect((await get(`${base}/store/cart?id=7`)).body).toBe('blue');
+    // ReplacePrefixMatch /store → /v2 keeps the rest of the path and the query; the Host is the filter's hostname.
+    expect(blue.seen[since]).toMatchObject({ url: '/v2/cart?id=7', headers: { host: 'shop.internal:18086' } });
+    expect((await get(`${base}/store`)).body).toBe('blue');
+    expect(blue.seen[since + 1]!.url).toBe('/v2');
+    expect((await get(`${base}/items/42`, { 'x-team': 'Green' })).body).toBe('green');
+    // No rule matches: the Gateway listener's default action, 404.
+    expect((await get(`${base}/items/42`, { 'x-team': 'blue' })).status).toBe(404);
+    expect((await get(`${base}/items/42x`, { 'x-team': 'red' })).status).toBe(404);
+    const rules = controller.stacks().get('gateway/default/web')!.stack.config.loadBalancers![0]!.listeners[0]!.rules!;
+    expect(rules.find((r) => r.transforms !== undefined)?.transforms).toEqual([
+      { type: 'url-rewrite', urlRewriteConfig: { rewrites: [{ regex: '(^/store(/)?)', replace: '/v2$2' }] } },
+      { type: 'host-header-rewrite', hostHeaderRewriteConfig: { rewrites: [{ regex: '.*', replace: 'shop.internal' }] } },
+    ]);
   });
 
   it('carries a TCPRoute through an NLB Gateway and writes its status; Gateway, route and kubectl agree', async () => {

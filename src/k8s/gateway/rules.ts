@@ -6,13 +6,14 @@
  * backend is usable. Pure.
  */
 import type { ConfigInput } from '../../config/schema.ts';
-import type { GRPCRoute, GRPCRouteMatch, HTTPRoute, HTTPRouteFilter, HTTPRouteMatch } from './model.ts';
+import type { GRPCRoute, GRPCRouteMatch, HTTPPathModifier, HTTPRoute, HTTPRouteFilter, HTTPRouteMatch } from './model.ts';
 import type { RouteRef } from './attach.ts';
 
 type ListenerInput = NonNullable<ConfigInput['loadBalancers']>[number]['listeners'][number];
 export type RuleInput = NonNullable<ListenerInput['rules']>[number];
 export type ConditionInput = RuleInput['conditions'][number];
 export type ActionInput = RuleInput['actions'][number];
+export type TransformInput = NonNullable<RuleInput['transforms']>[number];
 
 /** A route rule whose backends are loaded: the forward's target groups and weights (usable backends only). */
 export interface LoadedRule {
@@ -148,8 +149,8 @@ function units(route: L7Route, hostnames: readonly string[]): Unit[] {
   return out;
 }
 
-/** What makes a unit's conditions: the ALB conditions, or why local-elb cannot match it. */
-function conditions(unit: Unit): { conditions: ConditionInput[] } | { unsupported: string } | { error: string } {
+/** What makes a unit's conditions: the ALB conditions, or the controller's build error. */
+function conditions(unit: Unit): { conditions: ConditionInput[] } | { error: string } {
   const out: ConditionInput[] = [];
   if (unit.hostname !== '') out.push({ field: 'host-header', values: [unit.hostname] });
   if (unit.http !== undefined) {
@@ -160,10 +161,11 @@ function conditions(unit: Unit): { conditions: ConditionInput[] } | { unsupporte
       const trimmed = value.replace(/\/$/, '');
       out.push({ field: 'path-pattern', values: value === '/' ? ['/*'] : [trimmed, `${trimmed}/*`] });
     } else if (path!.type === 'Exact') out.push({ field: 'path-pattern', values: [value] });
-    else return { unsupported: `path RegularExpression ${JSON.stringify(value)} (ALB regexValues)` };
+    // RegularExpression: ALB's regex matching instead of wildcards (spec 15.1.6).
+    else out.push({ field: 'path-pattern', pathPatternConfig: { regexValues: [value] } });
     for (const h of headers ?? []) {
-      if (h.type === 'RegularExpression') return { unsupported: `header ${h.name} RegularExpression ${JSON.stringify(h.value)} (ALB regexValues)` };
-      out.push({ field: 'http-header', httpHeaderConfig: { httpHeaderName: h.name, values: headerValues(h.value) } });
+      if (h.type === 'RegularExpression') out.push({ field: 'http-header', httpHeaderConfig: { httpHeaderName: h.name, regexValues: [h.value] } });
+      else out.push({ field: 'http-header', httpHeaderConfig: { httpHeaderName: h.name, values: headerValues(h.value) } });
     }
     // The match type is ignored: the value is used literally (spec 15.1.6).
     for (const q of queryParams ?? []) out.push({ field: 'query-string', queryStringConfig: { values: [{ key: q.name, value: q.value }] } });
@@ -227,15 +229,37 @@ export function redirectAction(kind: RouteRef['kind'], filters: readonly HTTPRou
   return undefined;
 }
 
-/** The URL rewrites a rule asks for (ALB rule transforms), as text for the "not emulated" notice. */
-export function rewritesOf(filters: readonly HTTPRouteFilter[]): string[] {
-  const out: string[] = [];
+/** The controller's regexes (route_rule_transform.go): the whole host, and the path without its query. */
+const WHOLE_HOST_REGEX = '.*';
+const WHOLE_PATH_REGEX = '^([^?]*)';
+
+/**
+ * The ALB rule transforms of an HTTPRoute rule's filters, as the controller builds them (spec
+ * 15.1.7): `URLRewrite` path (ReplaceFullPath: regex `^([^?]*)` → the path, the query kept;
+ * ReplacePrefixMatch: regex `(^M(/)?)` on the match's path M → P, `$2` added unless P ends in
+ * `/`, an empty P becomes `/`) and hostname (regex `.*` → the hostname), and a `RequestRedirect`
+ * with ReplacePrefixMatch (the redirect then carries the rewritten path). GRPCRoutes have none.
+ */
+export function ruleTransforms(kind: RouteRef['kind'], filters: readonly HTTPRouteFilter[], match: HTTPRouteMatch | undefined): TransformInput[] {
+  if (kind !== 'HTTPRoute') return [];
+  const out: TransformInput[] = [];
   for (const f of filters) {
-    if (f.type === 'URLRewrite' && f.urlRewrite?.path !== undefined) out.push(`URLRewrite path ${JSON.stringify(f.urlRewrite.path)}`);
-    if (f.type === 'URLRewrite' && f.urlRewrite?.hostname !== undefined) out.push(`URLRewrite hostname ${JSON.stringify(f.urlRewrite.hostname)}`);
-    if (f.type === 'RequestRedirect' && f.requestRedirect?.path?.replacePrefixMatch !== undefined) out.push(`RequestRedirect path ReplacePrefixMatch ${JSON.stringify(f.requestRedirect.path.replacePrefixMatch)}`);
+    if (f.type === 'URLRewrite' && f.urlRewrite !== undefined) {
+      if (f.urlRewrite.path !== undefined) out.push(pathRewrite(f.urlRewrite.path, match));
+      if (f.urlRewrite.hostname !== undefined) out.push({ type: 'host-header-rewrite', hostHeaderRewriteConfig: { rewrites: [{ regex: WHOLE_HOST_REGEX, replace: f.urlRewrite.hostname }] } });
+    }
+    if (f.type === 'RequestRedirect' && f.requestRedirect?.path?.replacePrefixMatch !== undefined) out.push(pathRewrite(f.requestRedirect.path, match));
   }
   return out;
+}
+
+function pathRewrite(modifier: HTTPPathModifier, match: HTTPRouteMatch | undefined): TransformInput {
+  if (modifier.type === 'ReplaceFullPath') return { type: 'url-rewrite', urlRewriteConfig: { rewrites: [{ regex: WHOLE_PATH_REGEX, replace: modifier.replaceFullPath ?? '' }] } };
+  const prefix = match?.path?.value ?? '/';
+  const p = modifier.replacePrefixMatch ?? '';
+  // `$2` puts back the `/` after the prefix unless the replacement ends in one; `/foo` → '' keeps one `/`.
+  const replace = p === '' ? '/' : p.endsWith('/') ? p : `${p}$2`;
+  return { type: 'url-rewrite', urlRewriteConfig: { rewrites: [{ regex: `(^${prefix}(/)?)`, replace }] } };
 }
 
 export const NO_BACKEND_ACTION: ActionInput = { type: 'fixed-response', fixedResponseConfig: { statusCode: '500', contentType: 'text/plain' } };
@@ -243,31 +267,21 @@ export const NO_BACKEND_ACTION: ActionInput = { type: 'fixed-response', fixedRes
 /**
  * The ALB rules of one listener port, numbered from 1 in precedence order. `hostnamesOf` gives
  * the hostnames a route serves on this port. Throws a model build error (the whole Gateway
- * fails to build); what local-elb cannot match is left out and named in `problems`.
+ * fails to build). `problems` is kept for notices about what local-elb does not emulate.
  */
 export function buildListenerRules(port: number, routes: readonly L7Route[], hostnamesOf: (route: L7Route) => readonly string[]): { rules: RuleInput[]; problems: string[] } {
   const all = routes.flatMap((r) => units(r, hostnamesOf(r))).sort(compareUnits);
   const rules: RuleInput[] = [];
   const problems: string[] = [];
-  const rewriteNoted = new Set<string>();
   for (const unit of all) {
-    const where = `${unit.route.ref.kind} ${unit.route.ref.key} rule ${unit.rule.index}`;
     const c = conditions(unit);
     if ('error' in c) throw new Error(c.error);
-    if ('unsupported' in c) {
-      problems.push(`${where} (port ${port}): ${c.unsupported} is not emulated by local-elb; that match is left out, so its requests fall through to the next rule`);
-      continue;
-    }
     let action: ActionInput | undefined;
     if (unit.rule.forward.some((t) => t.weight !== 0)) action = { type: 'forward', forwardConfig: { targetGroups: unit.rule.forward.map((t) => ({ ...t })) } };
     const redirect = redirectAction(unit.route.ref.kind, unit.rule.filters);
     if (redirect !== undefined) action = redirect;
-    const rewrites = rewritesOf(unit.rule.filters);
-    if (rewrites.length > 0 && !rewriteNoted.has(where)) {
-      rewriteNoted.add(where);
-      problems.push(`${where}: ${rewrites.join(', ')} becomes an ALB rule transform, which local-elb does not emulate yet: requests reach the backend with their original path and host`);
-    }
-    rules.push({ priority: rules.length + 1, conditions: c.conditions, actions: [action ?? NO_BACKEND_ACTION] });
+    const transforms = ruleTransforms(unit.route.ref.kind, unit.rule.filters, unit.http);
+    rules.push({ priority: rules.length + 1, conditions: c.conditions, actions: [action ?? NO_BACKEND_ACTION], ...(transforms.length > 0 ? { transforms } : {}) });
   }
   return { rules, problems };
 }

@@ -95,10 +95,17 @@ describe('HTTPRoute matches → ALB conditions (spec 15.1.6)', () => {
     expect(buildListenerRules(80, [l7('r', undefined, { forward })], () => []).rules[0]!.actions).toEqual([{ type: 'forward', forwardConfig: { targetGroups: forward } }]);
   });
 
-  it('leaves out a RegularExpression path (not emulated) and says so', () => {
-    const { rules, problems } = buildListenerRules(80, [l7('r', [{ path: { type: 'RegularExpression', value: '^/v[0-9]+' } }])], () => []);
-    expect(rules).toEqual([]);
-    expect(problems[0]).toMatch(/path RegularExpression "\^\/v\[0-9\]\+" \(ALB regexValues\) is not emulated/);
+  it.each<[string, HTTPRouteMatch, unknown[]]>([
+    ['a RegularExpression path → path-pattern regexValues', { path: { type: 'RegularExpression', value: '^/v[0-9]+' } }, [{ field: 'path-pattern', pathPatternConfig: { regexValues: ['^/v[0-9]+'] } }]],
+    [
+      'a RegularExpression header → http-header regexValues, the value not split at commas',
+      { headers: [{ type: 'RegularExpression', name: 'x-env', value: '^(dev|qa),?$' }] },
+      [{ field: 'path-pattern', values: ['/*'] }, { field: 'http-header', httpHeaderConfig: { httpHeaderName: 'x-env', regexValues: ['^(dev|qa),?$'] } }],
+    ],
+  ])('%s (route_rule_condition.go)', (_name, match, conditions) => {
+    const { rules, problems } = buildListenerRules(80, [l7('r', [match])], () => []);
+    expect(problems).toEqual([]);
+    expect(rules.map((r) => r.conditions)).toEqual([conditions]);
   });
 
   it('refuses a PathPrefix with a wildcard as the controller does', () => {
@@ -130,11 +137,56 @@ describe('HTTPRoute filters (spec 15.1.7)', () => {
     expect(() => redirectAction(kind, filters)).toThrow(message);
   });
 
-  it('turns a redirect filter into the rule action and names a URLRewrite as not emulated', () => {
-    const filters: HTTPRouteFilter[] = [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/v2' } } }];
-    const { rules, problems } = buildListenerRules(80, [l7('r', undefined, { filters })], () => []);
+  it.each<[string, HTTPRouteMatch | undefined, HTTPRouteFilter[], unknown[]]>([
+    [
+      'URLRewrite ReplaceFullPath → url-rewrite ^([^?]*), the query kept',
+      undefined,
+      [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplaceFullPath', replaceFullPath: '/new' } } }],
+      [{ type: 'url-rewrite', urlRewriteConfig: { rewrites: [{ regex: '^([^?]*)', replace: '/new' }] } }],
+    ],
+    [
+      'URLRewrite ReplacePrefixMatch /v2 on PathPrefix /api → (^/api(/)?) → /v2$2',
+      { path: { type: 'PathPrefix', value: '/api' } },
+      [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/v2' } } }],
+      [{ type: 'url-rewrite', urlRewriteConfig: { rewrites: [{ regex: '(^/api(/)?)', replace: '/v2$2' }] } }],
+    ],
+    [
+      'ReplacePrefixMatch ending in / → no $2',
+      { path: { type: 'PathPrefix', value: '/api' } },
+      [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/v2/' } } }],
+      [{ type: 'url-rewrite', urlRewriteConfig: { rewrites: [{ regex: '(^/api(/)?)', replace: '/v2/' }] } }],
+    ],
+    [
+      'an empty ReplacePrefixMatch → / (a path stays a path)',
+      { path: { type: 'PathPrefix', value: '/api' } },
+      [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '' } } }],
+      [{ type: 'url-rewrite', urlRewriteConfig: { rewrites: [{ regex: '(^/api(/)?)', replace: '/' }] } }],
+    ],
+    [
+      'URLRewrite path and hostname → url-rewrite then host-header-rewrite .*',
+      { path: { type: 'Exact', value: '/a' } },
+      [{ type: 'URLRewrite', urlRewrite: { hostname: 'backend.internal', path: { type: 'ReplaceFullPath', replaceFullPath: '/b' } } }],
+      [
+        { type: 'url-rewrite', urlRewriteConfig: { rewrites: [{ regex: '^([^?]*)', replace: '/b' }] } },
+        { type: 'host-header-rewrite', hostHeaderRewriteConfig: { rewrites: [{ regex: '.*', replace: 'backend.internal' }] } },
+      ],
+    ],
+  ])('%s (route_rule_transform.go)', (_name, match, filters, transforms) => {
+    const { rules, problems } = buildListenerRules(80, [l7('r', match ? [match] : undefined, { filters })], () => []);
+    expect(problems).toEqual([]);
     expect(rules[0]!.actions[0]!.type).toBe('forward');
-    expect(problems).toEqual([expect.stringMatching(/^HTTPRoute default\/r rule 0: URLRewrite path .* becomes an ALB rule transform, which local-elb does not emulate yet/) as unknown as string]);
+    expect(rules[0]!.transforms).toEqual(transforms);
+  });
+
+  it('keeps the path of a RequestRedirect with ReplacePrefixMatch and adds the url-rewrite that swaps the prefix', () => {
+    const filters: HTTPRouteFilter[] = [{ type: 'RequestRedirect', requestRedirect: { hostname: 'new.example.com', path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/new' } } }];
+    const { rules } = buildListenerRules(80, [l7('r', [{ path: { type: 'PathPrefix', value: '/old' } }], { filters })], () => []);
+    expect(rules[0]!.actions).toEqual([{ type: 'redirect', redirectConfig: { statusCode: 'HTTP_302', host: 'new.example.com' } }]);
+    expect(rules[0]!.transforms).toEqual([{ type: 'url-rewrite', urlRewriteConfig: { rewrites: [{ regex: '(^/old(/)?)', replace: '/new$2' }] } }]);
+  });
+
+  it('gives a rule without rewrite filters no transforms member', () => {
+    expect(buildListenerRules(80, [l7('r', undefined)], () => []).rules[0]).not.toHaveProperty('transforms');
   });
 });
 
