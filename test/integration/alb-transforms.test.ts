@@ -6,12 +6,13 @@
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { request } from 'undici';
+import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { accessLogLine } from '../../src/l7/access-log.ts';
@@ -21,40 +22,20 @@ import { openLocalCa, type LocalCertificateAuthority } from '../../src/tls/ca.ts
 import { checkAccessLogEntry, parseAccessLogLine, type AccessLogEntry } from '../support/access-log.ts';
 import { waitHealthy } from '../support/alb.ts';
 import { startRecordingTarget, type RecordedRequest, type RecordingTarget } from '../support/recording-target.ts';
+import { REPO } from '../support/machine-node.ts';
 import { waitFor } from '../support/wait.ts';
 
 const run = promisify(execFile);
 
-/** The README's example rules. */
-const RULES = [
-  {
-    priority: 10,
-    conditions: [{ field: 'path-pattern', pathPatternConfig: { values: ['/api/*'] } }],
-    actions: [{ type: 'forward', targetGroupName: 'web' }],
-    transforms: [
-      { type: 'url-rewrite', urlRewriteConfig: { rewrites: [{ regex: '^/api/(.*)$', replace: '/$1' }] } },
-      { type: 'host-header-rewrite', hostHeaderRewriteConfig: { rewrites: [{ regex: '^(.+)\\.example\\.com$', replace: '$1.internal' }] } },
-    ],
-  },
-  {
-    priority: 20,
-    conditions: [{ field: 'path-pattern', pathPatternConfig: { regexValues: ['^/v[0-9]+/'] } }],
-    actions: [{ type: 'forward', targetGroupName: 'web' }],
-    transforms: [{ type: 'url-rewrite', urlRewriteConfig: { rewrites: [{ regex: '^/v([0-9]+)/(.*)$', replace: '/$2?version=$1' }] } }],
-  },
-  {
-    priority: 30,
-    conditions: [{ field: 'path-pattern', pathPatternConfig: { values: ['/broken/*'] } }],
-    actions: [{ type: 'forward', targetGroupName: 'web' }],
-    // The result has no leading `/`: not a request-target, so the load balancer answers 500.
-    transforms: [{ type: 'url-rewrite', urlRewriteConfig: { rewrites: [{ regex: '^/broken/(.*)$', replace: '$1' }] } }],
-  },
-  {
-    priority: 40,
-    conditions: [{ field: 'http-header', httpHeaderConfig: { httpHeaderName: 'User-Agent', regexValues: ['^curl/'] } }],
-    actions: [{ type: 'fixed-response', fixedResponseConfig: { statusCode: '200', contentType: 'text/plain', messageBody: 'hello curl' } }],
-  },
-] as const;
+/** The README's example rules, read from README.md so the docs cannot drift. */
+async function readmeRules(): Promise<unknown[]> {
+  const readme = await readFile(join(REPO, 'README.md'), 'utf8');
+  const at = readme.indexOf('#### Listener rules: transforms and regexValues');
+  const open = readme.indexOf('\n```yaml\n', at);
+  const close = readme.indexOf('\n```\n', open + 1);
+  if (at < 0 || open < 0 || close < 0) throw new Error('README.md has no transforms example');
+  return (parse(readme.slice(open + 9, close)) as { rules: unknown[] }).rules;
+}
 
 let stateDir: string;
 let ca: LocalCertificateAuthority;
@@ -68,6 +49,7 @@ beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), 'local-elb-transforms-'));
   ca = await openLocalCa(stateDir);
   target = await startRecordingTarget();
+  const RULES = await readmeRules();
   const config: ConfigInput = {
     targetGroups: [{ name: 'web', protocol: 'HTTP', healthCheckPath: '/healthz', targets: [{ id: '127.0.0.1', port: target.port }] }],
     loadBalancers: [
