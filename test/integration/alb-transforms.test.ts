@@ -1,12 +1,13 @@
 /**
- * Rule transforms and regexValues conditions (spec 6.1, 6.2) on real sockets: curl, undici and
- * node:http2 as clients, a recording target that shows the request-target and Host the load
+ * Rule transforms and regexValues conditions (spec 6.1, 6.2) on real sockets: curl, undici,
+ * node:http (a WebSocket upgrade) and node:http2 as clients, a recording target that shows the request-target and Host the load
  * balancer wrote, the 500 of a rewrite whose result cannot be sent, and access log fields 31–33.
  * The listener's rules are the README's example ("Listener rules: transforms and regexValues").
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import http from 'node:http';
 import http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,6 +163,28 @@ describe('url-rewrite and host-header-rewrite (spec 6.1)', () => {
   it('routes curl by an http-header regexValues condition (User-Agent ^curl/)', async () => {
     const { stdout } = await run('curl', ['-sS', `${httpUrl}/anything`], { encoding: 'utf8' });
     expect(stdout).toBe('hello curl');
+  });
+
+  it('rewrites a WebSocket upgrade request before it goes to the target, its upgrade headers kept', async () => {
+    const since = target.requests.length;
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request(`${httpUrl}/api/socket`, { headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' }, agent: false });
+      // The recording target answers 200, not 101: the upgrade is refused and the answer comes back as a response.
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.on('upgrade', (res, socket) => {
+        socket.destroy();
+        resolve(res.statusCode!);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(200);
+    const seen = await seenAfter(since);
+    expect(seen.target).toBe('/socket');
+    expect(target.header(seen, 'upgrade')).toBe('websocket');
   });
 
   it('rewrites HTTP/2 requests on the HTTPS listener the same way', async () => {

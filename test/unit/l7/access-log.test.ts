@@ -123,6 +123,15 @@ describe('accessLogLine (spec 8.1)', () => {
     expect(fields(accessLogLine({ ...forwarded, actionsExecuted: ['waf', 'forward'] }))[22]).toBe('"waf,forward"');
   });
 
+  it.each([
+    ['a rule with both rewrites matched', { transformedHost: 'shop.internal', transformedUri: '/users?page=2', transformStatus: 'TransformSucceeded' }, ['"shop.internal"', '"/users?page=2"', '"TransformSucceeded"']],
+    ['a rule whose transforms did not match', { transformStatus: 'TransformNoMatch' }, ['"-"', '"-"', '"TransformNoMatch"']],
+    ['a failed rewrite (the 500)', { transformStatus: 'TransformFailed', elbStatusCode: 500 }, ['"-"', '"-"', '"TransformFailed"']],
+    ['a rule without transforms', {}, ['"-"', '"-"', '"-"']],
+  ] as const)('writes fields 31–33 for %s (spec 8.1)', (_name, extra, want) => {
+    expect(fields(accessLogLine({ ...forwarded, ...extra } as RequestRecord)).slice(30)).toEqual(want);
+  });
+
   it('uses the given load balancer id in the elb field', () => {
     expect(fields(accessLogLine(forwarded, 'other/abc'))[2]).toBe('app/other/abc/local');
   });
