@@ -1,6 +1,11 @@
 /**
  * Listener rules (spec 6.1, 6.2): conditions ANDed, values ORed, lowest priority first, the
  * default rule last. Compiled once per listener into predicates; matching is pure.
+ * `regexValues` search (a regex matches anywhere unless anchored; AWS does not say, README
+ * "Listener rules: transforms and regexValues"): host-header's see the Host header with its
+ * port, case-insensitive; path-pattern's the path without the query, case-sensitive;
+ * http-header's each instance of the header, case-insensitive. A matched rule carries its
+ * compiled transforms (src/l7/transforms.ts), applied by the transform stage.
  */
 import { BlockList, isIPv6 } from 'node:net';
 import { isAuthenticateAction, type AuthenticateActionConfig } from '../config/authenticate.ts';
