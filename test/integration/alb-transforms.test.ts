@@ -1,6 +1,6 @@
 /**
  * Rule transforms and regexValues conditions (spec 6.1, 6.2) on real sockets: curl, undici,
- * node:http (a WebSocket upgrade) and node:http2 as clients, a recording target that shows the request-target and Host the load
+ * node:http (a WebSocket upgrade), node:http2 and grpc-js as clients, a recording target that shows the request-target and Host the load
  * balancer wrote, the 500 of a rewrite whose result cannot be sent, and access log fields 31–33.
  * The listener's rules are the README's example ("Listener rules: transforms and regexValues").
  */
@@ -12,6 +12,7 @@ import http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
 import { request } from 'undici';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +24,7 @@ import { openLocalCa, type LocalCertificateAuthority } from '../../src/tls/ca.ts
 import { checkAccessLogEntry, parseAccessLogLine, type AccessLogEntry } from '../support/access-log.ts';
 import { waitHealthy } from '../support/alb.ts';
 import { startRecordingTarget, type RecordedRequest, type RecordingTarget } from '../support/recording-target.ts';
+import { loadEcho, startGrpcTarget, type EchoResponse } from '../support/grpc.ts';
 import { REPO } from '../support/machine-node.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -206,5 +208,55 @@ describe('url-rewrite and host-header-rewrite (spec 6.1)', () => {
     }
     const seen = await seenAfter(since);
     expect(target.header(seen, 'host')).toBe(`docs.internal:${new URL(httpsUrl).port}`);
+  });
+});
+
+describe('rule transforms on gRPC (spec 6.1, 12.4)', () => {
+  it('rewrites a gRPC method path chosen by a regexValues rule: a Fail call reaches Say and succeeds, logged grpcs with the new URI', async () => {
+    const { Echo } = loadEcho();
+    const g = await startGrpcTarget();
+    const grpcElb = await startLocalElb({
+      stateDir,
+      config: {
+        targetGroups: [{ name: 'grpc', protocol: 'HTTP', protocolVersion: 'GRPC', targets: [{ id: '127.0.0.1', port: g.port }] }],
+        loadBalancers: [
+          {
+            name: 'rpc',
+            listeners: [
+              {
+                port: 0,
+                protocol: 'HTTPS',
+                defaultActions: [{ type: 'forward', targetGroupName: 'grpc' }],
+                rules: [
+                  {
+                    priority: 1,
+                    conditions: [{ field: 'path-pattern', pathPatternConfig: { regexValues: ['^/localelb\\.test\\.Echo/Fail$'] } }],
+                    actions: [{ type: 'forward', targetGroupName: 'grpc' }],
+                    transforms: [{ type: 'url-rewrite', urlRewriteConfig: { rewrites: [{ regex: '/Fail$', replace: '/Say' }] } }],
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    });
+    const grpcRecords: RequestRecord[] = [];
+    grpcElb.applicationLoadBalancer('rpc').onRequest((r) => grpcRecords.push(r));
+    const client = new Echo(new URL(grpcElb.url('rpc').replace('127.0.0.1', 'localhost')).host, grpc.credentials.createSsl(readFileSync(ca.certPath)));
+    try {
+      await waitHealthy(grpcElb.targetGroup('grpc'), 1);
+      const answer = await new Promise<EchoResponse>((resolve, reject) =>
+        (client['Fail'] as (r: object, cb: (e: grpc.ServiceError | null, r: EchoResponse) => void) => void)({ code: grpc.status.NOT_FOUND, text: 'rewritten' }, (err, res) => (err ? reject(err) : resolve(res))),
+      );
+      expect(answer).toEqual({ text: 'rewritten' });
+      const record = await waitFor(() => grpcRecords.find((r) => r.grpc), { what: 'the gRPC record' });
+      const entry = parseAccessLogLine(accessLogLine(record));
+      expect([entry.type, entry.transformed_uri, entry.request_transform_status]).toEqual(['grpcs', '/localelb.test.Echo/Say', 'TransformSucceeded']);
+    } finally {
+      client.close();
+      await grpcElb.close();
+      await g.close();
+    }
   });
 });
