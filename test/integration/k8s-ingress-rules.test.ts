@@ -140,12 +140,9 @@ describe('Ingress rule annotations through the controller and the fake API serve
   });
 });
 
-// For the lead, after the `transforms` branch (the rule-transform data path in src/l7) is merged:
-// remove `.skip` and run this file (it passed with the transforms branch at 0647501 merged
-// locally). Until then the listener takes the transforms in its config but does not apply them,
-// so the pod would see /api/hello. The translation itself is covered by
-// test/unit/k8s/translate-ingress-rules.test.ts (worked example B).
-describe.skip('transforms.<name> through the data path (runs once the transforms branch is merged)', () => {
+// transforms.<name> end to end: the translation (test/unit/k8s/translate-ingress-rules.test.ts,
+// worked example B) and the data path's rewrite (src/l7/transforms.ts) together.
+describe('transforms.<name> through the data path', () => {
   it('rewrites the URL of a request before the pod sees it', async () => {
     const { api, controller, pods } = await world(['api']);
     api.create(
