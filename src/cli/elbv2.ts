@@ -6,8 +6,11 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Logger } from '../core/logger.ts';
+import type { Config } from '../config/schema.ts';
 import type { ElbRuntime, ElbView } from '../runtime/runtime.ts';
 import type { ManagedResources } from '../elbv2/api.ts';
+import type { Elbv2Endpoint } from '../elbv2/server.ts';
+import type { TargetGroupDirectory } from '../k8s/target-group-binding-controller.ts';
 
 export const DEFAULT_ELBV2_ENDPOINT = { address: '127.0.0.1', port: 4566 } as const;
 
@@ -43,7 +46,7 @@ export async function startElbv2ForCli(
   logger: Logger,
   out: NodeJS.WritableStream,
   managed?: ManagedResources,
-): Promise<{ close(): Promise<void> } | undefined> {
+): Promise<Elbv2Endpoint | undefined> {
   if (where === false) return undefined;
   const { startElbv2Endpoint } = await import('../elbv2/server.ts');
   const { isElbError, ErrorCodes } = await import('../core/errors.ts');
@@ -81,22 +84,46 @@ export function addExportCommand(program: Command, adminOption: () => Option): v
 }
 
 /**
- * `local-elb kind`'s ELBv2 API: the controller's load balancers and target groups are described
- * (and refused changes: they come from the cluster), and what the API creates lives in a runtime
- * of its own beside them. Returns the admin API's view of both, and how to stop the API's part.
+ * `local-elb kind`'s own runtime and ELBv2 API: the load balancers and target groups of the
+ * `--config` file run in a runtime beside the controller's stacks, and what the API creates
+ * lives there too (with --no-elbv2-endpoint the file's still run). The controller's load
+ * balancers and target groups are described by the API (and refused changes: they come from
+ * the cluster). Returns the admin API's view of both; the directory of the runtime's target
+ * groups with the ARNs the API shows (what a TargetGroupBinding names); the ARN of a stack's
+ * group; and how to stop the API's part. The file's target groups and their ARNs are printed.
  */
 export async function startElbv2ForKind(
   controllerView: ElbView,
   where: { address: string; port: number } | false | undefined,
   logger: Logger,
   out: NodeJS.WritableStream,
-  options: { readonly stateDir?: string } = {},
-): Promise<{ view: ElbView; close(): Promise<void> }> {
-  if (where === false) return { view: controllerView, close: async () => {} };
+  options: { readonly stateDir?: string; readonly config?: Config } = {},
+): Promise<{ view: ElbView; directory: TargetGroupDirectory; targetGroupArn(name: string): string; close(): Promise<void> }> {
   const { ElbRuntime } = await import('../runtime/runtime.ts');
-  const own = new ElbRuntime({ config: {}, logger, metrics: controllerView.metrics, ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}) });
+  const { configTargetGroupArn, LOCAL_VPC } = await import('../elbv2/catalog.ts');
+  const { DEFAULT_ACCOUNT, DEFAULT_REGION } = await import('../elbv2/arns.ts');
+  const own = new ElbRuntime({ config: options.config ?? {}, logger, metrics: controllerView.metrics, ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}) });
   await own.start();
-  const endpoint = await startElbv2ForCli(own, where, logger, out, controllerView);
+  let endpoint: Elbv2Endpoint | undefined;
+  try {
+    endpoint = where === false ? undefined : await startElbv2ForCli(own, where, logger, out, controllerView);
+  } catch (err) {
+    await own.close();
+    throw err;
+  }
+  const defaults = endpoint?.api.catalog.defaults ?? { account: DEFAULT_ACCOUNT, region: DEFAULT_REGION };
+  const targetGroupArn = (name: string) => configTargetGroupArn(defaults, name);
+  const directory: TargetGroupDirectory = {
+    targetGroups: () =>
+      own.targetGroups().map((group) => {
+        const record = endpoint?.api.catalog.targetGroup(group);
+        return { group, arn: record?.arn ?? targetGroupArn(group.name), ipAddressType: record?.ipAddressType ?? 'ipv4', vpcId: record?.vpcId ?? LOCAL_VPC };
+      }),
+  };
+  for (const { group, arn } of directory.targetGroups()) out.write(`local-elb: target group ${group.name} (${group.config.targetType}, ${group.config.protocol}:${group.config.port}): ${arn}
+`);
+  for (const lb of own.loadBalancers()) out.write(`local-elb: ${lb.config.type === 'network' ? 'NLB' : 'ALB'} ${lb.name} on ${lb.config.listeners.map((_, i) => lb.url(i)).join(', ')}
+`);
   const pick = <T>(first: () => T, second: () => T): T => {
     try {
       return first();
@@ -113,6 +140,8 @@ export async function startElbv2ForKind(
   };
   return {
     view,
+    directory,
+    targetGroupArn,
     close: async () => {
       await endpoint?.close();
       await own.close();

@@ -1,37 +1,46 @@
 /**
  * The config file of `local-elb kind --config <file>`: the certificates ACM would hold, as the
  * ARNs your Ingresses (`certificate-arn`) and Services (`aws-load-balancer-ssl-cert`) name,
- * mapped to PEM files (spec 12.1.1, 12.7). The entries are the `certificates:` of the main
- * config schema; paths are relative to the file. Every certificate is read and checked here,
- * so a wrong path or key is one error at startup naming the file and the entry.
+ * mapped to PEM files (spec 12.1.1, 12.7); and `targetGroups:` and `loadBalancers:` made outside
+ * the cluster (as Terraform would make them on AWS), which run beside the controller's and which
+ * a TargetGroupBinding fills with a Service's endpoints (spec 15.3.6). The schema is the main
+ * config file's (`local-elb serve`); paths are relative to the file. Every certificate is read
+ * and checked here, so a wrong path or key is one error at startup naming the file and the entry.
  */
 import { readFile } from 'node:fs/promises';
 import { ConfigError, type ConfigIssue } from '../core/errors.ts';
-import { parseConfig, type CertificateConfig } from '../config/schema.ts';
+import { parseConfig, type CertificateConfig, type Config } from '../config/schema.ts';
 import { serverCertificate } from '../tls/certificates.ts';
 import { readYamlFile, relativeToFile } from './config-file.ts';
 
 export interface KindConfig {
   /** ARNs → PEM files, with absolute paths. */
   readonly certificates: readonly CertificateConfig[];
+  /** The file's load balancers and target groups (with its certificates), parsed: what runs beside the controller. */
+  readonly elb: Config;
 }
 
-const FIELDS = ['certificates'];
+const FIELDS = ['certificates', 'targetGroups', 'loadBalancers'];
 
 /** Reads and checks a kind config file; every error is one ConfigError naming the file. */
 export async function loadKindConfig(path: string): Promise<KindConfig> {
   const raw = (await readYamlFile(path, 'the kind config file')) ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ConfigError(path, [{ path: '', message: `must be a mapping with certificates: got ${Array.isArray(raw) ? 'a list' : JSON.stringify(raw)}` }]);
+    throw new ConfigError(path, [{ path: '', message: `must be a mapping with certificates, targetGroups or loadBalancers: got ${Array.isArray(raw) ? 'a list' : JSON.stringify(raw)}` }]);
   }
   const unknown = Object.keys(raw).filter((k) => !FIELDS.includes(k));
   if (unknown.length > 0) {
     throw new ConfigError(
       path,
-      unknown.map((k) => ({ path: k, message: `not a field of a kind config file (allowed: ${FIELDS.join(', ')}; load balancers come from the cluster)` })),
+      unknown.map((k) => ({ path: k, message: `not a field of a kind config file (allowed: ${FIELDS.join(', ')}; Services and Ingresses come from the cluster)` })),
     );
   }
-  const { certificates } = parseConfig(relativeToFile({ certificates: (raw as { certificates?: unknown }).certificates ?? [] }, path), path);
+  const elb = parseConfig(relativeToFile(raw, path), path);
+  const podIssues = elb.targetGroups.flatMap((tg, i) =>
+    tg.pods === undefined ? [] : [{ path: `targetGroups[${i}].pods`, message: 'local pods are not run by local-elb kind: the cluster\'s pods are the targets (bind a Service with a TargetGroupBinding)' }],
+  );
+  if (podIssues.length > 0) throw new ConfigError(path, podIssues);
+  const { certificates } = elb;
   const issues: ConfigIssue[] = [];
   await Promise.all(
     certificates.map(async (c, i) => {
@@ -53,5 +62,5 @@ export async function loadKindConfig(path: string): Promise<KindConfig> {
     }),
   );
   if (issues.length > 0) throw new ConfigError(path, issues.sort((x, y) => x.path.localeCompare(y.path)));
-  return { certificates };
+  return { certificates, elb };
 }

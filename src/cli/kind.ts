@@ -70,6 +70,9 @@ export async function kind(opts: KindOptions, out: NodeJS.WritableStream = proce
   else if (source.files.length === 1) kubeConfig.loadFromFile(source.files[0]!);
   else kubeConfig.loadFromDefault();
   if (opts.context) kubeConfig.setCurrentContext(opts.context);
+  // The config file's target groups (and the ELBv2 API's) are what user TargetGroupBindings
+  // name: they run before the controller's first reconcile.
+  let elbv2: Awaited<ReturnType<typeof startElbv2ForKind>> | undefined;
   const controller = new KubernetesController({
     kubeConfig,
     logger,
@@ -78,12 +81,16 @@ export async function kind(opts: KindOptions, out: NodeJS.WritableStream = proce
     ...(opts.listenAddress ? { listenAddress: opts.listenAddress } : {}),
     ...(kindConfig ? { certificates: kindConfig.certificates } : {}),
     ...(opts.stateDir !== undefined ? { stateDir: opts.stateDir } : {}),
+    targetGroupDirectory: { targetGroups: () => elbv2?.directory.targetGroups() ?? [] },
+    targetGroupArn: (name) => elbv2!.targetGroupArn(name),
   });
-  await controller.start();
   let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
-  let elbv2: Awaited<ReturnType<typeof startElbv2ForKind>> | undefined;
   try {
-    elbv2 = await startElbv2ForKind(controller.view(), opts.elbv2Endpoint, logger, out, opts.stateDir !== undefined ? { stateDir: opts.stateDir } : {});
+    elbv2 = await startElbv2ForKind(controller.view(), opts.elbv2Endpoint, logger, out, {
+      ...(opts.stateDir !== undefined ? { stateDir: opts.stateDir } : {}),
+      ...(kindConfig ? { config: kindConfig.elb } : {}),
+    });
+    await controller.start();
     if (opts.admin !== false) admin = await startAdminServer(elbv2.view, { ...opts.admin, logger });
   } catch (err) {
     await elbv2?.close();

@@ -305,7 +305,7 @@ export function buildProgram(): Command {
       .option('--address-prefix <a.b>', 'each load balancer listens on its own <a.b>.x.y loopback address', '127.240')
       .option('--listen-address <ip>', 'listen on this one address instead (in the cluster: the node IP)')
       .option('--load-balancer-class <class>', 'Service loadBalancerClass to serve', 'service.k8s.aws/nlb')
-      .option('-c, --config <file>', 'YAML or JSON file whose certificates: map the certificate ARNs of your annotations to PEM files (others are issued by the local CA)')
+      .option('-c, --config <file>', 'YAML or JSON file: certificates: map the certificate ARNs of your annotations to PEM files (others are issued by the local CA); targetGroups: and loadBalancers: (the serve schema) run beside the cluster\'s, for TargetGroupBindings')
       .addOption(listenAdminOption())
       .option('--no-admin', 'do not start the admin API'),
     ),

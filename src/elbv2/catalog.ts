@@ -12,6 +12,7 @@
 import type { ListenerConfig, LoadBalancerConfig, RuleConfig } from '../config/schema.ts';
 import type { LoadBalancer } from '../runtime/runtime.ts';
 import type { TargetGroup } from '../targets/target-group.ts';
+import { createHash } from 'node:crypto';
 import { listenerArn, loadBalancerArn, newId, ruleArn, targetGroupArn, typeSegment, type Caller } from './arns.ts';
 
 export interface LoadBalancerRecord {
@@ -52,6 +53,17 @@ export interface RuleRecord {
 }
 
 export const LOCAL_VPC = 'vpc-00000000000000000';
+
+/**
+ * The ARN of a target group the config file defines (and of the groups `local-elb kind` runs
+ * for Services and Ingresses), in the endpoint's default account and region: the id is the first
+ * 16 hex digits of SHA-256 over the name, so the ARN is known before local-elb starts (a
+ * TargetGroupBinding's `targetGroupARN`) and is the same at every start. AWS ids are random;
+ * groups the ELBv2 API creates get random ones.
+ */
+export function configTargetGroupArn(caller: Caller, name: string): string {
+  return targetGroupArn(caller, name, createHash('sha256').update(`targetgroup/${name}`).digest('hex').slice(0, 16));
+}
 
 export class Catalog {
   readonly defaults: Caller;
@@ -108,10 +120,15 @@ export class Catalog {
     return new Set([...this.#loadBalancers.values()].map((r) => r.address));
   }
 
+  /**
+   * The record of a target group, made on first sight for one the config file (or `local-elb
+   * kind`'s cluster) defined: its ARN is `configTargetGroupArn`, the same at every start, so a
+   * TargetGroupBinding manifest can name it before local-elb runs. CreateTargetGroup's keep random ids.
+   */
   targetGroup(group: TargetGroup): TargetGroupRecord {
     let record = this.#targetGroups.get(group.name);
     if (record === undefined) {
-      record = this.newTargetGroup(group.name, this.defaults, {});
+      record = { ...this.newTargetGroup(group.name, this.defaults, {}), arn: configTargetGroupArn(this.defaults, group.name) };
       this.#targetGroups.set(group.name, record);
     }
     return record;

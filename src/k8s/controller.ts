@@ -44,6 +44,7 @@ import { localCaIssuer, localCertificateArn } from '../tls/provider.ts';
 import { READINESS_GATE_PREFIX, translate, type ClusterSnapshot, type DesiredStack, type ObjectRef } from './translate.ts';
 import { GatewayApiWatcher } from './gateway/watcher.ts';
 import { translateGateways } from './gateway/translate.ts';
+import { TargetGroupBindingController, type TargetGroupDirectory } from './target-group-binding-controller.ts';
 
 export interface KubernetesControllerOptions {
   readonly kubeConfig: KubeConfig;
@@ -83,6 +84,16 @@ export interface KubernetesControllerOptions {
   readonly random?: Random;
   /** Target type of Gateway API backends without a TargetGroupConfiguration (the controller's `--default-target-type`, default `instance`). */
   readonly defaultTargetType?: 'instance' | 'ip';
+  /**
+   * The target groups outside the cluster's stacks that a user's TargetGroupBinding may name by
+   * ARN or name (`local-elb kind --config` and the ELBv2 API's); none by default (spec 15.3.6).
+   */
+  readonly targetGroupDirectory?: TargetGroupDirectory;
+  /**
+   * The ARN the ELBv2 API shows for a target group of the stacks: the `spec.targetGroupARN` of
+   * the TargetGroupBindings the controller keeps for them (spec 15.3.5). Without it none are kept.
+   */
+  readonly targetGroupArn?: (targetGroupName: string) => string;
 }
 
 interface RunningStack {
@@ -99,6 +110,13 @@ interface RunningStack {
 }
 
 const FIELD_MANAGER = 'local-elb';
+
+const INVOLVED_API_VERSIONS: Readonly<Record<ObjectRef['kind'], string>> = {
+  Service: 'v1',
+  Ingress: 'networking.k8s.io/v1',
+  Gateway: 'gateway.networking.k8s.io/v1',
+  TargetGroupBinding: 'elbv2.k8s.aws/v1beta1',
+};
 
 export class KubernetesController {
   readonly #o: KubernetesControllerOptions;
@@ -119,6 +137,8 @@ export class KubernetesController {
   readonly #stacks = new Map<string, RunningStack>();
   /** Gateway API objects, when the cluster serves their CRDs. */
   readonly #gateway: GatewayApiWatcher;
+  /** TargetGroupBindings, when the cluster serves their CRD (spec 15.3). */
+  readonly #bindings: TargetGroupBindingController;
   /** One CA for every load balancer, opened when the first certificate is issued. */
   readonly #issuer: CertificateIssuer;
   readonly #addresses = new Map<string, string>();
@@ -170,16 +190,27 @@ export class KubernetesController {
       fieldManager: FIELD_MANAGER,
       ...(options.watchBackoffMs ? { watchBackoffMs: options.watchBackoffMs } : {}),
     });
+    this.#bindings = new TargetGroupBindingController({
+      kubeConfig: kc,
+      logger: this.#log,
+      onChange: () => this.schedule(),
+      event: (ref, type, reason, message) => this.#event(ref, type, reason, message),
+      fieldManager: FIELD_MANAGER,
+      ...(options.targetGroupDirectory ? { directory: options.targetGroupDirectory } : {}),
+      ...(options.targetGroupArn ? { targetGroupArn: options.targetGroupArn } : {}),
+      ...(options.propagation ? { propagation: options.propagation } : {}),
+      ...(options.watchBackoffMs ? { watchBackoffMs: options.watchBackoffMs } : {}),
+    });
   }
 
   /** Starts the watches and applies the first state; resolves after that first reconcile. */
   async start(): Promise<void> {
     this.#stopped = false;
-    await Promise.all([...Object.values(this.#informers).map((i) => i.start()), this.#gateway.start()]);
+    await Promise.all([...Object.values(this.#informers).map((i) => i.start()), this.#gateway.start(), this.#bindings.start()]);
     await this.reconcileNow();
     const resyncMs = this.#o.resyncMs ?? 15_000;
     // Gateway API CRDs installed after start are picked up at a resync.
-    this.#resync = setInterval(() => void this.#gateway.rediscover().finally(() => this.schedule()), resyncMs);
+    this.#resync = setInterval(() => void Promise.all([this.#gateway.rediscover(), this.#bindings.rediscover()]).finally(() => this.schedule()), resyncMs);
     this.#resync.unref();
   }
 
@@ -188,7 +219,7 @@ export class KubernetesController {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#resync) clearInterval(this.#resync);
-    await Promise.all([...Object.values(this.#informers).map((i) => i.stop()), this.#gateway.stop()]);
+    await Promise.all([...Object.values(this.#informers).map((i) => i.stop()), this.#gateway.stop(), this.#bindings.stop()]);
     await this.#running?.catch(() => {});
     for (const stack of [...this.#stacks.values()]) await this.#remove(stack, false);
   }
@@ -229,7 +260,7 @@ export class KubernetesController {
 
   /** How many times the watches were re-established after errors (all resources together). */
   get watchRestarts(): number {
-    return Object.values(this.#informers).reduce((n, i) => n + i.restarts, 0) + this.#gateway.restarts;
+    return Object.values(this.#informers).reduce((n, i) => n + i.restarts, 0) + this.#gateway.restarts + this.#bindings.restarts;
   }
 
   get reconcileCount(): number {
@@ -336,6 +367,11 @@ export class KubernetesController {
         return running === undefined ? undefined : { running: true, address: running.address, loadBalancerName: running.elb.loadBalancers()[0]?.name, type: running.stack.type };
       },
       gatewayApi,
+    );
+    // Bindings for the stacks that run (a stack that failed to start has no target groups to bind).
+    await this.#bindings.reconcile(
+      snapshot,
+      stacks.filter((s) => this.#stacks.has(s.key)),
     );
   }
 
@@ -526,7 +562,7 @@ export class KubernetesController {
         namespace: ref.namespace,
         body: {
           metadata: { generateName: `${ref.name}.`, namespace: ref.namespace },
-          involvedObject: { kind: ref.kind, namespace: ref.namespace, name: ref.name, apiVersion: ref.kind === 'Service' ? 'v1' : ref.kind === 'Gateway' ? 'gateway.networking.k8s.io/v1' : 'networking.k8s.io/v1' },
+          involvedObject: { kind: ref.kind, namespace: ref.namespace, name: ref.name, apiVersion: INVOLVED_API_VERSIONS[ref.kind] },
           reason,
           message,
           type,

@@ -58,8 +58,8 @@ export interface ClusterSnapshot {
 }
 
 export interface ObjectRef {
-  /** A Gateway's stack is made by gateway/translate.ts (spec 15). */
-  readonly kind: 'Service' | 'Ingress' | 'Gateway';
+  /** A Gateway's stack is made by gateway/translate.ts (spec 15); a TargetGroupBinding only receives Events. */
+  readonly kind: 'Service' | 'Ingress' | 'Gateway' | 'TargetGroupBinding';
   readonly namespace: string;
   readonly name: string;
 }
@@ -88,6 +88,20 @@ export interface DesiredStack {
    * an Ingress's `rules[].host` and `tls[].hosts` (what the controller discovers ACM certificates by).
    */
   readonly certificateHosts: readonly string[];
+  /**
+   * The Service port behind each target group (the controller's TargetGroupBinding for it: spec
+   * 15.3.5, `serviceRef` in the Service's namespace); absent for stacks that do not say.
+   */
+  readonly backends?: Readonly<Record<string, ServiceBackend>>;
+}
+
+/** A Service port a target group's targets come from (`serviceRef` of its TargetGroupBinding). */
+export interface ServiceBackend {
+  readonly namespace: string;
+  readonly name: string;
+  /** The Service port number (`spec.ports[].port`). */
+  readonly port: number;
+  readonly targetType: 'instance' | 'ip';
 }
 
 export interface TranslateResult {
@@ -310,6 +324,7 @@ function translateService(snapshot: ClusterSnapshot, service: V1Service, options
   const listeners: ListenerInput[] = [];
   const targets: Record<string, DesiredTarget[]> = {};
   const gateGroups: string[] = [];
+  const backends: Record<string, ServiceBackend> = {};
   for (const port of ports) {
     const tls = isTlsPort(port);
     const listenerProtocol = tls ? 'TLS' : ((port.protocol ?? 'TCP') as 'TCP' | 'UDP');
@@ -358,6 +373,7 @@ function translateService(snapshot: ClusterSnapshot, service: V1Service, options
       defaultActions: [{ type: 'forward', targetGroupName: tgName }],
     });
     targets[tgName] = targetType === 'ip' ? ipTargets(snapshot, service, port) : instanceTargets(snapshot, port);
+    backends[tgName] = { namespace: ns, name, port: port.port, targetType };
     if (targetType === 'ip' && readinessGatesEnabled(snapshot, ns)) gateGroups.push(tgName);
   }
   void options;
@@ -374,6 +390,7 @@ function translateService(snapshot: ClusterSnapshot, service: V1Service, options
     problems,
     notices: [],
     certificateHosts: [],
+    backends,
   };
 }
 
@@ -458,6 +475,7 @@ interface GroupContext {
   readonly targets: Record<string, DesiredTarget[]>;
   readonly gateGroups: Set<string>;
   readonly problems: string[];
+  readonly backends: Record<string, ServiceBackend>;
 }
 
 /** `rules[].host` and `tls[].hosts` of an Ingress: what the controller discovers certificates by. */
@@ -586,7 +604,7 @@ function translateIngressGroup(snapshot: ClusterSnapshot, group: string, ingress
 }
 
 function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: readonly V1Ingress[]): DesiredStack {
-  const ctx: GroupContext = { snapshot, targetGroups: new Map(), targets: {}, gateGroups: new Set(), problems: [] };
+  const ctx: GroupContext = { snapshot, targetGroups: new Map(), targets: {}, gateGroups: new Set(), problems: [], backends: {} };
   const notices: string[] = [];
   const lbName = loadBalancerName('ing', group);
   const lbAttributes: Record<string, string> = {};
@@ -773,6 +791,7 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
     problems: ctx.problems,
     notices,
     certificateHosts: [...new Set(members.flatMap((m) => ingressHosts(m.ingress)))],
+    backends: Object.fromEntries(Object.entries(ctx.backends).filter(([name]) => used.has(name))),
   };
 }
 
@@ -871,6 +890,7 @@ function serviceTargetGroup(ctx: GroupContext, m: Member, svcName: string, portR
       attributes: parseMap(a[`${ING}target-group-attributes`]),
     });
     ctx.targets[name] = targetType === 'ip' ? ipTargets(snapshot, service, port) : instanceTargets(snapshot, port);
+    ctx.backends[name] = { namespace: ns, name: svcName, port: port.port, targetType };
     if (targetType === 'ip' && readinessGatesEnabled(snapshot, ns)) ctx.gateGroups.add(name);
   }
   return name;

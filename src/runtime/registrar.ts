@@ -76,6 +76,11 @@ export class TargetRegistrar {
     }
   }
 
+  /** True when this registrar registered `key` (`ip:port`) or is about to (a TargetGroupBinding's full ownership leaves those to it). */
+  manages(key: string): boolean {
+    return this.#managed.has(key) || this.#pendingRegister.has(key);
+  }
+
   /** True while `key` (`ip:port`) is among the targets wanted. */
   wants(key: string): boolean {
     return this.#desired.has(key);

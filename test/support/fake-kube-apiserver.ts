@@ -60,6 +60,12 @@ export interface ResourceTypeSpec {
   /** DELETE answers with the deleted object (pods, services) rather than a Status. */
   returnDeletedObject?: boolean;
   /**
+   * For a CRD version that is served but not stored: the storage version. Both versions share
+   * one store (objects are kept as the storage version and read as the version asked for, the
+   * CRD's `conversion: None`), as `elbv2.k8s.aws` v1alpha1 and v1beta1 TargetGroupBindings do.
+   */
+  storageVersion?: string;
+  /**
    * A CRD's structural-schema defaults, applied as the real server applies them on every write
    * (e.g. ./gateway-api-crds.ts). `old` is the stored object on updates.
    */
@@ -174,6 +180,8 @@ export class KubeApiError extends Error {
 
 interface ResourceType extends ResourceTypeSpec {
   apiVersion: string;
+  /** The version objects are stored as (this one, or `storageVersion`'s). */
+  storedAs: string;
   key: string;
   subresources: string[];
 }
@@ -191,9 +199,14 @@ const BUILTIN: ResourceTypeSpec[] = [
 ];
 
 function resourceType(spec: ResourceTypeSpec): ResourceType {
-  const apiVersion = spec.group ? `${spec.group}/${spec.version}` : spec.version;
-  return { ...spec, subresources: spec.subresources ?? [], apiVersion, key: `${apiVersion}/${spec.plural}` };
+  const gv = (v: string) => (spec.group ? `${spec.group}/${v}` : v);
+  const apiVersion = gv(spec.version);
+  const storedAs = gv(spec.storageVersion ?? spec.version);
+  return { ...spec, subresources: spec.subresources ?? [], apiVersion, storedAs, key: `${storedAs}/${spec.plural}` };
 }
+
+/** A stored object as the version `rt` serves (only apiVersion differs: conversion None). */
+const asVersion = (rt: ResourceType, o: KubeObject): KubeObject => (o.apiVersion === rt.apiVersion ? o : { ...o, apiVersion: rt.apiVersion });
 
 /** `pods`, `ingresses.networking.k8s.io`: how the server names a resource in messages. */
 const qualified = (rt: ResourceType) => (rt.group ? `${rt.plural}.${rt.group}` : rt.plural);
@@ -406,7 +419,7 @@ class Server implements FakeKubeApiServer {
       expiredWatch: options.expiredWatch ?? 'event',
     };
     this.types = [...BUILTIN, ...(options.resources ?? [])].map(resourceType);
-    for (const rt of this.types) this.store.set(rt.key, new Map());
+    for (const rt of this.types) if (!this.store.has(rt.key)) this.store.set(rt.key, new Map());
     this.server = this.makeServer();
     const nsType = this.typeOf('v1', 'Namespace');
     for (const ns of this.opts.seedNamespaces) this.createObject(nsType, undefined, { metadata: { name: ns } }, { keepStatus: false });
@@ -594,7 +607,7 @@ class Server implements FakeKubeApiServer {
       this.history = this.history.slice(drop);
     }
     for (const w of this.watchers) {
-      if (w.rt !== rt) continue;
+      if (w.rt.key !== rt.key) continue;
       const ev = this.eventFor(w, entry);
       if (ev) this.writeEvent(w, ev.type, ev.object);
     }
@@ -629,7 +642,7 @@ class Server implements FakeKubeApiServer {
 
   private ordered(rt: ResourceType, o: KubeObject): KubeObject {
     const { apiVersion: _a, kind: _k, metadata, ...rest } = o;
-    return { apiVersion: rt.apiVersion, kind: rt.kind, metadata: metadata ?? {}, ...rest };
+    return { apiVersion: rt.storedAs, kind: rt.kind, metadata: metadata ?? {}, ...rest };
   }
 
   private applyDefaults(rt: ResourceType, o: KubeObject, old: KubeObject | undefined): void {
@@ -790,7 +803,7 @@ class Server implements FakeKubeApiServer {
       const { metadata: _m2, status: _s2, ...newBody } = next;
       if (!isDeepStrictEqual(oldBody, newBody)) m.generation = (old.metadata.generation ?? 0) + 1;
     }
-    next.apiVersion = rt.apiVersion;
+    next.apiVersion = rt.storedAs;
     next.kind = rt.kind;
     if (this.opts.noopWrites === 'skip' && isDeepStrictEqual(next, old)) return structuredClone(old);
     if (opts.dryRun) return next;
@@ -984,7 +997,7 @@ class Server implements FakeKubeApiServer {
         }
         const o = this.current(rt, namespace, name);
         if (wantsTable(req.headers.accept)) return this.sendJson(res, 200, renderTable(rt.kind, [o], { resourceVersion: o.metadata.resourceVersion }, q.get('includeObject')));
-        return this.sendJson(res, 200, o);
+        return this.sendJson(res, 200, asVersion(rt, o));
       }
       case 'PUT': {
         const body = await this.readJsonBody(req);
@@ -1119,7 +1132,7 @@ class Server implements FakeKubeApiServer {
       items = items.slice(0, limit);
     }
     if (wantsTable(req.headers.accept)) return this.sendJson(res, 200, renderTable(rt.kind, items, meta, q.get('includeObject')));
-    this.sendJson(res, 200, { kind: `${rt.kind}List`, apiVersion: rt.apiVersion, metadata: meta, items });
+    this.sendJson(res, 200, { kind: `${rt.kind}List`, apiVersion: rt.apiVersion, metadata: meta, items: items.map((o) => asVersion(rt, o)) });
   }
 
   private startWatch(req: http.IncomingMessage, res: http.ServerResponse, rt: ResourceType, namespace: string | undefined, q: URLSearchParams): void {
@@ -1154,7 +1167,7 @@ class Server implements FakeKubeApiServer {
       }
     } else {
       for (const e of this.history) {
-        if (e.rt !== rt || e.rv <= from) continue;
+        if (e.rt.key !== rt.key || e.rv <= from) continue;
         const ev = this.eventFor(w, e);
         if (ev) this.writeEvent(w, ev.type, ev.object);
       }
@@ -1173,6 +1186,7 @@ class Server implements FakeKubeApiServer {
 
   private writeEvent(w: Watcher, type: string, object: KubeObject): void {
     if (w.res.writableEnded || w.res.destroyed) return;
+    if (type !== 'ERROR' && type !== 'BOOKMARK') object = asVersion(w.rt, object);
     if (w.table && (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED')) {
       object = renderTable(w.rt.kind, [object], { resourceVersion: object.metadata?.resourceVersion }, w.table.includeObject);
     }

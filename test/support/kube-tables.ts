@@ -174,6 +174,14 @@ Object.assign(PRINTERS, {
   },
 } satisfies Record<string, Printer>);
 
+// The AWS Load Balancer Controller's TargetGroupBinding CRD (both versions): its additionalPrinterColumns.
+Object.assign(PRINTERS, {
+  TargetGroupBinding: {
+    columns: [col('Name'), col('SERVICE-NAME'), col('SERVICE-PORT'), col('TARGET-TYPE'), col('ARN', 1), col('NAME', 1), col('AGE', 0, 'date')],
+    cells: (t: Obj, now: number) => [t.metadata?.name, t.spec?.serviceRef?.name ?? '', t.spec?.serviceRef?.port === undefined ? '' : String(t.spec.serviceRef.port), t.spec?.targetType ?? '', t.spec?.targetGroupARN ?? '', t.spec?.targetGroupName ?? '', age(t, now)],
+  },
+} satisfies Record<string, Printer>);
+
 const GENERIC: Printer = { columns: [col('Name'), col('Age')], cells: (o, now) => [o.metadata?.name, age(o, now)] };
 
 /**

@@ -36,18 +36,31 @@ async function write(name: string, text: string): Promise<string> {
 describe('loadKindConfig', () => {
   it('maps ARNs to PEM files with paths relative to the file', async () => {
     const path = await write('kind.yaml', `certificates:\n  - certificateArn: ${ARN}\n    certificateFile: certs/shop.pem\n    privateKeyFile: ${join(dir, 'certs', 'shop-key.pem')}\n`);
-    expect(await loadKindConfig(path)).toEqual({
-      certificates: [{ certificateArn: ARN, certificateFile: join(dir, 'certs', 'shop.pem'), privateKeyFile: join(dir, 'certs', 'shop-key.pem') }],
-    });
+    expect((await loadKindConfig(path)).certificates).toEqual([{ certificateArn: ARN, certificateFile: join(dir, 'certs', 'shop.pem'), privateKeyFile: join(dir, 'certs', 'shop-key.pem') }]);
   });
 
   it('takes an empty file as no certificates', async () => {
-    expect(await loadKindConfig(await write('empty.yaml', ''))).toEqual({ certificates: [] });
+    const config = await loadKindConfig(await write('empty.yaml', ''));
+    expect(config.certificates).toEqual([]);
+    expect(config.elb.targetGroups).toEqual([]);
+    expect(config.elb.loadBalancers).toEqual([]);
+  });
+
+  it('takes targetGroups and loadBalancers in the serve schema, for TargetGroupBindings to fill', async () => {
+    const path = await write(
+      'tgb.yaml',
+      'targetGroups:\n  - { name: web, protocol: HTTP, port: 80, targetType: ip }\nloadBalancers:\n  - name: edge\n    type: application\n    listeners:\n      - { port: 0, protocol: HTTP, defaultActions: [{ type: forward, targetGroupName: web }] }\n',
+    );
+    const config = await loadKindConfig(path);
+    expect(config.elb.targetGroups.map((g) => [g.name, g.targetType, g.targets])).toEqual([['web', 'ip', []]]);
+    expect(config.elb.loadBalancers.map((lb) => lb.name)).toEqual(['edge']);
   });
 
   it.each([
-    ['a field other than certificates', 'loadBalancers: []\n', /loadBalancers: not a field of a kind config file \(allowed: certificates; load balancers come from the cluster\)/],
-    ['a list instead of a mapping', '- 1\n', /must be a mapping with certificates: got a list/],
+    ['a field the file does not take', 'services: []\n', /services: not a field of a kind config file \(allowed: certificates, targetGroups, loadBalancers; Services and Ingresses come from the cluster\)/],
+    ['a list instead of a mapping', '- 1\n', /must be a mapping with certificates, targetGroups or loadBalancers: got a list/],
+    ['a listener forwarding to a group the file lacks (the schema’s rule)', 'loadBalancers:\n  - { name: edge, type: application, listeners: [{ port: 0, protocol: HTTP, defaultActions: [{ type: forward, targetGroupName: nope }] }] }\n', /nope/],
+    ['local pods, which kind does not run', 'targetGroups:\n  - { name: web, protocol: HTTP, port: 80, pods: { command: [node, x.js], replicas: 1 } }\n', /targetGroups\[0\]\.pods: local pods are not run by local-elb kind/],
     ['an ARN that is not an ACM or IAM ARN (the schema’s rule)', 'certificates:\n  - { certificateArn: shop, certificateFile: certs/shop.pem, privateKeyFile: certs/shop-key.pem }\n', /certificates\[0\]\.certificateArn: must be an ACM or IAM certificate ARN/],
     ['a duplicate ARN (the schema’s rule)', `certificates:\n  - { certificateArn: ${ARN}, certificateFile: certs/shop.pem, privateKeyFile: certs/shop-key.pem }\n  - { certificateArn: ${ARN}, certificateFile: certs/shop.pem, privateKeyFile: certs/shop-key.pem }\n`, /certificates\[1\]\.certificateArn: duplicate certificate ARN/],
     ['a missing key field', `certificates:\n  - { certificateArn: ${ARN}, certificateFile: certs/shop.pem }\n`, /certificates\[0\]\.privateKeyFile/],
