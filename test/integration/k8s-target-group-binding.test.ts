@@ -65,7 +65,7 @@ loadBalancers:
         defaultActions: [ { type: forward, targetGroupName: api } ]
 `;
 
-async function world() {
+async function world(options: { elbv2Endpoint?: boolean } = {}) {
   const api = await startFakeKubeApiServer({ bookmarkIntervalMs: 200, resources: TARGET_GROUP_BINDING_RESOURCES });
   cleanups.push(() => api.close());
   const dir = mkdtempSync(join(tmpdir(), 'local-elb-tgb-'));
@@ -73,9 +73,11 @@ async function world() {
   const config = join(dir, 'kind.yaml');
   writeFileSync(config, CONFIG);
   const kubeconfig = api.writeKubeconfig(dir);
-  const cli = startCli(['kind', '--kubeconfig', kubeconfig, '--config', config, '--address-prefix', `127.${randomInt(100, 250)}`, '--no-admin', '--elbv2-endpoint', '127.0.0.1:0', '--state-dir', join(dir, 'state')]);
+  const endpointArgs = options.elbv2Endpoint === false ? ['--no-elbv2-endpoint'] : ['--elbv2-endpoint', '127.0.0.1:0'];
+  const cli = startCli(['kind', '--kubeconfig', kubeconfig, '--config', config, '--address-prefix', `127.${randomInt(100, 250)}`, '--no-admin', ...endpointArgs, '--state-dir', join(dir, 'state')]);
   cleanups.push(() => cli.stop());
-  const endpoint = (await cli.waitForStdout(/ELBv2 API on (http:\/\/\S+)/))[1]!;
+  // Without the endpoint the client is made but never called.
+  const endpoint = options.elbv2Endpoint === false ? 'http://127.0.0.1:1' : (await cli.waitForStdout(/ELBv2 API on (http:\/\/\S+)/))[1]!;
   const [, webListener, apiListener] = (await cli.waitForStdout(/ALB edge on (http:\/\/\S+), (http:\/\/\S+)/)) as unknown as string[];
   await cli.waitForStdout(/watching /);
   const elbv2 = new ElasticLoadBalancingV2Client({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
@@ -150,7 +152,7 @@ describe('TargetGroupBinding with local-elb kind and the fake API server', () =>
     expect(((await elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] }))).TargetGroups ?? []).length).toBe(1);
   });
 
-  it('writes spec.targetGroupARN (and the inferred fields) for a binding by targetGroupName, refuses a second binding on that ARN, and binds an API-created group', async () => {
+  it('writes spec.targetGroupARN (and the inferred fields) for a binding by targetGroupName, refuses a second binding on that ARN and an immutable change, and binds an API-created group', async () => {
     const { api, elbv2, apiListener } = await world();
     api.create(node('worker', '127.0.0.1'), { keepStatus: true });
     await servedPod(api, 'apisvc');
@@ -183,12 +185,40 @@ describe('TargetGroupBinding with local-elb kind and the fake API server', () =>
     // No listener forwards to it: registered, unused, as on AWS.
     expect(pods[0]).toMatch(/^127\.0\.0\.1:\d+=unused$/);
 
+    // Immutable on update: a new targetType is refused and the admitted spec stays in effect.
+    api.patch(TGB, 'TargetGroupBinding', 'default', 'by-name', { spec: { targetType: 'instance' } });
+    await waitFor(
+      () =>
+        (api.list('v1', 'Event', 'default') as KubeObject[]).find(
+          (e) => e.involvedObject?.name === 'by-name' && e.type === 'Warning' && /update may not change these fields: spec\.targetType/.test(e.message),
+        ),
+      { what: 'the immutable-field Warning' },
+    );
+    expect(await body(apiListener)).toBe('apisvc');
+
     // A name that matches no group: the mutating webhook's refusal, as a Warning Event.
     api.create(binding('missing', { targetGroupName: 'nope', targetType: 'ip', serviceRef: { name: 'apisvc', port: 80 } }));
     await waitFor(
       () => (api.list('v1', 'Event', 'default') as KubeObject[]).find((e) => e.involvedObject?.name === 'missing' && e.type === 'Warning' && /TargetGroupNotFound/.test(e.message)),
       { what: 'the TargetGroupNotFound Warning' },
     );
+  });
+
+  it('binds with --no-elbv2-endpoint too, and deregisters every target when the Service is deleted (BackendNotFound)', async () => {
+    const { api, cli, webListener } = await world({ elbv2Endpoint: false });
+    const arn = configTargetGroupArn(DEFAULTS, 'web');
+    expect(cli.stdout()).toContain(`target group web (ip, HTTP:80): ${arn}`);
+    api.create(node('worker', '127.0.0.1'), { keepStatus: true });
+    await servedPod(api, 'web');
+    api.create(binding('web-tgb', { targetGroupARN: arn, targetType: 'ip', serviceRef: { name: 'web', port: 80 } }));
+    await waitFor(async () => (await body(webListener)) === 'web', { what: 'traffic to the bound pod without the ELBv2 API' });
+    api.delete('v1', 'Service', 'default', 'web');
+    await waitFor(
+      () => (api.list('v1', 'Event', 'default') as KubeObject[]).find((e) => e.involvedObject?.name === 'web-tgb' && e.reason === 'BackendNotFound' && e.message === 'backend not found: Service "web" not found'),
+      { what: 'the BackendNotFound Warning' },
+    );
+    // Deregistered: the listener has no target left (the 3 s delay drains the old one first).
+    await waitFor(async () => (await body(webListener)) !== 'web', { what: 'the target deregistered', timeoutMs: 15_000, intervalMs: 200 });
   });
 
   it('keeps a TargetGroupBinding for an Ingress target group (stack labels, the ARN DescribeTargetGroups shows, no ownerReferences), recreates a hand-deleted one, and kubectl lists it', async () => {

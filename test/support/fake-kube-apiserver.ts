@@ -9,6 +9,8 @@
  *   spec changes), no-op writes do not bump it (configurable), finalizers defer deletion
  *   (deletionTimestamp set, DELETED when the last finalizer goes), namespaces terminate by
  *   deleting their contents first;
+ * - CRD versions served side by side on one store (`storageVersion`: objects kept as the storage
+ *   version, read as the version asked for, conversion None);
  * - status subresources: writes to the main resource keep the stored status, writes to
  *   `/status` change only status; create resets status (pods start `Pending`);
  * - labelSelector / fieldSelector on list and watch (a watch whose selector stops or starts
