@@ -82,6 +82,8 @@ interface Binding {
   readonly uid: string;
   readonly group: TargetGroup;
   readonly registrar: TargetRegistrar;
+  /** Stops listening to the group's health changes (which re-run the reconcile: readiness gates follow at once). */
+  readonly unsubscribe: () => void;
   /** The spec the webhook admitted: immutable fields are checked against it. */
   admitted: TargetGroupBindingSpec;
   targets: readonly DesiredTarget[];
@@ -89,6 +91,11 @@ interface Binding {
 
 const keyOfTarget = (t: { id: string; port: number }) => `${t.id}:${t.port}`;
 const refOf = (o: KubernetesObject): ObjectRef => ({ kind: TGB_KIND, namespace: o.metadata?.namespace ?? 'default', name: o.metadata?.name ?? '' });
+
+function closeBinding(binding: Binding): void {
+  binding.registrar.close();
+  binding.unsubscribe();
+}
 
 /** Discovery through the client's own API-resource lookup. */
 class Discovery extends KubernetesObjectApi {
@@ -139,7 +146,7 @@ export class TargetGroupBindingController {
     this.#stopped = true;
     await this.#discovering?.catch(() => {});
     await this.#informer?.stop();
-    for (const b of this.#bindings.values()) b.registrar.close();
+    for (const b of this.#bindings.values()) closeBinding(b);
     this.#bindings.clear();
   }
 
@@ -213,7 +220,7 @@ export class TargetGroupBindingController {
     for (const [uid, b] of this.#bindings) {
       if (seen.has(uid)) continue;
       // Gone without the finalizer's clean-up (removed by hand): stop applying, touch nothing.
-      b.registrar.close();
+      closeBinding(b);
       this.#bindings.delete(uid);
     }
   }
@@ -284,8 +291,8 @@ export class TargetGroupBindingController {
     }
     let binding = known;
     if (binding === undefined || binding.group !== entry.group) {
-      binding?.registrar.close();
-      binding = { uid, group: entry.group, registrar: this.#registrar(entry.group), admitted: { ...spec }, targets: [] };
+      if (binding !== undefined) closeBinding(binding);
+      binding = { uid, group: entry.group, registrar: this.#registrar(entry.group), unsubscribe: entry.group.on(() => this.#o.onChange()), admitted: { ...spec }, targets: [] };
       this.#bindings.set(uid, binding);
     }
     const effectiveTgb: TargetGroupBinding = { ...tgb, spec: effective };
@@ -327,7 +334,7 @@ export class TargetGroupBindingController {
     const entry = binding ?? this.#directory().find((e) => e.described.arn === tgb.spec?.targetGroupARN);
     if (entry !== undefined) {
       const group = entry.group;
-      binding?.registrar.close();
+      if (binding !== undefined) closeBinding(binding);
       const multi = tgb.spec?.multiClusterTargetGroup === true;
       const registered = group
         .describeTargetHealth()
