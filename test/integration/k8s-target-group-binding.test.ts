@@ -53,6 +53,10 @@ const CONFIG = `targetGroups:
     port: 80
     targetType: ip
     healthCheckPath: /healthz
+  - name: nodes
+    protocol: HTTP
+    port: 80
+    targetType: instance
 loadBalancers:
   - name: edge
     type: application
@@ -152,9 +156,10 @@ describe('TargetGroupBinding with local-elb kind and the fake API server', () =>
     expect(((await elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] }))).TargetGroups ?? []).length).toBe(1);
   });
 
-  it('writes spec.targetGroupARN (and the inferred fields) for a binding by targetGroupName, refuses a second binding on that ARN and an immutable change, and binds an API-created group', async () => {
+  it('writes spec.targetGroupARN (and the inferred fields) for a binding by targetGroupName, refuses a second binding on that ARN and an immutable change, binds nodes by nodeSelector and an API-created group', async () => {
     const { api, elbv2, apiListener } = await world();
-    api.create(node('worker', '127.0.0.1'), { keepStatus: true });
+    api.create(node('worker', '127.0.0.1', { labels: { pool: 'edge' } }), { keepStatus: true });
+    api.create(node('batch', '127.0.0.2', { labels: { pool: 'batch' } }), { keepStatus: true });
     await servedPod(api, 'apisvc');
     api.create(binding('by-name', { targetGroupName: 'api', serviceRef: { name: 'apisvc', port: 'http' } }));
     const filled = await waitFor(() => api.get(TGB, 'TargetGroupBinding', 'default', 'by-name')?.spec?.targetGroupARN as string | undefined, { what: 'spec.targetGroupARN written' });
@@ -195,6 +200,12 @@ describe('TargetGroupBinding with local-elb kind and the fake API server', () =>
       { what: 'the immutable-field Warning' },
     );
     expect(await body(apiListener)).toBe('apisvc');
+
+    // instance targets: the nodes nodeSelector picks, at the Service's NodePort (no listener uses the group: unused).
+    api.create(lbService('nodesvc', { type: 'NodePort', loadBalancerClass: null, ports: [{ name: 'http', port: 80, targetPort: 8080, nodePort: 31080 }] }));
+    const nodesArn = configTargetGroupArn(DEFAULTS, 'nodes');
+    api.create(binding('nodes', { targetGroupARN: nodesArn, targetType: 'instance', serviceRef: { name: 'nodesvc', port: 80 }, nodeSelector: { matchLabels: { pool: 'edge' } } }));
+    await waitFor(async () => (await health(elbv2, nodesArn)).join() === '127.0.0.1:31080=unused', { what: 'only the edge node registered at the NodePort', intervalMs: 100 });
 
     // A name that matches no group: the mutating webhook's refusal, as a Warning Event.
     api.create(binding('missing', { targetGroupName: 'nope', targetType: 'ip', serviceRef: { name: 'apisvc', port: 80 } }));
