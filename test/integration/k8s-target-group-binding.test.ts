@@ -232,7 +232,7 @@ describe('TargetGroupBinding with local-elb kind and the fake API server', () =>
     await waitFor(async () => (await body(webListener)) !== 'web', { what: 'the target deregistered', timeoutMs: 15_000, intervalMs: 200 });
   });
 
-  it('keeps a TargetGroupBinding for an Ingress target group (stack labels, the ARN DescribeTargetGroups shows, no ownerReferences), recreates a hand-deleted one, and kubectl lists it', async () => {
+  it('keeps a TargetGroupBinding for the target groups of an Ingress and a Service (stack labels, the ARN DescribeTargetGroups shows, no ownerReferences), recreates a hand-deleted one, and kubectl lists it', async () => {
     const { api, elbv2, kubectl } = await world();
     api.create(namespace('shop'));
     api.create(node('worker', '127.0.0.1'), { keepStatus: true });
@@ -266,6 +266,13 @@ describe('TargetGroupBinding with local-elb kind and the fake API server', () =>
       return o !== undefined && o.metadata.uid !== uid ? o : undefined;
     }, { what: 'the binding recreated' });
     expect(again.spec.targetGroupARN).toBe(described.TargetGroupArn);
+    // A LoadBalancer Service's NLB group gets one too, with the service.k8s.aws stack labels.
+    api.create(lbService('echo', { namespace: 'shop', ports: [{ name: 'tcp', port: 18091, targetPort: 8080, nodePort: 31091 }] }));
+    const svcBinding = await waitFor(() => (api.list(TGB, 'TargetGroupBinding', 'shop') as KubeObject[]).find((o) => o.metadata.labels?.['service.k8s.aws/stack-name'] === 'echo'), { what: "the Service's binding" });
+    expect(svcBinding.metadata.labels).toEqual({ 'service.k8s.aws/stack-namespace': 'shop', 'service.k8s.aws/stack-name': 'echo' });
+    expect(svcBinding.spec).toMatchObject({ targetType: 'instance', serviceRef: { name: 'echo', port: 18091 }, targetGroupARN: configTargetGroupArn(DEFAULTS, svcBinding.metadata.name) });
+    api.delete('v1', 'Service', 'shop', 'echo');
+
     // Removed with the stack.
     api.delete('networking.k8s.io/v1', 'Ingress', 'shop', 'cart');
     await waitFor(() => (api.list(TGB, 'TargetGroupBinding', 'shop') as KubeObject[]).length === 0, { what: 'the binding deleted with its Ingress' });
