@@ -44,6 +44,9 @@ import {
   diffControllerBindings,
   immutableMessage,
   isControllerMade,
+  parseTrackedTargets,
+  trackedTargetsConfigMap,
+  trackedTargetsCsv,
   TGB_FINALIZER,
   TGB_GROUP,
   TGB_KIND,
@@ -87,6 +90,8 @@ interface Binding {
   /** The spec the webhook admitted: immutable fields are checked against it. */
   admitted: TargetGroupBindingSpec;
   targets: readonly DesiredTarget[];
+  /** `multiClusterTargetGroup`: what the ConfigMap records (undefined until read or written). */
+  tracked?: Set<string>;
 }
 
 const keyOfTarget = (t: { id: string; port: number }) => `${t.id}:${t.port}`;
@@ -305,7 +310,8 @@ export class TargetGroupBindingController {
     if ('backendNotFound' in wanted) await this.#o.event(ref, 'Warning', 'BackendNotFound', wanted.backendNotFound);
     binding.targets = targets;
     binding.registrar.update(targets);
-    if (effective.multiClusterTargetGroup !== true) this.#deregisterForeign(binding);
+    if (effective.multiClusterTargetGroup === true) await this.#track(tgb, binding);
+    else this.#deregisterForeign(binding);
     await this.#applyGates(effectiveTgb, binding, snapshot, false);
     await this.#observed(tgb);
     if (!('backendNotFound' in wanted)) await this.#o.event(ref, 'Normal', 'SuccessfullyReconciled', 'Successfully reconciled');
@@ -327,6 +333,38 @@ export class TargetGroupBindingController {
     this.#o.logger.info({ event: 'k8s.deregister', targetGroup: binding.group.name, targets: foreign.map(keyOfTarget) }, `deregistered ${foreign.map(keyOfTarget).join(', ')} from ${binding.group.name} (not endpoints of its TargetGroupBinding)`);
   }
 
+  /**
+   * `multiClusterTargetGroup` (spec 15.3.6): the targets this cluster registered are recorded in
+   * ConfigMap `aws-lbc-targets-<name>` (key `targets`), so that only those are ever deregistered,
+   * across restarts too. On the first reconcile (no ConfigMap yet) nothing is deregistered; a
+   * recorded target that is no longer an endpoint, and that the registrar does not handle (it was
+   * registered before a restart), is deregistered.
+   */
+  async #track(tgb: TargetGroupBinding, binding: Binding): Promise<void> {
+    const ns = tgb.metadata?.namespace ?? 'default';
+    const name = trackedTargetsConfigMap(tgb.metadata?.name ?? '');
+    let existed = binding.tracked !== undefined;
+    if (binding.tracked === undefined) {
+      const cm = await this.#readTracked(tgb);
+      existed = cm !== undefined;
+      binding.tracked = parseTrackedTargets(cm?.data?.['targets']);
+    }
+    if (existed) {
+      const wanted = new Set(binding.targets.map(keyOfTarget));
+      const stale = binding.group
+        .describeTargetHealth()
+        .filter((d) => d.targetHealth.state !== 'draining' && binding.tracked!.has(keyOfTarget(d.target)) && !wanted.has(keyOfTarget(d.target)) && !binding.registrar.manages(keyOfTarget(d.target)))
+        .map((d) => ({ id: d.target.id, port: d.target.port }));
+      if (stale.length > 0) void binding.group.deregister(stale);
+    }
+    const csv = trackedTargetsCsv(binding.targets);
+    if (existed && csv === [...binding.tracked].sort().join(',')) return;
+    const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns }, data: { targets: csv } };
+    if (existed) await this.#core.replaceNamespacedConfigMap({ name, namespace: ns, body, fieldManager: this.#o.fieldManager });
+    else await this.#core.createNamespacedConfigMap({ namespace: ns, body, fieldManager: this.#o.fieldManager });
+    binding.tracked = parseTrackedTargets(csv);
+  }
+
   async #cleanup(tgb: TargetGroupBinding, uid: string, snapshot: ClusterSnapshot): Promise<void> {
     if (!(tgb.metadata?.finalizers ?? []).includes(TGB_FINALIZER)) return;
     const ref = refOf(tgb);
@@ -336,15 +374,21 @@ export class TargetGroupBindingController {
       const group = entry.group;
       if (binding !== undefined) closeBinding(binding);
       const multi = tgb.spec?.multiClusterTargetGroup === true;
+      const tracked = multi ? (binding?.tracked ?? parseTrackedTargets((await this.#readTracked(tgb))?.data?.['targets'])) : undefined;
       const registered = group
         .describeTargetHealth()
-        .filter((d) => d.targetHealth.state !== 'draining' && (!multi || binding?.registrar.manages(keyOfTarget(d.target)) === true))
+        .filter((d) => d.targetHealth.state !== 'draining' && (tracked === undefined || tracked.has(keyOfTarget(d.target)) || binding?.registrar.manages(keyOfTarget(d.target)) === true))
         .map((d) => ({ id: d.target.id, port: d.target.port }));
       if (registered.length > 0) {
         // Deregistered now; they drain for the group's deregistration delay (the promise ends with it).
         void group.deregister(registered);
         this.#o.logger.info({ event: 'k8s.deregister', targetGroup: group.name, targets: registered.map(keyOfTarget) }, `TargetGroupBinding ${ref.namespace}/${ref.name} deleted: deregistered ${registered.map(keyOfTarget).join(', ')} from ${group.name}`);
       }
+    }
+    if (tgb.spec?.multiClusterTargetGroup === true) {
+      await this.#core.deleteNamespacedConfigMap({ name: trackedTargetsConfigMap(tgb.metadata?.name ?? ''), namespace: tgb.metadata?.namespace ?? 'default' }).catch((err: unknown) => {
+        if ((err as { code?: unknown }).code !== 404) throw err;
+      });
     }
     // A group that no longer exists counts as done (spec 15.3.4).
     await this.#applyGates(tgb, binding, snapshot, true);
@@ -355,6 +399,13 @@ export class TargetGroupBindingController {
     } catch (err) {
       await this.#o.event(ref, 'Warning', 'FailedRemoveFinalizer', `Failed remove finalizer due to ${String((err as Error).message ?? err)}`);
     }
+  }
+
+  #readTracked(tgb: TargetGroupBinding) {
+    return this.#core.readNamespacedConfigMap({ name: trackedTargetsConfigMap(tgb.metadata?.name ?? ''), namespace: tgb.metadata?.namespace ?? 'default' }).catch((err: unknown) => {
+      if ((err as { code?: unknown }).code === 404) return undefined;
+      throw err;
+    });
   }
 
   #registrar(group: TargetGroup): TargetRegistrar {

@@ -328,3 +328,15 @@ export function diffControllerBindings(
   const remove = mine.filter((o) => !wanted.has(o.spec?.targetGroupARN ?? '') && !o.metadata?.deletionTimestamp);
   return { create, update, remove };
 }
+
+/** The ConfigMap where a `multiClusterTargetGroup` binding records the targets it registered (spec 15.3.6). */
+export const trackedTargetsConfigMap = (bindingName: string) => `aws-lbc-targets-${bindingName}`;
+
+/** The ConfigMap's `targets` value: `id:port` entries, comma-separated and sorted. */
+export function trackedTargetsCsv(targets: readonly { id: string; port: number }[]): string {
+  return [...new Set(targets.map((t) => `${t.id}:${t.port}`))].sort().join(',');
+}
+
+export function parseTrackedTargets(csv: string | undefined): Set<string> {
+  return new Set((csv ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''));
+}

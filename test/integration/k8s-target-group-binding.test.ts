@@ -14,7 +14,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CreateTargetGroupCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateTargetGroupCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configTargetGroupArn } from '../../src/elbv2/catalog.ts';
@@ -230,6 +230,30 @@ describe('TargetGroupBinding with local-elb kind and the fake API server', () =>
     );
     // Deregistered: the listener has no target left (the 3 s delay drains the old one first).
     await waitFor(async () => (await body(webListener)) !== 'web', { what: 'the target deregistered', timeoutMs: 15_000, intervalMs: 200 });
+  });
+
+  it('shares a group between multiClusterTargetGroup bindings: each tracks its targets in a ConfigMap and deregisters only those', async () => {
+    const { api, elbv2 } = await world();
+    api.create(node('worker', '127.0.0.1'), { keepStatus: true });
+    const arn = configTargetGroupArn(DEFAULTS, 'api');
+    // Another cluster's target, registered out of band: a multi-cluster binding leaves it alone.
+    const elsewhere = await startTarget('elsewhere');
+    cleanups.push(() => elsewhere.close());
+    await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: [{ Id: '127.0.0.1', Port: elsewhere.port }] }));
+    const a = await servedPod(api, 'mca');
+    const b = await servedPod(api, 'mcb');
+    api.create(binding('mc-a', { targetGroupARN: arn, targetType: 'ip', serviceRef: { name: 'mca', port: 80 }, multiClusterTargetGroup: true }));
+    api.create(binding('mc-b', { targetGroupARN: arn, targetType: 'ip', serviceRef: { name: 'mcb', port: 80 }, multiClusterTargetGroup: true }));
+    const ports = (h: string[]) => h.filter((t) => !t.endsWith('=draining')).map((t) => Number(t.split(':')[1]!.split('=')[0])).sort((x, y) => x - y);
+    const all = [a.port, b.port, elsewhere.port].sort((x, y) => x - y);
+    await waitFor(async () => ports(await health(elbv2, arn)).join() === all.join(), { what: 'both bindings registered beside the other cluster', intervalMs: 100 });
+    const cm = await waitFor(() => api.get('v1', 'ConfigMap', 'default', 'aws-lbc-targets-mc-a'), { what: 'the tracking ConfigMap' });
+    expect(cm.data).toEqual({ targets: `127.0.0.1:${a.port}` });
+
+    api.delete(TGB, 'TargetGroupBinding', 'default', 'mc-a');
+    await waitFor(() => api.get(TGB, 'TargetGroupBinding', 'default', 'mc-a') === undefined, { what: 'mc-a deleted' });
+    expect(ports(await health(elbv2, arn))).toEqual([b.port, elsewhere.port].sort((x, y) => x - y));
+    expect(api.get('v1', 'ConfigMap', 'default', 'aws-lbc-targets-mc-a')).toBeUndefined();
   });
 
   it('keeps a TargetGroupBinding for the target groups of an Ingress and a Service (stack labels, the ARN DescribeTargetGroups shows, no ownerReferences), recreates a hand-deleted one, and kubectl lists it', async () => {

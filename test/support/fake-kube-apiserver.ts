@@ -195,6 +195,7 @@ const BUILTIN: ResourceTypeSpec[] = [
   { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true, subresources: ['status'], shortNames: ['svc'], categories: ['all'], returnDeletedObject: true },
   { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true, shortNames: ['ev'] },
   { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true },
+  { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'] },
   { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true },
   { group: 'networking.k8s.io', version: 'v1', plural: 'ingresses', kind: 'Ingress', namespaced: true, subresources: ['status'], shortNames: ['ing'] },
   { group: 'networking.k8s.io', version: 'v1', plural: 'ingressclasses', kind: 'IngressClass', namespaced: false },
