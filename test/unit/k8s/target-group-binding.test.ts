@@ -15,7 +15,10 @@ import {
   diffControllerBindings,
   isControllerMade,
   matchesSelector,
+  parseTrackedTargets,
   stackLabels,
+  trackedTargetsConfigMap,
+  trackedTargetsCsv,
   type BoundTargetGroup,
   type TargetGroupBinding,
   type TargetGroupBindingSpec,
@@ -202,5 +205,15 @@ describe('controller-made bindings', () => {
     const leftover = tgb('k8s-shop-old-0123456789', { targetGroupARN: arnOf('old'), targetType: 'ip' }, { namespace: 'shop', labels });
     const user = tgb('mine', { targetGroupARN: arnOf('mine'), targetType: 'ip' }, { namespace: 'shop' });
     expect(diffControllerBindings(desired, [stale, leftover, user]).remove).toEqual([leftover]);
+  });
+});
+
+describe('multiClusterTargetGroup tracking', () => {
+  it('names the ConfigMap aws-lbc-targets-<binding> and writes id:port entries sorted, read back as a set', () => {
+    expect(trackedTargetsConfigMap('web-tgb')).toBe('aws-lbc-targets-web-tgb');
+    const csv = trackedTargetsCsv([{ id: '10.0.0.2', port: 80 }, { id: '10.0.0.1', port: 8080 }, { id: '10.0.0.2', port: 80 }]);
+    expect(csv).toBe('10.0.0.1:8080,10.0.0.2:80');
+    expect([...parseTrackedTargets(csv)]).toEqual(['10.0.0.1:8080', '10.0.0.2:80']);
+    expect(parseTrackedTargets(undefined).size).toBe(0);
   });
 });
