@@ -23,6 +23,7 @@ import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/core/random.ts';
 import { KubernetesController } from '../../src/k8s/controller.ts';
+import { TARGET_GROUP_BINDING_RESOURCES } from '../support/elbv2-crds.ts';
 import { startFakeKubeApiServer, type FakeKubeApiServer, type KubeObject } from '../support/fake-kube-apiserver.ts';
 import { GATEWAY_API_RESOURCES } from '../support/gateway-api-crds.ts';
 import { backend, gateway, gatewayClass, grpcRoute, httpRoute, l4Route, listener, referenceGrant, targetGroupConfiguration } from '../support/gateway-fixtures.ts';
@@ -45,7 +46,7 @@ afterEach(async () => {
 });
 
 async function world(seed = 14, stateDir?: string) {
-  const api = await startFakeKubeApiServer({ bookmarkIntervalMs: 200, resources: GATEWAY_API_RESOURCES });
+  const api = await startFakeKubeApiServer({ bookmarkIntervalMs: 200, resources: [...GATEWAY_API_RESOURCES, ...TARGET_GROUP_BINDING_RESOURCES] });
   cleanups.push(() => api.close());
   const controller = new KubernetesController({
     ...(stateDir !== undefined ? { stateDir } : {}),
@@ -55,6 +56,8 @@ async function world(seed = 14, stateDir?: string) {
     resyncMs: 500,
     watchBackoffMs: { min: 50, max: 200 },
     random: seededRandom(seed),
+    // What `local-elb kind` takes from the ELBv2 API: the ARN its TargetGroupBindings name.
+    targetGroupArn: (name) => `arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/${name}/0123456789abcdef`,
   });
   cleanups.push(() => controller.stop());
   api.create(gatewayClass('alb', 'gateway.k8s.aws/alb'));
@@ -247,6 +250,12 @@ describe('Gateway API with the fake API server', () => {
       expect.objectContaining({ name: 'pg', attachedRoutes: 1, supportedKinds: [{ group: 'gateway.networking.k8s.io', kind: 'TCPRoute' }] }),
     ]);
     expect(condition(api.get(GW, 'GatewayClass', undefined, 'nlb'), 'Accepted')).toMatchObject({ status: 'True', reason: 'Accepted' });
+    // The controller's TargetGroupBinding for the backend's group (spec 15.1.9, 15.3.5): the NLB Gateway's stack labels, the Service port, no ownerReferences.
+    const group = controller.stacks().get('gateway/default/db')!.stack.config.targetGroups![0]!.name;
+    const binding = await waitFor(() => (api.list('elbv2.k8s.aws/v1beta1', 'TargetGroupBinding', 'default') as KubeObject[]).find((o) => o.metadata.name === group), { what: "the Gateway backend's TargetGroupBinding" });
+    expect(binding.metadata.labels).toEqual({ 'gateway.k8s.aws.nlb/stack-namespace': 'default', 'gateway.k8s.aws.nlb/stack-name': 'db' });
+    expect((binding as KubeObject & { spec: unknown }).spec).toMatchObject({ serviceRef: { name: 'pg', port: 5432 }, targetType: 'ip', targetGroupARN: `arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/${group}/0123456789abcdef` });
+    expect(binding.metadata.ownerReferences).toBeUndefined();
 
     if (kubectlBin !== undefined) {
       expect(await kubectl(api, 'get', 'gateway', 'db')).toMatch(new RegExp(`^NAME\\s+CLASS\\s+ADDRESS\\s+PROGRAMMED\\s+AGE\\ndb\\s+nlb\\s+${address.replace(/\./g, '\\.')}\\s+True\\s+\\d+s\\n$`));

@@ -15,7 +15,7 @@ import { ALPN_POLICIES, type ConfigInput } from '../../config/schema.ts';
 import type { DesiredTarget } from '../../runtime/endpoints.ts';
 import { DEFAULT_SSL_POLICY } from '../../tls/policies.ts';
 import { localCertificateArn } from '../../tls/provider.ts';
-import type { ClusterSnapshot, DesiredStack, ObjectRef } from '../translate.ts';
+import type { ClusterSnapshot, DesiredStack, ObjectRef, ServiceBackend as BindingBackend } from '../translate.ts';
 import { attachRoutes, GatewayLoadError, parentStatusKey, refersToGateway, routeHostnames, routeRef, type AttachmentResult, type RouteParentOutcome, type RouteRef } from './attach.ts';
 import { buildTargetGroup, GatewayReconcileError, resolveBackend, type Backend, type TargetGroupContext, type TargetGroupInput } from './backends.ts';
 import { gatewayClassVerdict, listenerConfiguration, resolveGatewayConfig } from './lb-config.ts';
@@ -226,6 +226,8 @@ function buildModel(
   const targetGroups = new Map<string, TargetGroupInput>();
   const targets: Record<string, readonly DesiredTarget[]> = {};
   const gateGroups = new Set<string>();
+  /** The Service port behind each target group: the controller's TargetGroupBinding for it (spec 15.1.9, 15.3.5). */
+  const backends: Record<string, BindingBackend> = {};
   const tgContext: TargetGroupContext = {
     cluster,
     loadBalancerType: alb ? 'application' : 'network',
@@ -249,6 +251,7 @@ function buildModel(
     if (!targetGroups.has(built.input.name)) {
       targetGroups.set(built.input.name, built.input);
       targets[built.input.name] = built.targets;
+      backends[built.input.name] = { namespace: backend.service.metadata?.namespace ?? namespace, name: backend.service.metadata?.name ?? '', port: backend.port.port, targetType: built.input.targetType === 'ip' ? 'ip' : 'instance' };
       if (built.readinessGates) gateGroups.add(built.input.name);
     }
     return built.input.name;
@@ -361,6 +364,7 @@ function buildModel(
       problems,
       notices,
       certificateHosts: [...certificateHosts],
+      backends: Object.fromEntries(Object.entries(backends).filter(([tg]) => used.has(tg))),
     },
   };
 }
