@@ -351,6 +351,12 @@ export class KubernetesController {
       for (const a of attributesWithoutLocalEffect(running.elb.config)) {
         for (const owner of stack.owners) await this.#event(owner, 'Warning', 'AttributeWithoutLocalEffect', `attribute ${a.key}=${a.value} is accepted, with no local effect: ${a.why}`);
       }
+      // Annotations whose meaning is AWS-side only (annotations.ts): read, and said once.
+      for (const notice of stack.annotationNotices ?? []) {
+        let sent = false;
+        for (const owner of stack.owners) sent = (await this.#event(owner, 'Normal', 'AnnotationWithoutLocalEffect', notice)) || sent;
+        if (sent) this.#log.info({ event: 'k8s.annotation_without_local_effect', stack: stack.key }, notice);
+      }
       for (const notice of [...stack.notices, ...unmappedCertificateNotices(config, stack, address)]) {
         let sent = false;
         for (const owner of stack.owners) sent = (await this.#event(owner, 'Normal', 'LocalCertificate', notice)) || sent;
