@@ -72,6 +72,13 @@ export interface KubernetesControllerOptions {
    */
   readonly propagation?: { readonly registrationDelayMs?: number; readonly deregistrationLagMs?: number };
   /**
+   * How long a newly registered target stays `initial`/`Elb.RegistrationInProgress` before its
+   * first health check (spec 1.3: NLB "a few minutes", observed ~120 s), per load balancer type,
+   * for every target group of the stacks this controller makes; a target group's own
+   * `emulator.registrationDelaySeconds` wins. Default 0 (checks start at once).
+   */
+  readonly registrationDelaySeconds?: { readonly application?: number; readonly network?: number };
+  /**
    * Certificate ARNs mapped to PEM files (absolute paths), given to every load balancer: what
    * `certificate-arn` and `aws-load-balancer-ssl-cert` name. Other ARNs are issued by the local CA.
    */
@@ -331,7 +338,7 @@ export class KubernetesController {
     for (const stack of stacks) {
       let running = this.#stacks.get(stack.key);
       const address = this.#addressFor(stack.key);
-      const config = { ...withAddress(stack.config, address), certificates: [...(this.#o.certificates ?? [])] };
+      const config = withRegistrationDelay({ ...withAddress(stack.config, address), certificates: [...(this.#o.certificates ?? [])] }, this.#o.registrationDelaySeconds?.[stack.type]);
       // The hosts an issued certificate covers are part of the shape: a new host means a new certificate.
       const signature = shapeSignature({ config, certificateHosts: stack.certificateHosts });
       if (running === undefined || running.signature !== signature) {
@@ -589,6 +596,15 @@ function withAddress(config: ConfigInput, address: string): ConfigInput {
   return {
     ...config,
     loadBalancers: (config.loadBalancers ?? []).map((lb) => ({ ...lb, listeners: lb.listeners.map((l) => ({ ...l, address })) })),
+  };
+}
+
+/** Every target group's `emulator.registrationDelaySeconds`, unless it sets its own; the config as it is for none or 0. */
+export function withRegistrationDelay(config: ConfigInput, seconds: number | undefined): ConfigInput {
+  if (seconds === undefined || seconds === 0) return config;
+  return {
+    ...config,
+    targetGroups: (config.targetGroups ?? []).map((tg) => ({ ...tg, emulator: { registrationDelaySeconds: seconds, ...tg.emulator } })),
   };
 }
 
