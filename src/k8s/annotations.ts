@@ -12,6 +12,7 @@
  * holds what was extracted there, and test/unit/k8s/annotations.test.ts keeps the two in step.
  * Pure: translate.ts calls {@link annotationFindings}; the README's table is {@link annotationTable}.
  */
+import type { V1Ingress, V1IngressBackend } from '@kubernetes/client-node';
 
 /** The aws-load-balancer-controller commit whose docs this catalogue follows. */
 export const LBC_DOCS_COMMIT = '225f44568848eb25f13e304a5f1cc68c0cd9415d';
@@ -24,8 +25,11 @@ export type AnnotationHandling = 'emulated' | 'no-local-effect' | 'warned';
 export interface AnnotationEntry {
   /** As the controller's docs write it; `${…}` stands for a name the user chooses (`actions.${action-name}`). */
   readonly name: string;
-  /** The object it is read from. */
-  readonly on: 'Ingress' | 'Service';
+  /**
+   * The objects it is read from (the docs' Location): `alb.ingress.kubernetes.io/` target-group
+   * annotations are read from an Ingress's backend Services too, the Service's winning.
+   */
+  readonly on: readonly ('Ingress' | 'Service')[];
   readonly handling: AnnotationHandling;
   /**
    * Values local-elb serves exactly as AWS does although the annotation is not `emulated` in
@@ -41,14 +45,16 @@ export interface AnnotationEntry {
 
 const ing = (name: string, handling: AnnotationHandling, note: string, emulatedValues?: readonly string[]): AnnotationEntry => ({
   name: `${INGRESS_PREFIX}${name}`,
-  on: 'Ingress',
+  on: ['Ingress'],
   handling,
   note,
   ...(emulatedValues ? { emulatedValues } : {}),
 });
+/** An `alb.ingress.kubernetes.io/` annotation read from the Ingress and from its backend Services. */
+const ingAndSvc = (name: string, handling: AnnotationHandling, note: string): AnnotationEntry => ({ ...ing(name, handling, note), on: ['Ingress', 'Service'] });
 const svc = (name: string, handling: AnnotationHandling, note: string, emulatedValues?: readonly string[]): AnnotationEntry => ({
   name: `${SERVICE_PREFIX}${name}`,
-  on: 'Service',
+  on: ['Service'],
   handling,
   note,
   ...(emulatedValues ? { emulatedValues } : {}),
@@ -69,7 +75,7 @@ export const ANNOTATIONS: readonly AnnotationEntry[] = [
   ing('load-balancer-name', 'emulated', 'names the ALB (describe-load-balancers, the dashboard, the log)'),
   ing('group.name', 'emulated', 'Ingresses with one group name share one ALB'),
   ing('group.order', 'emulated', "orders the group's Ingresses and so their rules"),
-  ing('tags', 'no-local-effect', 'tags AWS resources (ALB, target groups, security groups); nothing local reads tags'),
+  ingAndSvc('tags', 'no-local-effect', 'tags AWS resources (ALB, target groups, security groups); nothing local reads tags'),
   ing('ip-address-type', 'warned', IPV6_NOTE, ['ipv4']),
   ing('scheme', 'warned', SCHEME_NOTE, ['internal']),
   ing('subnets', 'no-local-effect', `places the ALB in VPC subnets; ${NO_VPC}: the address is a loopback one`),
@@ -86,33 +92,33 @@ export const ANNOTATIONS: readonly AnnotationEntry[] = [
   ing('security-group-prefix-lists', 'no-local-effect', `managed prefix lists are EC2 objects used in security group rules; ${NO_VPC}`),
   ing('certificate-arn', 'emulated', 'the HTTPS certificates (mapped to files by local-elb kind --config, else issued by the local CA)'),
   ing('ssl-policy', 'emulated', "the HTTPS listeners' security policy (protocols and ciphers)"),
-  ing('target-type', 'emulated', 'instance (nodes at the NodePort) or ip (pod IPs) targets'),
-  ing('backend-protocol', 'emulated', 'HTTP or HTTPS to the targets'),
-  ing('backend-protocol-version', 'emulated', "HTTP1, HTTP2 or GRPC: the target group's protocol version"),
-  ing('target-group-attributes', 'emulated', 'the target group attributes (stickiness, deregistration delay, slow start, algorithm…)'),
-  ing('healthcheck-port', 'emulated', 'the health-check port'),
-  ing('healthcheck-protocol', 'emulated', 'the health-check protocol'),
-  ing('healthcheck-path', 'emulated', 'the health-check path'),
-  ing('healthcheck-interval-seconds', 'emulated', 'the health-check interval'),
-  ing('healthcheck-timeout-seconds', 'emulated', 'the health-check timeout'),
-  ing('healthy-threshold-count', 'emulated', 'the healthy threshold'),
-  ing('unhealthy-threshold-count', 'emulated', 'the unhealthy threshold'),
-  ing('success-codes', 'emulated', 'the health-check matcher (HTTP codes, or gRPC codes with GRPC)'),
-  ing('auth-type', 'emulated', 'an authenticate-oidc or authenticate-cognito action before the rule (spec 13.2.9)'),
-  ing('auth-idp-cognito', 'emulated', 'the Cognito user pool of the authenticate action'),
-  ing('auth-idp-oidc', 'emulated', 'the OIDC provider of the authenticate action (client secret from the named Secret)'),
-  ing('auth-on-unauthenticated-request', 'emulated', 'authenticate, allow or deny'),
-  ing('auth-scope', 'emulated', 'the scope asked of the identity provider'),
-  ing('auth-session-cookie', 'emulated', 'the session cookie name'),
-  ing('auth-session-timeout', 'emulated', 'the session lifetime'),
+  ingAndSvc('target-type', 'emulated', 'instance (nodes at the NodePort) or ip (pod IPs) targets'),
+  ingAndSvc('backend-protocol', 'emulated', 'HTTP or HTTPS to the targets'),
+  ingAndSvc('backend-protocol-version', 'emulated', "HTTP1, HTTP2 or GRPC: the target group's protocol version"),
+  ingAndSvc('target-group-attributes', 'emulated', 'the target group attributes (stickiness, deregistration delay, slow start, algorithm…)'),
+  ingAndSvc('healthcheck-port', 'emulated', 'the health-check port'),
+  ingAndSvc('healthcheck-protocol', 'emulated', 'the health-check protocol'),
+  ingAndSvc('healthcheck-path', 'emulated', 'the health-check path'),
+  ingAndSvc('healthcheck-interval-seconds', 'emulated', 'the health-check interval'),
+  ingAndSvc('healthcheck-timeout-seconds', 'emulated', 'the health-check timeout'),
+  ingAndSvc('healthy-threshold-count', 'emulated', 'the healthy threshold'),
+  ingAndSvc('unhealthy-threshold-count', 'emulated', 'the unhealthy threshold'),
+  ingAndSvc('success-codes', 'emulated', 'the health-check matcher (HTTP codes, or gRPC codes with GRPC)'),
+  ingAndSvc('auth-type', 'emulated', 'an authenticate-oidc or authenticate-cognito action before the rule (spec 13.2.9)'),
+  ingAndSvc('auth-idp-cognito', 'emulated', 'the Cognito user pool of the authenticate action'),
+  ingAndSvc('auth-idp-oidc', 'emulated', 'the OIDC provider of the authenticate action (client secret from the named Secret)'),
+  ingAndSvc('auth-on-unauthenticated-request', 'emulated', 'authenticate, allow or deny'),
+  ingAndSvc('auth-scope', 'emulated', 'the scope asked of the identity provider'),
+  ingAndSvc('auth-session-cookie', 'emulated', 'the session cookie name'),
+  ingAndSvc('auth-session-timeout', 'emulated', 'the session lifetime'),
   ing('jwt-validation', 'warned', 'JWT validation is not emulated: requests are forwarded without their JWT being checked'),
   ing('actions.${action-name}', 'emulated', 'the action of a use-annotation backend: fixed-response, redirect or forward (camelCase or PascalCase)'),
   ing('transforms.${transforms-name}', 'emulated', "the rule's transforms (host-header-rewrite, url-rewrite)"),
   ing('conditions.${conditions-name}', 'emulated', "the rule's extra conditions (host-header, path-pattern, http-header, http-request-method, query-string, source-ip)"),
   ing('use-regex-path-match', 'warned', "paths are matched as ALB path patterns (* and ? wildcards), not as regular expressions"),
-  ing('target-node-labels', 'warned', TARGET_NODE_LABELS_NOTE),
+  ingAndSvc('target-node-labels', 'warned', TARGET_NODE_LABELS_NOTE),
   ing('mutual-authentication', 'warned', 'mutual TLS is not emulated: HTTPS listeners do not ask for client certificates'),
-  ing('multi-cluster-target-group', 'no-local-effect', "lets other clusters' targets share the target group; a kind-made target group holds this cluster's targets only"),
+  ingAndSvc('multi-cluster-target-group', 'no-local-effect', "lets other clusters' targets share the target group; a kind-made target group holds this cluster's targets only"),
   ing('listener-attributes.${Protocol}-${Port}', 'warned', "Ingress listener attributes are not applied: the listeners keep AWS's defaults"),
   ing('minimum-load-balancer-capacity', 'no-local-effect', 'reserves AWS capacity units (LCUs); capacity is this machine'),
   ing('ipam-ipv4-pool-id', 'no-local-effect', `an IPAM address pool; ${NO_VPC}`),
@@ -215,22 +221,31 @@ export interface AnnotationFindings {
 }
 
 /**
- * What local-elb says about an object's annotations under the controller's prefix for `kind`:
- * nothing for an emulated one, a notice for one with no local effect, a problem for a warned or
- * unknown one. Keys in sorted order, so the messages are stable.
+ * What local-elb says about an object's annotations under one of the controller's prefixes
+ * (`service.beta.kubernetes.io/` on a Service it serves; `alb.ingress.kubernetes.io/` on an
+ * Ingress and on that Ingress's backend Services): nothing for an emulated one, a notice for one
+ * with no local effect, a problem for a warned one, for one the controller reads only on another
+ * kind of object, and for one it does not know. Keys in sorted order, so the messages are stable.
  */
-export function annotationFindings(kind: 'Ingress' | 'Service', annotations: Readonly<Record<string, string>>): AnnotationFindings {
-  const prefix = kind === 'Ingress' ? INGRESS_PREFIX : SERVICE_PREFIX;
+export function annotationFindings(
+  object: 'Ingress' | 'Service',
+  annotations: Readonly<Record<string, string>>,
+  prefix: string = object === 'Ingress' ? INGRESS_PREFIX : SERVICE_PREFIX,
+): AnnotationFindings {
   const problems: string[] = [];
   const notices: string[] = [];
   for (const key of Object.keys(annotations).sort()) {
     if (!key.startsWith(prefix)) continue;
     const entry = lookupAnnotation(key);
-    if (entry === undefined || entry.on !== kind) {
+    if (entry === undefined) {
       problems.push(
-        `annotation ${key} is not one the AWS Load Balancer Controller reads on ${kind === 'Ingress' ? 'an Ingress' : 'a Service'} ` +
+        `annotation ${key} is not one the AWS Load Balancer Controller reads ` +
           `(not in its documented annotations at ${LBC_DOCS_COMMIT.slice(0, 12)}): ignored, as the controller ignores it; check the spelling`,
       );
+      continue;
+    }
+    if (!entry.on.includes(object)) {
+      problems.push(`annotation ${key} is read from ${entry.on.map((o) => (o === 'Ingress' ? 'Ingresses' : 'Services')).join(' and ')} only, not from ${object === 'Ingress' ? 'an Ingress' : 'a Service'}: ignored, as the controller ignores it`);
       continue;
     }
     const value = annotations[key]!;
@@ -241,13 +256,24 @@ export function annotationFindings(kind: 'Ingress' | 'Service', annotations: Rea
   return { problems, notices };
 }
 
+/** The Services an Ingress's rules and default backend name (not `use-annotation` actions): where its target groups' annotations are read too. */
+export function ingressBackendServices(ingress: V1Ingress): string[] {
+  const names = new Set<string>();
+  const add = (backend: V1IngressBackend | undefined) => {
+    if (backend?.service?.name !== undefined && backend.service.port?.name !== 'use-annotation') names.add(backend.service.name);
+  };
+  add(ingress.spec?.defaultBackend);
+  for (const rule of ingress.spec?.rules ?? []) for (const path of rule.http?.paths ?? []) add(path.backend);
+  return [...names];
+}
+
 const HANDLING_TEXT: Record<AnnotationHandling, string> = { emulated: 'emulated', 'no-local-effect': 'no local meaning', warned: 'Warning' };
 
 /** The README's table (kind section), one row per entry; test/unit/k8s/annotations.test.ts checks the README holds it. */
 export function annotationTable(): string {
   const rows = ANNOTATIONS.map((e) => {
     const values = e.emulatedValues ? ` (emulated when ${e.emulatedValues.map((v) => `\`${v}\``).join(', ')})` : '';
-    return `| \`${e.name.replace(/^(alb\.ingress\.kubernetes\.io|service\.beta\.kubernetes\.io)\//, '')}\` | ${e.on} | ${HANDLING_TEXT[e.handling]}${values} | ${e.note.replaceAll('|', '\\|')} |`;
+    return `| \`${e.name.replace(/^(alb\.ingress\.kubernetes\.io|service\.beta\.kubernetes\.io)\//, '')}\` | ${e.on.join(', ')} | ${HANDLING_TEXT[e.handling]}${values} | ${e.note.replaceAll('|', '\\|')} |`;
   });
   return ['| Annotation (`alb.ingress.kubernetes.io/…` on Ingresses, `service.beta.kubernetes.io/…` on Services) | On | local-elb | What it does here, or why not |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }

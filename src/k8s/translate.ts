@@ -16,7 +16,7 @@ import type {
   V1Secret,
   V1ServicePort,
 } from '@kubernetes/client-node';
-import { annotationFindings } from './annotations.ts';
+import { annotationFindings, ingressBackendServices } from './annotations.ts';
 import { authenticateAction, type AuthenticateActionInput } from './auth-annotations.ts';
 import {
   backend503,
@@ -583,6 +583,7 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
   const ctx: GroupContext = { snapshot, targetGroups: new Map(), targets: {}, gateGroups: new Set(), problems: [], backends: {} };
   const notices: string[] = [];
   const annotationNotices: string[] = [];
+  const walkedServices = new Set<string>();
   const lbName = loadBalancerName('ing', group);
   const lbAttributes: Record<string, string> = {};
 
@@ -606,6 +607,15 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
     const findings = annotationFindings('Ingress', m.annotations);
     ctx.problems.push(...findings.problems.map((p) => `${m.key}: ${p}`));
     annotationNotices.push(...findings.notices.map((n) => `${m.key}: ${n}`));
+    // The backend Services' alb.ingress.kubernetes.io/ annotations (read for their target groups), once per group.
+    for (const svcName of ingressBackendServices(m.ingress)) {
+      const service = snapshot.services.find((x) => x.metadata?.namespace === m.namespace && x.metadata?.name === svcName);
+      if (service === undefined || walkedServices.has(`${m.namespace}/${svcName}`)) continue;
+      walkedServices.add(`${m.namespace}/${svcName}`);
+      const backend = annotationFindings('Service', service.metadata?.annotations ?? {}, ING);
+      ctx.problems.push(...backend.problems.map((p) => `Service ${m.namespace}/${svcName} (backend of ${m.key}): ${p}`));
+      annotationNotices.push(...backend.notices.map((n) => `Service ${m.namespace}/${svcName} (backend of ${m.key}): ${n}`));
+    }
     const ports = memberListenPorts(m, localCertificateArn(lbName), notices);
     portsOf.set(m.key, ports);
     for (const [port, config] of ports) byPort.set(port, [...(byPort.get(port) ?? []), { key: m.key, config }]);

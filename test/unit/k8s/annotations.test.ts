@@ -109,12 +109,16 @@ function valueOfType(type: string): string {
   return type.includes('|') ? type.split('|').at(-1)!.trim() : 'value-1';
 }
 
-/** The stack (or rejection) for an Ingress or Service carrying these annotations. */
+/**
+ * The stack (or rejection) for an object carrying these annotations: an Ingress, a Service the
+ * NLB path serves (`service.beta.kubernetes.io/…`), or the backend Service of an Ingress (`alb.ingress.kubernetes.io/…`).
+ */
 function translated(on: 'Ingress' | 'Service', annotations: Record<string, string>): { stack: DesiredStack | undefined; rejected: string[] } {
-  const backend = lbService('web', { type: 'NodePort', loadBalancerClass: null });
+  const albOnService = on === 'Service' && Object.keys(annotations).some((k) => k.startsWith(INGRESS_PREFIX));
+  const backend = lbService('web', { type: 'NodePort', loadBalancerClass: null, ...(albOnService ? { annotations } : {}) });
   const r =
-    on === 'Ingress'
-      ? translate(snapshot({ ingresses: [ingress('site', [{ paths: [{ path: '/', service: 'web', port: 80 }] }], { annotations })], ingressClasses: [albClass], services: [backend], nodes }))
+    on === 'Ingress' || albOnService
+      ? translate(snapshot({ ingresses: [ingress('site', [{ paths: [{ path: '/', service: 'web', port: 80 }] }], { annotations: albOnService ? {} : annotations })], ingressClasses: [albClass], services: [backend], nodes }))
       : translate(snapshot({ services: [lbService('web', { annotations })], nodes }));
   return { stack: r.stacks[0], rejected: r.rejected.map((x) => x.reason) };
 }
@@ -130,7 +134,7 @@ describe('the annotation catalogue against the controller docs', () => {
   it.each(fixture.annotations.map((a) => [a.name, a] as const))('has %s', (_, documented) => {
     const entry = ANNOTATIONS.find((e) => e.name === documented.name);
     expect(entry, `catalogue entry for ${documented.name}`).toBeDefined();
-    expect(documented.on).toContain(entry!.on);
+    expect(entry!.on).toEqual(documented.on);
     expect(entry!.note.length).toBeGreaterThan(10);
   });
 
@@ -150,12 +154,12 @@ describe('the annotation catalogue against the controller docs', () => {
 });
 
 describe('translating an object that carries each documented annotation', () => {
-  const cases = ANNOTATIONS.map((e) => [`${e.handling} ${e.name}`, e] as const);
-  it.each(cases)('%s', (_, entry: AnnotationEntry) => {
+  const cases = ANNOTATIONS.flatMap((e) => e.on.map((on) => [`${e.handling} ${e.name} on ${on === 'Ingress' ? 'an Ingress' : e.on.length > 1 ? 'a backend Service' : 'a Service'}`, e, on] as const));
+  it.each(cases)('%s', (_, entry: AnnotationEntry, on) => {
     const key = concreteKey(entry.name);
     expect(lookupAnnotation(key)).toBe(entry);
     const plausible = PLAUSIBLE[key] ?? { value: valueOfType(fixture.annotations.find((a) => a.name === entry.name)!.type) };
-    const { stack, rejected } = translated(entry.on, { ...plausible.with, [key]: plausible.value });
+    const { stack, rejected } = translated(on, { ...(on === 'Ingress' || !key.startsWith(INGRESS_PREFIX) ? plausible.with : {}), [key]: plausible.value });
     expect(rejected).toEqual([]);
     expect(stack).toBeDefined();
     const problems = mentions(stack!.problems, key);
@@ -179,7 +183,7 @@ describe('translating an object that carries each documented annotation', () => 
     [`${SERVICE_PREFIX}aws-load-balancer-internal`, 'true'],
     [`${SERVICE_PREFIX}aws-load-balancer-ip-address-type`, 'ipv4'],
   ])('says nothing about %s: %s, which a loopback IPv4 address serves as AWS does', (key, value) => {
-    const { stack } = translated(lookupAnnotation(key)!.on, { [key]: value });
+    const { stack } = translated(lookupAnnotation(key)!.on[0]!, { [key]: value });
     expect(mentions(stack!.problems, key)).toEqual([]);
     expect(mentions(stack!.annotationNotices, key)).toEqual([]);
   });
@@ -191,7 +195,14 @@ describe('translating an object that carries each documented annotation', () => 
     ['Service', `${SERVICE_PREFIX}aws-load-balancer-target-group-attributes-typo`],
   ] as const)('warns about %s annotation %s, which the controller does not document', (on, key) => {
     const { stack } = translated(on, { [key]: '1' });
-    expect(mentions(stack!.problems, key)).toEqual([expect.stringMatching(/is not one the AWS Load Balancer Controller reads on (an Ingress|a Service) \(not in its documented annotations at 225f44568848\): ignored, as the controller ignores it/)]);
+    expect(mentions(stack!.problems, key)).toEqual([expect.stringMatching(/is not one the AWS Load Balancer Controller reads \(not in its documented annotations at 225f44568848\): ignored, as the controller ignores it/)]);
+  });
+
+  it('warns about an Ingress-only annotation on a backend Service, naming the Service and the Ingress', () => {
+    const key = `${INGRESS_PREFIX}listen-ports`;
+    const { stack } = translated('Service', { [key]: '[{"HTTP": 8080}]', [`${INGRESS_PREFIX}tags`]: 'team=a' });
+    expect(stack!.problems).toEqual([`Service default/web (backend of default/site): annotation ${key} is read from Ingresses only, not from a Service: ignored, as the controller ignores it`]);
+    expect(stack!.annotationNotices).toEqual([expect.stringMatching(/^Service default\/web \(backend of default\/site\): annotation alb\.ingress\.kubernetes\.io\/tags is accepted, with no local effect/)]);
   });
 
   it('prefixes an Ingress group member’s messages with its namespace and name', () => {
