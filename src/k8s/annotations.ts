@@ -181,7 +181,7 @@ export const ANNOTATIONS: readonly AnnotationEntry[] = [
   svc('aws-load-balancer-subnets', 'no-local-effect', `places the NLB in VPC subnets; ${NO_VPC}: the address is a loopback one`),
   svc('aws-load-balancer-alpn-policy', 'emulated', "the TLS listeners' ALPN policy"),
   svc('aws-load-balancer-target-node-labels', 'warned', TARGET_NODE_LABELS_NOTE),
-  svc('aws-load-balancer-attributes', 'warned', "NLB attributes from this annotation are not applied (the NLB keeps AWS's defaults); target group and listener attributes are"),
+  svc('aws-load-balancer-attributes', 'no-local-effect', 'every NLB load balancer attribute (cross-zone, deletion protection, access logs, DNS routing policy…) is AWS-side only here (config/attributes.ts); target group and listener attributes have their own annotations'),
   svc('aws-load-balancer-security-groups', 'no-local-effect', `attaches EC2 security groups, whose rules live in AWS; ${NO_VPC}: nothing filters traffic by them`),
   svc('aws-load-balancer-manage-backend-security-group-rules', 'no-local-effect', `lets the controller edit the nodes' security groups; ${NO_VPC}`),
   svc('aws-load-balancer-inbound-sg-rules-on-private-link-traffic', 'no-local-effect', `security group rules for PrivateLink traffic; ${NO_VPC}`),
