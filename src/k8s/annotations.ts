@@ -115,7 +115,7 @@ export const ANNOTATIONS: readonly AnnotationEntry[] = [
   ing('actions.${action-name}', 'emulated', 'the action of a use-annotation backend: fixed-response, redirect or forward (camelCase or PascalCase)'),
   ing('transforms.${transforms-name}', 'emulated', "the rule's transforms (host-header-rewrite, url-rewrite)"),
   ing('conditions.${conditions-name}', 'emulated', "the rule's extra conditions (host-header, path-pattern, http-header, http-request-method, query-string, source-ip)"),
-  ing('use-regex-path-match', 'warned', "paths are matched as ALB path patterns (* and ? wildcards), not as regular expressions"),
+  ing('use-regex-path-match', 'emulated', "\"true\": ImplementationSpecific paths are path-pattern regexValues (the leading / stripped), as the controller sends them"),
   ingAndSvc('target-node-labels', 'warned', TARGET_NODE_LABELS_NOTE),
   ing('mutual-authentication', 'warned', 'mutual TLS is not emulated: HTTPS listeners do not ask for client certificates'),
   ingAndSvc('multi-cluster-target-group', 'no-local-effect', "lets other clusters' targets share the target group; a kind-made target group holds this cluster's targets only"),

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ANNOTATIONS, annotationTable, INGRESS_PREFIX, LBC_DOCS_COMMIT, lookupAnnotation, SERVICE_PREFIX, type AnnotationEntry } from '../../../src/k8s/annotations.ts';
 import { AUTH_ANNOTATIONS } from '../../../src/k8s/auth-annotations.ts';
+import { INGRESS_RULE_ANNOTATIONS } from '../../../src/k8s/ingress-annotations.ts';
 import { translate, type DesiredStack } from '../../../src/k8s/translate.ts';
 import { albClass, ingress, lbService, node, snapshot } from '../../support/k8s-fixtures.ts';
 
@@ -148,8 +149,9 @@ describe('the annotation catalogue against the controller docs', () => {
     }
   });
 
-  it('counts every authentication annotation translate reads as emulated', () => {
+  it('counts every authentication and rule annotation translate reads as emulated', () => {
     for (const suffix of AUTH_ANNOTATIONS) expect(lookupAnnotation(`${INGRESS_PREFIX}${suffix}`)?.handling).toBe('emulated');
+    for (const suffix of INGRESS_RULE_ANNOTATIONS) expect(lookupAnnotation(`${INGRESS_PREFIX}${suffix}${suffix.endsWith('.') ? 'x' : ''}`)?.handling, suffix).toBe('emulated');
   });
 });
 
