@@ -11,6 +11,7 @@ import { loadKindConfig } from './kind-config.ts';
 import { cliLogger, type LogFormat } from './log.ts';
 import { runUntilSignal } from './run.ts';
 import { startElbv2ForKind } from './elbv2.ts';
+import { registrationDelays, type RegistrationDelays } from './kind-timing.ts';
 
 export interface KindOptions {
   readonly kubeconfig?: string;
@@ -26,6 +27,10 @@ export interface KindOptions {
   readonly logLevel: string;
   readonly logFormat: LogFormat;
   readonly stateDir?: string;
+  /** `--registration-delay`: seconds per load balancer type (kind-timing.ts). */
+  readonly registrationDelay?: RegistrationDelays;
+  /** `--aws-timing`: the AWS-like preset, under `registrationDelay`. */
+  readonly awsTiming?: boolean;
 }
 
 /** The service-account token a pod has; `@kubernetes/client-node` falls back to it. */
@@ -73,6 +78,7 @@ export async function kind(opts: KindOptions, out: NodeJS.WritableStream = proce
   // The config file's target groups (and the ELBv2 API's) are what user TargetGroupBindings
   // name: they run before the controller's first reconcile.
   let elbv2: Awaited<ReturnType<typeof startElbv2ForKind>> | undefined;
+  const delays = registrationDelays(opts);
   const controller = new KubernetesController({
     kubeConfig,
     logger,
@@ -83,6 +89,7 @@ export async function kind(opts: KindOptions, out: NodeJS.WritableStream = proce
     ...(opts.stateDir !== undefined ? { stateDir: opts.stateDir } : {}),
     targetGroupDirectory: { targetGroups: () => elbv2?.directory.targetGroups() ?? [] },
     targetGroupArn: (name) => elbv2!.targetGroupArn(name),
+    registrationDelaySeconds: delays,
   });
   let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
   try {
@@ -103,6 +110,9 @@ export async function kind(opts: KindOptions, out: NodeJS.WritableStream = proce
     await controller.stop();
   }, (m) => logger.info(m));
   out.write(`local-elb: watching ${kubeConfig.getCurrentCluster()?.server ?? 'the cluster'}; ${controller.stacks().size} load balancers\n`);
+  if (delays.application > 0 || delays.network > 0) {
+    out.write(`local-elb: new targets register in ${delays.network} s on NLBs, ${delays.application} s on ALBs (Elb.RegistrationInProgress, then health checks)\n`);
+  }
   if (admin) out.write(`local-elb: admin API on ${admin.url}\n`);
   if (admin) out.write(`local-elb: dashboard on ${admin.dashboardUrl}\n`);
 }

@@ -15,6 +15,7 @@ import { quietOnClosedStdout } from './run.ts';
 import type { LogFormat } from './log.ts';
 import type { BenchAlgorithmsOptions } from './lab.ts';
 import { addCaCommands } from './ca.ts';
+import { parseRegistrationDelay } from './kind-timing.ts';
 import { addElbv2EndpointOptions, addExportCommand } from './elbv2.ts';
 
 const CLI = 'local-elb';
@@ -306,6 +307,12 @@ export function buildProgram(): Command {
       .option('--listen-address <ip>', 'listen on this one address instead (in the cluster: the node IP)')
       .option('--load-balancer-class <class>', 'Service loadBalancerClass to serve', 'service.k8s.aws/nlb')
       .option('-c, --config <file>', 'YAML or JSON file: certificates: map the certificate ARNs of your annotations to PEM files (others are issued by the local CA); targetGroups: and loadBalancers: (the serve schema) run beside the cluster\'s, for TargetGroupBindings')
+      .addOption(
+        new Option('--registration-delay <seconds | alb=S,nlb=S>', 'how long a new target stays initial (Elb.RegistrationInProgress) before its first health check, for both load balancer types or per type (default 0)').argParser(
+          (v: string) => parseRegistrationDelay(v),
+        ),
+      )
+      .option('--aws-timing', 'AWS-like registration times: NLB targets 120 s, ALB targets 0 s (--registration-delay overrides per type)')
       .addOption(listenAdminOption())
       .option('--no-admin', 'do not start the admin API'),
     ),

@@ -72,6 +72,13 @@ export interface KubernetesControllerOptions {
    */
   readonly propagation?: { readonly registrationDelayMs?: number; readonly deregistrationLagMs?: number };
   /**
+   * How long a newly registered target stays `initial`/`Elb.RegistrationInProgress` before its
+   * first health check (spec 1.3: NLB "a few minutes", observed ~120 s), per load balancer type,
+   * for every target group of the stacks this controller makes; a target group's own
+   * `emulator.registrationDelaySeconds` wins. Default 0 (checks start at once).
+   */
+  readonly registrationDelaySeconds?: { readonly application?: number; readonly network?: number };
+  /**
    * Certificate ARNs mapped to PEM files (absolute paths), given to every load balancer: what
    * `certificate-arn` and `aws-load-balancer-ssl-cert` name. Other ARNs are issued by the local CA.
    */
@@ -331,7 +338,7 @@ export class KubernetesController {
     for (const stack of stacks) {
       let running = this.#stacks.get(stack.key);
       const address = this.#addressFor(stack.key);
-      const config = { ...withAddress(stack.config, address), certificates: [...(this.#o.certificates ?? [])] };
+      const config = withRegistrationDelay({ ...withAddress(stack.config, address), certificates: [...(this.#o.certificates ?? [])] }, this.#o.registrationDelaySeconds?.[stack.type]);
       // The hosts an issued certificate covers are part of the shape: a new host means a new certificate.
       const signature = shapeSignature({ config, certificateHosts: stack.certificateHosts });
       if (running === undefined || running.signature !== signature) {
@@ -350,6 +357,12 @@ export class KubernetesController {
       // Real AWS attributes with no local meaning are served, not refused (issue #13): say which.
       for (const a of attributesWithoutLocalEffect(running.elb.config)) {
         for (const owner of stack.owners) await this.#event(owner, 'Warning', 'AttributeWithoutLocalEffect', `attribute ${a.key}=${a.value} is accepted, with no local effect: ${a.why}`);
+      }
+      // Annotations whose meaning is AWS-side only (annotations.ts): read, and said once.
+      for (const notice of stack.annotationNotices ?? []) {
+        let sent = false;
+        for (const owner of stack.owners) sent = (await this.#event(owner, 'Normal', 'AnnotationWithoutLocalEffect', notice)) || sent;
+        if (sent) this.#log.info({ event: 'k8s.annotation_without_local_effect', stack: stack.key }, notice);
       }
       for (const notice of [...stack.notices, ...unmappedCertificateNotices(config, stack, address)]) {
         let sent = false;
@@ -583,6 +596,15 @@ function withAddress(config: ConfigInput, address: string): ConfigInput {
   return {
     ...config,
     loadBalancers: (config.loadBalancers ?? []).map((lb) => ({ ...lb, listeners: lb.listeners.map((l) => ({ ...l, address })) })),
+  };
+}
+
+/** Every target group's `emulator.registrationDelaySeconds`, unless it sets its own; the config as it is for none or 0. */
+export function withRegistrationDelay(config: ConfigInput, seconds: number | undefined): ConfigInput {
+  if (seconds === undefined || seconds === 0) return config;
+  return {
+    ...config,
+    targetGroups: (config.targetGroups ?? []).map((tg) => ({ ...tg, emulator: { registrationDelaySeconds: seconds, ...tg.emulator } })),
   };
 }
 

@@ -16,10 +16,10 @@ import type {
   V1Secret,
   V1ServicePort,
 } from '@kubernetes/client-node';
-import { AUTH_ANNOTATIONS, authenticateAction, type AuthenticateActionInput } from './auth-annotations.ts';
+import { annotationFindings, ingressBackendServices } from './annotations.ts';
+import { authenticateAction, type AuthenticateActionInput } from './auth-annotations.ts';
 import {
   backend503,
-  INGRESS_RULE_ANNOTATIONS,
   NON_EXISTENT_BACKEND_ACTION,
   NON_EXISTENT_BACKEND_SERVICE,
   optimizeRules,
@@ -83,6 +83,8 @@ export interface DesiredStack {
   readonly problems: readonly string[];
   /** What local-elb does in place of AWS (a certificate its CA issues), for Normal Events and the log. */
   readonly notices: readonly string[];
+  /** Annotations accepted with no local effect (annotations.ts), for a Normal Event once each. */
+  readonly annotationNotices?: readonly string[];
   /**
    * Host names a certificate issued by the local CA must cover besides the listener's rule hosts:
    * an Ingress's `rules[].host` and `tls[].hosts` (what the controller discovers ACM certificates by).
@@ -314,11 +316,9 @@ function translateService(snapshot: ClusterSnapshot, service: V1Service, options
   const proxyProtocol = a[`${SVC}aws-load-balancer-proxy-protocol`];
   if (proxyProtocol !== undefined && proxyProtocol !== '*') problems.push(`annotation ${SVC}aws-load-balancer-proxy-protocol: the only valid value is "*": got ${JSON.stringify(proxyProtocol)}`);
   const ppPorts = new Set((a[`${SVC}aws-load-balancer-proxy-protocol-per-target-group`] ?? '').split(',').map((x) => x.trim()).filter(Boolean));
-  for (const key of Object.keys(a)) {
-    if (key.startsWith(SVC) && !SUPPORTED_SERVICE_ANNOTATIONS.some((s) => key === `${SVC}${s}` || key.startsWith(`${SVC}${s}.`))) {
-      problems.push(`annotation ${key} is not emulated by local-elb (ignored)`);
-    }
-  }
+  // Every annotation under the prefix is emulated, accepted with no local effect, or warned (annotations.ts).
+  const findings = annotationFindings('Service', a);
+  problems.push(...findings.problems);
 
   const targetGroups: TargetGroupInput[] = [];
   const listeners: ListenerInput[] = [];
@@ -389,35 +389,11 @@ function translateService(snapshot: ClusterSnapshot, service: V1Service, options
     readinessGateGroups: gateGroups,
     problems,
     notices: [],
+    annotationNotices: findings.notices,
     certificateHosts: [],
     backends,
   };
 }
-
-const SUPPORTED_SERVICE_ANNOTATIONS = [
-  'aws-load-balancer-type',
-  'aws-load-balancer-nlb-target-type',
-  'aws-load-balancer-scheme',
-  'aws-load-balancer-internal',
-  'aws-load-balancer-healthcheck-protocol',
-  'aws-load-balancer-healthcheck-port',
-  'aws-load-balancer-healthcheck-path',
-  'aws-load-balancer-healthcheck-healthy-threshold',
-  'aws-load-balancer-healthcheck-unhealthy-threshold',
-  'aws-load-balancer-healthcheck-timeout',
-  'aws-load-balancer-healthcheck-interval',
-  'aws-load-balancer-healthcheck-success-codes',
-  'aws-load-balancer-target-group-attributes',
-  'aws-load-balancer-listener-attributes',
-  'aws-load-balancer-proxy-protocol',
-  'aws-load-balancer-proxy-protocol-per-target-group',
-  'aws-load-balancer-ip-address-type',
-  'aws-load-balancer-ssl-cert',
-  'aws-load-balancer-ssl-ports',
-  'aws-load-balancer-ssl-negotiation-policy',
-  'aws-load-balancer-backend-protocol',
-  'aws-load-balancer-alpn-policy',
-];
 
 // ---------------------------------------------------------------------------------------------
 // Ingresses → ALB (spec 9.1, 9.3)
@@ -606,6 +582,8 @@ function translateIngressGroup(snapshot: ClusterSnapshot, group: string, ingress
 function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: readonly V1Ingress[]): DesiredStack {
   const ctx: GroupContext = { snapshot, targetGroups: new Map(), targets: {}, gateGroups: new Set(), problems: [], backends: {} };
   const notices: string[] = [];
+  const annotationNotices: string[] = [];
+  const walkedServices = new Set<string>();
   const lbName = loadBalancerName('ing', group);
   const lbAttributes: Record<string, string> = {};
 
@@ -625,10 +603,18 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
   const portsOf = new Map<string, Map<number, ListenPortConfig>>();
   const byPort = new Map<number, Array<{ key: string; config: ListenPortConfig }>>();
   for (const m of members) {
-    for (const key of Object.keys(m.annotations)) {
-      if (key.startsWith(ING) && !SUPPORTED_INGRESS_ANNOTATIONS.some((s) => key === `${ING}${s}` || (s.endsWith('.') && key.startsWith(`${ING}${s}`)))) {
-        ctx.problems.push(`${m.key}: annotation ${key} is not emulated by local-elb (ignored)`);
-      }
+    // Every annotation under the prefix is emulated, accepted with no local effect, or warned (annotations.ts).
+    const findings = annotationFindings('Ingress', m.annotations);
+    ctx.problems.push(...findings.problems.map((p) => `${m.key}: ${p}`));
+    annotationNotices.push(...findings.notices.map((n) => `${m.key}: ${n}`));
+    // The backend Services' alb.ingress.kubernetes.io/ annotations (read for their target groups), once per group.
+    for (const svcName of ingressBackendServices(m.ingress)) {
+      const service = snapshot.services.find((x) => x.metadata?.namespace === m.namespace && x.metadata?.name === svcName);
+      if (service === undefined || walkedServices.has(`${m.namespace}/${svcName}`)) continue;
+      walkedServices.add(`${m.namespace}/${svcName}`);
+      const backend = annotationFindings('Service', service.metadata?.annotations ?? {}, ING);
+      ctx.problems.push(...backend.problems.map((p) => `Service ${m.namespace}/${svcName} (backend of ${m.key}): ${p}`));
+      annotationNotices.push(...backend.notices.map((n) => `Service ${m.namespace}/${svcName} (backend of ${m.key}): ${n}`));
     }
     const ports = memberListenPorts(m, localCertificateArn(lbName), notices);
     portsOf.set(m.key, ports);
@@ -790,6 +776,7 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
     readinessGateGroups: [...ctx.gateGroups].filter((name) => used.has(name)),
     problems: ctx.problems,
     notices,
+    annotationNotices,
     certificateHosts: [...new Set(members.flatMap((m) => ingressHosts(m.ingress)))],
     backends: Object.fromEntries(Object.entries(ctx.backends).filter(([name]) => used.has(name))),
   };
@@ -805,31 +792,6 @@ function forwardedGroups(listener: ListenerInput): string[] {
   }
   return names;
 }
-
-const SUPPORTED_INGRESS_ANNOTATIONS = [
-  ...AUTH_ANNOTATIONS,
-  'target-type',
-  'scheme',
-  'listen-ports',
-  'certificate-arn',
-  'ssl-policy',
-  'ssl-redirect',
-  'backend-protocol',
-  'backend-protocol-version',
-  'healthcheck-protocol',
-  'healthcheck-port',
-  'healthcheck-path',
-  'healthcheck-interval-seconds',
-  'healthcheck-timeout-seconds',
-  'healthy-threshold-count',
-  'unhealthy-threshold-count',
-  'success-codes',
-  'target-group-attributes',
-  'load-balancer-attributes',
-  'group.name',
-  'group.order',
-  ...INGRESS_RULE_ANNOTATIONS,
-];
 
 /**
  * The target group for one Ingress backend (namespace, service, port, target type, protocol,

@@ -167,11 +167,15 @@ describe('KubernetesController with the fake API server', () => {
   it('re-lists after 410 Gone and reports what it cannot serve as Events', async () => {
     const { api, controller } = await world();
     api.create(lbService('bad', { annotations: { 'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'lambda' } }));
-    api.create(lbService('odd', { annotations: { 'service.beta.kubernetes.io/aws-load-balancer-eip-allocations': 'eipalloc-1' }, ports: [{ name: 'http', port: 8084, nodePort: 30084 }] }));
+    const odd = { 'service.beta.kubernetes.io/aws-load-balancer-eip-allocations': 'eipalloc-1', 'service.beta.kubernetes.io/aws-load-balancer-target-node-labels': 'role=edge' };
+    api.create(lbService('odd', { annotations: odd, ports: [{ name: 'http', port: 8084, nodePort: 30084 }] }));
     await controller.start();
     const events = () => api.list('v1', 'Event', 'default') as Array<{ reason: string; message: string; involvedObject: { name: string } }>;
     await waitFor(() => events().some((e) => e.involvedObject.name === 'bad' && e.reason === 'LoadBalancerNotServed' && /must be ip or instance/.test(e.message)), { what: 'an Event for the Service that cannot be served' });
-    await waitFor(() => events().some((e) => e.involvedObject.name === 'odd' && e.reason === 'UnsupportedConfiguration' && /eip-allocations/.test(e.message)), { what: 'an Event for the unsupported annotation' });
+    await waitFor(() => events().some((e) => e.involvedObject.name === 'odd' && e.reason === 'UnsupportedConfiguration' && /target-node-labels/.test(e.message)), { what: 'a Warning Event for the annotation local-elb does not emulate' });
+    // An annotation whose meaning is AWS-side only is read, and said once in a Normal Event.
+    await waitFor(() => events().some((e) => e.involvedObject.name === 'odd' && e.reason === 'AnnotationWithoutLocalEffect' && /eip-allocations is accepted, with no local effect/.test(e.message)), { what: 'a Normal Event for the annotation with no local effect' });
+    expect(events().filter((e) => e.involvedObject.name === 'odd' && /eip-allocations/.test(e.message)).map((e) => (e as { type?: string }).type)).toEqual(['Normal']);
 
     const before = api.requests.filter((r) => r.method === 'GET' && !r.watch && r.path === '/api/v1/services').length;
     // In one tick, before the client can reconnect: its last resourceVersion becomes too old.

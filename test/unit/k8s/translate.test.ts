@@ -95,8 +95,10 @@ describe('translate: Services of type LoadBalancer → NLB', () => {
   });
 
   it('reports annotations it does not emulate instead of ignoring them silently', () => {
-    const stack = only(translate(snapshot({ services: [lbService('web', { annotations: { 'service.beta.kubernetes.io/aws-load-balancer-eip-allocations': 'eipalloc-1' } })], nodes })).stacks);
-    expect(stack.problems).toEqual(['annotation service.beta.kubernetes.io/aws-load-balancer-eip-allocations is not emulated by local-elb (ignored)']);
+    const annotations = { 'service.beta.kubernetes.io/aws-load-balancer-eip-allocations': 'eipalloc-1', 'service.beta.kubernetes.io/aws-load-balancer-target-node-labels': 'role=edge' };
+    const stack = only(translate(snapshot({ services: [lbService('web', { annotations })], nodes })).stacks);
+    expect(stack.problems).toEqual([expect.stringMatching(/^annotation service\.beta\.kubernetes\.io\/aws-load-balancer-target-node-labels: "role=edge" is not emulated by local-elb: not applied: every eligible node/)]);
+    expect(stack.annotationNotices).toEqual([expect.stringMatching(/^annotation service\.beta\.kubernetes\.io\/aws-load-balancer-eip-allocations is accepted, with no local effect: Elastic IPs/)]);
   });
 
   it('rejects a bad target type with a reason', () => {
