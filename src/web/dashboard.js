@@ -159,7 +159,7 @@
         card.querySelector('.title').innerHTML = `<b>${esc(lb.name)}</b><span class="badge info">${lb.type === 'network' ? 'NLB' : 'ALB'}</span><span class="muted">target groups: ${esc(lb.targetGroupNames.join(', ') || 'none')}</span>`;
         const rows = lb.listeners
           .map((l) => {
-            const rules = l.rules.map((r) => `<div><code>${r.priority}</code> ${esc(r.conditions.join(' and '))} → ${esc(r.actions.join(', '))}</div>`).join('');
+            const rules = l.rules.map((r) => `<div><code>${r.priority}</code> ${esc(r.conditions.join(' and '))} → ${esc(r.actions.join(', '))}${r.transforms ? ` <span class="muted">rewriting ${esc(r.transforms.join('; '))}</span>` : ''}</div>`).join('');
             return `<tr><td>${esc(l.protocol)}</td><td class="mono">${esc(l.address)}:${l.port}</td><td>${l.url ? `<a href="${esc(l.url)}">${esc(l.url)}</a>` : ''}</td><td class="wrap">${rules}<div><code>default</code> → ${esc(l.defaultActions.join(', '))}</div></td></tr>`;
           })
           .join('');

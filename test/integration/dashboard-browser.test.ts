@@ -79,7 +79,14 @@ describe.skipIf(!chromiumPath)('the dashboard in headless Chromium', () => {
             {
               port: 0,
               defaultActions: [{ type: 'forward', targetGroupName: 'web' }],
-              rules: [{ priority: 10, conditions: [{ field: 'path-pattern', values: ['/pods/*'] }], actions: [{ type: 'forward', targetGroupName: 'pods' }] }],
+              rules: [
+                {
+                  priority: 10,
+                  conditions: [{ field: 'path-pattern', values: ['/pods/*'] }],
+                  actions: [{ type: 'forward', targetGroupName: 'pods' }],
+                  transforms: [{ type: 'url-rewrite', urlRewriteConfig: { rewrites: [{ regex: '^/pods/(.*)$', replace: '/$1' }] } }],
+                },
+              ],
             },
           ],
         },
@@ -114,6 +121,7 @@ describe.skipIf(!chromiumPath)('the dashboard in headless Chromium', () => {
     const lb = page.locator('.card[data-lb="app"]');
     await expect.poll(() => lb.textContent()).toContain('path-pattern /pods/*');
     expect(await lb.textContent()).toContain('forward pods');
+    expect(await lb.textContent()).toContain('rewriting url-rewrite ^/pods/(.*)$ → /$1');
     await shot('1-three-healthy-targets');
   }, 60_000);
 
