@@ -43,6 +43,8 @@ import { listenerNames, type CertificateIssuer } from '../tls/certificates.ts';
 import { localCaIssuer, localCertificateArn } from '../tls/provider.ts';
 import { READINESS_GATE_PREFIX, translate, type ClusterSnapshot, type DesiredStack, type ObjectRef } from './translate.ts';
 import { GatewayApiWatcher } from './gateway/watcher.ts';
+import { CustomResourceInformer } from './crd-informer.ts';
+import { ELBV2_GROUP, INGRESS_CLASS_PARAMS_KIND, type IngressClassParams } from './ingress-class-params.ts';
 import { translateGateways } from './gateway/translate.ts';
 
 export interface KubernetesControllerOptions {
@@ -119,6 +121,8 @@ export class KubernetesController {
   readonly #stacks = new Map<string, RunningStack>();
   /** Gateway API objects, when the cluster serves their CRDs. */
   readonly #gateway: GatewayApiWatcher;
+  /** IngressClassParams (spec 15.4), when the cluster serves the CRD. */
+  readonly #ingressClassParams: CustomResourceInformer<IngressClassParams>;
   /** One CA for every load balancer, opened when the first certificate is issued. */
   readonly #issuer: CertificateIssuer;
   readonly #addresses = new Map<string, string>();
@@ -170,16 +174,26 @@ export class KubernetesController {
       fieldManager: FIELD_MANAGER,
       ...(options.watchBackoffMs ? { watchBackoffMs: options.watchBackoffMs } : {}),
     });
+    this.#ingressClassParams = new CustomResourceInformer<IngressClassParams>({
+      kubeConfig: kc,
+      logger: this.#log,
+      group: ELBV2_GROUP,
+      version: 'v1beta1',
+      plural: 'ingressclassparams',
+      kind: INGRESS_CLASS_PARAMS_KIND,
+      onChange: () => this.schedule(),
+      ...(options.watchBackoffMs ? { watchBackoffMs: options.watchBackoffMs } : {}),
+    });
   }
 
   /** Starts the watches and applies the first state; resolves after that first reconcile. */
   async start(): Promise<void> {
     this.#stopped = false;
-    await Promise.all([...Object.values(this.#informers).map((i) => i.start()), this.#gateway.start()]);
+    await Promise.all([...Object.values(this.#informers).map((i) => i.start()), this.#gateway.start(), this.#ingressClassParams.start()]);
     await this.reconcileNow();
     const resyncMs = this.#o.resyncMs ?? 15_000;
-    // Gateway API CRDs installed after start are picked up at a resync.
-    this.#resync = setInterval(() => void this.#gateway.rediscover().finally(() => this.schedule()), resyncMs);
+    // Gateway API and IngressClassParams CRDs installed after start are picked up at a resync.
+    this.#resync = setInterval(() => void Promise.all([this.#gateway.rediscover(), this.#ingressClassParams.rediscover()]).finally(() => this.schedule()), resyncMs);
     this.#resync.unref();
   }
 
@@ -188,7 +202,7 @@ export class KubernetesController {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#resync) clearInterval(this.#resync);
-    await Promise.all([...Object.values(this.#informers).map((i) => i.stop()), this.#gateway.stop()]);
+    await Promise.all([...Object.values(this.#informers).map((i) => i.stop()), this.#gateway.stop(), this.#ingressClassParams.stop()]);
     await this.#running?.catch(() => {});
     for (const stack of [...this.#stacks.values()]) await this.#remove(stack, false);
   }
@@ -229,7 +243,7 @@ export class KubernetesController {
 
   /** How many times the watches were re-established after errors (all resources together). */
   get watchRestarts(): number {
-    return Object.values(this.#informers).reduce((n, i) => n + i.restarts, 0) + this.#gateway.restarts;
+    return Object.values(this.#informers).reduce((n, i) => n + i.restarts, 0) + this.#gateway.restarts + this.#ingressClassParams.restarts;
   }
 
   get reconcileCount(): number {
@@ -281,6 +295,7 @@ export class KubernetesController {
       ingresses: i.ingresses.list(),
       ingressClasses: i.ingressClasses.list(),
       secrets: i.secrets.list(),
+      ingressClassParams: this.#ingressClassParams.list(),
     };
   }
 
@@ -289,12 +304,16 @@ export class KubernetesController {
     this.#reconciles++;
     const snapshot = this.#snapshot();
     const result = translate(snapshot, this.#o.loadBalancerClass ? { loadBalancerClass: this.#o.loadBalancerClass } : {});
-    for (const r of result.rejected) await this.#event(r.ref, 'Warning', 'LoadBalancerNotServed', `local-elb cannot serve this ${r.ref.kind}: ${r.reason}`);
+    for (const r of result.rejected) {
+      if (r.event !== undefined) await this.#event(r.ref, 'Warning', r.event.reason, r.event.message);
+      else await this.#event(r.ref, 'Warning', 'LoadBalancerNotServed', `local-elb cannot serve this ${r.ref.kind}: ${r.reason}`);
+    }
     const gatewayApi = this.#gateway.snapshot();
     const gateways = translateGateways(snapshot, gatewayApi, this.#o.defaultTargetType ? { defaultTargetType: this.#o.defaultTargetType } : {});
     const stacks = [...result.stacks, ...gateways.stacks];
 
-    const wanted = new Set(stacks.map((s) => s.key));
+    // A group whose model failed to build keeps its running load balancer as it was (spec 15.4.3).
+    const wanted = new Set([...stacks.map((s) => s.key), ...result.rejected.flatMap((r) => (r.keepStack !== undefined ? [r.keepStack] : []))]);
     for (const running of [...this.#stacks.values()]) if (!wanted.has(running.key)) await this.#remove(running, true);
 
     for (const stack of stacks) {
@@ -319,6 +338,11 @@ export class KubernetesController {
       // Real AWS attributes with no local meaning are served, not refused (issue #13): say which.
       for (const a of attributesWithoutLocalEffect(running.elb.config)) {
         for (const owner of stack.owners) await this.#event(owner, 'Warning', 'AttributeWithoutLocalEffect', `attribute ${a.key}=${a.value} is accepted, with no local effect: ${a.why}`);
+      }
+      for (const notice of stack.paramsNotices ?? []) {
+        let sent = false;
+        for (const owner of stack.owners) sent = (await this.#event(owner, 'Normal', 'IngressClassParams', notice)) || sent;
+        if (sent) this.#log.info({ event: 'k8s.ingress_class_params', stack: stack.key }, notice);
       }
       for (const notice of [...stack.notices, ...unmappedCertificateNotices(config, stack, address)]) {
         let sent = false;
@@ -400,7 +424,11 @@ export class KubernetesController {
     const running: RunningStack = { key: stack.key, signature, elb, registrars, address, portMap, unsubscribe, stack };
     this.#stacks.set(stack.key, running);
     const ports = [...portMap].map(([want, got]) => (want === got ? `${got}` : `${want}→${got}`)).join(', ');
-    this.#log.info({ event: 'k8s.load_balancer_started', stack: stack.key, address, ports }, `${stack.type === 'network' ? 'NLB' : 'ALB'} for ${stack.key} on ${address} (ports ${ports})`);
+    const tags = Object.entries(stack.tags ?? {}).map(([k, v]) => `${k}=${v}`);
+    this.#log.info(
+      { event: 'k8s.load_balancer_started', stack: stack.key, address, ports, ...(tags.length > 0 ? { tags: stack.tags } : {}) },
+      `${stack.type === 'network' ? 'NLB' : 'ALB'} for ${stack.key} on ${address} (ports ${ports})${tags.length > 0 ? ` tagged ${tags.join(', ')}` : ''}`,
+    );
     for (const owner of stack.owners) await this.#event(owner, 'Normal', 'EnsuredLoadBalancer', `local-elb ${stack.type === 'network' ? 'NLB' : 'ALB'} listening on ${address} (ports ${ports})`);
     return running;
   }

@@ -37,7 +37,7 @@ import type { Operation as JsonPatchOperation } from 'fast-json-patch';
 import { apply as applyMergePatch } from 'json-merge-patch';
 import { KubeConfig } from '@kubernetes/client-node';
 import { isJsonObject, strategicMergePatch, StrategicMergePatchError, type Json, type JsonObject } from './kube-strategic-merge.ts';
-import { renderTable, wantsTable } from './kube-tables.ts';
+import { renderTable, wantsTable, type PrinterColumn } from './kube-tables.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Public types
@@ -55,6 +55,8 @@ export interface ResourceTypeSpec {
   namespaced: boolean;
   /** Subresources served; only 'status' is implemented. */
   subresources?: string[];
+  /** Singular resource name (discovery's singularName); default the kind in lower case. */
+  singular?: string;
   shortNames?: string[];
   categories?: string[];
   /** DELETE answers with the deleted object (pods, services) rather than a Status. */
@@ -64,6 +66,13 @@ export interface ResourceTypeSpec {
    * (e.g. ./gateway-api-crds.ts). `old` is the stored object on updates.
    */
   defaults?: (obj: KubeObject, old: KubeObject | undefined) => void;
+  /**
+   * A CRD's structural-schema and CEL validation, run after the defaults on every write: the
+   * causes of a 422 Invalid (`field`, `message`, `reason` as the real server words them), none when valid.
+   */
+  validate?: (obj: KubeObject) => Array<{ field: string; message: string; reason: string }>;
+  /** A CRD's additionalPrinterColumns (after NAME) for `kubectl get`, as ./kube-tables.ts renders them. */
+  printerColumns?: PrinterColumn[];
 }
 
 export interface FakeKubeApiServerOptions {
@@ -665,6 +674,8 @@ class Server implements FakeKubeApiServer {
     }
     if (rt.key === 'networking.k8s.io/v1/ingresses') o.status ??= { loadBalancer: {} };
     rt.defaults?.(o, old);
+    const causes = rt.validate?.(o) ?? [];
+    if (causes.length > 0) throw invalid(rt, String(meta.name ?? ''), causes);
     if (rt.key === 'v1/pods') {
       o.spec ??= {};
       o.spec.restartPolicy ??= 'Always';
@@ -983,7 +994,7 @@ class Server implements FakeKubeApiServer {
           return this.startWatch(req, res, rt, namespace, q);
         }
         const o = this.current(rt, namespace, name);
-        if (wantsTable(req.headers.accept)) return this.sendJson(res, 200, renderTable(rt.kind, [o], { resourceVersion: o.metadata.resourceVersion }, q.get('includeObject')));
+        if (wantsTable(req.headers.accept)) return this.sendJson(res, 200, renderTable(rt.kind, [o], { resourceVersion: o.metadata.resourceVersion }, q.get('includeObject'), rt.printerColumns));
         return this.sendJson(res, 200, o);
       }
       case 'PUT': {
@@ -1080,7 +1091,7 @@ class Server implements FakeKubeApiServer {
       for (const t of ts) {
         resources.push({
           name: t.plural,
-          singularName: t.kind.toLowerCase(),
+          singularName: t.singular ?? t.kind.toLowerCase(),
           namespaced: t.namespaced,
           kind: t.kind,
           verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
@@ -1118,7 +1129,7 @@ class Server implements FakeKubeApiServer {
       meta.remainingItemCount = items.length - limit;
       items = items.slice(0, limit);
     }
-    if (wantsTable(req.headers.accept)) return this.sendJson(res, 200, renderTable(rt.kind, items, meta, q.get('includeObject')));
+    if (wantsTable(req.headers.accept)) return this.sendJson(res, 200, renderTable(rt.kind, items, meta, q.get('includeObject'), rt.printerColumns));
     this.sendJson(res, 200, { kind: `${rt.kind}List`, apiVersion: rt.apiVersion, metadata: meta, items });
   }
 
@@ -1174,7 +1185,7 @@ class Server implements FakeKubeApiServer {
   private writeEvent(w: Watcher, type: string, object: KubeObject): void {
     if (w.res.writableEnded || w.res.destroyed) return;
     if (w.table && (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED')) {
-      object = renderTable(w.rt.kind, [object], { resourceVersion: object.metadata?.resourceVersion }, w.table.includeObject);
+      object = renderTable(w.rt.kind, [object], { resourceVersion: object.metadata?.resourceVersion }, w.table.includeObject, w.rt.printerColumns);
     }
     w.res.write(`${JSON.stringify({ type, object })}\n`);
   }
