@@ -606,7 +606,7 @@ function mergeListenPort(port: number, configs: ReadonlyArray<{ readonly key: st
 function sslRedirectPort(members: readonly Member[], ports: ReadonlyMap<number, ListenPortConfig>, notices: string[]): number | undefined {
   const { ports: wanted } = groupSslRedirectPorts(members, notices);
   if (wanted.size === 0) return undefined;
-  if (wanted.size > 1) throw new IngressGroupError(`conflicting sslRedirect port: [${[...wanted].sort((x, y) => x - y).join(' ')}]`);
+  if (wanted.size > 1) throw new IngressModelError(`conflicting sslRedirect port: [${[...wanted].sort((x, y) => x - y).join(' ')}]`);
   const port = [...wanted][0]!;
   const listener = ports.get(port);
   if (listener === undefined) throw new IngressGroupError(`listener does not exist for SSLRedirect port: ${port}`);
