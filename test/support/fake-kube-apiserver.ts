@@ -150,6 +150,8 @@ export interface FakeKubeApiServer {
   list<T = KubeObject>(apiVersion: string, kind: string, namespace?: string): T[];
   /** The current (latest) resourceVersion. */
   resourceVersion(): number;
+  /** Serves one more resource type from now on (discovery included), as installing a CRD does. */
+  installResource(spec: ResourceTypeSpec): void;
   /** Forgets watch history up to `rv` (default: the current resourceVersion): watches from an older resourceVersion get 410 Expired. */
   compact(rv?: number): void;
   /** Ends every open watch: 'clean' ends the response (chunked terminator), 'reset' destroys the socket with a TCP RST. Returns how many. */
@@ -536,6 +538,13 @@ class Server implements FakeKubeApiServer {
 
   resourceVersion(): number {
     return this.rv;
+  }
+
+  installResource(spec: ResourceTypeSpec): void {
+    const rt = resourceType(spec);
+    if (this.types.some((t) => t.key === rt.key)) throw new Error(`${rt.key} is already served`);
+    this.types.push(rt);
+    this.store.set(rt.key, new Map());
   }
 
   compact(rv: number = this.rv): void {
