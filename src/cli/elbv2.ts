@@ -86,7 +86,7 @@ export function addExportCommand(program: Command, adminOption: () => Option): v
  * of its own beside them. Returns the admin API's view of both, and how to stop the API's part.
  */
 export async function startElbv2ForKind(
-  controllerView: ElbView,
+  controllerView: ElbView & Pick<ManagedResources, 'loadBalancerFacts'>,
   where: { address: string; port: number } | false | undefined,
   logger: Logger,
   out: NodeJS.WritableStream,

@@ -216,7 +216,7 @@ export class KubernetesController {
    * Every running load balancer and target group as one view, for the admin API: the CLI verbs
    * (`describe-target-health --target-group-name k8s-…`) work against `local-elb kind` too.
    */
-  view(): ElbView {
+  view(): ElbView & { loadBalancerFacts(name: string): { scheme?: 'internal' | 'internet-facing'; ipAddressType?: string; tags?: Readonly<Record<string, string>> } | undefined } {
     const elbs = () => [...this.#stacks.values()].map((s) => s.elb);
     const find = <T>(pick: (elb: ElbRuntime) => T | undefined, what: string): T => {
       for (const elb of elbs()) {
@@ -238,6 +238,16 @@ export class KubernetesController {
       targetGroup: (name) => find((e) => tryGet(() => e.targetGroup(name)), `target group named ${JSON.stringify(name)}`),
       loadBalancers: () => elbs().flatMap((e) => e.loadBalancers()),
       loadBalancer: (name) => find((e) => tryGet(() => e.loadBalancer(name)), `load balancer named ${JSON.stringify(name)}`),
+      // An Ingress group's scheme, IP address type and tags, for the ELBv2 API (spec 15.4.2).
+      loadBalancerFacts: (name) => {
+        const stack = [...this.#stacks.values()].find((s) => s.elb.loadBalancers().some((lb) => lb.name === name))?.stack;
+        if (stack === undefined) return undefined;
+        return {
+          ...(stack.scheme !== undefined ? { scheme: stack.scheme } : {}),
+          ...(stack.ipAddressType !== undefined ? { ipAddressType: stack.ipAddressType } : {}),
+          ...(stack.tags !== undefined ? { tags: stack.tags } : {}),
+        };
+      },
     };
   }
 

@@ -375,8 +375,8 @@ export function paramsWithoutLocalEffect(members: readonly ParamsMember[], setti
     seen.add(name);
     const s = p.spec;
     const say = (field: string, value: unknown, why: string) => out.push(`IngressClassParams ${name}: spec.${field} ${JSON.stringify(value)} is accepted with no local meaning: ${why}`);
-    if (s.scheme !== undefined) say('scheme', s.scheme, `the load balancer's scheme is ${settings.scheme}; local-elb listens on this machine's loopback address either way`);
-    if (s.ipAddressType !== undefined) say('ipAddressType', s.ipAddressType, `the load balancer's IP address type is ${settings.ipAddressType}; local-elb listens on one IPv4 loopback address`);
+    if (s.scheme !== undefined) say('scheme', s.scheme, `the load balancer's scheme is ${settings.scheme} (DescribeLoadBalancers says so); local-elb listens on its own loopback address either way`);
+    if (s.ipAddressType !== undefined) say('ipAddressType', s.ipAddressType, `the load balancer's IP address type is ${settings.ipAddressType} (DescribeLoadBalancers says so); local-elb listens on one IPv4 loopback address`);
     if (s.subnets !== undefined) say('subnets', s.subnets, 'there are no subnets or availability zones on this machine');
     if (s.inboundCIDRs !== undefined) say('inboundCIDRs', s.inboundCIDRs, 'the controller writes them into the security group; local-elb has no security groups (every local client reaches the listeners)');
     const prefixLists = s.prefixListsIDs ?? s.PrefixListsIDs;
@@ -386,7 +386,7 @@ export function paramsWithoutLocalEffect(members: readonly ParamsMember[], setti
     if (s.wafv2AclName) say('wafv2AclName', s.wafv2AclName, 'local-elb has no AWS WAF');
     if (s.wafv2AclArn) say('wafv2AclArn', s.wafv2AclArn, 'local-elb has no AWS WAF');
     if (s.tags !== undefined && s.tags.length > 0) {
-      say('tags', s.tags, `the group's tags (${Object.entries(settings.tags).map(([k, v]) => `${k}=${v}`).join(', ')}) are what the controller tags the load balancer, listeners and target groups with; local-elb logs them`);
+      say('tags', s.tags, `the group's tags (${Object.entries(settings.tags).map(([k, v]) => `${k}=${v}`).join(', ')}) are the load balancer's tags: DescribeTags on the ELBv2 API of local-elb kind shows them, and the log; nothing else reads them`);
     }
   }
   return out;

@@ -113,7 +113,13 @@ export interface DesiredStack {
    * resolved (spec 15.4), for Normal Events (reason `IngressClassParams`) and the log.
    */
   readonly paramsNotices?: readonly string[];
-  /** The tags the controller would put on the load balancer (an Ingress group's `tags` and IngressClassParams tags, spec 15.4.2). */
+  /**
+   * What the controller decides of an Ingress group's load balancer with no local effect, for the
+   * ELBv2 API to describe (spec 15.4.2): its scheme and IP address type (DescribeLoadBalancers)
+   * and its tags (DescribeTags; the group's `tags` annotations with the IngressClassParams tags).
+   */
+  readonly scheme?: 'internal' | 'internet-facing';
+  readonly ipAddressType?: string;
   readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -826,6 +832,8 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
     notices,
     certificateHosts: [...new Set(members.flatMap((m) => ingressHosts(m.ingress)))],
     paramsNotices,
+    scheme,
+    ipAddressType,
     tags,
   };
 }

@@ -18,9 +18,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { promisify } from 'node:util';
+import { DescribeLoadBalancersCommand, DescribeTagsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startElbv2Endpoint } from '../../src/elbv2/server.ts';
 import { KubernetesController } from '../../src/k8s/controller.ts';
+import { startLocalElb } from '../../src/local-elb.ts';
 import { ELBV2_RESOURCES, INGRESS_CLASS_PARAMS_RESOURCE } from '../support/elbv2-crds.ts';
 import { startFakeKubeApiServer, type FakeKubeApiServer } from '../support/fake-kube-apiserver.ts';
 import { albClass, ingress, lbService, namespace, node } from '../support/k8s-fixtures.ts';
@@ -279,5 +282,35 @@ describe('IngressClassParams through the controller and the fake API server', ()
     const ip = await waitFor(() => statusIp(api, 'team-a', 'shop-a'), { what: 'the address of shop-a once the CRD is served' });
     expect([...controller.stacks().keys()]).toEqual(['ingress/team-alb']);
     await waitFor(async () => ((await get(`http://${ip}:8080/a`, 'a.example').catch(() => undefined))?.body === 'web-a' ? true : undefined), { what: 'team a through the ALB' });
+  });
+
+  it('describes the group’s scheme, IP address type and merged tags on the ELBv2 API (DescribeLoadBalancers, DescribeTags), and follows a change', async () => {
+    const { api, controller } = await world();
+    api.create(teamClass);
+    api.create(teamParams({ group: { name: 'team-alb' }, loadBalancerName: 'team-alb', ipAddressType: 'dualstack', tags: [{ key: 'team', value: 'platform' }, { key: 'env', value: 'dev' }] }));
+    api.create(teamIngress('a', { [`${ING}listen-ports`]: '[{"HTTP":8080}]', [`${ING}tags`]: 'team=web,cost-center=42', [`${ING}ip-address-type`]: 'ipv4' }));
+    await controller.start();
+    await waitFor(() => statusIp(api, 'team-a', 'shop-a'), { what: 'the address of shop-a' });
+
+    // local-elb kind's ELBv2 API: an empty runtime of its own, the controller's load balancers beside it.
+    const own = await startLocalElb({ config: {}, waitForPodsMs: 0 });
+    cleanups.push(() => own.close());
+    const endpoint = await startElbv2Endpoint(own.runtime, { port: 0, managed: controller.view() });
+    cleanups.push(() => endpoint.close());
+    const client = new ElasticLoadBalancingV2Client({ endpoint: endpoint.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    cleanups.push(async () => client.destroy());
+
+    const [lb] = (await client.send(new DescribeLoadBalancersCommand({ Names: ['team-alb'] }))).LoadBalancers!;
+    expect(lb).toMatchObject({ LoadBalancerName: 'team-alb', Type: 'application', Scheme: 'internal', IpAddressType: 'dualstack' });
+    const tags = async () => {
+      const described = (await client.send(new DescribeTagsCommand({ ResourceArns: [lb!.LoadBalancerArn!] }))).TagDescriptions![0]!.Tags!;
+      return Object.fromEntries(described.filter((t) => !t.Key!.startsWith('local-elb:')).map((t) => [t.Key, t.Value]));
+    };
+    expect(await tags()).toEqual({ team: 'platform', env: 'dev', 'cost-center': '42' });
+
+    api.patch('elbv2.k8s.aws/v1beta1', 'IngressClassParams', undefined, 'team-params', { spec: { scheme: 'internet-facing', tags: [{ key: 'team', value: 'payments' }] } });
+    await waitFor(async () => ((await tags()).team === 'payments' ? true : undefined), { what: 'the new tags described' });
+    expect(await tags()).toEqual({ team: 'payments', 'cost-center': '42' });
+    expect((await client.send(new DescribeLoadBalancersCommand({ Names: ['team-alb'] }))).LoadBalancers![0]).toMatchObject({ Scheme: 'internet-facing' });
   });
 });
