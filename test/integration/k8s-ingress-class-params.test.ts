@@ -20,6 +20,7 @@ import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { DescribeLoadBalancersCommand, DescribeTagsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { request } from 'undici';
+import { parseAllDocuments } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startElbv2Endpoint } from '../../src/elbv2/server.ts';
 import { KubernetesController } from '../../src/k8s/controller.ts';
@@ -27,6 +28,7 @@ import { startLocalElb } from '../../src/local-elb.ts';
 import { ELBV2_RESOURCES, INGRESS_CLASS_PARAMS_RESOURCE } from '../support/elbv2-crds.ts';
 import { startFakeKubeApiServer, type FakeKubeApiServer } from '../support/fake-kube-apiserver.ts';
 import { albClass, ingress, lbService, namespace, node } from '../support/k8s-fixtures.ts';
+import { REPO } from '../support/machine-node.ts';
 import { requirePeer } from '../support/peers.ts';
 import { startTarget } from '../support/targets.ts';
 import { waitFor } from '../support/wait.ts';
@@ -42,7 +44,16 @@ afterEach(async () => {
   if (errors.length > 0) throw errors[0];
 });
 
-/** The IngressClass and IngressClassParams of the README's example. */
+/** The manifests of the README's example (section "IngressClassParams on kind"), as kubectl apply would send them. */
+async function readmeExample(): Promise<Array<Record<string, any>>> {
+  const readme = await readFile(join(REPO, 'README.md'), 'utf8');
+  const at = readme.indexOf('### IngressClassParams on kind');
+  const open = readme.indexOf('\n```yaml\n', at);
+  const close = readme.indexOf('\n```\n', open + 1);
+  return parseAllDocuments(readme.slice(open + '\n```yaml\n'.length, close)).map((d) => d.toJS() as Record<string, any>);
+}
+
+/** An IngressClass and IngressClassParams like the README's. */
 const teamClass = {
   apiVersion: 'networking.k8s.io/v1',
   kind: 'IngressClass',
@@ -144,28 +155,21 @@ describe('IngressClassParams through the controller and the fake API server', ()
     }
   });
 
-  it('serves HTTPS with the params’ certificate and SSL policy, and their load balancer and listener attributes, over the annotations', async () => {
+  it('serves the README example: HTTPS with the params’ certificate and SSL policy, and their load balancer and listener attributes, over the annotations', async () => {
     const { api, controller, stateDir } = await world();
-    api.create(teamClass);
-    api.create(
-      teamParams({
-        group: { name: 'team-alb' },
-        certificateArn: [CERT],
-        sslPolicy: 'ELBSecurityPolicy-TLS13-1-3-2021-06',
-        loadBalancerAttributes: [{ key: 'idle_timeout.timeout_seconds', value: '120' }],
-        listeners: [{ protocol: 'HTTPS', port: 8443, listenerAttributes: [{ key: 'routing.http.response.x_frame_options.header_value', value: 'DENY' }] }],
-      }),
-    );
-    // The annotations the params override (certificate, policy) and merge with (attributes).
-    api.create(
-      teamIngress('a', {
-        [`${ING}listen-ports`]: '[{"HTTPS":8443}]',
-        [`${ING}certificate-arn`]: 'arn:aws:acm:eu-west-1:111122223333:certificate/ignored',
-        [`${ING}ssl-policy`]: 'ELBSecurityPolicy-2016-08',
-        [`${ING}load-balancer-attributes`]: 'idle_timeout.timeout_seconds=30,routing.http.drop_invalid_header_fields.enabled=true',
-        [`${ING}listener-attributes.HTTPS-8443`]: 'routing.http.response.x_frame_options.header_value=SAMEORIGIN,routing.http.response.x_content_type_options.header_value=nosniff',
-      }),
-    );
+    const [ingressClass, classParams, shop] = await readmeExample();
+    expect([ingressClass!.kind, classParams!.kind, shop!.kind]).toEqual(['IngressClass', 'IngressClassParams', 'Ingress']);
+    expect(classParams!.spec.certificateArn).toEqual([CERT]);
+    api.create(ingressClass!);
+    api.create(classParams!);
+    // The example's Ingress, with the annotations the params override (certificate, policy) and merge with (attributes).
+    Object.assign(shop!.metadata.annotations, {
+      [`${ING}certificate-arn`]: 'arn:aws:acm:eu-west-1:111122223333:certificate/ignored',
+      [`${ING}ssl-policy`]: 'ELBSecurityPolicy-2016-08',
+      [`${ING}load-balancer-attributes`]: 'idle_timeout.timeout_seconds=30,routing.http.drop_invalid_header_fields.enabled=true',
+      [`${ING}listener-attributes.HTTPS-8443`]: 'routing.http.response.x_frame_options.header_value=SAMEORIGIN,routing.http.response.x_content_type_options.header_value=nosniff',
+    });
+    api.create(shop!);
     await controller.start();
 
     const ip = await waitFor(() => statusIp(api, 'team-a', 'shop-a'), { what: 'the address of shop-a' });
