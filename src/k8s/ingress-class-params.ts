@@ -236,6 +236,36 @@ export function checkGroupWafv2(members: readonly ParamsMember[]): void {
   if (names.size > 1) throw new IngressModelError(`conflicting WAFv2 WebACL names: ${goList(names)}`);
 }
 
+/**
+ * Capacity reservation and IPAM pool (model_build_load_balancer_capacity_reservation.go,
+ * model_build_ipam.go): the first member's class decides when it sets them; otherwise the
+ * members' annotations must agree. Neither has a local effect; only their errors do.
+ */
+export function checkGroupCapacityAndIpam(members: readonly ParamsMember[], parseMap: (raw: string | undefined) => Record<string, string>): void {
+  if (members[0]?.params?.spec?.minimumLoadBalancerCapacity === undefined) {
+    const capacity: Record<string, string> = {};
+    for (const m of members) {
+      for (const [k, v] of Object.entries(parseMap(m.annotations[`${ING}minimum-load-balancer-capacity`]))) {
+        if (Object.hasOwn(capacity, k) && capacity[k] !== v) throw new IngressModelError(`conflicting capacity reservation ${k}: ${capacity[k]} | ${v}`);
+        capacity[k] = v;
+      }
+    }
+    for (const [k, v] of Object.entries(capacity)) {
+      if (k !== 'CapacityUnits') throw new IngressModelError(`invalid key to set the capacity: ${k}, Expected key: CapacityUnits`);
+      if (!/^[+-]?\d+$/.test(v) || Math.abs(Number(v)) > 2 ** 31 - 1) throw new IngressModelError(`invalid value to set the capacity: ${v}: strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
+    }
+  }
+  if (members[0]?.params?.spec?.ipamConfiguration?.ipv4IPAMPoolId === undefined) {
+    let pool: string | undefined;
+    for (const m of members) {
+      const own = m.annotations[`${ING}ipam-ipv4-pool-id`];
+      if (own === undefined || own === '') continue;
+      if (pool !== undefined && own !== pool) throw new IngressModelError(`conflicting ipv4 ipam pools ${pool}: ${own}`);
+      pool = own;
+    }
+  }
+}
+
 const toMap = (list: readonly KeyValue[] | undefined): Record<string, string> => Object.fromEntries((list ?? []).map((kv) => [kv.key, kv.value]));
 
 /**

@@ -33,6 +33,7 @@ import {
   type TransformInput,
 } from './ingress-annotations.ts';
 import {
+  checkGroupCapacityAndIpam,
   checkGroupSubnets,
   checkGroupWafv2,
   classifyIngress,
@@ -656,6 +657,7 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
   const lbAttributes = groupLoadBalancerAttributes(members, parseMap, paramsNotices);
   const lbName = groupLoadBalancerName(members) ?? loadBalancerName('ing', group);
   checkGroupWafv2(members);
+  checkGroupCapacityAndIpam(members, parseMap);
   paramsNotices.push(...paramsWithoutLocalEffect(members, { scheme, ipAddressType, tags }));
 
   // Listen ports per Ingress, merged per port across the group.

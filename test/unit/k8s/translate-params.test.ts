@@ -280,10 +280,14 @@ describe('IngressClassParams: conflicts inside a group fail the whole group (Fai
     ['listener attributes the first class does not set', {}, {}, { [`${ING}listener-attributes.HTTP-80`]: 'routing.http.response.server.enabled=false' }, 'conflicting listener attributes routing.http.response.server.enabled: true | false for ingress default/b'],
     ['WAFv2 names', { wafv2AclName: 'x' }, { wafv2AclName: 'y' }, {}, 'conflicting WAFv2 WebACL names: [x y]'],
     ['WAFv2 ARNs', { wafv2AclArn: 'arn:x' }, { wafv2AclArn: 'arn:y' }, {}, 'conflicting WAFv2 WebACL ARNs: [arn:x arn:y]'],
+    ['capacity reservations the first class does not set', {}, { minimumLoadBalancerCapacity: { capacityUnits: 9 } }, { [`${ING}minimum-load-balancer-capacity`]: 'CapacityUnits=200' }, 'conflicting capacity reservation CapacityUnits: 100 | 200'],
+    ['IPAM pools the first class does not set', {}, {}, { [`${ING}ipam-ipv4-pool-id`]: 'ipam-pool-b' }, 'conflicting ipv4 ipam pools ipam-pool-a: ipam-pool-b'],
   ] as Array<[string, IngressClassParamsSpec, IngressClassParamsSpec, Record<string, string>, string]>)('%s', (_, spec, otherSpec, bAnnotations, message) => {
     const aAnnotations: Record<string, string> = {
       [`${ING}load-balancer-attributes`]: 'idle_timeout.timeout_seconds=30',
       [`${ING}listener-attributes.HTTP-80`]: 'routing.http.response.server.enabled=true',
+      [`${ING}minimum-load-balancer-capacity`]: 'CapacityUnits=100',
+      [`${ING}ipam-ipv4-pool-id`]: 'ipam-pool-a',
       ...(spec.sslRedirectPort ? { [`${ING}listen-ports`]: '[{"HTTP":80},{"HTTPS":443},{"HTTPS":8443}]' } : {}),
     };
     const b = spec.sslRedirectPort ? { [`${ING}listen-ports`]: '[{"HTTP":80},{"HTTPS":443},{"HTTPS":8443}]', ...bAnnotations } : bAnnotations;
@@ -297,6 +301,23 @@ describe('IngressClassParams: conflicts inside a group fail the whole group (Fai
         keepStack: 'ingress/g',
       })),
     );
+  });
+
+  it('the first member’s class capacity reservation and IPAM pool decide over disagreeing annotations', () => {
+    const r = twoClasses(
+      { minimumLoadBalancerCapacity: { capacityUnits: 100 }, ipamConfiguration: { ipv4IPAMPoolId: 'ipam-pool-c' } },
+      {},
+      { [`${ING}minimum-load-balancer-capacity`]: 'CapacityUnits=200', [`${ING}ipam-ipv4-pool-id`]: 'ipam-pool-b' },
+      { [`${ING}minimum-load-balancer-capacity`]: 'CapacityUnits=100', [`${ING}ipam-ipv4-pool-id`]: 'ipam-pool-a' },
+    );
+    onlyStack(r);
+  });
+
+  it.each([
+    ['a key other than CapacityUnits', 'Units=5', 'invalid key to set the capacity: Units, Expected key: CapacityUnits'],
+    ['a value that is not a number', 'CapacityUnits=lots', 'invalid value to set the capacity: lots: strconv.ParseInt: parsing "lots": invalid syntax'],
+  ])('minimum-load-balancer-capacity with %s fails the group', (_, raw, message) => {
+    expect(run({}, ing('a', { annotations: { [`${ING}minimum-load-balancer-capacity`]: raw } })).rejected[0]).toMatchObject({ reason: message, event: { reason: 'FailedBuildModel' } });
   });
 
   it('a load balancer name over 32 characters fails the group', () => {
