@@ -105,7 +105,8 @@ export function selectorMatches(selector: V1LabelSelector, labels: Readonly<Reco
  * `kubernetes.io/ingress.class` annotation first (such Ingresses never get params), then
  * `spec.ingressClassName` naming an IngressClass of `ingress.k8s.aws/alb`, whose
  * `spec.parameters` must name an IngressClassParams of elbv2.k8s.aws; the params' group.name
- * beats the Ingress's group.name annotation.
+ * beats the Ingress's group.name annotation. An Ingress without a class gets the cluster's
+ * default IngressClass (annotation `ingressclass.kubernetes.io/is-default-class: "true"`).
  */
 export function classifyIngress(
   ingress: V1Ingress,
@@ -119,8 +120,14 @@ export function classifyIngress(
   if (classAnnotation !== undefined) {
     if (classAnnotation !== 'alb') return { managed: false };
   } else {
-    const className = ingress.spec?.ingressClassName;
-    if (!className) return { managed: false };
+    let className = ingress.spec?.ingressClassName;
+    if (!className) {
+      // No class: the cluster's default IngressClass, if any (class_loader.go GetDefaultIngressClass).
+      const defaults = cluster.ingressClasses.filter((c) => c.metadata?.annotations?.['ingressclass.kubernetes.io/is-default-class'] === 'true');
+      if (defaults.length > 1) return { managed: false, error: 'multiple default IngressClasses found' };
+      className = defaults[0]?.metadata?.name;
+      if (!className) return { managed: false };
+    }
     const ingressClass = cluster.ingressClasses.find((c) => c.metadata?.name === className);
     if (ingressClass === undefined) return invalid(`ingressclasses.networking.k8s.io "${className}" not found`);
     if (ingressClass.spec?.controller !== ALB_CONTROLLER) return { managed: false };

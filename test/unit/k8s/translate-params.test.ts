@@ -108,6 +108,18 @@ describe('IngressClassParams: loading and the group', () => {
     expect(r.stacks.map((s) => s.owners.map((o) => o.name))).toEqual([['good']]);
   });
 
+  it('gives an Ingress without a class the default IngressClass and its params; two defaults are the controller’s error', () => {
+    const defaultClass = { ...paramsClass('shared', 'shared-params'), metadata: { name: 'shared', annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } } };
+    const cluster = (classes: V1IngressClass[]) =>
+      translate(snapshot({ services, nodes, namespaces, ingresses: [ing('plain', { className: null })], ingressClasses: classes, ingressClassParams: [params('shared-params', { group: { name: 'g' } })] }));
+    expect(onlyStack(cluster([albClass, defaultClass])).key).toBe('ingress/g');
+    expect(cluster([albClass]).stacks).toEqual([]);
+    const second = { ...albClass, metadata: { name: 'alb', annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } } };
+    expect(cluster([second, defaultClass]).rejected).toEqual([
+      { ref: { kind: 'Ingress', namespace: 'default', name: 'plain' }, reason: 'multiple default IngressClasses found', event: { reason: 'FailedLoadGroupID', message: 'failed load groupID due to multiple default IngressClasses found' } },
+    ]);
+  });
+
   it('refuses an Ingress whose ingressClassName names no IngressClass', () => {
     const r = run({}, ing('lost', { className: 'nope' }));
     expect(r.rejected[0]!.reason).toBe('invalid ingress class: ingressclasses.networking.k8s.io "nope" not found');
