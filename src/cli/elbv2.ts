@@ -93,7 +93,7 @@ export function addExportCommand(program: Command, adminOption: () => Option): v
  * group; and how to stop the API's part. The file's target groups and their ARNs are printed.
  */
 export async function startElbv2ForKind(
-  controllerView: ElbView,
+  controllerView: ElbView & Pick<ManagedResources, 'loadBalancerFacts'>,
   where: { address: string; port: number } | false | undefined,
   logger: Logger,
   out: NodeJS.WritableStream,

@@ -73,6 +73,18 @@ export const MAX_TAGS = 50;
 export interface ManagedResources {
   loadBalancers(): readonly LoadBalancer[];
   targetGroups(): readonly TargetGroup[];
+  /**
+   * What the owner decided of a load balancer beyond its config (the controller's scheme, IP
+   * address type and tags, spec 15.4.2), made true in its record on every read, as the
+   * controller reconciles them on AWS; undefined: nothing to say.
+   */
+  loadBalancerFacts?(name: string): ManagedLoadBalancerFacts | undefined;
+}
+
+export interface ManagedLoadBalancerFacts {
+  readonly scheme?: 'internet-facing' | 'internal';
+  readonly ipAddressType?: string;
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 export class Elbv2Api {
@@ -112,7 +124,19 @@ export class Elbv2Api {
   // Lookups. A missing resource is its `*NotFound`, never an empty answer (the waiters rely on it).
 
   loadBalancers(): Array<{ lb: LoadBalancer; record: LoadBalancerRecord }> {
-    return [...this.runtime.loadBalancers(), ...(this.#managed?.loadBalancers() ?? [])].map((lb) => ({ lb, record: this.catalog.loadBalancer(lb) }));
+    const own = this.runtime.loadBalancers().map((lb) => ({ lb, record: this.catalog.loadBalancer(lb) }));
+    const managed = (this.#managed?.loadBalancers() ?? []).map((lb) => {
+      const record = this.catalog.loadBalancer(lb);
+      const facts = this.#managed?.loadBalancerFacts?.(lb.name);
+      if (facts?.scheme !== undefined) record.scheme = facts.scheme;
+      if (facts?.ipAddressType !== undefined) record.ipAddressType = facts.ipAddressType;
+      if (facts?.tags !== undefined) {
+        record.tags.clear();
+        for (const [k, v] of Object.entries(facts.tags)) record.tags.set(k, v);
+      }
+      return { lb, record };
+    });
+    return [...own, ...managed];
   }
 
   findLoadBalancer(arn: string): { lb: LoadBalancer; record: LoadBalancerRecord } | undefined {

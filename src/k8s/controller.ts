@@ -43,6 +43,8 @@ import { listenerNames, type CertificateIssuer } from '../tls/certificates.ts';
 import { localCaIssuer, localCertificateArn } from '../tls/provider.ts';
 import { READINESS_GATE_PREFIX, translate, type ClusterSnapshot, type DesiredStack, type ObjectRef } from './translate.ts';
 import { GatewayApiWatcher } from './gateway/watcher.ts';
+import { CustomResourceInformer } from './crd-informer.ts';
+import { ELBV2_GROUP, INGRESS_CLASS_PARAMS_KIND, type IngressClassParams } from './ingress-class-params.ts';
 import { translateGateways } from './gateway/translate.ts';
 import { TargetGroupBindingController, type TargetGroupDirectory } from './target-group-binding-controller.ts';
 
@@ -146,6 +148,8 @@ export class KubernetesController {
   readonly #gateway: GatewayApiWatcher;
   /** TargetGroupBindings, when the cluster serves their CRD (spec 15.3). */
   readonly #bindings: TargetGroupBindingController;
+  /** IngressClassParams (spec 15.4), when the cluster serves the CRD. */
+  readonly #ingressClassParams: CustomResourceInformer<IngressClassParams>;
   /** One CA for every load balancer, opened when the first certificate is issued. */
   readonly #issuer: CertificateIssuer;
   readonly #addresses = new Map<string, string>();
@@ -208,16 +212,26 @@ export class KubernetesController {
       ...(options.propagation ? { propagation: options.propagation } : {}),
       ...(options.watchBackoffMs ? { watchBackoffMs: options.watchBackoffMs } : {}),
     });
+    this.#ingressClassParams = new CustomResourceInformer<IngressClassParams>({
+      kubeConfig: kc,
+      logger: this.#log,
+      group: ELBV2_GROUP,
+      version: 'v1beta1',
+      plural: 'ingressclassparams',
+      kind: INGRESS_CLASS_PARAMS_KIND,
+      onChange: () => this.schedule(),
+      ...(options.watchBackoffMs ? { watchBackoffMs: options.watchBackoffMs } : {}),
+    });
   }
 
   /** Starts the watches and applies the first state; resolves after that first reconcile. */
   async start(): Promise<void> {
     this.#stopped = false;
-    await Promise.all([...Object.values(this.#informers).map((i) => i.start()), this.#gateway.start(), this.#bindings.start()]);
+    await Promise.all([...Object.values(this.#informers).map((i) => i.start()), this.#gateway.start(), this.#bindings.start(), this.#ingressClassParams.start()]);
     await this.reconcileNow();
     const resyncMs = this.#o.resyncMs ?? 15_000;
-    // Gateway API CRDs installed after start are picked up at a resync.
-    this.#resync = setInterval(() => void Promise.all([this.#gateway.rediscover(), this.#bindings.rediscover()]).finally(() => this.schedule()), resyncMs);
+    // Gateway API, TargetGroupBinding and IngressClassParams CRDs installed after start are picked up at a resync.
+    this.#resync = setInterval(() => void Promise.all([this.#gateway.rediscover(), this.#bindings.rediscover(), this.#ingressClassParams.rediscover()]).finally(() => this.schedule()), resyncMs);
     this.#resync.unref();
   }
 
@@ -226,7 +240,7 @@ export class KubernetesController {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#resync) clearInterval(this.#resync);
-    await Promise.all([...Object.values(this.#informers).map((i) => i.stop()), this.#gateway.stop(), this.#bindings.stop()]);
+    await Promise.all([...Object.values(this.#informers).map((i) => i.stop()), this.#gateway.stop(), this.#bindings.stop(), this.#ingressClassParams.stop()]);
     await this.#running?.catch(() => {});
     for (const stack of [...this.#stacks.values()]) await this.#remove(stack, false);
   }
@@ -240,7 +254,7 @@ export class KubernetesController {
    * Every running load balancer and target group as one view, for the admin API: the CLI verbs
    * (`describe-target-health --target-group-name k8s-…`) work against `local-elb kind` too.
    */
-  view(): ElbView {
+  view(): ElbView & { loadBalancerFacts(name: string): { scheme?: 'internal' | 'internet-facing'; ipAddressType?: string; tags?: Readonly<Record<string, string>> } | undefined } {
     const elbs = () => [...this.#stacks.values()].map((s) => s.elb);
     const find = <T>(pick: (elb: ElbRuntime) => T | undefined, what: string): T => {
       for (const elb of elbs()) {
@@ -262,12 +276,22 @@ export class KubernetesController {
       targetGroup: (name) => find((e) => tryGet(() => e.targetGroup(name)), `target group named ${JSON.stringify(name)}`),
       loadBalancers: () => elbs().flatMap((e) => e.loadBalancers()),
       loadBalancer: (name) => find((e) => tryGet(() => e.loadBalancer(name)), `load balancer named ${JSON.stringify(name)}`),
+      // An Ingress group's scheme, IP address type and tags, for the ELBv2 API (spec 15.4.2).
+      loadBalancerFacts: (name) => {
+        const stack = [...this.#stacks.values()].find((s) => s.elb.loadBalancers().some((lb) => lb.name === name))?.stack;
+        if (stack === undefined) return undefined;
+        return {
+          ...(stack.scheme !== undefined ? { scheme: stack.scheme } : {}),
+          ...(stack.ipAddressType !== undefined ? { ipAddressType: stack.ipAddressType } : {}),
+          ...(stack.tags !== undefined ? { tags: stack.tags } : {}),
+        };
+      },
     };
   }
 
   /** How many times the watches were re-established after errors (all resources together). */
   get watchRestarts(): number {
-    return Object.values(this.#informers).reduce((n, i) => n + i.restarts, 0) + this.#gateway.restarts + this.#bindings.restarts;
+    return Object.values(this.#informers).reduce((n, i) => n + i.restarts, 0) + this.#gateway.restarts + this.#bindings.restarts + this.#ingressClassParams.restarts;
   }
 
   get reconcileCount(): number {
@@ -319,6 +343,7 @@ export class KubernetesController {
       ingresses: i.ingresses.list(),
       ingressClasses: i.ingressClasses.list(),
       secrets: i.secrets.list(),
+      ingressClassParams: this.#ingressClassParams.list(),
     };
   }
 
@@ -327,12 +352,16 @@ export class KubernetesController {
     this.#reconciles++;
     const snapshot = this.#snapshot();
     const result = translate(snapshot, this.#o.loadBalancerClass ? { loadBalancerClass: this.#o.loadBalancerClass } : {});
-    for (const r of result.rejected) await this.#event(r.ref, 'Warning', 'LoadBalancerNotServed', `local-elb cannot serve this ${r.ref.kind}: ${r.reason}`);
+    for (const r of result.rejected) {
+      if (r.event !== undefined) await this.#event(r.ref, 'Warning', r.event.reason, r.event.message);
+      else await this.#event(r.ref, 'Warning', 'LoadBalancerNotServed', `local-elb cannot serve this ${r.ref.kind}: ${r.reason}`);
+    }
     const gatewayApi = this.#gateway.snapshot();
     const gateways = translateGateways(snapshot, gatewayApi, this.#o.defaultTargetType ? { defaultTargetType: this.#o.defaultTargetType } : {});
     const stacks = [...result.stacks, ...gateways.stacks];
 
-    const wanted = new Set(stacks.map((s) => s.key));
+    // A group whose model failed to build keeps its running load balancer as it was (spec 15.4.3).
+    const wanted = new Set([...stacks.map((s) => s.key), ...result.rejected.flatMap((r) => (r.keepStack !== undefined ? [r.keepStack] : []))]);
     for (const running of [...this.#stacks.values()]) if (!wanted.has(running.key)) await this.#remove(running, true);
 
     for (const stack of stacks) {
@@ -363,6 +392,11 @@ export class KubernetesController {
         let sent = false;
         for (const owner of stack.owners) sent = (await this.#event(owner, 'Normal', 'AnnotationWithoutLocalEffect', notice)) || sent;
         if (sent) this.#log.info({ event: 'k8s.annotation_without_local_effect', stack: stack.key }, notice);
+      }
+      for (const notice of stack.paramsNotices ?? []) {
+        let sent = false;
+        for (const owner of stack.owners) sent = (await this.#event(owner, 'Normal', 'IngressClassParams', notice)) || sent;
+        if (sent) this.#log.info({ event: 'k8s.ingress_class_params', stack: stack.key }, notice);
       }
       for (const notice of [...stack.notices, ...unmappedCertificateNotices(config, stack, address)]) {
         let sent = false;
@@ -449,7 +483,11 @@ export class KubernetesController {
     const running: RunningStack = { key: stack.key, signature, elb, registrars, address, portMap, unsubscribe, stack };
     this.#stacks.set(stack.key, running);
     const ports = [...portMap].map(([want, got]) => (want === got ? `${got}` : `${want}→${got}`)).join(', ');
-    this.#log.info({ event: 'k8s.load_balancer_started', stack: stack.key, address, ports }, `${stack.type === 'network' ? 'NLB' : 'ALB'} for ${stack.key} on ${address} (ports ${ports})`);
+    const tags = Object.entries(stack.tags ?? {}).map(([k, v]) => `${k}=${v}`);
+    this.#log.info(
+      { event: 'k8s.load_balancer_started', stack: stack.key, address, ports, ...(tags.length > 0 ? { tags: stack.tags } : {}) },
+      `${stack.type === 'network' ? 'NLB' : 'ALB'} for ${stack.key} on ${address} (ports ${ports})${tags.length > 0 ? ` tagged ${tags.join(', ')}` : ''}`,
+    );
     for (const owner of stack.owners) await this.#event(owner, 'Normal', 'EnsuredLoadBalancer', `local-elb ${stack.type === 'network' ? 'NLB' : 'ALB'} listening on ${address} (ports ${ports})`);
     return running;
   }

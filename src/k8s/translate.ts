@@ -32,6 +32,25 @@ import {
   type IngressAction,
   type TransformInput,
 } from './ingress-annotations.ts';
+import {
+  checkGroupCapacityAndIpam,
+  checkGroupSubnets,
+  checkGroupWafv2,
+  classifyIngress,
+  groupIpAddressType,
+  groupListenerAttributes,
+  groupLoadBalancerAttributes,
+  groupLoadBalancerName,
+  groupScheme,
+  groupSslRedirectPorts,
+  groupTags,
+  IngressModelError,
+  memberCertificateArns,
+  memberSslPolicy,
+  memberTargetType,
+  paramsWithoutLocalEffect,
+  type IngressClassParams,
+} from './ingress-class-params.ts';
 import { grpcRangeMessage, parseGrpcMatcher } from '../config/matcher.ts';
 import { ALPN_POLICIES, GRPC_HEALTH_CHECK_PATH, PROTOCOL_VERSIONS, type ConfigInput, type ProtocolVersion } from '../config/schema.ts';
 import { desiredTargets, type DesiredTarget, type Endpoint } from '../runtime/endpoints.ts';
@@ -55,6 +74,8 @@ export interface ClusterSnapshot {
   readonly ingressClasses: readonly V1IngressClass[];
   /** The OIDC clients of `auth-idp-oidc` annotations (spec 13.2.9); none when absent. */
   readonly secrets?: readonly V1Secret[];
+  /** `elbv2.k8s.aws/v1beta1` IngressClassParams (spec 15.4); none when the cluster does not serve the CRD. */
+  readonly ingressClassParams?: readonly IngressClassParams[];
 }
 
 export interface ObjectRef {
@@ -91,6 +112,19 @@ export interface DesiredStack {
    */
   readonly certificateHosts: readonly string[];
   /**
+   * An Ingress group's IngressClassParams settings with no local meaning, and conflicts the class
+   * resolved (spec 15.4), for Normal Events (reason `IngressClassParams`) and the log.
+   */
+  readonly paramsNotices?: readonly string[];
+  /**
+   * What the controller decides of an Ingress group's load balancer with no local effect, for the
+   * ELBv2 API to describe (spec 15.4.2): its scheme and IP address type (DescribeLoadBalancers)
+   * and its tags (DescribeTags; the group's `tags` annotations with the IngressClassParams tags).
+   */
+  readonly scheme?: 'internal' | 'internet-facing';
+  readonly ipAddressType?: string;
+  readonly tags?: Readonly<Record<string, string>>;
+  /**
    * The Service port behind each target group (the controller's TargetGroupBinding for it: spec
    * 15.3.5, `serviceRef` in the Service's namespace); absent for stacks that do not say.
    */
@@ -106,10 +140,23 @@ export interface ServiceBackend {
   readonly targetType: 'instance' | 'ip';
 }
 
+export interface Rejection {
+  readonly ref: ObjectRef;
+  readonly reason: string;
+  /**
+   * The controller's own Warning Event, when it has one for this failure (spec 15.4.3):
+   * `FailedBuildModel` "Failed build model due to …" or `FailedLoadGroupID` "failed load groupID
+   * due to …". Without it the controller says `LoadBalancerNotServed`.
+   */
+  readonly event?: { readonly reason: 'FailedBuildModel' | 'FailedLoadGroupID'; readonly message: string };
+  /** A stack that keeps running as it was (a failed model build deploys nothing, spec 15.4.3). */
+  readonly keepStack?: string;
+}
+
 export interface TranslateResult {
   readonly stacks: readonly DesiredStack[];
   /** Objects that ask for a load balancer but cannot get one, with the reason. */
-  readonly rejected: ReadonlyArray<{ readonly ref: ObjectRef; readonly reason: string }>;
+  readonly rejected: readonly Rejection[];
 }
 
 export interface TranslateOptions {
@@ -433,6 +480,8 @@ interface Member {
   readonly name: string;
   readonly key: string;
   readonly annotations: Record<string, string>;
+  /** The IngressClassParams of its class (spec 15.4), when it has any. */
+  readonly params: IngressClassParams | undefined;
 }
 
 /** What one Ingress asks of one listen port; merged across the group per port. */
@@ -472,8 +521,9 @@ function memberListenPorts(m: Member, localArn: string, notices: string[]): Map<
   const fail = (message: string): never => {
     throw new IngressGroupError(`ingress: ${m.key}: ${message}`);
   };
-  const explicit = commaList(m.annotations[`${ING}certificate-arn`]);
-  const policy = m.annotations[`${ING}ssl-policy`];
+  // IngressClassParams certificateArn and sslPolicy override the annotations (spec 15.4.2).
+  const explicit = memberCertificateArns(m, commaList);
+  const policy = memberSslPolicy(m);
   const raw = m.annotations[`${ING}listen-ports`];
   const protocols = new Map<number, 'HTTP' | 'HTTPS'>();
   if (raw === undefined) {
@@ -550,19 +600,14 @@ function mergeListenPort(port: number, configs: ReadonlyArray<{ readonly key: st
   return { protocol: 'HTTPS', sslPolicy: policy?.name ?? DEFAULT_SSL_POLICY, certificates };
 }
 
-/** The group's `ssl-redirect` port (spec 12.7.1): one value across the group, an HTTPS listen port. */
-function sslRedirectPort(members: readonly Member[], ports: ReadonlyMap<number, ListenPortConfig>): number | undefined {
-  const wanted = new Set<number>();
-  for (const m of members) {
-    const raw = m.annotations[`${ING}ssl-redirect`];
-    if (raw === undefined) continue;
-    if (!/^[+-]?\d+$/.test(raw.trim()) || !Number.isSafeInteger(Number(raw))) {
-      throw new IngressGroupError(`ingress: ${m.key}: failed to parse int32 annotation, ${ING}ssl-redirect: ${raw}`);
-    }
-    wanted.add(Number(raw));
-  }
+/**
+ * The group's `ssl-redirect` port (spec 12.7.1): one value across the group (a member's
+ * IngressClassParams sslRedirectPort over its annotation, spec 15.4.2), an HTTPS listen port.
+ */
+function sslRedirectPort(members: readonly Member[], ports: ReadonlyMap<number, ListenPortConfig>, notices: string[]): number | undefined {
+  const { ports: wanted } = groupSslRedirectPorts(members, notices);
   if (wanted.size === 0) return undefined;
-  if (wanted.size > 1) throw new IngressGroupError(`conflicting sslRedirect port: [${[...wanted].sort((x, y) => x - y).join(' ')}]`);
+  if (wanted.size > 1) throw new IngressModelError(`conflicting sslRedirect port: [${[...wanted].sort((x, y) => x - y).join(' ')}]`);
   const port = [...wanted][0]!;
   const listener = ports.get(port);
   if (listener === undefined) throw new IngressGroupError(`listener does not exist for SSLRedirect port: ${port}`);
@@ -570,34 +615,46 @@ function sslRedirectPort(members: readonly Member[], ports: ReadonlyMap<number, 
   return port;
 }
 
-function translateIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: readonly V1Ingress[]): DesiredStack | { rejected: string } {
+function translateIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: ReadonlyArray<{ readonly ingress: V1Ingress; readonly params: IngressClassParams | undefined }>): DesiredStack | { rejected: string; modelError: boolean } {
   try {
     return buildIngressGroup(snapshot, group, ingresses);
   } catch (err) {
-    if (err instanceof IngressGroupError) return { rejected: err.message };
+    if (err instanceof IngressGroupError) return { rejected: err.message, modelError: false };
+    if (err instanceof IngressModelError) return { rejected: err.message, modelError: true };
     throw err;
   }
 }
 
-function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: readonly V1Ingress[]): DesiredStack {
+function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: ReadonlyArray<{ readonly ingress: V1Ingress; readonly params: IngressClassParams | undefined }>): DesiredStack {
   const ctx: GroupContext = { snapshot, targetGroups: new Map(), targets: {}, gateGroups: new Set(), problems: [], backends: {} };
   const notices: string[] = [];
   const annotationNotices: string[] = [];
   const walkedServices = new Set<string>();
-  const lbName = loadBalancerName('ing', group);
-  const lbAttributes: Record<string, string> = {};
+  const paramsNotices: string[] = [];
 
   const members: Member[] = [...ingresses]
-    .sort((x, y) => {
+    .sort(({ ingress: x }, { ingress: y }) => {
       const ox = Number(x.metadata?.annotations?.[`${ING}group.order`] ?? 0);
       const oy = Number(y.metadata?.annotations?.[`${ING}group.order`] ?? 0);
       return ox - oy || `${x.metadata?.namespace}/${x.metadata?.name}`.localeCompare(`${y.metadata?.namespace}/${y.metadata?.name}`);
     })
-    .map((ingress) => {
+    .map(({ ingress, params }) => {
       const namespace = ingress.metadata?.namespace ?? 'default';
       const name = ingress.metadata?.name ?? '';
-      return { ingress, namespace, name, key: `${namespace}/${name}`, annotations: ingress.metadata?.annotations ?? {} };
+      return { ingress, namespace, name, key: `${namespace}/${name}`, annotations: ingress.metadata?.annotations ?? {}, params };
     });
+
+  // The load balancer's own settings, each from IngressClassParams over annotations, one value
+  // per group (spec 15.4.2, 15.4.3).
+  const scheme = groupScheme(members);
+  const ipAddressType = groupIpAddressType(members);
+  checkGroupSubnets(members);
+  const tags = groupTags(members, parseMap);
+  const lbAttributes = groupLoadBalancerAttributes(members, parseMap, paramsNotices);
+  const lbName = groupLoadBalancerName(members) ?? loadBalancerName('ing', group);
+  checkGroupWafv2(members);
+  checkGroupCapacityAndIpam(members, parseMap);
+  paramsNotices.push(...paramsWithoutLocalEffect(members, { scheme, ipAddressType, tags }));
 
   // Listen ports per Ingress, merged per port across the group.
   const portsOf = new Map<string, Map<number, ListenPortConfig>>();
@@ -619,7 +676,6 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
     const ports = memberListenPorts(m, localCertificateArn(lbName), notices);
     portsOf.set(m.key, ports);
     for (const [port, config] of ports) byPort.set(port, [...(byPort.get(port) ?? []), { key: m.key, config }]);
-    Object.assign(lbAttributes, parseMap(m.annotations[`${ING}load-balancer-attributes`]));
   }
   const merged = new Map([...byPort].map(([port, configs]) => [port, mergeListenPort(port, configs)] as const));
   for (const [port, config] of merged) {
@@ -627,7 +683,7 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
     const policyError = checkSslPolicy(config.sslPolicy!, 'application', `${ING}ssl-policy`);
     if (policyError !== undefined) throw new IngressGroupError(`listener HTTPS:${port}: ${policyError}`);
   }
-  const redirectPort = sslRedirectPort(members, merged);
+  const redirectPort = sslRedirectPort(members, merged, paramsNotices);
 
   // Rules and default backends per Ingress; a listener takes those of the Ingresses on its port.
   const rulesOf = new Map<string, IngressPathRule[]>();
@@ -716,11 +772,14 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
     .sort((x, y) => x - y)
     .map((port) => {
       const config = merged.get(port)!;
+      const on = members.filter((m) => portsOf.get(m.key)!.has(port));
+      // listener-attributes.<PROTO>-<port>, the first member's IngressClassParams listeners[] over them (spec 15.4.2).
+      const listenerAttributes = groupListenerAttributes(on, config.protocol, port, parseMap, paramsNotices);
+      const attributes = Object.keys(listenerAttributes).length > 0 ? { attributes: listenerAttributes } : {};
       if (redirectPort !== undefined && config.protocol === 'HTTP') {
         // ssl-redirect: only the redirect, no rules (spec 12.7.1).
-        return { port, protocol: 'HTTP', defaultActions: [{ type: 'redirect', redirectConfig: { protocol: 'HTTPS', port: String(redirectPort), statusCode: 'HTTP_301' } }], rules: [] };
+        return { port, protocol: 'HTTP', ...attributes, defaultActions: [{ type: 'redirect', redirectConfig: { protocol: 'HTTPS', port: String(redirectPort), statusCode: 'HTTP_301' } }], rules: [] };
       }
-      const on = members.filter((m) => portsOf.get(m.key)!.has(port));
       // Per Ingress in group order and per entry of its spec.rules: Exact paths, then Prefix by
       // descending length, then the rest in their original order (spec 9.3; the controller sorts
       // the paths of each rule, not across rules).
@@ -738,6 +797,7 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
         protocol: config.protocol,
         ...(config.protocol === 'HTTPS' ? { sslPolicy: config.sslPolicy! } : {}),
         ...(config.certificates.length > 0 ? { certificates: config.certificates.map((certificateArn) => ({ certificateArn })) } : {}),
+        ...attributes,
         defaultActions: defaultAction === undefined ? [{ type: 'fixed-response', fixedResponseConfig: { statusCode: '404', contentType: 'text/plain' } }] : guarded(defaultAction, defaultAuth),
         // The controller's rule optimiser runs per listener (spec 15.5.1), then priorities are 1, 2, 3, …
         rules: optimizeRules(
@@ -779,6 +839,10 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
     annotationNotices,
     certificateHosts: [...new Set(members.flatMap((m) => ingressHosts(m.ingress)))],
     backends: Object.fromEntries(Object.entries(ctx.backends).filter(([name]) => used.has(name))),
+    paramsNotices,
+    scheme,
+    ipAddressType,
+    tags,
   };
 }
 
@@ -815,7 +879,7 @@ function serviceTargetGroup(ctx: GroupContext, m: Member, svcName: string, portR
   }
   const a: Record<string, string> = { ...m.annotations };
   for (const [k, v] of Object.entries(service.metadata?.annotations ?? {})) if (k.startsWith(ING)) a[k] = v;
-  const targetType = a[`${ING}target-type`] ?? 'instance';
+  const targetType = memberTargetType(m, a[`${ING}target-type`]);
   if (targetType !== 'ip' && targetType !== 'instance') {
     problems.push(`annotation ${ING}target-type must be ip or instance: got ${JSON.stringify(targetType)}`);
     return undefined;
@@ -954,7 +1018,7 @@ function resolveAction(ctx: GroupContext, m: Member, action: IngressAction, sour
 /** Every load balancer the cluster asks for, as the controller would build it. */
 export function translate(snapshot: ClusterSnapshot, options: TranslateOptions = {}): TranslateResult {
   const stacks: DesiredStack[] = [];
-  const rejected: Array<{ ref: ObjectRef; reason: string }> = [];
+  const rejected: Rejection[] = [];
   for (const service of snapshot.services) {
     if (!isNlbService(service, options.loadBalancerClass)) continue;
     const ref: ObjectRef = { kind: 'Service', namespace: service.metadata?.namespace ?? 'default', name: service.metadata?.name ?? '' };
@@ -962,17 +1026,28 @@ export function translate(snapshot: ClusterSnapshot, options: TranslateOptions =
     if ('rejected' in r) rejected.push({ ref, reason: r.rejected });
     else stacks.push(r);
   }
-  const groups = new Map<string, V1Ingress[]>();
+  // Ingress groups (spec 9.3, 15.4.1): an IngressClassParams group.name puts every Ingress of the class in it.
+  const groups = new Map<string, Array<{ ingress: V1Ingress; params: IngressClassParams | undefined }>>();
+  const ingressRef = (i: V1Ingress): ObjectRef => ({ kind: 'Ingress', namespace: i.metadata?.namespace ?? 'default', name: i.metadata?.name ?? '' });
   for (const ingress of snapshot.ingresses) {
-    if (!isAlbIngress(ingress, snapshot.ingressClasses)) continue;
-    const explicit = ingress.metadata?.annotations?.[`${ING}group.name`];
-    const group = explicit ?? `${ingress.metadata?.namespace ?? 'default'}/${ingress.metadata?.name ?? ''}`;
-    groups.set(group, [...(groups.get(group) ?? []), ingress]);
+    const c = classifyIngress(ingress, snapshot);
+    if ('error' in c) {
+      rejected.push({ ref: ingressRef(ingress), reason: c.error, event: { reason: 'FailedLoadGroupID', message: `failed load groupID due to ${c.error}` } });
+      continue;
+    }
+    if (!c.managed) continue;
+    groups.set(c.group, [...(groups.get(c.group) ?? []), { ingress, params: c.params }]);
   }
   for (const [group, members] of groups) {
     const r = translateIngressGroup(snapshot, group, members);
     if ('rejected' in r) {
-      for (const i of members) rejected.push({ ref: { kind: 'Ingress', namespace: i.metadata?.namespace ?? 'default', name: i.metadata?.name ?? '' }, reason: r.rejected });
+      for (const { ingress } of members) {
+        rejected.push({
+          ref: ingressRef(ingress),
+          reason: r.rejected,
+          ...(r.modelError ? { event: { reason: 'FailedBuildModel' as const, message: `Failed build model due to ${r.rejected}` }, keepStack: `ingress/${group}` } : {}),
+        });
+      }
     } else stacks.push(r);
   }
   return { stacks: stacks.sort((x, y) => x.key.localeCompare(y.key)), rejected };

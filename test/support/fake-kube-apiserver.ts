@@ -39,7 +39,7 @@ import type { Operation as JsonPatchOperation } from 'fast-json-patch';
 import { apply as applyMergePatch } from 'json-merge-patch';
 import { KubeConfig } from '@kubernetes/client-node';
 import { isJsonObject, strategicMergePatch, StrategicMergePatchError, type Json, type JsonObject } from './kube-strategic-merge.ts';
-import { renderTable, wantsTable } from './kube-tables.ts';
+import { renderTable, wantsTable, type PrinterColumn } from './kube-tables.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Public types
@@ -57,6 +57,8 @@ export interface ResourceTypeSpec {
   namespaced: boolean;
   /** Subresources served; only 'status' is implemented. */
   subresources?: string[];
+  /** Singular resource name (discovery's singularName); default the kind in lower case. */
+  singular?: string;
   shortNames?: string[];
   categories?: string[];
   /** DELETE answers with the deleted object (pods, services) rather than a Status. */
@@ -72,6 +74,13 @@ export interface ResourceTypeSpec {
    * (e.g. ./gateway-api-crds.ts). `old` is the stored object on updates.
    */
   defaults?: (obj: KubeObject, old: KubeObject | undefined) => void;
+  /**
+   * A CRD's structural-schema and CEL validation, run after the defaults on every write: the
+   * causes of a 422 Invalid (`field`, `message`, `reason` as the real server words them), none when valid.
+   */
+  validate?: (obj: KubeObject) => Array<{ field: string; message: string; reason: string }>;
+  /** A CRD's additionalPrinterColumns (after NAME) for `kubectl get`, as ./kube-tables.ts renders them. */
+  printerColumns?: PrinterColumn[];
 }
 
 export interface FakeKubeApiServerOptions {
@@ -149,6 +158,8 @@ export interface FakeKubeApiServer {
   list<T = KubeObject>(apiVersion: string, kind: string, namespace?: string): T[];
   /** The current (latest) resourceVersion. */
   resourceVersion(): number;
+  /** Serves one more resource type from now on (discovery included), as installing a CRD does. */
+  installResource(spec: ResourceTypeSpec): void;
   /** Forgets watch history up to `rv` (default: the current resourceVersion): watches from an older resourceVersion get 410 Expired. */
   compact(rv?: number): void;
   /** Ends every open watch: 'clean' ends the response (chunked terminator), 'reset' destroys the socket with a TCP RST. Returns how many. */
@@ -545,6 +556,13 @@ class Server implements FakeKubeApiServer {
     return this.rv;
   }
 
+  installResource(spec: ResourceTypeSpec): void {
+    const rt = resourceType(spec);
+    if (this.types.some((t) => t.key === rt.key)) throw new Error(`${rt.key} is already served`);
+    this.types.push(rt);
+    this.store.set(rt.key, new Map());
+  }
+
   compact(rv: number = this.rv): void {
     this.compactedRv = Math.max(this.compactedRv, Math.min(rv, this.rv));
     this.history = this.history.filter((e) => e.rv > this.compactedRv);
@@ -681,6 +699,8 @@ class Server implements FakeKubeApiServer {
     }
     if (rt.key === 'networking.k8s.io/v1/ingresses') o.status ??= { loadBalancer: {} };
     rt.defaults?.(o, old);
+    const causes = rt.validate?.(o) ?? [];
+    if (causes.length > 0) throw invalid(rt, String(meta.name ?? ''), causes);
     if (rt.key === 'v1/pods') {
       o.spec ??= {};
       o.spec.restartPolicy ??= 'Always';
@@ -999,7 +1019,7 @@ class Server implements FakeKubeApiServer {
           return this.startWatch(req, res, rt, namespace, q);
         }
         const o = this.current(rt, namespace, name);
-        if (wantsTable(req.headers.accept)) return this.sendJson(res, 200, renderTable(rt.kind, [o], { resourceVersion: o.metadata.resourceVersion }, q.get('includeObject')));
+        if (wantsTable(req.headers.accept)) return this.sendJson(res, 200, renderTable(rt.kind, [o], { resourceVersion: o.metadata.resourceVersion }, q.get('includeObject'), rt.printerColumns));
         return this.sendJson(res, 200, asVersion(rt, o));
       }
       case 'PUT': {
@@ -1096,7 +1116,7 @@ class Server implements FakeKubeApiServer {
       for (const t of ts) {
         resources.push({
           name: t.plural,
-          singularName: t.kind.toLowerCase(),
+          singularName: t.singular ?? t.kind.toLowerCase(),
           namespaced: t.namespaced,
           kind: t.kind,
           verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
@@ -1134,7 +1154,7 @@ class Server implements FakeKubeApiServer {
       meta.remainingItemCount = items.length - limit;
       items = items.slice(0, limit);
     }
-    if (wantsTable(req.headers.accept)) return this.sendJson(res, 200, renderTable(rt.kind, items, meta, q.get('includeObject')));
+    if (wantsTable(req.headers.accept)) return this.sendJson(res, 200, renderTable(rt.kind, items, meta, q.get('includeObject'), rt.printerColumns));
     this.sendJson(res, 200, { kind: `${rt.kind}List`, apiVersion: rt.apiVersion, metadata: meta, items: items.map((o) => asVersion(rt, o)) });
   }
 
@@ -1191,7 +1211,7 @@ class Server implements FakeKubeApiServer {
     if (w.res.writableEnded || w.res.destroyed) return;
     if (type !== 'ERROR' && type !== 'BOOKMARK') object = asVersion(w.rt, object);
     if (w.table && (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED')) {
-      object = renderTable(w.rt.kind, [object], { resourceVersion: object.metadata?.resourceVersion }, w.table.includeObject);
+      object = renderTable(w.rt.kind, [object], { resourceVersion: object.metadata?.resourceVersion }, w.table.includeObject, w.rt.printerColumns);
     }
     w.res.write(`${JSON.stringify({ type, object })}\n`);
   }

@@ -184,12 +184,30 @@ Object.assign(PRINTERS, {
 
 const GENERIC: Printer = { columns: [col('Name'), col('Age')], cells: (o, now) => [o.metadata?.name, age(o, now)] };
 
+/** A CRD's additionalPrinterColumn: a simple `.a.b.c` jsonPath into the object. */
+export interface PrinterColumn {
+  name: string;
+  type: TableColumn['type'];
+  jsonPath: string;
+  description?: string;
+  priority?: number;
+}
+
+/** NAME, then the CRD's columns, as the real server prints a custom resource (a `date` column as an age). */
+function crdPrinter(columns: readonly PrinterColumn[]): Printer {
+  const at = (o: Obj, path: string): unknown => path.split('.').filter(Boolean).reduce<unknown>((v, k) => (v as Obj | undefined)?.[k], o);
+  return {
+    columns: [col('Name'), ...columns.map((c) => ({ ...col(c.name, c.priority ?? 0, c.type), description: c.description ?? c.name }))],
+    cells: (o, now) => [o.metadata?.name, ...columns.map((c) => (c.type === 'date' ? humanAge(at(o, c.jsonPath) as string | undefined, now) : (at(o, c.jsonPath) ?? null)))],
+  };
+}
+
 /**
  * A `meta.k8s.io/v1` Table of `objects`. `includeObject` is the request's query parameter:
  * `None`, `Object` (the whole object in each row) or `Metadata` (the default: PartialObjectMetadata).
  */
-export function renderTable(kind: string, objects: Obj[], listMeta: Obj, includeObject: string | null): Obj {
-  const printer = PRINTERS[kind] ?? GENERIC;
+export function renderTable(kind: string, objects: Obj[], listMeta: Obj, includeObject: string | null, printerColumns?: readonly PrinterColumn[]): Obj {
+  const printer = PRINTERS[kind] ?? (printerColumns ? crdPrinter(printerColumns) : GENERIC);
   const now = Date.now();
   return {
     kind: 'Table',

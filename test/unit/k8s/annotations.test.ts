@@ -44,6 +44,8 @@ const ARN = 'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4
 const PLAUSIBLE: Record<string, { value: string; with?: Record<string, string> }> = {
   [`${INGRESS_PREFIX}load-balancer-name`]: { value: 'my-alb' },
   [`${INGRESS_PREFIX}group.name`]: { value: 'team' },
+  [`${INGRESS_PREFIX}minimum-load-balancer-capacity`]: { value: 'CapacityUnits=100' },
+  [`${INGRESS_PREFIX}listener-attributes.HTTP-80`]: { value: 'routing.http.response.server.enabled=false' },
   [`${INGRESS_PREFIX}group.order`]: { value: '10' },
   [`${INGRESS_PREFIX}ip-address-type`]: { value: 'dualstack' },
   [`${INGRESS_PREFIX}scheme`]: { value: 'internet-facing' },
