@@ -64,7 +64,7 @@ const SCHEME_NOTE =
   'every load balancer listens on its own loopback address (--address-prefix), reachable from this machine only, whatever the scheme; give local-elb kind --listen-address to serve other machines';
 const IPV6_NOTE = 'listeners are IPv4 only (a loopback address): no IPv6 address, clients connect over IPv4';
 const NO_VPC = 'local-elb has no VPC';
-const TARGET_NODE_LABELS_NOTE = 'not applied: every eligible node (spec 9.6: not control-plane, not excluded, Ready) is an instance target';
+const TARGET_NODE_LABELS_NOTE = 'instance targets are the eligible nodes (spec 9.6) that carry every label named (`k1=v1,k2=v2`)';
 const FRONTEND_NLB_NOTE = 'no NLB is put in front of the ALB: clients connect to the ALB itself';
 const TARGET_CONTROL_NOTE = 'the ALB target optimizer (target control agent) is not emulated: requests go to targets with no concurrency limit from an agent';
 const WAF_NOTE = `web ACLs are AWS WAF objects: ${NO_VPC} and no WAF, so no request is inspected or blocked`;
@@ -116,7 +116,7 @@ export const ANNOTATIONS: readonly AnnotationEntry[] = [
   ing('transforms.${transforms-name}', 'emulated', "the rule's transforms (host-header-rewrite, url-rewrite)"),
   ing('conditions.${conditions-name}', 'emulated', "the rule's extra conditions (host-header, path-pattern, http-header, http-request-method, query-string, source-ip)"),
   ing('use-regex-path-match', 'emulated', "\"true\": ImplementationSpecific paths are path-pattern regexValues (the leading / stripped), as the controller sends them"),
-  ingAndSvc('target-node-labels', 'warned', TARGET_NODE_LABELS_NOTE),
+  ingAndSvc('target-node-labels', 'emulated', TARGET_NODE_LABELS_NOTE),
   ing('mutual-authentication', 'warned', 'mutual TLS is not emulated: HTTPS listeners do not ask for client certificates'),
   ingAndSvc('multi-cluster-target-group', 'no-local-effect', "lets other clusters' targets share the target group; a kind-made target group holds this cluster's targets only"),
   ing('listener-attributes.${Protocol}-${Port}', 'emulated', "the listener's attributes (response headers and the like), merged key by key with IngressClassParams listeners"),
@@ -180,7 +180,7 @@ export const ANNOTATIONS: readonly AnnotationEntry[] = [
   svc('aws-load-balancer-target-group-attributes', 'emulated', 'the target group attributes (stickiness, Proxy Protocol, client IP preservation, deregistration delay…)'),
   svc('aws-load-balancer-subnets', 'no-local-effect', `places the NLB in VPC subnets; ${NO_VPC}: the address is a loopback one`),
   svc('aws-load-balancer-alpn-policy', 'emulated', "the TLS listeners' ALPN policy"),
-  svc('aws-load-balancer-target-node-labels', 'warned', TARGET_NODE_LABELS_NOTE),
+  svc('aws-load-balancer-target-node-labels', 'emulated', TARGET_NODE_LABELS_NOTE),
   svc('aws-load-balancer-attributes', 'no-local-effect', 'every NLB load balancer attribute (cross-zone, deletion protection, access logs, DNS routing policy…) is AWS-side only here (config/attributes.ts); target group and listener attributes have their own annotations'),
   svc('aws-load-balancer-security-groups', 'no-local-effect', `attaches EC2 security groups, whose rules live in AWS; ${NO_VPC}: nothing filters traffic by them`),
   svc('aws-load-balancer-manage-backend-security-group-rules', 'no-local-effect', `lets the controller edit the nodes' security groups; ${NO_VPC}`),

@@ -299,10 +299,15 @@ export function ipTargets(snapshot: ClusterSnapshot, service: V1Service, port: V
   return desiredTargets(endpoints);
 }
 
-/** `instance` targets: every eligible node at the Service port's NodePort. */
-export function instanceTargets(snapshot: ClusterSnapshot, port: V1ServicePort): DesiredTarget[] {
+/**
+ * `instance` targets: every eligible node at the Service port's NodePort; with `nodeLabels` (the
+ * `target-node-labels` annotations, `k1=v1,k2=v2`) only the nodes carrying every one of them.
+ */
+export function instanceTargets(snapshot: ClusterSnapshot, port: V1ServicePort, nodeLabels: Readonly<Record<string, string>> = {}): DesiredTarget[] {
   if (!port.nodePort) return [];
-  return eligibleNodes(snapshot.nodes)
+  const wanted = Object.entries(nodeLabels);
+  const nodes = wanted.length === 0 ? snapshot.nodes : snapshot.nodes.filter((n) => wanted.every(([k, v]) => n.metadata?.labels?.[k] === v));
+  return eligibleNodes(nodes)
     .map((n) => ({ id: nodeAddress(n)!, port: port.nodePort! }))
     .sort((a, b) => a.id.localeCompare(b.id));
 }
@@ -419,7 +424,7 @@ function translateService(snapshot: ClusterSnapshot, service: V1Service, options
       attributes: parseMap(a[`${SVC}aws-load-balancer-listener-attributes.${listenerProtocol}-${port.port}`]),
       defaultActions: [{ type: 'forward', targetGroupName: tgName }],
     });
-    targets[tgName] = targetType === 'ip' ? ipTargets(snapshot, service, port) : instanceTargets(snapshot, port);
+    targets[tgName] = targetType === 'ip' ? ipTargets(snapshot, service, port) : instanceTargets(snapshot, port, parseMap(a[`${SVC}aws-load-balancer-target-node-labels`]));
     backends[tgName] = { namespace: ns, name, port: port.port, targetType };
     if (targetType === 'ip' && readinessGatesEnabled(snapshot, ns)) gateGroups.push(tgName);
   }
@@ -915,7 +920,7 @@ function serviceTargetGroup(ctx: GroupContext, m: Member, svcName: string, portR
       matcher: successCodes(name, protocolVersion as ProtocolVersion, a[`${ING}success-codes`]),
       attributes: parseMap(a[`${ING}target-group-attributes`]),
     });
-    ctx.targets[name] = targetType === 'ip' ? ipTargets(snapshot, service, port) : instanceTargets(snapshot, port);
+    ctx.targets[name] = targetType === 'ip' ? ipTargets(snapshot, service, port) : instanceTargets(snapshot, port, parseMap(a[`${ING}target-node-labels`]));
     ctx.backends[name] = { namespace: ns, name: svcName, port: port.port, targetType };
     if (targetType === 'ip' && readinessGatesEnabled(snapshot, ns)) ctx.gateGroups.add(name);
   }

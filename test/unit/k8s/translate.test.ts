@@ -35,6 +35,22 @@ describe('translate: Services of type LoadBalancer → NLB', () => {
     expect(stack.config.loadBalancers![0]!.listeners[0]).toMatchObject({ port: 80, protocol: 'TCP', defaultActions: [{ type: 'forward', targetGroupName: tg.name }] });
   });
 
+  it('registers only the nodes with every target-node-labels label, on Services and on Ingress backends', () => {
+    const labelled = [node('worker', '172.18.0.3', { labels: { pool: 'edge', zone: 'a' } }), node('worker2', '172.18.0.4', { labels: { pool: 'edge', zone: 'b' } }), node('worker3', '172.18.0.5')];
+    const svc = lbService('web', { annotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'external', 'service.beta.kubernetes.io/aws-load-balancer-target-node-labels': 'pool=edge, zone=b' } });
+    const nlb = only(translate(snapshot({ services: [svc], nodes: labelled })).stacks);
+    expect(Object.values(nlb.targets)).toEqual([[{ id: '172.18.0.4', port: 30080 }]]);
+    expect(nlb.problems).toEqual([]);
+    const ing = ingress('shop', [{ paths: [{ path: '/', service: 'web', port: 80 }] }], { annotations: { 'alb.ingress.kubernetes.io/target-node-labels': 'pool=edge' } });
+    const alb = only(translate(snapshot({ services: [lbService('web', { type: 'NodePort', loadBalancerClass: null })], ingresses: [ing], ingressClasses: [albClass], nodes: labelled })).stacks);
+    expect(Object.values(alb.targets)).toEqual([
+      [
+        { id: '172.18.0.3', port: 30080 },
+        { id: '172.18.0.4', port: 30080 },
+      ],
+    ]);
+  });
+
   it('uses the controller defaults, not AWS defaults: TCP checks, interval 10, timeout 10, thresholds 3/3; client IP on for instance', () => {
     const stack = only(translate(snapshot({ services: [lbService('web')], nodes })).stacks);
     const tg = stack.config.targetGroups![0]!;
@@ -95,9 +111,9 @@ describe('translate: Services of type LoadBalancer → NLB', () => {
   });
 
   it('reports annotations it does not emulate instead of ignoring them silently', () => {
-    const annotations = { 'service.beta.kubernetes.io/aws-load-balancer-eip-allocations': 'eipalloc-1', 'service.beta.kubernetes.io/aws-load-balancer-target-node-labels': 'role=edge' };
+    const annotations = { 'service.beta.kubernetes.io/aws-load-balancer-eip-allocations': 'eipalloc-1', 'service.beta.kubernetes.io/aws-load-balancer-quic-enabled-ports': '443' };
     const stack = only(translate(snapshot({ services: [lbService('web', { annotations })], nodes })).stacks);
-    expect(stack.problems).toEqual([expect.stringMatching(/^annotation service\.beta\.kubernetes\.io\/aws-load-balancer-target-node-labels: "role=edge" is not emulated by local-elb: not applied: every eligible node/)]);
+    expect(stack.problems).toEqual([expect.stringMatching(/^annotation service\.beta\.kubernetes\.io\/aws-load-balancer-quic-enabled-ports: "443" is not emulated by local-elb: no QUIC listeners/)]);
     expect(stack.annotationNotices).toEqual([expect.stringMatching(/^annotation service\.beta\.kubernetes\.io\/aws-load-balancer-eip-allocations is accepted, with no local effect: Elastic IPs/)]);
   });
 
