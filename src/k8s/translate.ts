@@ -450,13 +450,6 @@ function translateService(snapshot: ClusterSnapshot, service: V1Service, options
 // ---------------------------------------------------------------------------------------------
 // Ingresses → ALB (spec 9.1, 9.3)
 
-/** True when the controller owns this Ingress (class `alb` or the deprecated annotation). */
-export function isAlbIngress(ingress: V1Ingress, classes: readonly V1IngressClass[]): boolean {
-  const className = ingress.spec?.ingressClassName;
-  if (className) return classes.some((c) => c.metadata?.name === className && c.spec?.controller === ALB_CONTROLLER);
-  return ingress.metadata?.annotations?.['kubernetes.io/ingress.class'] === 'alb';
-}
-
 /** One Ingress path's rule, before the listener numbers it. */
 interface IngressPathRule {
   /** The member's place in the group (group.order, then namespace/name). */
