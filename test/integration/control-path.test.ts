@@ -28,6 +28,7 @@ import { startFakeKubeApiServer } from '../support/fake-kube-apiserver.ts';
 import { albClass, ingress, lbService, namespace, node } from '../support/k8s-fixtures.ts';
 import { FakeKubelet } from '../support/kubelet.ts';
 import { waitFor } from '../support/wait.ts';
+import { testController } from '../support/k8s-world.ts';
 
 const app = fileURLToPath(new URL('../../examples/apps/graceful-server.mjs', import.meta.url));
 const POD_PORT = 8080;
@@ -194,13 +195,9 @@ async function kindRun(avoidOctet: number): Promise<RunResult> {
   api.create(ingress('web', [{ paths: [{ path: '/', pathType: 'Prefix', service: 'web', port: 80 }] }], { namespace: 'shop', annotations: ingressAnnotations }));
 
   const { logger, lines } = capturingLogger();
-  const controller = new KubernetesController({
-    kubeConfig: api.kubeConfig(),
+  const controller = testController(api, {
     logger,
     addressPrefix: `127.${lbOctet}`,
-    debounceMs: 20,
-    resyncMs: 500,
-    watchBackoffMs: { min: 50, max: 200 },
     propagation: { registrationDelayMs: LAGS.registrationDelaySeconds * 1000, deregistrationLagMs: LAGS.deregistrationLagSeconds * 1000 },
   });
   cleanups.push(() => controller.stop());

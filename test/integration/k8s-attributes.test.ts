@@ -4,17 +4,16 @@
  * define still refuses the load balancer. Against the in-repo fake API server with the real
  * @kubernetes/client-node, a real HTTP server as the pod.
  */
-import { randomInt } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KubernetesController } from '../../src/k8s/controller.ts';
 import { startFakeKubeApiServer, type FakeKubeApiServer } from '../support/fake-kube-apiserver.ts';
 import { albClass, ingress, lbService, node } from '../support/k8s-fixtures.ts';
 import { startTarget } from '../support/targets.ts';
 import { waitFor } from '../support/wait.ts';
+import { testController } from '../support/k8s-world.ts';
 
 const ING = 'alb.ingress.kubernetes.io/';
 
@@ -28,7 +27,7 @@ async function world(annotations: Record<string, string>) {
   cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
   const api = await startFakeKubeApiServer({ bookmarkIntervalMs: 200 });
   cleanups.push(() => api.close());
-  const controller = new KubernetesController({ kubeConfig: api.kubeConfig(), addressPrefix: `127.${randomInt(100, 250)}`, debounceMs: 20, resyncMs: 500, watchBackoffMs: { min: 50, max: 200 }, stateDir });
+  const controller = testController(api, { stateDir });
   cleanups.push(() => controller.stop());
   const pod = await startTarget('pod', { healthPath: '/' });
   cleanups.push(() => pod.close());

@@ -5,19 +5,18 @@
  * and a browser-like client that follows the redirects, picks an identity on the local login
  * page and reaches the pod with the claims headers under the annotated session cookie name.
  */
-import { randomInt } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeProtectedHeader } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KubernetesController } from '../../src/k8s/controller.ts';
 import { openLocalCa } from '../../src/tls/ca.ts';
 import { startFakeKubeApiServer } from '../support/fake-kube-apiserver.ts';
 import { Browser } from '../support/browser.ts';
 import { albClass, ingress, lbService, node } from '../support/k8s-fixtures.ts';
 import { startTarget } from '../support/targets.ts';
 import { waitFor } from '../support/wait.ts';
+import { testController } from '../support/k8s-world.ts';
 
 const ING = 'alb.ingress.kubernetes.io/';
 const cleanups: Array<() => Promise<void>> = [];
@@ -31,7 +30,7 @@ describe('auth-* annotations through the controller', () => {
     cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
     const api = await startFakeKubeApiServer({ bookmarkIntervalMs: 200 });
     cleanups.push(() => api.close());
-    const controller = new KubernetesController({ kubeConfig: api.kubeConfig(), addressPrefix: `127.${randomInt(100, 250)}`, debounceMs: 20, resyncMs: 500, watchBackoffMs: { min: 50, max: 200 }, stateDir });
+    const controller = testController(api, { stateDir });
     cleanups.push(() => controller.stop());
     const pod = await startTarget('pod', { healthPath: '/' });
     cleanups.push(() => pod.close());

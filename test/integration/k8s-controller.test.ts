@@ -20,6 +20,7 @@ import { runCli, startCli } from '../support/cli.ts';
 import { requirePeer } from '../support/peers.ts';
 import { startTarget, type TestTarget } from '../support/targets.ts';
 import { waitFor } from '../support/wait.ts';
+import { testController } from '../support/k8s-world.ts';
 
 const kubectlBin = requirePeer('kubectl');
 
@@ -36,13 +37,7 @@ async function world() {
   const api = await startFakeKubeApiServer({ bookmarkIntervalMs: 200 });
   cleanups.push(() => api.close());
   const prefix = `127.${randomInt(100, 250)}`;
-  const controller = new KubernetesController({
-    kubeConfig: api.kubeConfig(),
-    addressPrefix: prefix,
-    debounceMs: 20,
-    resyncMs: 500,
-    watchBackoffMs: { min: 50, max: 200 },
-  });
+  const controller = testController(api, { addressPrefix: prefix });
   cleanups.push(() => controller.stop());
   const target = async (name: string) => {
     const t = await startTarget(name);
@@ -167,12 +162,12 @@ describe('KubernetesController with the fake API server', () => {
   it('re-lists after 410 Gone and reports what it cannot serve as Events', async () => {
     const { api, controller } = await world();
     api.create(lbService('bad', { annotations: { 'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'lambda' } }));
-    const odd = { 'service.beta.kubernetes.io/aws-load-balancer-eip-allocations': 'eipalloc-1', 'service.beta.kubernetes.io/aws-load-balancer-target-node-labels': 'role=edge' };
+    const odd = { 'service.beta.kubernetes.io/aws-load-balancer-eip-allocations': 'eipalloc-1', 'service.beta.kubernetes.io/aws-load-balancer-quic-enabled-ports': '8084' };
     api.create(lbService('odd', { annotations: odd, ports: [{ name: 'http', port: 8084, nodePort: 30084 }] }));
     await controller.start();
     const events = () => api.list('v1', 'Event', 'default') as Array<{ reason: string; message: string; involvedObject: { name: string } }>;
     await waitFor(() => events().some((e) => e.involvedObject.name === 'bad' && e.reason === 'LoadBalancerNotServed' && /must be ip or instance/.test(e.message)), { what: 'an Event for the Service that cannot be served' });
-    await waitFor(() => events().some((e) => e.involvedObject.name === 'odd' && e.reason === 'UnsupportedConfiguration' && /target-node-labels/.test(e.message)), { what: 'a Warning Event for the annotation local-elb does not emulate' });
+    await waitFor(() => events().some((e) => e.involvedObject.name === 'odd' && e.reason === 'UnsupportedConfiguration' && /quic-enabled-ports/.test(e.message)), { what: 'a Warning Event for the annotation local-elb does not emulate' });
     // An annotation whose meaning is AWS-side only is read, and said once in a Normal Event.
     await waitFor(() => events().some((e) => e.involvedObject.name === 'odd' && e.reason === 'AnnotationWithoutLocalEffect' && /eip-allocations is accepted, with no local effect/.test(e.message)), { what: 'a Normal Event for the annotation with no local effect' });
     expect(events().filter((e) => e.involvedObject.name === 'odd' && /eip-allocations/.test(e.message)).map((e) => (e as { type?: string }).type)).toEqual(['Normal']);

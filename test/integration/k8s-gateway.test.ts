@@ -22,7 +22,6 @@ import * as grpc from '@grpc/grpc-js';
 import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/core/random.ts';
-import { KubernetesController } from '../../src/k8s/controller.ts';
 import { TARGET_GROUP_BINDING_RESOURCES } from '../support/elbv2-crds.ts';
 import { startFakeKubeApiServer, type FakeKubeApiServer, type KubeObject } from '../support/fake-kube-apiserver.ts';
 import { GATEWAY_API_RESOURCES } from '../support/gateway-api-crds.ts';
@@ -34,6 +33,7 @@ import { loadEcho, startGrpcTarget, type EchoResponse } from '../support/grpc.ts
 import { startTarget } from '../support/targets.ts';
 import { startHealthPort, startTcpTarget, startUdpTarget } from '../support/tcp.ts';
 import { waitFor } from '../support/wait.ts';
+import { testController } from '../support/k8s-world.ts';
 
 const kubectlBin = requirePeer('kubectl');
 const GW = 'gateway.networking.k8s.io/v1';
@@ -48,13 +48,8 @@ afterEach(async () => {
 async function world(seed = 14, stateDir?: string) {
   const api = await startFakeKubeApiServer({ bookmarkIntervalMs: 200, resources: [...GATEWAY_API_RESOURCES, ...TARGET_GROUP_BINDING_RESOURCES] });
   cleanups.push(() => api.close());
-  const controller = new KubernetesController({
+  const controller = testController(api, {
     ...(stateDir !== undefined ? { stateDir } : {}),
-    kubeConfig: api.kubeConfig(),
-    addressPrefix: `127.${randomInt(100, 250)}`,
-    debounceMs: 20,
-    resyncMs: 500,
-    watchBackoffMs: { min: 50, max: 200 },
     random: seededRandom(seed),
     // What `local-elb kind` takes from the ELBv2 API: the ARN its TargetGroupBindings name.
     targetGroupArn: (name) => `arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/${name}/0123456789abcdef`,

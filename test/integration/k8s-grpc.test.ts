@@ -7,18 +7,17 @@
  * makes unary calls through the load balancer. An Ingress that puts the GRPC group behind an HTTP
  * listener gets AWS's InvalidLoadBalancerAction as a Warning Event.
  */
-import { randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KubernetesController } from '../../src/k8s/controller.ts';
 import { startFakeKubeApiServer, type FakeKubeApiServer } from '../support/fake-kube-apiserver.ts';
 import { loadEcho, startGrpcTarget, type EchoResponse } from '../support/grpc.ts';
 import { albClass, ingress, lbService, node } from '../support/k8s-fixtures.ts';
 import { waitFor } from '../support/wait.ts';
+import { testController } from '../support/k8s-world.ts';
 
 const ING = 'alb.ingress.kubernetes.io/';
 const HEALTH_PATH = '/AWS.ALB/healthcheck';
@@ -33,12 +32,7 @@ async function world() {
   cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
   const api = await startFakeKubeApiServer({ bookmarkIntervalMs: 200 });
   cleanups.push(() => api.close());
-  const controller = new KubernetesController({
-    kubeConfig: api.kubeConfig(),
-    addressPrefix: `127.${randomInt(100, 250)}`,
-    debounceMs: 20,
-    resyncMs: 500,
-    watchBackoffMs: { min: 50, max: 200 },
+  const controller = testController(api, {
     stateDir,
   });
   cleanups.push(() => controller.stop());

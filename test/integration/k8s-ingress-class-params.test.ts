@@ -10,7 +10,6 @@
  * state directory.
  */
 import { execFile } from 'node:child_process';
-import { randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import https from 'node:https';
@@ -23,7 +22,6 @@ import { request } from 'undici';
 import { parseAllDocuments } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startElbv2Endpoint } from '../../src/elbv2/server.ts';
-import { KubernetesController } from '../../src/k8s/controller.ts';
 import { startLocalElb } from '../../src/local-elb.ts';
 import { ELBV2_RESOURCES, INGRESS_CLASS_PARAMS_RESOURCE } from '../support/elbv2-crds.ts';
 import { startFakeKubeApiServer, type FakeKubeApiServer } from '../support/fake-kube-apiserver.ts';
@@ -32,6 +30,7 @@ import { REPO } from '../support/machine-node.ts';
 import { requirePeer } from '../support/peers.ts';
 import { startTarget } from '../support/targets.ts';
 import { waitFor } from '../support/wait.ts';
+import { testController } from '../support/k8s-world.ts';
 
 const ING = 'alb.ingress.kubernetes.io/';
 const CERT = 'arn:aws:acm:eu-west-1:111122223333:certificate/team';
@@ -68,12 +67,7 @@ async function world(options: { crd?: boolean } = {}) {
   cleanups.push(() => api.close());
   const stateDir = await mkdtemp(join(tmpdir(), 'local-elb-k8s-params-'));
   cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
-  const controller = new KubernetesController({
-    kubeConfig: api.kubeConfig(),
-    addressPrefix: `127.${randomInt(100, 250)}`,
-    debounceMs: 20,
-    resyncMs: 500,
-    watchBackoffMs: { min: 50, max: 200 },
+  const controller = testController(api, {
     stateDir,
   });
   cleanups.push(() => controller.stop());

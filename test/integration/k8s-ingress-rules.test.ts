@@ -6,18 +6,17 @@
  * on its own listener), and a `transforms.*` url-rewrite seen by the pod. Against the in-repo fake
  * API server with the real @kubernetes/client-node; pods are real HTTP servers on 127.0.0.1.
  */
-import { randomInt } from 'node:crypto';
 import https from 'node:https';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KubernetesController } from '../../src/k8s/controller.ts';
 import { startFakeKubeApiServer, type FakeKubeApiServer } from '../support/fake-kube-apiserver.ts';
 import { albClass, ingress, lbService, node } from '../support/k8s-fixtures.ts';
 import { startTarget, type TestTarget } from '../support/targets.ts';
 import { waitFor } from '../support/wait.ts';
+import { testController } from '../support/k8s-world.ts';
 
 const ING = 'alb.ingress.kubernetes.io/';
 
@@ -35,7 +34,7 @@ async function world(podNames: readonly string[]) {
   cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
   const api = await startFakeKubeApiServer({ bookmarkIntervalMs: 200 });
   cleanups.push(() => api.close());
-  const controller = new KubernetesController({ kubeConfig: api.kubeConfig(), addressPrefix: `127.${randomInt(100, 250)}`, debounceMs: 20, resyncMs: 500, watchBackoffMs: { min: 50, max: 200 }, stateDir });
+  const controller = testController(api, { stateDir });
   cleanups.push(() => controller.stop());
   api.create(node('worker', '127.0.0.1'), { keepStatus: true });
   api.create(albClass);

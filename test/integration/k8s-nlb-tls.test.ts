@@ -8,7 +8,7 @@
  * TCP servers that record what they receive. Every CA lives in a temporary directory.
  */
 import { spawn } from 'node:child_process';
-import { X509Certificate, randomInt } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,13 +16,13 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadKindConfig } from '../../src/cli/kind-config.ts';
-import { KubernetesController } from '../../src/k8s/controller.ts';
 import { openLocalCa } from '../../src/tls/ca.ts';
 import { startFakeKubeApiServer, type FakeKubeApiServer } from '../support/fake-kube-apiserver.ts';
 import { lbService, node } from '../support/k8s-fixtures.ts';
 import { hasOpenssl } from '../support/s-client.ts';
 import { startTcpTarget, type TcpTarget } from '../support/tcp.ts';
 import { waitFor } from '../support/wait.ts';
+import { testController } from '../support/k8s-world.ts';
 
 const SVC = 'service.beta.kubernetes.io/';
 const ARN = 'arn:aws:acm:eu-west-1:111122223333:certificate/shop';
@@ -55,12 +55,7 @@ async function world(annotations: Record<string, string>) {
   const { certificates } = await loadKindConfig(files.kindConfig);
   const api = await startFakeKubeApiServer({ bookmarkIntervalMs: 200 });
   cleanups.push(() => api.close());
-  const controller = new KubernetesController({
-    kubeConfig: api.kubeConfig(),
-    addressPrefix: `127.${randomInt(100, 250)}`,
-    debounceMs: 20,
-    resyncMs: 500,
-    watchBackoffMs: { min: 50, max: 200 },
+  const controller = testController(api, {
     stateDir: files.stateDir,
     certificates,
   });

@@ -9,12 +9,12 @@ import { randomInt } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KubernetesController } from '../../src/k8s/controller.ts';
 import { startFakeKubeApiServer, type FakeKubeApiServer } from '../support/fake-kube-apiserver.ts';
 import { albClass, endpointSlice, ingress, lbService, namespace, node, pod } from '../support/k8s-fixtures.ts';
 import { runCli, startCli } from '../support/cli.ts';
 import { startTarget } from '../support/targets.ts';
 import { waitFor } from '../support/wait.ts';
+import { testController } from '../support/k8s-world.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -51,12 +51,7 @@ const gateOf = (api: FakeKubeApiServer) =>
 describe('local-elb kind registration timing', () => {
   it('keeps a new NLB target initial/Elb.RegistrationInProgress, and its readiness gate False, until the delay has passed', async () => {
     const { api } = await cluster(8091);
-    const controller = new KubernetesController({
-      kubeConfig: api.kubeConfig(),
-      addressPrefix: `127.${randomInt(100, 250)}`,
-      debounceMs: 20,
-      resyncMs: 500,
-      watchBackoffMs: { min: 50, max: 200 },
+    const controller = testController(api, {
       registrationDelaySeconds: { network: 2 },
     });
     cleanups.push(() => controller.stop());
@@ -87,12 +82,7 @@ describe('local-elb kind registration timing', () => {
         annotations: { 'alb.ingress.kubernetes.io/target-type': 'ip', 'alb.ingress.kubernetes.io/listen-ports': '[{"HTTP": 8094}]', 'alb.ingress.kubernetes.io/healthcheck-path': '/healthz' },
       }),
     );
-    const controller = new KubernetesController({
-      kubeConfig: api.kubeConfig(),
-      addressPrefix: `127.${randomInt(100, 250)}`,
-      debounceMs: 20,
-      resyncMs: 500,
-      watchBackoffMs: { min: 50, max: 200 },
+    const controller = testController(api, {
       registrationDelaySeconds: { network: 3 },
     });
     cleanups.push(() => controller.stop());

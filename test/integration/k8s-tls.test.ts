@@ -18,7 +18,6 @@ import tls from 'node:tls';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadKindConfig } from '../../src/cli/kind-config.ts';
-import { KubernetesController } from '../../src/k8s/controller.ts';
 import { openLocalCa } from '../../src/tls/ca.ts';
 import { startCli } from '../support/cli.ts';
 import { startFakeKubeApiServer, type FakeKubeApiServer } from '../support/fake-kube-apiserver.ts';
@@ -26,6 +25,7 @@ import { albClass, ingress, lbService, node } from '../support/k8s-fixtures.ts';
 import { requirePeer } from '../support/peers.ts';
 import { startTarget } from '../support/targets.ts';
 import { waitFor } from '../support/wait.ts';
+import { testController } from '../support/k8s-world.ts';
 
 const ING = 'alb.ingress.kubernetes.io/';
 const ARN = 'arn:aws:acm:eu-west-1:111122223333:certificate/shop';
@@ -58,12 +58,7 @@ async function certificateFiles(names: string[]) {
 async function world(options: { certificates?: Awaited<ReturnType<typeof loadKindConfig>>['certificates']; stateDir: string }) {
   const api = await startFakeKubeApiServer({ bookmarkIntervalMs: 200 });
   cleanups.push(() => api.close());
-  const controller = new KubernetesController({
-    kubeConfig: api.kubeConfig(),
-    addressPrefix: `127.${randomInt(100, 250)}`,
-    debounceMs: 20,
-    resyncMs: 500,
-    watchBackoffMs: { min: 50, max: 200 },
+  const controller = testController(api, {
     stateDir: options.stateDir,
     ...(options.certificates ? { certificates: options.certificates } : {}),
   });
