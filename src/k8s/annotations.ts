@@ -191,7 +191,7 @@ export const ANNOTATIONS: readonly AnnotationEntry[] = [
   svc('aws-load-balancer-source-nat-ipv6-prefixes', 'no-local-effect', `IPv6 source NAT prefixes in the NLB's subnets; ${NO_VPC}`),
   svc('aws-load-balancer-minimum-load-balancer-capacity', 'no-local-effect', 'reserves AWS capacity units (LCUs); capacity is this machine'),
   svc('aws-load-balancer-enable-icmp-for-path-mtu-discovery', 'no-local-effect', `adds an ICMP rule to the managed security group; ${NO_VPC}`),
-  svc('aws-load-balancer-enable-tcp-udp-listener', 'warned', 'no TCP_UDP listeners: a TCP and a UDP port with one number stay two listeners (TCP and UDP), which serve the same traffic'),
+  svc('aws-load-balancer-enable-tcp-udp-listener', 'emulated', '`true`: a TCP and a UDP port with one number become one TCP_UDP listener and target group, as the controller merges them'),
   svc('aws-load-balancer-disable-nlb-sg', 'no-local-effect', `stops the controller making a security group for the NLB; ${NO_VPC}`),
   svc('aws-load-balancer-quic-enabled-ports', 'warned', 'no QUIC listeners: the ports stay UDP (or TCP and UDP) listeners, with no QUIC connection-ID routing'),
   svc('actions.${protocol}-${port}', 'warned', "weighted default actions on NLB listeners are not emulated: each listener forwards to its own port's target group only"),

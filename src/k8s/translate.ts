@@ -328,6 +328,39 @@ export function isNlbService(service: V1Service, loadBalancerClass = NLB_CLASS):
   return type === 'external' || type === 'nlb-ip';
 }
 
+/** Go's strconv.ParseBool, as the controller parses boolean annotations. */
+function goBool(raw: string | undefined): boolean | undefined {
+  if (raw === undefined) return undefined;
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(raw)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(raw)) return false;
+  return undefined;
+}
+
+/**
+ * `aws-load-balancer-enable-tcp-udp-listener: "true"` (the controller's model_build_listener.go):
+ * a TCP and a UDP Service port with one number become one TCP_UDP listener and target group,
+ * built from the first of the two in spec order; more than two ports on a number, or two of one
+ * protocol, fail the Service with the controller's words. Off (or unparsable, as the controller
+ * ignores it then): every port its own listener.
+ */
+function tcpUdpPorts(ports: readonly V1ServicePort[], raw: string | undefined): { ports: V1ServicePort[]; tcpUdp: Set<number> } | { rejected: string } {
+  if (goBool(raw) !== true) return { ports: [...ports], tcpUdp: new Set() };
+  const byNumber = new Map<number, V1ServicePort[]>();
+  for (const p of ports) byNumber.set(p.port, [...(byNumber.get(p.port) ?? []), p]);
+  const out: V1ServicePort[] = [];
+  const tcpUdp = new Set<number>();
+  for (const [number, group] of byNumber) {
+    if (group.length > 1) {
+      if (group.length !== 2) return { rejected: `can only merge two ports, not ${group.length}` };
+      const [x, y] = group.map((p) => p.protocol ?? 'TCP');
+      if (x === y) return { rejected: `protocols can't match for merging: ${x}` };
+      tcpUdp.add(number);
+    }
+    out.push(group[0]!);
+  }
+  return { ports: out, tcpUdp };
+}
+
 function translateService(snapshot: ClusterSnapshot, service: V1Service, options: TranslateOptions): DesiredStack | { rejected: string } {
   const ns = service.metadata?.namespace ?? 'default';
   const name = service.metadata?.name ?? '';
@@ -335,8 +368,11 @@ function translateService(snapshot: ClusterSnapshot, service: V1Service, options
   const problems: string[] = [];
   const targetType = a[`${SVC}aws-load-balancer-nlb-target-type`] ?? (a[`${SVC}aws-load-balancer-type`] === 'nlb-ip' ? 'ip' : 'instance');
   if (targetType !== 'ip' && targetType !== 'instance') return { rejected: `annotation ${SVC}aws-load-balancer-nlb-target-type must be ip or instance: got ${JSON.stringify(targetType)}` };
-  const ports = (service.spec?.ports ?? []).filter((p) => (p.protocol ?? 'TCP') === 'TCP' || p.protocol === 'UDP');
-  if (ports.length === 0) return { rejected: 'the Service has no TCP or UDP ports' };
+  const servicePorts = (service.spec?.ports ?? []).filter((p) => (p.protocol ?? 'TCP') === 'TCP' || p.protocol === 'UDP');
+  if (servicePorts.length === 0) return { rejected: 'the Service has no TCP or UDP ports' };
+  const merged = tcpUdpPorts(servicePorts, a[`${SVC}aws-load-balancer-enable-tcp-udp-listener`]);
+  if ('rejected' in merged) return merged;
+  const { ports, tcpUdp } = merged;
 
   // TLS listeners (spec 12.7.2): ssl-cert turns the ssl-ports (default: all) into TLS listeners.
   const certificateArns = commaList(a[`${SVC}aws-load-balancer-ssl-cert`]);
@@ -378,13 +414,14 @@ function translateService(snapshot: ClusterSnapshot, service: V1Service, options
   const gateGroups: string[] = [];
   const backends: Record<string, ServiceBackend> = {};
   for (const port of ports) {
-    const tls = isTlsPort(port);
-    const listenerProtocol = tls ? 'TLS' : ((port.protocol ?? 'TCP') as 'TCP' | 'UDP');
-    const protocol = tls && tlsBackends ? 'TLS' : ((port.protocol ?? 'TCP') as 'TCP' | 'UDP');
+    const both = tcpUdp.has(port.port);
+    const tls = !both && isTlsPort(port);
+    const listenerProtocol = both ? 'TCP_UDP' : tls ? 'TLS' : ((port.protocol ?? 'TCP') as 'TCP' | 'UDP');
+    const protocol = both ? 'TCP_UDP' : tls && tlsBackends ? 'TLS' : ((port.protocol ?? 'TCP') as 'TCP' | 'UDP');
     const tgName = targetGroupName(ns, name, port.port, protocol, targetType);
     const attributes: Record<string, string> = {
       'preserve_client_ip.enabled': targetType === 'ip' ? 'false' : 'true',
-      ...(protocol === 'UDP' ? { 'preserve_client_ip.enabled': 'true' } : {}),
+      ...(protocol === 'UDP' || protocol === 'TCP_UDP' ? { 'preserve_client_ip.enabled': 'true' } : {}),
       ...tgAttributes,
       ...parseMap(a[`${SVC}aws-load-balancer-target-group-attributes.${port.port}`]),
     };

@@ -189,15 +189,15 @@ export interface UdpTarget {
   close(): Promise<void>;
 }
 
-/** A UDP server that answers each datagram `d` with `<name>:<d>` to its sender. */
-export async function startUdpTarget(name: string): Promise<UdpTarget> {
+/** A UDP server that answers each datagram `d` with `<name>:<d>` to its sender (on `port`: beside a TCP server's number). */
+export async function startUdpTarget(name: string, options: { readonly port?: number } = {}): Promise<UdpTarget> {
   const socket = dgram.createSocket('udp4');
   const received: UdpDatagram[] = [];
   socket.on('message', (msg, rinfo) => {
     received.push({ text: msg.toString(), address: rinfo.address, port: rinfo.port });
     socket.send(`${name}:${msg.toString()}`, rinfo.port, rinfo.address);
   });
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => socket.bind(options.port ?? 0, '127.0.0.1', () => resolve()));
   return {
     name,
     port: socket.address().port,

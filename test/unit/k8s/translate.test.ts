@@ -35,6 +35,33 @@ describe('translate: Services of type LoadBalancer → NLB', () => {
     expect(stack.config.loadBalancers![0]!.listeners[0]).toMatchObject({ port: 80, protocol: 'TCP', defaultActions: [{ type: 'forward', targetGroupName: tg.name }] });
   });
 
+  it('merges a TCP and a UDP port of one number into a TCP_UDP listener and group with enable-tcp-udp-listener, and refuses what the controller refuses', () => {
+    const TCP_UDP = 'service.beta.kubernetes.io/aws-load-balancer-enable-tcp-udp-listener';
+    const dnsPorts = [
+      { name: 'dns-tcp', port: 53, nodePort: 30053, protocol: 'TCP' as const },
+      { name: 'dns-udp', port: 53, nodePort: 30054, protocol: 'UDP' as const },
+      { name: 'metrics', port: 9153, nodePort: 30153, protocol: 'TCP' as const },
+    ];
+    const stackOf = (annotations: Record<string, string>, ports = dnsPorts) => translate(snapshot({ services: [lbService('dns', { annotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'external', ...annotations }, ports })], nodes }));
+    const on = only(stackOf({ [TCP_UDP]: 'true' }).stacks);
+    expect(on.config.loadBalancers![0]!.listeners.map((l) => `${l.protocol}:${l.port}`)).toEqual(['TCP_UDP:53', 'TCP:9153']);
+    const group = on.config.targetGroups![0]!;
+    expect(group).toMatchObject({ protocol: 'TCP_UDP', healthCheckProtocol: 'TCP', healthCheckPort: 'traffic-port', attributes: { 'preserve_client_ip.enabled': 'true' } });
+    // Built from the first of the two ports, as the controller builds it.
+    expect(on.targets[group.name]).toEqual([
+      { id: '172.18.0.3', port: 30053 },
+      { id: '172.18.0.4', port: 30053 },
+    ]);
+    expect(() => parseConfig(on.config)).not.toThrow();
+    // Off, absent or not a Go bool: two listeners on 53, as before.
+    for (const annotations of [{ [TCP_UDP]: 'false' }, {}, { [TCP_UDP]: 'yes' }]) {
+      expect(only(stackOf(annotations).stacks).config.loadBalancers![0]!.listeners.map((l) => `${l.protocol}:${l.port}`)).toEqual(['TCP:53', 'UDP:53', 'TCP:9153']);
+    }
+    expect(stackOf({ [TCP_UDP]: 'True' }).stacks).toHaveLength(1);
+    expect(stackOf({ [TCP_UDP]: 'true' }, [dnsPorts[0]!, { ...dnsPorts[0]!, name: 'dns-tcp-2', nodePort: 30055 }]).rejected[0]?.reason).toBe("protocols can't match for merging: TCP");
+    expect(stackOf({ [TCP_UDP]: 'true' }, [dnsPorts[0]!, dnsPorts[1]!, { ...dnsPorts[0]!, name: 'dns-3', nodePort: 30056 }]).rejected[0]?.reason).toBe('can only merge two ports, not 3');
+  });
+
   it('registers only the nodes with every target-node-labels label, on Services and on Ingress backends', () => {
     const labelled = [node('worker', '172.18.0.3', { labels: { pool: 'edge', zone: 'a' } }), node('worker2', '172.18.0.4', { labels: { pool: 'edge', zone: 'b' } }), node('worker3', '172.18.0.5')];
     const svc = lbService('web', { annotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'external', 'service.beta.kubernetes.io/aws-load-balancer-target-node-labels': 'pool=edge, zone=b' } });
