@@ -54,7 +54,7 @@ describe('translate: Services of type LoadBalancer → NLB', () => {
     ]);
     expect(() => parseConfig(on.config)).not.toThrow();
     // Off, absent or not a Go bool: two listeners on 53, as before.
-    for (const annotations of [{ [TCP_UDP]: 'false' }, {}, { [TCP_UDP]: 'yes' }]) {
+    for (const annotations of [{ [TCP_UDP]: 'false' }, {}, { [TCP_UDP]: 'yes' }] as Array<Record<string, string>>) {
       expect(only(stackOf(annotations).stacks).config.loadBalancers![0]!.listeners.map((l) => `${l.protocol}:${l.port}`)).toEqual(['TCP:53', 'UDP:53', 'TCP:9153']);
     }
     expect(stackOf({ [TCP_UDP]: 'True' }).stacks).toHaveLength(1);
