@@ -459,7 +459,7 @@ export class KubernetesController {
         elb = await start(redirected);
       }
       for (const owner of stack.owners) {
-        await this.#event(owner, 'Warning', 'PrivilegedPort', `ports below 1024 need root or CAP_NET_BIND_SERVICE: listening on ${address} with other ports (see the log and the Service status)`);
+        await this.#event(owner, 'Warning', 'PrivilegedPort', `ports below 1024 need root or CAP_NET_BIND_SERVICE: listening on ${address} with other ports (the EnsuredLoadBalancer Event and the log name them: <wanted>→<bound>)`);
       }
     }
     const portMap = boundPorts(elb);

@@ -203,4 +203,28 @@ describe('KubernetesController with the fake API server', () => {
     ]);
     expect(await cli.stop('SIGTERM')).toBe(0);
   });
+
+  // The Ingress variant (HTTPS and its ssl-redirect following the move) is in k8s-tls.test.ts.
+  const root = process.getuid?.() === 0;
+  const hasSetpriv = !root || requirePeer('setpriv') !== undefined;
+  it.skipIf(root && !hasSetpriv)('runs local-elb kind without the right to bind port 80: the NLB Service listens on a free port, says so, and serves', async () => {
+    const { api, target } = await world();
+    const echo = await target('echo');
+    api.create(node('worker', '127.0.0.1'), { keepStatus: true });
+    api.create(lbService('echo', { ports: [{ name: 'http', port: 80, targetPort: 8080, nodePort: echo.port }] }));
+    const dir = mkdtempSync(join(tmpdir(), 'local-elb-kind-cli-'));
+    // As root, drop CAP_NET_BIND_SERVICE (a non-root user lacks it already).
+    const wrapper = root ? ['setpriv', '--bounding-set=-net_bind_service', '--inh-caps=-net_bind_service', '--'] : [];
+    const cli = startCli(['kind', '--kubeconfig', api.writeKubeconfig(dir), '--address-prefix', `127.${randomInt(100, 250)}`, '--no-admin', '--log-level', 'warn'], {}, wrapper);
+    cleanups.push(async () => void (await cli.stop('SIGKILL')));
+    const events = () => api.list('v1', 'Event', 'default') as Array<{ reason: string; message: string; type: string; involvedObject: { name: string } }>;
+    expect(await waitFor(() => events().find((e) => e.reason === 'PrivilegedPort' && e.involvedObject.name === 'echo'), { what: 'the PrivilegedPort Event' })).toMatchObject({ type: 'Warning' });
+    const ensured = await waitFor(() => events().find((e) => e.reason === 'EnsuredLoadBalancer' && e.involvedObject.name === 'echo'), { what: 'the EnsuredLoadBalancer Event' });
+    const [, moved] = /\(ports 80→(\d+)\)/.exec(ensured.message) ?? [];
+    expect(moved, ensured.message).toBeDefined();
+    const ip = await waitFor(() => serviceStatusIp(api, 'default', 'echo'), { what: 'EXTERNAL-IP' });
+    await waitFor(async () => (await get(`http://${ip}:${moved}/`)).body === 'echo', { what: 'traffic through the moved NLB port' });
+    expect(cli.stderr()).toMatch(/ports below 1024 need root or CAP_NET_BIND_SERVICE/);
+    expect(await cli.stop('SIGTERM')).toBe(0);
+  });
 });
