@@ -36,6 +36,12 @@ export const PEERS = {
   openssl: { install: 'Debian package openssl', usedBy: 'the openssl s_client and verify checks', candidates: ['openssl'], versionArgs: ['version'] },
   h2load: { install: 'Debian package nghttp2-client', usedBy: 'the h2load check of the HTTP/2 listener', candidates: ['h2load'], versionArgs: ['--version'] },
   setpriv: { install: 'Debian package util-linux', usedBy: 'the unprivileged-port checks', candidates: ['setpriv'], versionArgs: ['--version'] },
+  boto3: {
+    install: 'boto3 for python3 (Debian package python3-boto3, or pip)',
+    usedBy: 'the boto3 client of the ELBv2 API',
+    candidates: ['python3', '/usr/bin/python3'],
+    versionArgs: ['-c', 'import boto3'],
+  },
   chromium: { install: 'Debian package chromium (never a downloaded browser build)', usedBy: 'the dashboard browser test (playwright-core drives it)', candidates: ['/usr/bin/chromium', 'chromium'], versionArgs: ['--version'] },
 } as const satisfies Record<string, PeerSpec>;
 
