@@ -216,7 +216,7 @@ export class KubernetesController {
       kubeConfig: kc,
       logger: this.#log,
       group: ELBV2_GROUP,
-      version: 'v1beta1',
+      versions: ['v1beta1'],
       plural: 'ingressclassparams',
       kind: INGRESS_CLASS_PARAMS_KIND,
       onChange: () => this.schedule(),

@@ -1,9 +1,10 @@
 /**
  * A watch of one custom resource that the cluster may not serve: it asks discovery whether
- * `<group>/<version>` serves `kind`, and only then lists and watches it (cluster-wide) with the
- * same ResilientInformer as every other resource. A cluster without the CRD starts no watch and
- * the list stays empty; `rediscover()` (the controller's resync) finds a CRD installed later.
- * The controller uses it for IngressClassParams (spec 15.4); any other optional CRD can too.
+ * `<group>/<version>` serves `kind` (the first of `versions` that does), and only then lists and
+ * watches it (cluster-wide) with the same ResilientInformer as every other resource. A cluster
+ * without the CRD starts no watch and the list stays empty; `rediscover()` (the controller's
+ * resync) finds a CRD installed later. The controller uses it for IngressClassParams (spec 15.4)
+ * and TargetGroupBinding (15.3: v1beta1, else v1alpha1).
  */
 import { ApisApi, CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../core/logger.ts';
@@ -13,7 +14,8 @@ export interface CustomResourceInformerOptions {
   readonly kubeConfig: KubeConfig;
   readonly logger: Logger;
   readonly group: string;
-  readonly version: string;
+  /** The versions to look for, preferred first. */
+  readonly versions: readonly string[];
   readonly plural: string;
   readonly kind: string;
   /** Called on every add, update and delete (and after each re-list). */
@@ -24,6 +26,8 @@ export interface CustomResourceInformerOptions {
 export class CustomResourceInformer<T extends KubernetesObject> {
   readonly #options: CustomResourceInformerOptions;
   #informer: ResilientInformer<T> | undefined;
+  #version: string | undefined;
+  #listed = false;
   #discovering: Promise<void> | undefined;
   #stopped = false;
 
@@ -34,6 +38,16 @@ export class CustomResourceInformer<T extends KubernetesObject> {
   /** Whether the cluster serves the resource (and it is watched). */
   get served(): boolean {
     return this.#informer !== undefined;
+  }
+
+  /** True once the first list has arrived (before it, an empty list means nothing). */
+  get listed(): boolean {
+    return this.#listed;
+  }
+
+  /** The version watched (the first of `versions` the cluster serves); undefined before. */
+  get version(): string | undefined {
+    return this.#version;
   }
 
   get restarts(): number {
@@ -60,6 +74,7 @@ export class CustomResourceInformer<T extends KubernetesObject> {
     await this.#discovering?.catch(() => {});
     await this.#informer?.stop();
     this.#informer = undefined;
+    this.#listed = false;
   }
 
   /** The watched objects; empty when the cluster does not serve the resource. */
@@ -68,18 +83,25 @@ export class CustomResourceInformer<T extends KubernetesObject> {
   }
 
   async #discover(): Promise<void> {
-    const { kubeConfig, logger, group, version, plural, kind } = this.#options;
-    const groupVersion = `${group}/${version}`;
+    const { kubeConfig, logger, group, versions, plural, kind } = this.#options;
+    let version: string | undefined;
     try {
       const groups = await kubeConfig.makeApiClient(ApisApi).getAPIVersions();
-      if (!groups.groups.some((g) => g.versions.some((v) => v.groupVersion === groupVersion))) return;
-      const resources = await kubeConfig.makeApiClient(CustomObjectsApi).getAPIResources({ group, version });
-      if (!resources.resources.some((r) => r.name === plural && r.kind === kind)) return;
+      const offered = new Set(groups.groups.flatMap((g) => g.versions.map((v) => v.groupVersion)));
+      for (const v of versions) {
+        if (!offered.has(`${group}/${v}`)) continue;
+        const resources = await kubeConfig.makeApiClient(CustomObjectsApi).getAPIResources({ group, version: v });
+        if (resources.resources.some((r) => r.name === plural && r.kind === kind)) {
+          version = v;
+          break;
+        }
+      }
     } catch (err) {
       logger.debug({ err: String(err), kind }, `discovery of ${kind} failed; trying again at the next resync`);
       return;
     }
-    if (this.#stopped) return;
+    if (version === undefined || this.#stopped) return;
+    const groupVersion = `${group}/${version}`;
     const custom = kubeConfig.makeApiClient(CustomObjectsApi);
     const informer = new ResilientInformer<T>({
       kubeConfig,
@@ -90,7 +112,9 @@ export class CustomResourceInformer<T extends KubernetesObject> {
       ...(this.#options.watchBackoffMs ? { minBackoffMs: this.#options.watchBackoffMs.min, maxBackoffMs: this.#options.watchBackoffMs.max } : {}),
     });
     this.#informer = informer;
+    this.#version = version;
     logger.info({ event: 'k8s.crd_watch', kind, apiVersion: groupVersion }, `watching ${kind} (${groupVersion})`);
     await informer.start();
+    this.#listed = true;
   }
 }

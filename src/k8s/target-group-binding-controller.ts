@@ -19,10 +19,8 @@
  * it: the stack's own registrars register those targets (README, "TargetGroupBinding").
  */
 import {
-  ApisApi,
   CoreV1Api,
   CustomObjectsApi,
-  KubernetesObjectApi,
   PatchStrategy,
   setHeaderOptions,
   type KubeConfig,
@@ -33,7 +31,7 @@ import type { Logger } from '../core/logger.ts';
 import { TargetRegistrar } from '../runtime/registrar.ts';
 import { gateCondition } from '../runtime/reconcile.ts';
 import type { TargetGroup } from '../targets/target-group.ts';
-import { ResilientInformer } from './informer.ts';
+import { CustomResourceInformer } from './crd-informer.ts';
 import {
   backfill,
   bindingGateConditions,
@@ -102,27 +100,13 @@ function closeBinding(binding: Binding): void {
   binding.unsubscribe();
 }
 
-/** Discovery through the client's own API-resource lookup. */
-class Discovery extends KubernetesObjectApi {
-  async served(apiVersion: string, kind: string): Promise<boolean> {
-    try {
-      return (await this.resource(apiVersion, kind)) !== undefined;
-    } catch (err) {
-      if ((err as { code?: unknown }).code === 404) return false;
-      throw err;
-    }
-  }
-}
-
 export class TargetGroupBindingController {
   readonly #o: TargetGroupBindingControllerOptions;
   readonly #custom: CustomObjectsApi;
   readonly #core: CoreV1Api;
-  #version: string | undefined;
-  #informer: ResilientInformer<TargetGroupBinding> | undefined;
-  #listed = false;
+  /** The bindings, when the cluster serves the CRD (v1beta1, else v1alpha1). */
+  readonly #informer: CustomResourceInformer<TargetGroupBinding>;
   #stopped = false;
-  #discovering: Promise<void> | undefined;
   /** User bindings being served, by uid. */
   readonly #bindings = new Map<string, Binding>();
   #networkingSaid = new Set<string>();
@@ -131,6 +115,21 @@ export class TargetGroupBindingController {
     this.#o = options;
     this.#custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
     this.#core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.#informer = new CustomResourceInformer<TargetGroupBinding>({
+      kubeConfig: options.kubeConfig,
+      logger: options.logger,
+      group: TGB_GROUP,
+      versions: TGB_VERSIONS,
+      plural: TGB_PLURAL,
+      kind: TGB_KIND,
+      onChange: options.onChange,
+      ...(options.watchBackoffMs ? { watchBackoffMs: options.watchBackoffMs } : {}),
+    });
+  }
+
+  /** The version the bindings are watched in (v1beta1, else v1alpha1); undefined without the CRD. */
+  get #version(): string | undefined {
+    return this.#informer.version;
   }
 
   /** `elbv2.k8s.aws/v1beta1` when watched, else undefined (the CRD is not served). */
@@ -139,75 +138,29 @@ export class TargetGroupBindingController {
   }
 
   get restarts(): number {
-    return this.#informer?.restarts ?? 0;
+    return this.#informer.restarts;
   }
 
   async start(): Promise<void> {
     this.#stopped = false;
-    await this.rediscover();
+    await this.#informer.start();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    await this.#discovering?.catch(() => {});
-    await this.#informer?.stop();
+    await this.#informer.stop();
     for (const b of this.#bindings.values()) closeBinding(b);
     this.#bindings.clear();
   }
 
   /** Looks for the CRD when it is not watched yet (installed after start); cheap once it is. */
   rediscover(): Promise<void> {
-    if (this.#stopped || this.#informer !== undefined) return Promise.resolve();
-    this.#discovering ??= this.#discover().finally(() => {
-      this.#discovering = undefined;
-    });
-    return this.#discovering;
-  }
-
-  async #discover(): Promise<void> {
-    let served: Set<string>;
-    try {
-      const groups = await this.#o.kubeConfig.makeApiClient(ApisApi).getAPIVersions();
-      served = new Set(groups.groups.flatMap((g) => g.versions.map((v) => v.groupVersion)));
-    } catch (err) {
-      this.#o.logger.debug({ err: String(err) }, 'API discovery failed; trying again at the next resync');
-      return;
-    }
-    const discovery = this.#o.kubeConfig.makeApiClient(Discovery);
-    let version: string | undefined;
-    try {
-      for (const v of TGB_VERSIONS) {
-        if (served.has(`${TGB_GROUP}/${v}`) && (await discovery.served(`${TGB_GROUP}/${v}`, TGB_KIND))) {
-          version = v;
-          break;
-        }
-      }
-    } catch (err) {
-      this.#o.logger.debug({ err: String(err) }, 'TargetGroupBinding discovery failed; trying again at the next resync');
-      return;
-    }
-    if (version === undefined || this.#stopped) return;
-    this.#version = version;
-    const list = async () => {
-      const result = await this.#custom.listClusterCustomObject({ group: TGB_GROUP, version: version!, plural: TGB_PLURAL });
-      this.#listed = true;
-      return result;
-    };
-    this.#informer = new ResilientInformer<TargetGroupBinding>({
-      kubeConfig: this.#o.kubeConfig,
-      path: `/apis/${TGB_GROUP}/${version}/${TGB_PLURAL}`,
-      list: list as never,
-      logger: this.#o.logger,
-      onChange: this.#o.onChange,
-      ...(this.#o.watchBackoffMs ? { minBackoffMs: this.#o.watchBackoffMs.min, maxBackoffMs: this.#o.watchBackoffMs.max } : {}),
-    });
-    this.#o.logger.info({ event: 'k8s.tgb_watch', apiVersion: `${TGB_GROUP}/${version}` }, `watching TargetGroupBinding (${TGB_GROUP}/${version})`);
-    await this.#informer.start();
+    return this.#informer.rediscover();
   }
 
   /** One pass over every binding: the controller's for `stacks` (those running), then the user's. */
   async reconcile(snapshot: ClusterSnapshot, stacks: readonly DesiredStack[]): Promise<void> {
-    if (this.#informer === undefined || !this.#listed || this.#stopped) return;
+    if (!this.#informer.listed || this.#stopped) return;
     const all = [...this.#informer.list()];
     await this.#reconcileControllerMade(stacks, all);
     const seen = new Set<string>();
