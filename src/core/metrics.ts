@@ -67,6 +67,9 @@ export class LoadBalancerCounters {
   /** Dropped/ForwardedInvalidHeaderRequestCount (ALB): requests with a header name outside `[-A-Za-z0-9]+`, by `drop_invalid_header_fields` (spec 13.1.8). */
   droppedInvalidHeaderRequests = 0;
   forwardedInvalidHeaderRequests = 0;
+  /** NonStickyRequestCount / AppCookieNonStickinessCount (ALB): requests to a sticky group whose binding could not be used (spec 3.3). */
+  nonStickyRequests = 0;
+  appCookieNonStickiness = 0;
   /** ALB: the ELBAuth* metrics. */
   readonly authentication = new AuthenticationCounters();
   /** NLB. */
@@ -216,6 +219,8 @@ export class ElbMetrics {
     perLb('GrpcRequestCount', 'gRPC requests (HTTP/2, content-type application/grpc)', (c) => c.grpcRequests);
     perLb('DesyncMitigationMode_NonCompliant_Request_Count', 'Requests desync mitigation classified Acceptable, Ambiguous or Severe (every mode)', (c) => c.desyncNonCompliantRequests);
     perLb('DroppedInvalidHeaderRequestCount', 'Forwarded requests whose header names outside [-A-Za-z0-9]+ were dropped (drop_invalid_header_fields true)', (c) => c.droppedInvalidHeaderRequests);
+    perLb('NonStickyRequestCount', 'Requests to an lb_cookie sticky target group that got a new target: no AWSALB cookie, or one that could not be used', (c) => c.nonStickyRequests);
+    perLb('AppCookieNonStickinessCount', 'Requests to an app_cookie sticky target group that got a new target: no AWSALBAPP cookie, or one that could not be used', (c) => c.appCookieNonStickiness);
     perLb('ForwardedInvalidHeaderRequestCount', 'Forwarded requests with header names outside [-A-Za-z0-9]+ (drop_invalid_header_fields false)', (c) => c.forwardedInvalidHeaderRequests);
     const perAlb = (name: string, help: string, value: (c: LoadBalancerCounters) => number) =>
       new CollectedMetric(r, name, help, 'counter', () => lbs().filter((c) => !this.#isNetwork(c.loadBalancer)).map((c) => ({ labels: lbLabel(c), value: value(c) })));

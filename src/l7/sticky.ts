@@ -173,6 +173,14 @@ export class StickyRequest {
   target: Binding | undefined = undefined;
   /** Application-based stickiness: its settings and whether the request carried the application's cookie. */
   app: { readonly settings: Extract<StickinessSettings, { type: 'app_cookie' }>; readonly group: string; readonly carried: boolean } | undefined = undefined;
+  /**
+   * The sticky group's binding could not be used, so the algorithm chose a new target (no
+   * cookie, one for another group, expired, undecodable, its target gone or unhealthy):
+   * NonStickyRequestCount for `lb_cookie`, AppCookieNonStickinessCount for `app_cookie` (spec 3.3).
+   */
+  nonSticky: 'lb_cookie' | 'app_cookie' | undefined = undefined;
+  /** The request carried an AWSALBTG (or AWSALBTGCORS) cookie this load balancer cannot read: error_reason AWSALBTGCookieInvalid (spec 3.4, 8.1). */
+  groupCookieInvalid = false;
 
   constructor(rawHeaders: readonly string[]) {
     this.#rawHeaders = rawHeaders;
@@ -201,7 +209,10 @@ export class StickyRequest {
  * nothing (the caller draws by weight and binds anew).
  */
 export function boundGroup(sticky: StickyRequest, groupNames: readonly string[], nowMs: number, sealer: CookieSealer = processSealer): Binding | undefined {
-  const binding = sealer.open('AWSALBTG', sticky.cookie('AWSALBTG')) ?? sealer.open('AWSALBTG', sticky.cookie('AWSALBTGCORS'));
+  const cookie = sticky.cookie('AWSALBTG');
+  const cors = sticky.cookie('AWSALBTGCORS');
+  const binding = sealer.open('AWSALBTG', cookie) ?? sealer.open('AWSALBTG', cors);
+  if (binding === undefined && (cookie !== undefined || cors !== undefined)) sticky.groupCookieInvalid = true;
   return binding !== undefined && binding.untilMs > nowMs && groupNames.includes(binding.group) ? binding : undefined;
 }
 
@@ -216,6 +227,7 @@ export function stickyLease(sticky: StickyRequest, group: TargetGroup, settings:
     const bound = sealer.open('AWSALB', sticky.cookie('AWSALB')) ?? sealer.open('AWSALB', sticky.cookie('AWSALBCORS'));
     const valid = bound !== undefined && bound.group === group.name && bound.untilMs > nowMs ? bound : undefined;
     const stuck = valid !== undefined ? group.acquireBound(valid.target) : undefined;
+    if (stuck === undefined) sticky.nonSticky = 'lb_cookie';
     const lease = stuck ?? group.acquire();
     sticky.target = { group: group.name, target: lease.target.key, untilMs: stuck !== undefined ? valid!.untilMs : nowMs + settings.durationMs };
     return lease;
@@ -226,6 +238,7 @@ export function stickyLease(sticky: StickyRequest, group: TargetGroup, settings:
   const bound = carried ? sealer.open('AWSALBAPP', sticky.appCookie()) : undefined;
   const stuck = bound !== undefined && bound.group === group.name && bound.untilMs > nowMs ? group.acquireBound(bound.target) : undefined;
   sticky.app = { settings, group: group.name, carried };
+  if (stuck === undefined) sticky.nonSticky = 'app_cookie';
   return stuck ?? group.acquire();
 }
 

@@ -15,7 +15,11 @@ import type { ConfigInput } from '../../src/config/schema.ts';
 import { processSealer } from '../../src/l7/sticky.ts';
 import { startLocalElb } from '../../src/local-elb.ts';
 import type { ProbeResult } from '../../src/targets/health.ts';
+import { accessLogLine } from '../../src/l7/access-log.ts';
+import type { RequestRecord } from '../../src/l7/request-record.ts';
 import { deferCleanups, startAlb, waitHealthy, type AlbOptions, type TestAlb } from '../support/alb.ts';
+import { parseAccessLogLine } from '../support/access-log.ts';
+import { metricSum } from '../support/metrics.ts';
 import { startTarget, type TestTarget } from '../support/targets.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -91,10 +95,16 @@ describe('duration-based stickiness (lb_cookie)', () => {
     // The target saw the load balancer's cookie as the browser sent it.
     expect(first.seen.at(-1)!.headers.cookie).toContain('AWSALB=');
 
+    // NonStickyRequestCount (spec 3.3): the first request had no cookie; the other 199 stuck.
+    expect(await metricSum(a.elb, 'NonStickyRequestCount')).toBe(1);
+
     void a.group.deregister([spec(first)]);
     const after = await browser.browse(`${a.url}/cart`, 50);
     expect(after).not.toContain(first.name);
     expect(new Set(after).size).toBe(1);
+    // One more: the cookie named a target being deregistered.
+    expect(await metricSum(a.elb, 'NonStickyRequestCount')).toBe(2);
+    expect(await metricSum(a.elb, 'AppCookieNonStickinessCount')).toBe(0);
   });
 
   it('spreads browsers without cookies over the targets, one target each', async () => {
@@ -222,15 +232,21 @@ describe('application-based stickiness (app_cookie) with an app that sets SESSIO
     expect(browser.setCookies[0]![2]).toMatch(/^AWSALBAPP-1=_remove_; Expires=/);
     expect(processSealer.open('AWSALBAPP', await browser.cookie(a.url, 'AWSALBAPP-0'))).toMatchObject({ group: 'web', target: `127.0.0.1:${first.port}` });
 
+    // AppCookieNonStickinessCount (spec 3.3): only the first request, which carried no cookie.
+    expect(await metricSum(a.elb, 'AppCookieNonStickinessCount')).toBe(1);
+
     void a.group.deregister([spec(first)]);
     const moved = await browser.browse(a.url, 20);
     expect(moved).not.toContain(first.name);
     expect(new Set(moved).size).toBe(1);
     expect(await browser.cookie(a.url, 'SESSIONID')).toBe(session);
+    expect(await metricSum(a.elb, 'AppCookieNonStickinessCount')).toBe(2);
 
     a.group.register([spec(first)]);
     await waitHealthy(a.group, 3);
     expect(await browser.browse(a.url, 20)).toEqual(Array(20).fill(moved[0]));
+    expect(await metricSum(a.elb, 'AppCookieNonStickinessCount')).toBe(2);
+    expect(await metricSum(a.elb, 'NonStickyRequestCount')).toBe(0);
   });
 
   it('is not sticky for a client that keeps no cookies', async () => {
@@ -287,7 +303,9 @@ describe('weighted target groups with target group stickiness (AWSALBTG)', () =>
     defer(() => elb.close());
     await waitHealthy(elb.targetGroup('blue'), 2);
     await waitHealthy(elb.targetGroup('green'), 2);
-    return { url: elb.url('app'), ts };
+    const records: RequestRecord[] = [];
+    elb.applicationLoadBalancer('app').onRequest((r) => records.push(r));
+    return { url: elb.url('app'), ts, records };
   }
   const colour = (name: string) => name.split('-')[0]!;
 
@@ -304,6 +322,25 @@ describe('weighted target groups with target group stickiness (AWSALBTG)', () =>
     }
     // Twelve browsers all on one group would happen 1 run in 2048.
     expect(groups).toEqual(new Set(['blue', 'green']));
+  });
+
+  it('logs error_reason AWSALBTGCookieInvalid for an AWSALBTG cookie it cannot read (URL-encoded), draws by weight and binds anew', async () => {
+    const { url, records } = await weighted({ enabled: true, durationSeconds: 300 });
+    const browser = new Browser();
+    await browser.get(url);
+    const good = (await browser.cookie(url, 'AWSALBTG'))!;
+    const res = await request(url, { headers: { cookie: `AWSALBTG=${encodeURIComponent(good)}` } });
+    expect(res.statusCode).toBe(200);
+    await res.body.dump();
+    const setCookie = [res.headers['set-cookie'] ?? []].flat();
+    expect(setCookie.map((c) => c.split('=')[0])).toEqual(['AWSALBTG', 'AWSALBTGCORS']);
+    await waitFor(() => records.length >= 2, { what: 'two request records' });
+    expect(records.map((r) => r.errorReason)).toEqual([undefined, 'AWSALBTGCookieInvalid']);
+    expect(parseAccessLogLine(accessLogLine(records[1]!)).error_reason).toBe('AWSALBTGCookieInvalid');
+    // The browser's own (readable) cookie is no error.
+    await browser.get(url);
+    await waitFor(() => records.length >= 3, { what: 'a third record' });
+    expect(records[2]!.errorReason).toBeUndefined();
   });
 
   it('without group stickiness a browser is spread over both groups', async () => {

@@ -72,6 +72,7 @@ function stickyGroup(ctx: RequestContext, choice: ForwardChoice): ForwardGroup {
   const sticky = (ctx.sticky ??= new StickyRequest(ctx.rawHeaders));
   const nowMs = ctx.listener.clock.now();
   const bound = boundGroup(sticky, choice.groups.map((g) => g.group.name), nowMs);
+  if (sticky.groupCookieInvalid) ctx.errorReason ??= 'AWSALBTGCookieInvalid';
   const forward = bound !== undefined ? choice.groups.find((g) => g.group.name === bound.group)! : chooseGroup(choice, ctx.listener.random);
   sticky.group = { group: forward.group.name, target: '', untilMs: bound?.untilMs ?? nowMs + choice.groupStickinessMs! };
   return forward;

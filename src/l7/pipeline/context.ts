@@ -166,7 +166,7 @@ export class RequestContext {
   redirectUrl: string | undefined = undefined;
   /** Stable code of the failure, when there was one. */
   errorCode: string | undefined = undefined;
-  /** The access log's `error_reason` (spec 8.1 field 25): the authentication codes of spec 13.2.8. */
+  /** The access log's `error_reason` (spec 8.1 field 25): the authentication codes of spec 13.2.8, AWSALBTGCookieInvalid (spec 3.4). */
   errorReason: string | undefined = undefined;
   finished = false;
 

@@ -20,6 +20,11 @@ export function finish(ctx: RequestContext): void {
   const counters = listener.counters;
   counters.processedBytes += receivedBytes + sentBytes;
   if (ctx.grpc && ctx.versionMajor === 2) counters.grpcRequests++;
+  const nonSticky = ctx.sticky?.nonSticky;
+  if (nonSticky !== undefined) {
+    if (nonSticky === 'lb_cookie') counters.nonStickyRequests++;
+    else counters.appCookieNonStickiness++;
+  }
   // A forwarded request with a header name outside [-A-Za-z0-9]+ (spec 13.1.8).
   if (ctx.invalidHeaderNames && ctx.dispatchedMs >= 0) {
     if (listener.settings.dropInvalidHeaderFields) counters.droppedInvalidHeaderRequests++;
