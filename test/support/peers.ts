@@ -23,6 +23,9 @@ export interface PeerSpec {
   readonly versionArgs: readonly string[];
 }
 
+/** A python3 with boto3 whose ELBv2 model knows rule transforms (what test/support/elbv2-boto3.py sends). */
+const BOTO3_CHECK = "import boto3; boto3.client('elbv2', region_name='us-east-1').meta.service_model.operation_model('CreateRule').input_shape.members['Transforms']";
+
 export const PEERS = {
   nginx: { install: 'Debian package nginx', usedBy: 'the nginx peer and Proxy Protocol v2 tests', candidates: ['/usr/sbin/nginx', 'nginx'], versionArgs: ['-v'] },
   haproxy: { install: 'Debian package haproxy', usedBy: 'the HAProxy baselines', candidates: ['/usr/sbin/haproxy', 'haproxy'], versionArgs: ['-v'] },
@@ -37,10 +40,10 @@ export const PEERS = {
   h2load: { install: 'Debian package nghttp2-client', usedBy: 'the h2load check of the HTTP/2 listener', candidates: ['h2load'], versionArgs: ['--version'] },
   setpriv: { install: 'Debian package util-linux', usedBy: 'the unprivileged-port checks', candidates: ['setpriv'], versionArgs: ['--version'] },
   boto3: {
-    install: 'boto3 for python3 (Debian package python3-boto3, or pip)',
+    install: 'boto3 for python3 whose ELBv2 model has rule Transforms (botocore of late 2025 or newer: pip install boto3, or Debian package python3-boto3 where it is that new)',
     usedBy: 'the boto3 client of the ELBv2 API',
     candidates: ['python3', '/usr/bin/python3'],
-    versionArgs: ['-c', 'import boto3'],
+    versionArgs: ['-c', BOTO3_CHECK],
   },
   chromium: { install: 'Debian package chromium (never a downloaded browser build)', usedBy: 'the dashboard browser test (playwright-core drives it)', candidates: ['/usr/bin/chromium', 'chromium'], versionArgs: ['--version'] },
 } as const satisfies Record<string, PeerSpec>;
