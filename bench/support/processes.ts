@@ -9,6 +9,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { LabChild } from '../../src/harness/lab-real/processes.ts';
 
 export interface SpawnSpec {
   readonly command: string;
@@ -26,65 +27,20 @@ export interface SpawnSpec {
   readonly cpus?: string;
 }
 
-/** A started child: its PID, a tail of its stderr for error messages, and how it ended. */
-export class Child {
-  readonly name: string;
-  readonly process: ChildProcess;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  #stderr = '';
+/**
+ * A started child: the lab's child handle (src/harness/lab-real/processes.ts: PID, a tail of its
+ * stderr, how it ended, IPC messages with a deadline), plus its stdout when the spec keeps it.
+ */
+export class Child extends LabChild {
   #stdout = '';
 
   constructor(name: string, child: ChildProcess) {
-    this.name = name;
-    this.process = child;
-    child.stderr?.setEncoding('utf8').on('data', (s: string) => (this.#stderr = (this.#stderr + s).slice(-4000)));
+    super(name, child);
     child.stdout?.setEncoding('utf8').on('data', (s: string) => (this.#stdout += s));
-    this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => resolve({ code, signal }));
-      child.once('error', (err) => {
-        this.#stderr += `\n${String(err)}`;
-        if (child.pid === undefined) resolve({ code: null, signal: null });
-      });
-    });
-  }
-
-  get pid(): number {
-    return this.process.pid ?? -1;
-  }
-
-  get running(): boolean {
-    return this.process.pid !== undefined && this.process.exitCode === null && this.process.signalCode === null;
   }
 
   get stdout(): string {
     return this.#stdout;
-  }
-
-  stderrTail(): string {
-    return this.#stderr.trim();
-  }
-
-  /** Resolves with the first IPC message `{ type }`; rejects if the child exits or the deadline passes. */
-  message<T extends { type: string }>(type: T['type'], timeoutMs: number): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => done(new Error(`${this.name} (pid ${this.pid}) sent no ${type} message within ${timeoutMs} ms${this.#why()}`)), timeoutMs);
-      const onMessage = (m: unknown) => {
-        if (typeof m === 'object' && m !== null && (m as { type?: unknown }).type === type) done(undefined, m as T);
-      };
-      const onExit = () => done(new Error(`${this.name} (pid ${this.pid}) exited before ${type}${this.#why()}`));
-      const done = (err: Error | undefined, value?: T) => {
-        clearTimeout(timer);
-        this.process.off('message', onMessage).off('exit', onExit).off('error', onExit);
-        if (err) reject(err);
-        else resolve(value!);
-      };
-      this.process.on('message', onMessage).on('exit', onExit).on('error', onExit);
-    });
-  }
-
-  #why(): string {
-    const tail = this.stderrTail();
-    return tail ? `; stderr:\n${tail}` : '';
   }
 }
 

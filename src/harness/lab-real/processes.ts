@@ -28,7 +28,7 @@ function typeScriptExecArgv(): string[] {
   return (process.features as { typescript?: unknown }).typescript ? [] : ['--experimental-strip-types', '--no-warnings'];
 }
 
-/** A forked child: its PID, a tail of its stderr for error messages, requests and replies over IPC. */
+/** A child process: its PID, a tail of its stderr for error messages, requests and replies over IPC (the benches' Child extends it). */
 export class LabChild {
   readonly name: string;
   readonly process: ChildProcess;
@@ -72,7 +72,7 @@ export class LabChild {
   }
 
   /** The first `{ type }` message; rejects when the child exits, reports `{ type: 'error' }`, or the deadline passes. */
-  message<T extends Message>(type: T['type'], timeoutMs: number): Promise<T> {
+  message<T extends { readonly type: string }>(type: T['type'], timeoutMs: number): Promise<T> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => done(new Error(`${this.name} (pid ${this.pid}) sent no ${type} message within ${timeoutMs} ms${this.#why()}`)), timeoutMs);
       const onMessage = (m: unknown) => {
@@ -84,11 +84,12 @@ export class LabChild {
       const onExit = () => done(new Error(`${this.name} (pid ${this.pid}) exited before it sent ${type}${this.#why()}`));
       const done = (err: Error | undefined, value?: T) => {
         clearTimeout(timer);
-        this.process.off('message', onMessage).off('exit', onExit);
+        this.process.off('message', onMessage).off('exit', onExit).off('error', onExit);
         if (err) reject(err);
         else resolve(value!);
       };
-      this.process.on('message', onMessage).on('exit', onExit);
+      // A spawn that fails (ENOENT) may emit only 'error'.
+      this.process.on('message', onMessage).on('exit', onExit).on('error', onExit);
     });
   }
 
