@@ -4,16 +4,13 @@
  * define still refuses the load balancer. Against the in-repo fake API server with the real
  * @kubernetes/client-node, a real HTTP server as the pod.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeKubeApiServer, type FakeKubeApiServer } from '../support/fake-kube-apiserver.ts';
+import type { FakeKubeApiServer } from '../support/fake-kube-apiserver.ts';
 import { albClass, ingress, lbService, node } from '../support/k8s-fixtures.ts';
 import { startTarget } from '../support/targets.ts';
 import { waitFor } from '../support/wait.ts';
-import { testController } from '../support/k8s-world.ts';
+import { controllerWorld } from '../support/k8s-world.ts';
 
 const ING = 'alb.ingress.kubernetes.io/';
 
@@ -23,12 +20,7 @@ afterEach(async () => {
 });
 
 async function world(annotations: Record<string, string>) {
-  const stateDir = await mkdtemp(join(tmpdir(), 'local-elb-k8s-attrs-'));
-  cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
-  const api = await startFakeKubeApiServer({ bookmarkIntervalMs: 200 });
-  cleanups.push(() => api.close());
-  const controller = testController(api, { stateDir });
-  cleanups.push(() => controller.stop());
+  const { api, controller } = await controllerWorld(cleanups, 'local-elb-k8s-attrs-');
   const pod = await startTarget('pod', { healthPath: '/' });
   cleanups.push(() => pod.close());
   api.create(node('worker', '127.0.0.1'), { keepStatus: true });

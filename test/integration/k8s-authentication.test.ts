@@ -5,18 +5,14 @@
  * and a browser-like client that follows the redirects, picks an identity on the local login
  * page and reaches the pod with the claims headers under the annotated session cookie name.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { decodeProtectedHeader } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openLocalCa } from '../../src/tls/ca.ts';
-import { startFakeKubeApiServer } from '../support/fake-kube-apiserver.ts';
 import { Browser } from '../support/browser.ts';
 import { albClass, ingress, lbService, node } from '../support/k8s-fixtures.ts';
 import { startTarget } from '../support/targets.ts';
 import { waitFor } from '../support/wait.ts';
-import { testController } from '../support/k8s-world.ts';
+import { controllerWorld } from '../support/k8s-world.ts';
 
 const ING = 'alb.ingress.kubernetes.io/';
 const cleanups: Array<() => Promise<void>> = [];
@@ -26,12 +22,7 @@ afterEach(async () => {
 
 describe('auth-* annotations through the controller', () => {
   it('serves an OIDC-protected Ingress: login page, session cookie of auth-session-cookie, the claims headers at the pod', async () => {
-    const stateDir = await mkdtemp(join(tmpdir(), 'local-elb-k8s-auth-'));
-    cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
-    const api = await startFakeKubeApiServer({ bookmarkIntervalMs: 200 });
-    cleanups.push(() => api.close());
-    const controller = testController(api, { stateDir });
-    cleanups.push(() => controller.stop());
+    const { api, controller, stateDir } = await controllerWorld(cleanups, 'local-elb-k8s-auth-');
     const pod = await startTarget('pod', { healthPath: '/' });
     cleanups.push(() => pod.close());
     api.create(node('worker', '127.0.0.1'), { keepStatus: true });

@@ -7,16 +7,13 @@
  * API server with the real @kubernetes/client-node; pods are real HTTP servers on 127.0.0.1.
  */
 import https from 'node:https';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeKubeApiServer, type FakeKubeApiServer } from '../support/fake-kube-apiserver.ts';
+import type { FakeKubeApiServer } from '../support/fake-kube-apiserver.ts';
 import { albClass, ingress, lbService, node } from '../support/k8s-fixtures.ts';
 import { startTarget, type TestTarget } from '../support/targets.ts';
 import { waitFor } from '../support/wait.ts';
-import { testController } from '../support/k8s-world.ts';
+import { controllerWorld } from '../support/k8s-world.ts';
 
 const ING = 'alb.ingress.kubernetes.io/';
 
@@ -30,12 +27,7 @@ afterEach(async () => {
 
 /** The fake API server, a node at 127.0.0.1, and one NodePort Service per pod name, each pod a real server. */
 async function world(podNames: readonly string[]) {
-  const stateDir = await mkdtemp(join(tmpdir(), 'local-elb-k8s-rules-'));
-  cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
-  const api = await startFakeKubeApiServer({ bookmarkIntervalMs: 200 });
-  cleanups.push(() => api.close());
-  const controller = testController(api, { stateDir });
-  cleanups.push(() => controller.stop());
+  const { api, controller } = await controllerWorld(cleanups, 'local-elb-k8s-rules-');
   api.create(node('worker', '127.0.0.1'), { keepStatus: true });
   api.create(albClass);
   const pods: Record<string, TestTarget> = {};

@@ -5,8 +5,11 @@
  * so test files running side by side do not share addresses.
  */
 import { randomInt } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KubernetesController, type KubernetesControllerOptions } from '../../src/k8s/controller.ts';
-import type { FakeKubeApiServer } from './fake-kube-apiserver.ts';
+import { startFakeKubeApiServer, type FakeKubeApiServer } from './fake-kube-apiserver.ts';
 
 export function testController(api: FakeKubeApiServer, options: Partial<KubernetesControllerOptions> = {}): KubernetesController {
   return new KubernetesController({
@@ -17,4 +20,22 @@ export function testController(api: FakeKubeApiServer, options: Partial<Kubernet
     watchBackoffMs: { min: 50, max: 200 },
     ...options,
   });
+}
+
+/**
+ * The fake API server and a testController with a fresh state directory (the local CA's), each
+ * pushed onto `cleanups` (run last first): api closed, directory removed, controller stopped.
+ */
+export async function controllerWorld(
+  cleanups: Array<() => Promise<void>>,
+  stateDirPrefix: string,
+  options: Partial<KubernetesControllerOptions> = {},
+): Promise<{ api: FakeKubeApiServer; controller: KubernetesController; stateDir: string }> {
+  const stateDir = await mkdtemp(join(tmpdir(), stateDirPrefix));
+  cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
+  const api = await startFakeKubeApiServer({ bookmarkIntervalMs: 200 });
+  cleanups.push(() => api.close());
+  const controller = testController(api, { stateDir, ...options });
+  cleanups.push(() => controller.stop());
+  return { api, controller, stateDir };
 }
