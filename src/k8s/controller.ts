@@ -163,6 +163,8 @@ export class KubernetesController {
   #running: Promise<void> | undefined;
   #dirty = false;
   #stopped = false;
+  /** start() is waiting for the first lists: changes then schedule nothing (start reconciles after). */
+  #syncing = false;
   #reconciles = 0;
 
   constructor(options: KubernetesControllerOptions) {
@@ -227,7 +229,14 @@ export class KubernetesController {
   /** Starts the watches and applies the first state; resolves after that first reconcile. */
   async start(): Promise<void> {
     this.#stopped = false;
-    await Promise.all([...Object.values(this.#informers).map((i) => i.start()), this.#gateway.start(), this.#bindings.start(), this.#ingressClassParams.start()]);
+    // As a controller's caches sync before its first reconcile: the watches' first lists come in
+    // at different times, and a reconcile between them would act on (and report) half a cluster.
+    this.#syncing = true;
+    try {
+      await Promise.all([...Object.values(this.#informers).map((i) => i.start()), this.#gateway.start(), this.#bindings.start(), this.#ingressClassParams.start()]);
+    } finally {
+      this.#syncing = false;
+    }
     await this.reconcileNow();
     const resyncMs = this.#o.resyncMs ?? 15_000;
     // Gateway API, TargetGroupBinding and IngressClassParams CRDs installed after start are picked up at a resync.
@@ -300,7 +309,7 @@ export class KubernetesController {
 
   /** Asks for a reconcile soon (debounced). */
   schedule(): void {
-    if (this.#stopped) return;
+    if (this.#stopped || this.#syncing) return;
     if (this.#timer) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;

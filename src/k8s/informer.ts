@@ -12,6 +12,10 @@
  * is logged at warn with its underlying cause (`ECONNREFUSED 127.0.0.1:6443`, a certificate
  * error, `HTTP 403 Forbidden`) when the cause changes, not on every attempt, and once more when
  * the watch is back. All waiting is on the injected clock.
+ *
+ * While an attempt re-lists, `list()` keeps answering from the last attempt that listed (its
+ * cache outlives its stop), as a shared informer's store does: a reconcile during a restart sees
+ * the cluster as last known, not empty.
  */
 import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import { realClock, type Clock } from '../core/clock.ts';
@@ -53,7 +57,11 @@ export class ResilientInformer<T extends KubernetesObject> {
   readonly #minBackoffMs: number;
   readonly #maxBackoffMs: number;
   readonly #stableAfterMs: number;
+  /** The informer whose cache `list()` reads: the newest that has listed. */
   #current: InformerLike<T> | undefined;
+  #listed = false;
+  /** The newest attempt, listed or not: the one to stop. */
+  #attempt: InformerLike<T> | undefined;
   #generation = 0;
   #stopped = true;
   #backoffMs: number;
@@ -85,9 +93,14 @@ export class ResilientInformer<T extends KubernetesObject> {
     return this.#backoffMs;
   }
 
-  /** Objects in the cache of the current informer. */
+  /** Objects in the cache of the newest attempt that has listed (empty before the first list). */
   list(): readonly T[] {
     return this.#current?.list() ?? [];
+  }
+
+  /** True once an attempt's list has filled the cache (a failed first list leaves it false). */
+  get listed(): boolean {
+    return this.#listed;
   }
 
   /** Starts (lists, then watches); resolves after the first list attempt (a failure is retried). */
@@ -102,8 +115,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     this.#cancelStable?.();
     await this.#serial(async () => {
       this.#generation++;
-      const old = this.#current;
-      await old?.stop().catch(() => {});
+      await this.#attempt?.stop().catch(() => {});
     });
   }
 
@@ -140,14 +152,17 @@ export class ResilientInformer<T extends KubernetesObject> {
     const generation = ++this.#generation;
     this.#cancelStable?.();
     this.#cancelStable = undefined;
-    const previous = this.#current;
-    await previous?.stop().catch(() => {});
+    await this.#attempt?.stop().catch(() => {});
     const { path, logger, onChange } = this.#options;
     const live = () => generation === this.#generation && !this.#stopped;
     // The adds that replay a list are not watch events: count them off before counting events.
     let replaying = 0;
+    // The client fills its cache from this list before start() resolves; a failed list makes no
+    // rejection there (only an 'error'), so this says whether the attempt's cache holds the cluster.
+    let filled = false;
     const list = async () => {
       const result = await this.#options.list();
+      filled = true;
       if (live()) {
         replaying = result.items.length;
         this.#cancelStable?.();
@@ -188,13 +203,16 @@ export class ResilientInformer<T extends KubernetesObject> {
         void this.#serial(() => this.#startFresh()).catch(() => {});
       });
     });
-    this.#current = informer;
+    this.#attempt = informer;
     try {
       await informer.start();
     } catch {
-      // start() rejects when the first list fails; the 'error' handler has scheduled the retry.
+      // The 'error' handler has scheduled the retry.
     }
-    if (live()) onChange();
+    if (!live() || !filled) return;
+    this.#current = informer;
+    this.#listed = true;
+    onChange();
   }
 }
 

@@ -365,6 +365,33 @@ describe('Gateway API with the fake API server', () => {
     expect(events.find((e) => e.involvedObject.name === 'grpc' && e.reason === 'LocalCertificate')?.message).toMatch(/discovers the ACM certificates for greeter\.example\.com/);
   });
 
+  it('reconciles nothing before every watch has listed: a slow discovery of the TargetGroupConfiguration CRD builds and reports no half-read Gateway', async () => {
+    const { api, controller } = await world();
+    await httpPod(api, 'blue');
+    const created = api.create(gateway('headers', 'alb', [listener('http', 'HTTP', 18086)]));
+    api.create(httpRoute('rewrite', [{ name: 'headers' }], [{ filters: [{ type: 'RequestHeaderModifier' }], backendRefs: [backend('blue', 80)] }]));
+    // The Gateway API group is discovered and watched; the controller's own group answers late.
+    const held = api.hold({ method: 'GET', path: '/apis/gateway.k8s.aws/v1' });
+    let started = false;
+    const starting = controller.start().then(() => (started = true));
+    cleanups.push(async () => {
+      held.release();
+      await starting.catch(() => {});
+    });
+    await held.arrived;
+    await waitFor(() => api.watchCount({ apiVersion: GW, kind: 'HTTPRoute' }) > 0 && api.watchCount({ apiVersion: 'v1', kind: 'Service' }) > 0, { what: 'the other watches to be up' });
+    // Their lists changed the caches, and still no reconcile: without TargetGroupConfiguration
+    // the backend would be an instance target without a NodePort, and that would be reported.
+    expect(started).toBe(false);
+    expect(controller.reconcileCount).toBe(0);
+    expect(getGateway(api, 'headers')?.status).toEqual(created.status); // the CRD's default: Pending
+    held.release();
+    await starting;
+    const events = () => (api.list('v1', 'Event', 'default') as Array<{ reason: string; message: string; involvedObject: { name: string } }>).filter((e) => e.involvedObject.name === 'headers' && e.reason === 'FailedBuildModel');
+    await waitFor(() => events().length > 0, { what: 'the FailedBuildModel Event' });
+    expect(events().map((e) => e.message)).toEqual([expect.stringMatching(/^Failed build model due to Unsupported filter type: RequestHeaderModifier\./)]);
+  });
+
   it('refuses to mix L4 and L7 as the controller does, and refuses a RequestHeaderModifier filter', async () => {
     const { api, controller } = await world();
     await httpPod(api, 'blue');

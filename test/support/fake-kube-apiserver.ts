@@ -134,6 +134,14 @@ export interface InjectedError {
   times?: number;
 }
 
+/** Requests to hold back (answered as usual once released). */
+export interface HeldRequests {
+  /** Resolves when the first matching request has arrived (and is being held). */
+  readonly arrived: Promise<void>;
+  /** Lets every held request through, and stops holding new ones. */
+  release(): void;
+}
+
 export interface FakeKubeApiServer {
   readonly url: string;
   readonly port: number;
@@ -168,6 +176,8 @@ export interface FakeKubeApiServer {
   watchCount(filter?: { apiVersion: string; kind: string }): number;
   /** Makes the next matching request(s) fail with a Status of `code`. */
   injectError(err: InjectedError): void;
+  /** Holds matching requests (method, path as in injectError) until `release()`: a slow API server, without a clock. */
+  hold(match: Omit<InjectedError, 'code' | 'reason' | 'message' | 'times'>): HeldRequests;
   /**
    * An API server restart: watches end ('clean', default) or are reset ('reset'), the listening
    * socket and every connection close, `whileDown` runs (connections are refused meanwhile),
@@ -418,6 +428,7 @@ class Server implements FakeKubeApiServer {
   private readonly watchers = new Set<Watcher>();
   private readonly sockets = new Set<Socket>();
   private injected: InjectedError[] = [];
+  private holds: Array<{ match: Omit<InjectedError, 'code'>; arrive: () => void; released: Promise<void> }> = [];
   private nextClusterIp = 10;
   private nextNodePort = 30000;
   private server: http.Server;
@@ -581,6 +592,22 @@ class Server implements FakeKubeApiServer {
 
   injectError(err: InjectedError): void {
     this.injected.push({ times: 1, ...err });
+  }
+
+  hold(match: Omit<InjectedError, 'code' | 'reason' | 'message' | 'times'>): HeldRequests {
+    let arrive!: () => void;
+    const arrived = new Promise<void>((resolve) => (arrive = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const entry = { match, arrive, released };
+    this.holds.push(entry);
+    return {
+      arrived,
+      release: () => {
+        this.holds = this.holds.filter((h) => h !== entry);
+        release();
+      },
+    };
   }
 
   async restart({ mode = 'clean', whileDown }: { mode?: 'clean' | 'reset'; whileDown?: () => Promise<void> | void } = {}): Promise<void> {
@@ -953,12 +980,16 @@ class Server implements FakeKubeApiServer {
       },
     });
 
-    const fault = this.injected.find(
-      (f) =>
-        (f.method === undefined || f.method.toUpperCase() === method) &&
-        (f.path === undefined || (typeof f.path === 'string' ? f.path === url.pathname : f.path.test(url.pathname))) &&
-        (f.watch === undefined || f.watch === watch),
-    );
+    const matches = (f: Omit<InjectedError, 'code'>) =>
+      (f.method === undefined || f.method.toUpperCase() === method) &&
+      (f.path === undefined || (typeof f.path === 'string' ? f.path === url.pathname : f.path.test(url.pathname))) &&
+      (f.watch === undefined || f.watch === watch);
+    const held = this.holds.find((h) => matches(h.match));
+    if (held) {
+      held.arrive();
+      await held.released;
+    }
+    const fault = this.injected.find(matches);
     if (fault) {
       if (--fault.times! <= 0) this.injected = this.injected.filter((f) => f !== fault);
       await this.readBody(req);

@@ -63,8 +63,6 @@ interface Watched {
   readonly spec: ResourceSpec;
   readonly version: string;
   readonly informer: ResilientInformer<KubernetesObject>;
-  /** Its first list has come back (until then its cache is empty, not the cluster). */
-  listed: boolean;
 }
 
 const ROUTE_FIELDS: Readonly<Record<RouteKind, keyof GatewayApiSnapshot>> = {
@@ -83,6 +81,9 @@ export class GatewayApiWatcher {
   #discovering: Promise<void> | undefined;
   /** Snapshots taken when every watch had listed: only those may write Events and statuses. */
   readonly #complete = new WeakSet<GatewayApiSnapshot>();
+  #lastComplete: GatewayApiSnapshot | undefined;
+  /** The last discovery failed part way: a kind the cluster serves may be missing from the watches. */
+  #partial = false;
 
   constructor(options: GatewayApiWatcherOptions) {
     this.#options = options;
@@ -129,6 +130,7 @@ export class GatewayApiWatcher {
       served = new Set(groups.groups.flatMap((g) => g.versions.map((v) => v.groupVersion)));
     } catch (err) {
       this.#options.logger.debug({ err: String(err) }, 'API discovery failed; trying again at the next resync');
+      this.#partial = true;
       return;
     }
     for (const spec of GATEWAY_RESOURCES) {
@@ -143,16 +145,13 @@ export class GatewayApiWatcher {
         }
       } catch (err) {
         this.#options.logger.debug({ err: String(err), kind: spec.kind }, 'Gateway API discovery failed; trying again at the next resync');
+        this.#partial = true;
+        await Promise.all(started);
         return;
       }
       if (version === undefined || this.#stopped) continue;
       const path = `/apis/${spec.group}/${version}/${spec.plural}`;
-      const list = async () => {
-        const result = await this.#custom.listClusterCustomObject({ group: spec.group, version: version!, plural: spec.plural });
-        const w = this.#watched.get(spec.field);
-        if (w !== undefined) w.listed = true;
-        return result;
-      };
+      const list = () => this.#custom.listClusterCustomObject({ group: spec.group, version: version!, plural: spec.plural });
       const informer = new ResilientInformer<KubernetesObject>({
         kubeConfig: this.#options.kubeConfig,
         path,
@@ -161,20 +160,31 @@ export class GatewayApiWatcher {
         onChange: this.#options.onChange,
         ...(this.#options.watchBackoffMs ? { minBackoffMs: this.#options.watchBackoffMs.min, maxBackoffMs: this.#options.watchBackoffMs.max } : {}),
       });
-      this.#watched.set(spec.field, { spec, version, informer, listed: false });
+      this.#watched.set(spec.field, { spec, version, informer });
       this.#options.logger.info({ event: 'k8s.gateway_api_watch', kind: spec.kind, apiVersion: `${spec.group}/${version}` }, `watching ${spec.kind} (${spec.group}/${version})`);
       started.push(informer.start());
     }
     await Promise.all(started);
+    this.#partial = false;
   }
 
-  /** Every watched object; kinds the cluster does not serve are empty. */
+  /**
+   * Every watched object; kinds the cluster does not serve are empty. A snapshot is complete when
+   * no discovery is under way and every watch has listed; until the next complete one, the last
+   * complete snapshot is what is answered, so a discovery or first list in progress (a
+   * TargetGroupConfiguration not yet seen beside its Gateway) never builds, and never reports,
+   * a half-read cluster.
+   */
   snapshot(): GatewayApiSnapshot {
     const out: Record<string, readonly unknown[]> = { ...EMPTY_GATEWAY_API };
     for (const [field, w] of this.#watched) out[field] = w.informer.list();
     const snapshot = out as unknown as GatewayApiSnapshot;
-    if ([...this.#watched.values()].every((w) => w.listed)) this.#complete.add(snapshot);
-    return snapshot;
+    if (this.#discovering === undefined && !this.#partial && [...this.#watched.values()].every((w) => w.informer.listed)) {
+      this.#complete.add(snapshot);
+      this.#lastComplete = snapshot;
+      return snapshot;
+    }
+    return this.#lastComplete ?? snapshot;
   }
 
   /**

@@ -165,6 +165,33 @@ describe('ResilientInformer backoff', () => {
   });
 });
 
+describe('ResilientInformer cache', () => {
+  it('is not listed after a first list that failed, and is once a retry lists', async () => {
+    const { clock, informer } = world([{ listFails: refused }, { items: [pod('a')], then: 'stay' }]);
+    await informer.start();
+    expect(informer.listed).toBe(false);
+    expect(informer.list()).toEqual([]);
+    await clock.advance(500);
+    expect(informer.listed).toBe(true);
+    expect(informer.list().map((o) => o.metadata!.name)).toEqual(['a']);
+    await informer.stop();
+  });
+
+  it('answers from the last cache that listed while a restart fails its list, never an empty one', async () => {
+    const { clock, informer, informers } = world([{ items: [pod('a'), pod('b')], then: { error: refused } }, { listFails: refused }, { items: [pod('c')], then: 'stay' }]);
+    await informer.start();
+    expect(informer.list().map((o) => o.metadata!.name)).toEqual(['a', 'b']);
+    await clock.advance(500); // the second attempt: its list fails
+    expect(informers).toHaveLength(2);
+    expect(informer.listed).toBe(true);
+    expect(informer.list().map((o) => o.metadata!.name)).toEqual(['a', 'b']);
+    await clock.advance(1000); // the third lists
+    expect(informers).toHaveLength(3);
+    expect(informer.list().map((o) => o.metadata!.name)).toEqual(['c']);
+    await informer.stop();
+  });
+});
+
 describe('watchFailureCause', () => {
   it.each([
     ['a refused connection under fetch failed', refused, 'ECONNREFUSED 127.0.0.1:6443'],
