@@ -7,6 +7,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Two test files at a time, also on a 2-core machine (vitest's default there is one): most
+    // files wait on sockets and child processes, not the CPU, so one worker leaves a core idle.
+    maxWorkers: 2,
     // Checks the test peers (nginx, kubectl, curl, …) once: a missing one fails CI=true runs, else one warning.
     globalSetup: ['test/support/peers-setup.ts'],
     // .ci/run asks for a JSON summary as well, to print a plain "N passed, N failed" line.
