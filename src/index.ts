@@ -32,6 +32,7 @@ export { NetworkLoadBalancer } from './l4/network-load-balancer.ts';
 export { proxyHeader, localProxyHeader, awsVpceTlv } from './l4/proxy-protocol.ts';
 export type { RequestRecord } from './l7/request-record.ts';
 export { accessLogLine } from './l7/access-log.ts';
+export { connectionLogLine, type ConnectionRecord } from './l7/connection-log.ts';
 export { nlbAccessLogLine, type TlsConnectionRecord } from './l4/access-log.ts';
 export { startLoad, describeFate, type LoadOptions, type LoadRun } from './harness/load.ts';
 export { LoadReport, reportPage, type RequestFate } from './harness/report.ts';

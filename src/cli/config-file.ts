@@ -33,13 +33,25 @@ export async function loadConfigFile(path: string): Promise<Config> {
 /** Certificate and key paths in `certificates:` are relative to the config file, as a user expects. */
 export function relativeToFile(data: unknown, path: string): unknown {
   const certificates = (data as { certificates?: unknown } | null)?.certificates;
-  if (!Array.isArray(certificates)) return data;
+  const trustStores = (data as { trustStores?: unknown } | null)?.trustStores;
+  if (!Array.isArray(certificates) && !Array.isArray(trustStores)) return data;
   const dir = dirname(resolve(path));
   const place = (p: unknown) => (typeof p === 'string' && p !== '' && !isAbsolute(p) ? resolve(dir, p) : p);
+  const isObject = (c: unknown): c is Record<string, unknown> => typeof c === 'object' && c !== null;
   return {
     ...(data as object),
-    certificates: certificates.map((c: unknown) =>
-      typeof c === 'object' && c !== null ? { ...c, certificateFile: place((c as { certificateFile?: unknown }).certificateFile), privateKeyFile: place((c as { privateKeyFile?: unknown }).privateKeyFile) } : c,
-    ),
+    ...(Array.isArray(certificates)
+      ? { certificates: certificates.map((c: unknown) => (isObject(c) ? { ...c, certificateFile: place(c.certificateFile), privateKeyFile: place(c.privateKeyFile) } : c)) }
+      : {}),
+    // Trust stores' bundle and CRL files too.
+    ...(Array.isArray(trustStores)
+      ? {
+          trustStores: trustStores.map((t: unknown) =>
+            isObject(t)
+              ? { ...t, caCertificatesBundleFile: place(t.caCertificatesBundleFile), ...(Array.isArray(t.revocationFiles) ? { revocationFiles: t.revocationFiles.map(place) } : {}) }
+              : t,
+          ),
+        }
+      : {}),
   };
 }

@@ -127,9 +127,10 @@ export function buildProgram(): Command {
       .addOption(listenAdminOption())
       .option('--no-admin', 'do not start the admin API')
       .option('--access-log <file>', 'write access-log lines (ALB requests, NLB TLS connections) to this file ("-" for stdout)')
+      .option('--connection-log <file>', 'write ALB connection-log lines (load balancers with connection_logs.s3.enabled "true") to this file ("-" for stdout)')
       .option('--shutdown-grace-seconds <s>', 'how long requests in flight may finish at shutdown', oneNumber(0, 3600), 5),
     ),
-  ).action(async (opts: { config?: string; elbv2Endpoint?: { address: string; port: number } | false; admin: { address: string; port: number } | false; accessLog?: string; shutdownGraceSeconds: number; logLevel: string; logFormat: LogFormat }) => {
+  ).action(async (opts: { config?: string; elbv2Endpoint?: { address: string; port: number } | false; admin: { address: string; port: number } | false; accessLog?: string; connectionLog?: string; shutdownGraceSeconds: number; logLevel: string; logFormat: LogFormat }) => {
     const { serve } = await import('./serve.ts');
     await serve(withStateDir(opts));
   });

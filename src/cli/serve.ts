@@ -4,6 +4,7 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { accessLogLine } from '../l7/access-log.ts';
+import { connectionLogLine } from '../l7/connection-log.ts';
 import { ApplicationLoadBalancer } from '../l7/application-load-balancer.ts';
 import { nlbAccessLogLine } from '../l4/access-log.ts';
 import { NetworkLoadBalancer } from '../l4/network-load-balancer.ts';
@@ -21,6 +22,8 @@ export interface ServeOptions {
   readonly elbv2Endpoint?: { address: string; port: number } | false;
   readonly admin: { address: string; port: number } | false;
   readonly accessLog?: string;
+  /** ALB connection-log lines (spec 12.1.8) of load balancers whose connection_logs.s3.enabled is "true". */
+  readonly connectionLog?: string;
   readonly shutdownGraceSeconds: number;
   readonly logLevel: string;
   readonly logFormat: LogFormat;
@@ -43,6 +46,16 @@ export async function serve(opts: ServeOptions, out: NodeJS.WritableStream = pro
     // Load balancers the ELBv2 API creates log there too.
     elb.runtime.onLoadBalancerAdded(logTo);
   }
+  let connectionLog: WriteStream | NodeJS.WriteStream | undefined;
+  if (opts.connectionLog !== undefined) {
+    const log = opts.connectionLog === '-' ? process.stdout : createWriteStream(opts.connectionLog, { flags: 'a' });
+    connectionLog = log;
+    const logTo = (lb: LoadBalancer) => {
+      if (lb instanceof ApplicationLoadBalancer) lb.onConnection((r) => log.write(`${connectionLogLine(r)}\n`));
+    };
+    for (const lb of elb.loadBalancers()) logTo(lb);
+    elb.runtime.onLoadBalancerAdded(logTo);
+  }
   let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
   let elbv2: { close(): Promise<void> } | undefined;
   // From here a signal, or stdout closing under a write below, shuts everything down in order.
@@ -51,6 +64,7 @@ export async function serve(opts: ServeOptions, out: NodeJS.WritableStream = pro
     await admin?.close();
     await elb.close(opts.shutdownGraceSeconds * 1000);
     if (accessLog && accessLog !== process.stdout) await new Promise<void>((r) => (accessLog as WriteStream).end(() => r()));
+    if (connectionLog && connectionLog !== process.stdout) await new Promise<void>((r) => (connectionLog as WriteStream).end(() => r()));
   }, (m) => logger.info(m));
   try {
     if (opts.admin !== false) admin = await startAdminServer(elb, { ...opts.admin, logger });

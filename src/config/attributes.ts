@@ -184,6 +184,8 @@ export const applicationLoadBalancerAttributes: Readonly<Record<string, Attribut
   'ipv6.deny_all_igw_traffic': noLocalEffect(booleanAttribute('false'), NO_IGW),
   ...s3LogAttributes('access_logs'),
   ...s3LogAttributes('connection_logs'),
+  // Connection log lines (spec 12.1.8) are made while this is "true" (`local-elb serve --connection-log` writes them); there is no S3 bucket.
+  'connection_logs.s3.enabled': booleanAttribute('false'),
   ...s3LogAttributes('health_check_logs'),
 };
 
@@ -226,8 +228,8 @@ const ALB_SET_HEADERS = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto',
 
 /**
  * ALB listener attributes (spec 13.3, 13.4.2): the response headers on HTTP and HTTPS
- * listeners; the request header renames on HTTPS listeners only (the mTLS ones have no local
- * effect: mutual TLS is not emulated).
+ * listeners; the request header renames on HTTPS listeners only (the `X-Amzn-Mtls-*` ones
+ * rename what a listener with mutual TLS sends, spec 12.1.6).
  */
 export function applicationListenerAttributes(protocol: 'HTTP' | 'HTTPS'): Readonly<Record<string, AttributeSpec>> {
   const catalogue: Record<string, AttributeSpec> = { 'routing.http.response.server.enabled': booleanAttribute('true') };
@@ -239,7 +241,7 @@ export function applicationListenerAttributes(protocol: 'HTTP' | 'HTTPS'): Reado
         ...name,
         check: (v) => name.check(v) ?? (ALB_SET_HEADERS.has(v.toLowerCase()) && v.toLowerCase() !== header.toLowerCase() ? `must not be a header the load balancer sets itself: got ${JSON.stringify(v)}` : undefined),
       };
-      catalogue[key] = key.includes('mtls') ? noLocalEffect(spec, 'mutual TLS is not emulated, so no X-Amzn-Mtls-* header is sent') : spec;
+      catalogue[key] = spec;
     }
   }
   return catalogue;

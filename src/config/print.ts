@@ -11,6 +11,7 @@ export function printableConfig(config: Config): ConfigInput {
     targetGroups: config.targetGroups.map(printableTargetGroup),
     loadBalancers: config.loadBalancers.map((lb) => ({ ...lb, listeners: lb.listeners.map((l) => ({ ...l })) })) as ConfigInput['loadBalancers'],
     ...(config.certificates.length > 0 ? { certificates: config.certificates.map((c) => ({ ...c })) } : {}),
+    ...(config.trustStores.length > 0 ? { trustStores: config.trustStores.map((t) => ({ ...t, revocationFiles: [...t.revocationFiles] })) } : {}),
   };
 }
 

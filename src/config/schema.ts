@@ -309,6 +309,18 @@ const ruleSchema = strict({
 
 const listenerCertificate = strict({ certificateArn: z.string().min(1) });
 
+/** An HTTPS listener's mutual TLS (spec 12.1.7: the API's `MutualAuthenticationAttributes`, defaults beside them). */
+const mutualAuthenticationSchema = strict({
+  /** `off` (the default), `passthrough` (any certificate, sent on in `X-Amzn-Mtls-Clientcert`) or `verify` (against the trust store). */
+  mode: oneOf(['off', 'passthrough', 'verify']).default('off'),
+  /** verify only: a `trustStores:` name, or its ARN (`…:truststore/<name>/<id>`). */
+  trustStore: z.string().min(1).optional(),
+  /** verify only: accept an expired leaf certificate (default false). */
+  ignoreClientCertificateExpiry: z.boolean().optional(),
+  /** verify only: list the trust store's CA names in the CertificateRequest (default `off`). */
+  advertiseTrustStoreCaNames: oneOf(['on', 'off']).optional(),
+});
+
 const listenerSchema = strict({
   /** 0 asks the OS for a free port (tests); AWS listeners use 1–65535. */
   port: intIn(0, 65535),
@@ -324,6 +336,8 @@ const listenerSchema = strict({
   certificates: z.array(listenerCertificate).min(1).max(26).optional(),
   /** NLB TLS listeners (spec 12.6.3). */
   alpnPolicy: z.string().optional(),
+  /** ALB HTTPS listeners: mutual TLS (spec 12.1.7); absent is `mode: off`. */
+  mutualAuthentication: mutualAuthenticationSchema.optional(),
   /** Address to bind on this machine; loopback unless you mean to expose it. */
   address: z.string().default('127.0.0.1'),
   defaultActions: actionsSchema,
@@ -341,6 +355,15 @@ const certificateSchema = strict({
   privateKeyFile: z.string().min(1),
 });
 
+/** A trust store (spec 12.1.7): the CA bundle and CRLs the API reads from S3 are local files here. */
+const trustStoreSchema = strict({
+  name,
+  /** PEM CA bundle (AWS's bundle rules are checked when the listener starts); relative to the config file. */
+  caCertificatesBundleFile: z.string().min(1),
+  /** PEM CRLs (`AddTrustStoreRevocations`, RevocationType CRL), at most 30; relative to the config file. */
+  revocationFiles: z.array(z.string().min(1)).max(30).default([]),
+});
+
 /** Load balancer behaviours AWS fixes but tests want to set (application load balancers). */
 const loadBalancerEmulatorSchema = strict({
   /** HTTP/2: requests a client connection serves before GOAWAY (AWS: 10,000; spec 12.3). */
@@ -355,9 +378,16 @@ const loadBalancerEmulatorSchema = strict({
    * responses (fixed responses, redirects, error pages): UNCONFIRMED in AWS's docs; on.
    */
   modifyLoadBalancerResponses: z.boolean().default(true),
+  /**
+   * `X-Amzn-Mtls-Clientcert`/`-Leaf` PEM encoding (spec 12.1.7, UNCONFIRMED): `escape-equals`
+   * (AWS's example: `=` as `%3D`) or `keep-equals` (AWS's text: `+`, `=`, `/` left as they are).
+   */
+  mtlsPemEncoding: oneOf(['escape-equals', 'keep-equals']).default('escape-equals'),
+  /** passthrough mode, a client that sends no certificate (spec 12.1.7, UNCONFIRMED): `forward` without the header, or `reject` the handshake. */
+  mtlsPassthroughWithoutCertificate: oneOf(['forward', 'reject']).default('forward'),
   /** The local identity provider of authenticate-oidc/-cognito actions (src/config/authenticate.ts, spec 13.2). */
   ...authenticationEmulatorFields,
-}).default({ http2RequestsPerConnection: 10_000, grpcStatusOnErrors: false, modifyLoadBalancerResponses: true, ...authenticationEmulatorDefaults });
+}).default({ http2RequestsPerConnection: 10_000, grpcStatusOnErrors: false, modifyLoadBalancerResponses: true, mtlsPemEncoding: 'escape-equals', mtlsPassthroughWithoutCertificate: 'forward', ...authenticationEmulatorDefaults });
 
 const loadBalancerSchema = strict({
   name,
@@ -373,6 +403,8 @@ export const configSchema = strict({
   loadBalancers: z.array(loadBalancerSchema).default([]),
   /** Certificate ARNs mapped to your own PEM files; other ARNs are issued by the local CA. */
   certificates: z.array(certificateSchema).default([]),
+  /** Trust stores for HTTPS listeners in mutual TLS verify mode, by name. */
+  trustStores: z.array(trustStoreSchema).default([]),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -407,12 +439,23 @@ export interface TargetGroupConfig
   readonly healthCheckPath: string;
   readonly matcher: MatcherConfig;
 }
-export interface ListenerConfig extends Omit<ParsedListener, 'protocol' | 'sslPolicy' | 'alpnPolicy'> {
+/** Mutual TLS of an HTTPS listener, defaults filled; `trustStore` is the store's name. */
+export interface MutualAuthenticationConfig {
+  readonly mode: 'off' | 'passthrough' | 'verify';
+  readonly trustStore?: string;
+  readonly ignoreClientCertificateExpiry: boolean;
+  readonly advertiseTrustStoreCaNames: 'on' | 'off';
+}
+export type TrustStoreConfig = Parsed['trustStores'][number];
+
+export interface ListenerConfig extends Omit<ParsedListener, 'protocol' | 'sslPolicy' | 'alpnPolicy' | 'mutualAuthentication'> {
   readonly protocol: 'HTTP' | 'HTTPS' | 'TCP' | 'TLS' | 'UDP' | 'TCP_UDP';
   /** HTTPS and TLS listeners: the security policy (defaulted); undefined on others. */
   readonly sslPolicy?: string;
   /** TLS listeners: the ALPN policy (default `None`); undefined on others. */
   readonly alpnPolicy?: AlpnPolicyName;
+  /** HTTPS listeners that set it: mutual TLS (undefined is off). */
+  readonly mutualAuthentication?: MutualAuthenticationConfig;
 }
 export type CertificateConfig = Parsed['certificates'][number];
 export interface LoadBalancerConfig extends Omit<ParsedLoadBalancer, 'listeners'> {
@@ -431,6 +474,7 @@ export interface Config {
   readonly targetGroups: readonly TargetGroupConfig[];
   readonly loadBalancers: readonly LoadBalancerConfig[];
   readonly certificates: readonly CertificateConfig[];
+  readonly trustStores: readonly TrustStoreConfig[];
 }
 
 
@@ -618,6 +662,11 @@ function resolveConfig(config: Parsed, issues: ConfigIssue[]): Config {
     return resolved;
   });
 
+  const trustStoreNames = new Set<string>();
+  config.trustStores.forEach((t, i) => {
+    if (trustStoreNames.has(t.name)) issues.push({ path: `trustStores[${i}].name`, message: `duplicate trust store name ${JSON.stringify(t.name)} (DuplicateTrustStoreName)` });
+    trustStoreNames.add(t.name);
+  });
   const lbNames = new Set<string>();
   const usedBy = new Map<string, string>();
   const loadBalancers = config.loadBalancers.map((lb, i): LoadBalancerConfig => {
@@ -737,12 +786,14 @@ function resolveConfig(config: Parsed, issues: ConfigIssue[]): Config {
         checkConditions(rule.conditions, `${rat}.conditions`, issues);
         if (rule.transforms !== undefined) issues.push(...checkTransforms(rule.transforms, `${rat}.transforms`));
       });
-      const { sslPolicy: _policy, alpnPolicy: _alpn, ...rest } = listener;
+      const mutualAuthentication = resolveMutualAuthentication(listener.mutualAuthentication, protocol, `${lat}.mutualAuthentication`, trustStoreNames, issues);
+      const { sslPolicy: _policy, alpnPolicy: _alpn, mutualAuthentication: _mtls, ...rest } = listener;
       return {
         ...rest,
         protocol,
         ...(policyName !== undefined ? { sslPolicy: policyName } : {}),
         ...(alpnPolicy !== undefined ? { alpnPolicy } : {}),
+        ...(mutualAuthentication !== undefined ? { mutualAuthentication } : {}),
         attributes: listenerAttributes.ok ? listenerAttributes.attributes : listener.attributes,
       };
     });
@@ -761,7 +812,53 @@ function resolveConfig(config: Parsed, issues: ConfigIssue[]): Config {
     if (arns.has(c.certificateArn)) issues.push({ path: `certificates[${i}].certificateArn`, message: `duplicate certificate ARN ${JSON.stringify(c.certificateArn)}` });
     arns.add(c.certificateArn);
   });
-  return { targetGroups, loadBalancers, certificates: config.certificates };
+  return { targetGroups, loadBalancers, certificates: config.certificates, trustStores: config.trustStores };
+}
+
+/** The trust store name in `…:truststore/<name>/<id>`, or the value itself (a name). */
+export function trustStoreNameOf(nameOrArn: string): string {
+  const m = /^arn:aws[\w-]*:elasticloadbalancing:[^:]*:[^:]*:truststore\/([^/]+)\//.exec(nameOrArn);
+  return m?.[1] ?? nameOrArn;
+}
+
+/**
+ * A listener's `mutualAuthentication` with the API's defaults and refusals (spec 12.1.7,
+ * 14): HTTPS listeners only; `verify` needs a trust store that `trustStores:` defines; the
+ * trust store and the two verify options belong to verify mode only.
+ */
+function resolveMutualAuthentication(
+  input: ParsedListener['mutualAuthentication'],
+  protocol: ListenerConfig['protocol'],
+  path: string,
+  trustStores: ReadonlySet<string>,
+  issues: ConfigIssue[],
+): MutualAuthenticationConfig | undefined {
+  if (input === undefined) return undefined;
+  if (protocol !== 'HTTPS') {
+    if (input.mode !== 'off' || input.trustStore !== undefined) issues.push({ path: `${path}.mode`, message: `mutual TLS applies to HTTPS listeners only (InvalidConfigurationRequest); this one is ${protocol}: got ${JSON.stringify(input.mode)}` });
+    return undefined;
+  }
+  const verify = input.mode === 'verify';
+  if (!verify) {
+    if (input.trustStore !== undefined) issues.push({ path: `${path}.trustStore`, message: `applies to mode "verify" only; mode is ${JSON.stringify(input.mode)}: got ${JSON.stringify(input.trustStore)}` });
+    if (input.ignoreClientCertificateExpiry === true) issues.push({ path: `${path}.ignoreClientCertificateExpiry`, message: `applies to mode "verify" only; mode is ${JSON.stringify(input.mode)}: got true` });
+    if (input.advertiseTrustStoreCaNames === 'on') issues.push({ path: `${path}.advertiseTrustStoreCaNames`, message: `applies to mode "verify" only; mode is ${JSON.stringify(input.mode)}: got "on"` });
+  }
+  let trustStore: string | undefined;
+  if (verify) {
+    if (input.trustStore === undefined) {
+      issues.push({ path: `${path}.trustStore`, message: `is required when mode is "verify": a trustStores: name or its ARN (defined: ${[...trustStores].join(', ') || 'none'}); got nothing` });
+    } else {
+      trustStore = trustStoreNameOf(input.trustStore);
+      if (!trustStores.has(trustStore)) issues.push({ path: `${path}.trustStore`, message: `names trust store ${JSON.stringify(input.trustStore)}, which trustStores: does not define (TrustStoreNotFound); defined: ${[...trustStores].join(', ') || 'none'}` });
+    }
+  }
+  return {
+    mode: input.mode,
+    ...(trustStore !== undefined ? { trustStore } : {}),
+    ignoreClientCertificateExpiry: verify && input.ignoreClientCertificateExpiry === true,
+    advertiseTrustStoreCaNames: verify ? (input.advertiseTrustStoreCaNames ?? 'off') : 'off',
+  };
 }
 
 /**

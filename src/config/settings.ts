@@ -52,6 +52,8 @@ export interface ApplicationLoadBalancerSettings {
   readonly desyncMitigationMode: 'monitor' | 'defensive' | 'strictest';
   /** `routing.http.drop_invalid_header_fields.enabled`: names outside `[-A-Za-z0-9]+` are not forwarded (spec 13.1.8). */
   readonly dropInvalidHeaderFields: boolean;
+  /** `connection_logs.s3.enabled`: a connection record per connection attempt (spec 12.1.8). */
+  readonly connectionLogs: boolean;
 }
 
 /** An NLB TCP listener's attributes (spec 3.5, 4.6). */
@@ -129,6 +131,7 @@ export function applicationLoadBalancerSettings(a: Attributes): ApplicationLoadB
     http2: flag(a, 'routing.http2.enabled'),
     desyncMitigationMode: value(a, 'routing.http.desync_mitigation_mode') as ApplicationLoadBalancerSettings['desyncMitigationMode'],
     dropInvalidHeaderFields: flag(a, 'routing.http.drop_invalid_header_fields.enabled'),
+    connectionLogs: flag(a, 'connection_logs.s3.enabled'),
   };
 }
 

@@ -2,7 +2,7 @@
  * ALB access-log lines (spec 8.1), fields in AWS's order, placeholders as AWS writes them.
  * On HTTPS listeners `type` is `https` and fields 15, 16, 19 and 20 hold the TLS session
  * (spec 12.1.9); fields 28–29 hold desync mitigation's classification (spec 13.1); field 30
- * has no local meaning and is `-`; fields 31–33 hold what the matched rule's transforms did
+ * is the connection's `conn_trace_id`, shared with its connection-log line (spec 12.1.8); fields 31–33 hold what the matched rule's transforms did
  * (spec 6.1): the Host and URI sent on after a rewrite, and `TransformSucceeded`,
  * `TransformNoMatch` or `TransformFailed` (AWS's values UNCONFIRMED), `"-"` when none ran.
  */
@@ -61,7 +61,7 @@ export function accessLogLine(r: RequestRecord, loadBalancerId = r.loadBalancer)
     q(r.target ? targetStatus : undefined),
     q(r.classification),
     q(r.classificationReason),
-    '-',
+    r.client.connTraceId ?? '-',
     q(r.transformedHost),
     q(r.transformedUri),
     q(r.transformStatus),

@@ -18,7 +18,8 @@ import type { ListenerConfig, LoadBalancerConfig } from '../config/schema.ts';
 import type { TargetGroup } from '../targets/target-group.ts';
 import { localCaIssuer, TlsProvider } from '../tls/provider.ts';
 import { forwardChoice, type ForwardActionConfig, type ForwardChoice } from './actions/forward.ts';
-import { tlsHeaderNames, type ForwardHeaderOptions, type TlsHeaderNames } from './headers.ts';
+import { mtlsHeaderNames, tlsHeaderNames, type ForwardHeaderOptions, type MtlsHeaderNames, type TlsHeaderNames } from './headers.ts';
+import type { ConnectionRecord } from './connection-log.ts';
 import { responseHeaderRules } from './response-headers.ts';
 import { Listener } from './listener.ts';
 import { AlbAuthentication } from './auth/authentication.ts';
@@ -52,6 +53,7 @@ export class ApplicationLoadBalancer {
   #listeners: Listener[];
   readonly #tls: TlsProvider;
   readonly #observers = new Set<(record: RequestRecord) => void>();
+  readonly #connectionObservers = new Set<(record: ConnectionRecord) => void>();
   /** Target group subscriptions (a removed target's pooled connections are dropped), by group. */
   readonly #subscriptions = new Map<TargetGroup, () => void>();
   /** Forward actions' groups, bound once per group object (a group replaced at runtime is bound anew). */
@@ -121,7 +123,7 @@ export class ApplicationLoadBalancer {
       address,
       port: 0,
       settings: this.#settings,
-      headerOptions: headerOptions(this.#settings, 0, https ? 'https' : 'http', listenerTlsHeaderNames(l)),
+      headerOptions: headerOptions(this.#settings, 0, https ? 'https' : 'http', listenerTlsHeaderNames(l), listenerMtlsHeaderNames(l)),
       clock: this.#clock,
       log: this.#log,
       rules: compileRules(l),
@@ -131,6 +133,7 @@ export class ApplicationLoadBalancer {
       upstreamHttp2: this.#http2,
       random: this.#random,
       observer: undefined,
+      connectionObserver: this.#connectionObserver(),
       tunnels: new Set(),
       http2: { requestsPerConnection: this.#config.emulator.http2RequestsPerConnection, grpcStatusOnErrors: this.#config.emulator.grpcStatusOnErrors },
       responseHeaders: responseHeaderRules(l.attributes, this.#config.emulator.modifyLoadBalancerResponses),
@@ -194,6 +197,15 @@ export class ApplicationLoadBalancer {
       certificateArns: (config.certificates ?? []).map((c) => c.certificateArn),
       address: l.runtime.address,
       hosts: ruleHosts(config),
+      ...(config.mutualAuthentication !== undefined
+        ? {
+            mutualAuthentication: {
+              ...config.mutualAuthentication,
+              passthroughWithoutCertificate: this.#config.emulator.mtlsPassthroughWithoutCertificate,
+              pemEncoding: this.#config.emulator.mtlsPemEncoding,
+            },
+          }
+        : {}),
     });
     l.useTls(frontEnd);
   }
@@ -238,7 +250,7 @@ export class ApplicationLoadBalancer {
         l.runtime.rules = compileRules(change.config);
         l.runtime.auth = this.#authenticationFor(change.config);
         l.runtime.responseHeaders = responseHeaderRules(change.config.attributes, config.emulator.modifyLoadBalancerResponses);
-        l.runtime.headerOptions = headerOptions(this.#settings, l.runtime.port, l.runtime.protocol, listenerTlsHeaderNames(change.config));
+        l.runtime.headerOptions = headerOptions(this.#settings, l.runtime.port, l.runtime.protocol, listenerTlsHeaderNames(change.config), listenerMtlsHeaderNames(change.config));
         listeners.push(l);
         configs.push(change.config);
         continue;
@@ -286,6 +298,33 @@ export class ApplicationLoadBalancer {
     };
   }
 
+  /**
+   * Receives a record per connection attempt (spec 12.1.8) while the load balancer's
+   * `connection_logs.s3.enabled` is "true". Returns the unsubscribe function.
+   */
+  onConnection(observer: (record: ConnectionRecord) => void): () => void {
+    this.#connectionObservers.add(observer);
+    this.#updateObserver();
+    return () => {
+      this.#connectionObservers.delete(observer);
+      this.#updateObserver();
+    };
+  }
+
+  #connectionObserver(): ((record: ConnectionRecord) => void) | undefined {
+    const observers = [...this.#connectionObservers];
+    if (observers.length === 0) return undefined;
+    return (record) => {
+      for (const o of observers) {
+        try {
+          o(record);
+        } catch (err) {
+          this.#log.error({ err }, 'connection observer threw');
+        }
+      }
+    };
+  }
+
   attributes(): Readonly<Record<string, string>> {
     return { ...this.#attributes };
   }
@@ -298,7 +337,7 @@ export class ApplicationLoadBalancer {
     this.#settings = applicationLoadBalancerSettings(this.#attributes);
     for (const l of this.#listeners) {
       l.runtime.settings = this.#settings;
-      l.runtime.headerOptions = headerOptions(this.#settings, l.runtime.port, l.runtime.protocol, l.runtime.headerOptions.tlsHeaderNames);
+      l.runtime.headerOptions = headerOptions(this.#settings, l.runtime.port, l.runtime.protocol, l.runtime.headerOptions.tlsHeaderNames, l.runtime.headerOptions.mtlsHeaderNames);
     }
     return this.attributes();
   }
@@ -354,7 +393,11 @@ export class ApplicationLoadBalancer {
               }
             }
           };
-    for (const l of this.#listeners) l.runtime.observer = observer;
+    const connectionObserver = this.#connectionObserver();
+    for (const l of this.#listeners) {
+      l.runtime.observer = observer;
+      l.runtime.connectionObserver = connectionObserver;
+    }
   }
 
   #group(name: string): TargetGroup {
@@ -390,9 +433,24 @@ function listenerTlsHeaderNames(l: ListenerConfig): TlsHeaderNames | undefined {
   return tlsHeaderNames(l.attributes['routing.http.request.x_amzn_tls_version.header_name'] ?? '', l.attributes['routing.http.request.x_amzn_tls_cipher_suite.header_name'] ?? '');
 }
 
-function headerOptions(settings: AlbSettings, listenerPort: number, protocol: 'http' | 'https', tlsNames: TlsHeaderNames | undefined): ForwardHeaderOptions {
+/** An HTTPS listener's renamed mutual TLS headers (spec 12.1.6), if any. */
+function listenerMtlsHeaderNames(l: ListenerConfig): MtlsHeaderNames | undefined {
+  if (l.protocol !== 'HTTPS') return undefined;
+  const a = (key: string) => l.attributes[`routing.http.request.x_amzn_mtls_${key}.header_name`] ?? '';
+  return mtlsHeaderNames({
+    clientCert: a('clientcert'),
+    serialNumber: a('clientcert_serial_number'),
+    issuer: a('clientcert_issuer'),
+    subject: a('clientcert_subject'),
+    validity: a('clientcert_validity'),
+    leaf: a('clientcert_leaf'),
+  });
+}
+
+function headerOptions(settings: AlbSettings, listenerPort: number, protocol: 'http' | 'https', tlsNames: TlsHeaderNames | undefined, mtlsNames?: MtlsHeaderNames): ForwardHeaderOptions {
   return {
     ...(tlsNames !== undefined ? { tlsHeaderNames: tlsNames } : {}),
+    ...(mtlsNames !== undefined ? { mtlsHeaderNames: mtlsNames } : {}),
     xffMode: settings.xffMode,
     xffClientPort: settings.xffClientPort,
     preserveHost: settings.preserveHost,

@@ -94,4 +94,6 @@ export interface ClientAddress {
   readonly ip: string;
   readonly port: number;
   readonly tls?: TlsSession;
+  /** The connection's `conn_trace_id` (access log field 30, connection log field 12). */
+  readonly connTraceId?: string;
 }

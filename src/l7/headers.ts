@@ -27,6 +27,39 @@ export interface ForwardHeaderOptions {
   readonly tlsHeaderNames?: TlsHeaderNames;
   /** `routing.http.drop_invalid_header_fields.enabled`: header names outside `[-A-Za-z0-9]+` are not forwarded (spec 13.1.8). */
   readonly dropInvalidHeaderFields?: boolean;
+  /** The `X-Amzn-Mtls-*` names when a listener renames any (spec 12.1.6); a client's copy of a new name is dropped too. */
+  readonly mtlsHeaderNames?: MtlsHeaderNames;
+}
+
+/** The headers mutual TLS adds (spec 12.1.7), by role. */
+export interface MtlsHeaderNames {
+  readonly clientCert: string;
+  readonly serialNumber: string;
+  readonly issuer: string;
+  readonly subject: string;
+  readonly validity: string;
+  readonly leaf: string;
+  /** The six names in lower case. */
+  readonly lower: ReadonlySet<string>;
+}
+
+const MTLS_DEFAULT_NAMES = {
+  clientCert: 'X-Amzn-Mtls-Clientcert',
+  serialNumber: 'X-Amzn-Mtls-Clientcert-Serial-Number',
+  issuer: 'X-Amzn-Mtls-Clientcert-Issuer',
+  subject: 'X-Amzn-Mtls-Clientcert-Subject',
+  validity: 'X-Amzn-Mtls-Clientcert-Validity',
+  leaf: 'X-Amzn-Mtls-Clientcert-Leaf',
+} as const;
+
+export const DEFAULT_MTLS_HEADER_NAMES: MtlsHeaderNames = { ...MTLS_DEFAULT_NAMES, lower: new Set(Object.values(MTLS_DEFAULT_NAMES).map((n) => n.toLowerCase())) };
+
+/** An HTTPS listener's mutual TLS header names from its rename attributes (empty: the standard name); undefined when none is renamed. */
+export function mtlsHeaderNames(renames: Partial<Record<keyof typeof MTLS_DEFAULT_NAMES, string>>): MtlsHeaderNames | undefined {
+  if (Object.values(renames).every((v) => v === undefined || v === '')) return undefined;
+  const names = { ...MTLS_DEFAULT_NAMES } as Record<keyof typeof MTLS_DEFAULT_NAMES, string>;
+  for (const [role, name] of Object.entries(renames) as Array<[keyof typeof MTLS_DEFAULT_NAMES, string | undefined]>) if (name) names[role] = name;
+  return { ...names, lower: new Set(Object.values(names).map((n) => n.toLowerCase())) };
 }
 
 /** An RFC 9110 token: the only header names written to a target. */
@@ -171,6 +204,8 @@ export function upstreamHeaders(
     }
     if (lower === 'transfer-encoding') transferEncoding = true;
     if (HOP_BY_HOP.has(lower) || dropped?.has(lower) || options.tlsHeaderNames?.lower.has(lower)) continue;
+    // Every X-Amzn-Mtls-* a client sends, and a renamed one's new name (spec 12.1.6's safe default).
+    if (lower.startsWith('x-amzn-mtls-') || options.mtlsHeaderNames?.lower.has(lower)) continue;
     if (REPLACED.has(lower)) {
       if (lower === 'x-forwarded-for') {
         xff = xff === undefined ? value : `${xff}, ${value}`;
@@ -203,6 +238,15 @@ export function upstreamHeaders(
   if (options.tlsHeaders && client.tls !== undefined) {
     const names = options.tlsHeaderNames;
     out.push(names?.version ?? 'X-Amzn-Tls-Version', client.tls.protocol, names?.cipher ?? 'X-Amzn-Tls-Cipher-Suite', client.tls.cipher);
+  }
+  const certificate = client.tls?.clientCertificate;
+  if (certificate !== undefined) {
+    const names = options.mtlsHeaderNames ?? DEFAULT_MTLS_HEADER_NAMES;
+    if (certificate.mode === 'passthrough') out.push(names.clientCert, certificate.chainHeader);
+    else {
+      const { info } = certificate;
+      out.push(names.serialNumber, info.serialNumber, names.issuer, info.issuer, names.subject, info.subject, names.validity, info.validity, names.leaf, certificate.leafHeader);
+    }
   }
   const traceId = headerBytes > TRACE_ROOT_ONLY_HEADER_BYTES ? rootOnlyTraceHeader(trace, nowMs) : traceHeader(trace, nowMs);
   out.push('X-Amzn-Trace-Id', traceId);

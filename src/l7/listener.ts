@@ -14,6 +14,9 @@ import type { ListenerRuntime } from './pipeline/context.ts';
 import { handleRequest } from './pipeline/pipeline.ts';
 import { finishRejected } from './pipeline/record.ts';
 import { Http2FrontEnd } from './http2/front-end.ts';
+import { newConnTraceId, type ConnectionRecord } from './connection-log.ts';
+import { plainIp } from '../core/addresses.ts';
+import type { ClientCertificateInfo } from '../tls/client-certificate.ts';
 
 /** Request line plus headers (spec 6.4). */
 export const MAX_REQUEST_HEAD_BYTES = 64 * 1024;
@@ -28,8 +31,8 @@ export class Listener {
   readonly #connections = new Set<ClientConnection>();
   /** Every TCP connection, from accept to close (TLS ones before their handshake too). */
   readonly #sockets = new Set<net.Socket>();
-  /** HTTPS: TCP connections whose TLS handshake is not done, by `address:port`. */
-  readonly #handshaking = new Map<string, net.Socket>();
+  /** HTTPS: TCP connections whose TLS handshake is not done, by `address:port`, with when they came. */
+  readonly #handshaking = new Map<string, { readonly socket: net.Socket; readonly sinceMs: number }>();
   readonly #events: ConnectionEvents;
   #cancelSweep: (() => void) | undefined;
   #closing = false;
@@ -91,7 +94,7 @@ export class Listener {
     for (const c of this.#connections) c.close();
     this.#h2?.close(false);
     // Connections still in their TLS handshake have no requests to finish.
-    for (const socket of this.#handshaking.values()) socket.destroy();
+    for (const { socket } of this.#handshaking.values()) socket.destroy();
     const deadline = clock.now() + graceMs;
     while ((this.#connections.size > 0 || this.#h2?.openStreams === true) && clock.now() < deadline) {
       await new Promise<void>((resolve) => clock.setTimer(Math.min(20, deadline - clock.now()), resolve));
@@ -121,11 +124,7 @@ export class Listener {
               ALPNCallback: ({ protocols }) =>
                 this.runtime.settings.http2 && protocols.includes('h2') ? 'h2' : protocols.includes('http/1.1') ? 'http/1.1' : undefined,
             },
-            (socket) => {
-              this.#handshaking.delete(`${socket.remoteAddress}:${socket.remotePort}`);
-              if (socket.alpnProtocol === 'h2') this.#http2().adopt(socket, frontEnd.session(socket));
-              else this.#accept(socket, frontEnd.session(socket));
-            },
+            (socket) => this.#secured(socket, frontEnd),
           );
     // Counted per TCP connection (NewConnectionCount, ActiveConnectionCount), handshake or not.
     server.on('connection', (socket: net.Socket) => {
@@ -138,24 +137,72 @@ export class Listener {
       counters.activeConnections++;
       this.#sockets.add(socket);
       const key = `${socket.remoteAddress}:${socket.remotePort}`;
-      if (frontEnd !== undefined) this.#handshaking.set(key, socket);
+      if (frontEnd !== undefined) this.#handshaking.set(key, { socket, sinceMs: this.runtime.clock.now() });
       socket.once('close', () => {
         this.#sockets.delete(socket);
-        if (this.#handshaking.get(key) === socket) this.#handshaking.delete(key);
+        if (this.#handshaking.get(key)?.socket === socket) this.#handshaking.delete(key);
         counters.activeConnections--;
       });
     });
     if (frontEnd !== undefined) {
       server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: tls.TLSSocket) => {
-        this.runtime.counters.clientTlsErrors++;
-        this.runtime.log.info(
-          { event: 'listener.tls_failed', client: `${socket.remoteAddress}:${socket.remotePort}`, code: err.code },
-          `TLS handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${err.code ?? err.message}`,
-        );
+        this.#handshakeFailed(socket, err.code ?? err.message);
+        // A plain handshake failure (no shared version or cipher, the client hanging up): UNCONFIRMED code (spec 12.1.8).
+        this.#logConnection(socket, { tlsVerifyStatus: 'Failed:UnmappedConnectionError' });
         socket.destroy();
       });
     }
     return server;
+  }
+
+  /** ClientTLSNegotiationErrorCount, and the log line, for a handshake that never became a session. */
+  #handshakeFailed(socket: net.Socket, why: string): void {
+    this.runtime.counters.clientTlsErrors++;
+    this.runtime.log.info(
+      { event: 'listener.tls_failed', client: `${socket.remoteAddress}:${socket.remotePort}`, code: why },
+      `TLS handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${why}`,
+    );
+  }
+
+  /**
+   * A finished handshake: with mutual TLS the client's certificate decides (spec 12.1.7, 12.1.11);
+   * a refused one closes the connection before any request is read (no HTTP response, no access
+   * log line), counts as a failed negotiation and logs `Failed:<code>`.
+   */
+  #secured(socket: tls.TLSSocket, frontEnd: TlsFrontEnd): void {
+    const key = `${socket.remoteAddress}:${socket.remotePort}`;
+    const started = this.#handshaking.get(key);
+    this.#handshaking.delete(key);
+    const { clock } = this.runtime;
+    const outcome = frontEnd.clientCertificate(socket, clock.now());
+    const handshake = { tlsProtocol: socket.getProtocol() ?? '-', tlsCipher: socket.getCipher()?.name ?? '-' };
+    if (!outcome.ok) {
+      this.#handshakeFailed(socket, outcome.failure);
+      this.#logConnection(socket, { ...handshake, ...leafFields(outcome.info), tlsVerifyStatus: `Failed:${outcome.failure}` });
+      socket.destroy();
+      return;
+    }
+    const connTraceId = newConnTraceId();
+    const latency = started === undefined ? {} : { tlsHandshakeLatencyMs: clock.now() - started.sinceMs };
+    this.#logConnection(socket, { ...handshake, ...latency, ...leafFields(outcome.certificate?.info), tlsVerifyStatus: 'Success', connTraceId });
+    const session = frontEnd.session(socket, outcome.certificate);
+    if (socket.alpnProtocol === 'h2') this.#http2().adopt(socket, session, connTraceId);
+    else this.#accept(socket, session, connTraceId);
+  }
+
+  /** A connection-log record (spec 12.1.8), while the load balancer's connection_logs.s3.enabled is "true" and someone listens. */
+  #logConnection(socket: net.Socket, fields: Partial<Omit<ConnectionRecord, 'client' | 'loadBalancer' | 'listenerPort' | 'timeMs' | 'nodeAddress'>>): void {
+    const observer = this.runtime.connectionObserver;
+    if (observer === undefined || !this.runtime.settings.connectionLogs) return;
+    observer({
+      loadBalancer: this.runtime.loadBalancer,
+      timeMs: this.runtime.clock.now(),
+      client: { ip: plainIp(socket.remoteAddress), port: socket.remotePort ?? 0 },
+      listenerPort: this.runtime.port,
+      nodeAddress: plainIp(socket.localAddress),
+      connTraceId: fields.connTraceId ?? newConnTraceId(),
+      ...fields,
+    });
   }
 
   #http2(): Http2FrontEnd {
@@ -163,12 +210,17 @@ export class Listener {
     return this.#h2;
   }
 
-  #accept(socket: net.Socket, session?: TlsSession): void {
+  #accept(socket: net.Socket, session?: TlsSession, connTraceId?: string): void {
     if (this.#closing) {
       socket.destroy();
       return;
     }
+    if (connTraceId === undefined) {
+      connTraceId = newConnTraceId();
+      this.#logConnection(socket, { connTraceId });
+    }
     const connection = new ClientConnection(socket, {
+      connTraceId,
       clock: this.runtime.clock,
       maxHeaderBytes: MAX_REQUEST_HEAD_BYTES,
       timeouts: () => this.runtime.settings,
@@ -192,4 +244,9 @@ export class Listener {
       this.#scheduleSweep();
     });
   }
+}
+
+/** The connection log's leaf fields (8–10) of a certificate the load balancer could read. */
+function leafFields(info: ClientCertificateInfo | undefined): Pick<ConnectionRecord, 'leaf'> {
+  return info === undefined ? {} : { leaf: { subject: info.subject, validity: info.validity, serialNumber: info.serialNumber } };
 }

@@ -9,7 +9,8 @@ import type { TransformStatus } from './transforms.ts';
 export interface RequestRecord {
   readonly loadBalancer: string;
   readonly listenerPort: number;
-  readonly client: { readonly ip: string; readonly port: number };
+  /** `connTraceId`: the connection's (access log field 30, spec 12.1.8). */
+  readonly client: { readonly ip: string; readonly port: number; readonly connTraceId?: string };
   /** The TLS session of an HTTPS listener's connection (access log fields 15, 16, 19, 20). */
   readonly tls?: TlsSession;
   /** A WebSocket: the target answered 101 and the record is the whole connection's, made when it closed. */

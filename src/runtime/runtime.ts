@@ -113,7 +113,7 @@ export class ElbRuntime implements ElbView {
     for (const a of attributesWithoutLocalEffect(this.#config)) {
       logger.info({ event: 'config.attribute_without_local_effect', path: a.path, value: a.value }, `${a.path} = ${JSON.stringify(a.value)} is accepted and described back, with no local effect: ${a.why}`);
     }
-    this.#tls = new TlsProvider({ certificates: this.#config.certificates, issuer: options.certificateIssuer ?? localCaIssuer(options.stateDir), clock });
+    this.#tls = new TlsProvider({ certificates: this.#config.certificates, trustStores: this.#config.trustStores, issuer: options.certificateIssuer ?? localCaIssuer(options.stateDir), clock });
     for (const lbConfig of this.#config.loadBalancers) this.#balancers.set(lbConfig.name, this.#newLoadBalancer(lbConfig));
     this.#updateOwners();
     this.#removeHostCounts = this.metrics.addHostCounts(() =>
@@ -172,7 +172,13 @@ export class ElbRuntime implements ElbView {
       })),
       loadBalancers: [...this.#balancers.values()].map((lb) => ({ ...lb.config, attributes: { ...lb.attributes() } })),
       certificates: this.#config.certificates,
+      trustStores: this.#config.trustStores,
     };
+  }
+
+  /** The TLS provider of every load balancer here (the ELBv2 API keeps its trust stores in it). */
+  get tls(): TlsProvider {
+    return this.#tls;
   }
 
   /**
@@ -209,6 +215,8 @@ export class ElbRuntime implements ElbView {
   async #apply(next: Config, options: { readonly fallback?: boolean }): Promise<void> {
     if (this.#closed) throw new ElbError(ErrorCodes.INVALID_ARGUMENT, 'the runtime is closed');
     const diff = diffConfig(this.snapshot(), next, options);
+    // Trust stores first: a listener that starts below reads the new ones.
+    this.#tls.setTrustStores(next.trustStores);
     const nextGroups = new Map(next.targetGroups.map((g) => [g.name, g]));
     for (const config of diff.targetGroups.added) this.#groups.set(config.name, this.#newGroup(config));
     const retired: TargetGroup[] = [];

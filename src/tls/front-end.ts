@@ -4,9 +4,12 @@
  * 12.6.1), and what the access logs record about each session (spec 8.1 fields 15, 16, 19,
  * 20; 8.2). It builds `tls.Server` options; the listener owns the sockets.
  */
+import { X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import type { Clock } from '../core/clock.ts';
 import { selectCertificates, type ServerCertificate } from './certificates.ts';
+import { clientCertificateInfo, urlEncodePem, type ClientCertificateInfo, type PemHeaderEncoding } from './client-certificate.ts';
+import type { ClientCertFailure, TrustStore } from './trust-store.ts';
 
 /** What a policy sets on a Node TLS context (see policies.ts). */
 export type PolicyOptions = Pick<tls.SecureContextOptions, 'minVersion' | 'maxVersion' | 'ciphers' | 'ecdhCurve' | 'honorCipherOrder' | 'sigalgs'>;
@@ -19,7 +22,37 @@ export interface TlsFrontEndOptions {
   readonly certificates: readonly ServerCertificate[];
   readonly loadBalancerType: 'application' | 'network';
   readonly clock: Clock;
+  /** ALB HTTPS listeners in passthrough or verify mode (spec 12.1.7); absent is off. */
+  readonly mutualAuthentication?: FrontEndMutualAuthentication;
 }
+
+/** Mutual TLS as the front end applies it (the listener's settings with its trust store loaded). */
+export interface FrontEndMutualAuthentication {
+  readonly mode: 'passthrough' | 'verify';
+  /** verify mode. */
+  readonly trustStore?: TrustStore;
+  readonly ignoreClientCertificateExpiry: boolean;
+  /** The trust store's CA names go in the CertificateRequest. */
+  readonly advertiseTrustStoreCaNames: boolean;
+  /** passthrough, no certificate: forward without the header (AWS UNCONFIRMED) or refuse. */
+  readonly passthroughWithoutCertificate: 'forward' | 'reject';
+  readonly pemEncoding: PemHeaderEncoding;
+}
+
+/** The client certificate of a connection on a listener with mutual TLS, and its header values. */
+export interface ClientCertificate {
+  readonly mode: 'passthrough' | 'verify';
+  readonly info: ClientCertificateInfo;
+  /** `X-Amzn-Mtls-Clientcert` (passthrough): the presented chain, URL-encoded PEM. */
+  readonly chainHeader: string;
+  /** `X-Amzn-Mtls-Clientcert-Leaf` (verify): the leaf, URL-encoded PEM. */
+  readonly leafHeader: string;
+}
+
+/** A mutual TLS outcome: go on (with the certificate, if one came) or refuse the connection with the connection log's code. */
+export type ClientCertificateOutcome =
+  | { readonly ok: true; readonly certificate: ClientCertificate | undefined }
+  | { readonly ok: false; readonly failure: ClientCertFailure; readonly info: ClientCertificateInfo | undefined };
 
 /** One established TLS session, as the access logs write it. */
 export interface TlsSession {
@@ -31,6 +64,8 @@ export interface TlsSession {
   readonly serverName: string | undefined;
   /** The certificate served, or `session-reused` for a resumed session (spec 12.1.2). */
   readonly certificateArn: string;
+  /** Mutual TLS (passthrough or verify) and the client sent a certificate that was accepted. */
+  readonly clientCertificate?: ClientCertificate;
 }
 
 export class TlsFrontEnd {
@@ -47,11 +82,21 @@ export class TlsFrontEnd {
     }
   }
 
-  /** Options for `tls.createServer` / `new tls.TLSSocket(…, { isServer: true })`. */
+  get mutualAuthentication(): FrontEndMutualAuthentication | undefined {
+    return this.#o.mutualAuthentication;
+  }
+
+  /**
+   * Options for `tls.createServer` / `new tls.TLSSocket(…, { isServer: true })`. With mutual TLS
+   * the client is asked for a certificate and the handshake never refuses one itself: the
+   * listener asks `clientCertificate` once it is done (Node sends no alert for a failed check
+   * either way). The trust store's CAs are given to OpenSSL only to advertise their names.
+   */
   serverOptions(): tls.TlsOptions {
     const { defaultCertificate } = this.#o;
     return {
       ...this.#o.policy,
+      ...this.#clientCertificateOptions(),
       cert: defaultCertificate.certPem,
       key: defaultCertificate.keyPem,
       SNICallback: (serverName, done) => {
@@ -64,8 +109,8 @@ export class TlsFrontEnd {
     };
   }
 
-  /** The session of an established socket. */
-  session(socket: tls.TLSSocket): TlsSession {
+  /** The session of an established socket (with the client certificate mutual TLS accepted). */
+  session(socket: tls.TLSSocket, clientCertificate?: ClientCertificate): TlsSession {
     const cipher = socket.getCipher();
     const local = socket.getCertificate() as { fingerprint256?: string } | null;
     const serverName = typeof socket.servername === 'string' && socket.servername !== '' ? socket.servername : undefined;
@@ -74,6 +119,47 @@ export class TlsFrontEnd {
       cipher: cipher?.name ?? '-',
       serverName,
       certificateArn: socket.isSessionReused() ? 'session-reused' : (this.#arnByFingerprint.get(local?.fingerprint256 ?? '') ?? this.#o.defaultCertificate.arn),
+      ...(clientCertificate !== undefined ? { clientCertificate } : {}),
+    };
+  }
+
+  /**
+   * The certificate an established socket's client presented, judged by the listener's mode
+   * (spec 12.1.7): passthrough takes any (none: as `passthroughWithoutCertificate` says);
+   * verify checks the chain against the trust store at `nowMs`.
+   */
+  clientCertificate(socket: tls.TLSSocket, nowMs: number): ClientCertificateOutcome {
+    const mtls = this.#o.mutualAuthentication;
+    if (mtls === undefined) return { ok: true, certificate: undefined };
+    const chain = presentedChain(socket);
+    if (chain.length === 0) {
+      if (mtls.mode === 'passthrough' && mtls.passthroughWithoutCertificate === 'forward') return { ok: true, certificate: undefined };
+      return { ok: false, failure: 'UnmappedConnectionError', info: undefined };
+    }
+    let info: ClientCertificateInfo;
+    try {
+      info = clientCertificateInfo(chain);
+    } catch {
+      return mtls.mode === 'passthrough' ? { ok: true, certificate: undefined } : { ok: false, failure: 'ClientCertInvalid', info: undefined };
+    }
+    if (mtls.mode === 'verify') {
+      const verdict = mtls.trustStore!.verify(chain, nowMs, mtls.ignoreClientCertificateExpiry);
+      if (!verdict.ok) return { ok: false, failure: verdict.failure, info };
+    }
+    return {
+      ok: true,
+      certificate: { mode: mtls.mode, info, chainHeader: urlEncodePem(info.chainPem, mtls.pemEncoding), leafHeader: urlEncodePem(info.leafPem, mtls.pemEncoding) },
+    };
+  }
+
+  /** `requestCert` (and the CA names to advertise) for a listener with mutual TLS. */
+  #clientCertificateOptions(): Pick<tls.TlsOptions, 'requestCert' | 'rejectUnauthorized' | 'ca'> {
+    const mtls = this.#o.mutualAuthentication;
+    if (mtls === undefined) return {};
+    return {
+      requestCert: true,
+      rejectUnauthorized: false,
+      ...(mtls.advertiseTrustStoreCaNames && mtls.trustStore !== undefined ? { ca: [...mtls.trustStore.caPems] } : {}),
     };
   }
 
@@ -93,9 +179,24 @@ export class TlsFrontEnd {
     const key = chosen.map((c) => c.fingerprint256).join(' ');
     let context = this.#contexts.get(key);
     if (context === undefined) {
-      context = tls.createSecureContext({ ...this.#o.policy, cert: chosen.map((c) => c.certPem), key: chosen.map((c) => c.keyPem) });
+      const { ca } = this.#clientCertificateOptions();
+      context = tls.createSecureContext({ ...this.#o.policy, ...(ca !== undefined ? { ca } : {}), cert: chosen.map((c) => c.certPem), key: chosen.map((c) => c.keyPem) });
       this.#contexts.set(key, context);
     }
     return context;
   }
+}
+
+/** The certificates the client sent, leaf first, each issued by the next as Node links them (none: an empty list). */
+function presentedChain(socket: tls.TLSSocket): X509Certificate[] {
+  const chain: X509Certificate[] = [];
+  let cert = socket.getPeerCertificate(true) as tls.DetailedPeerCertificate | Record<string, never>;
+  const seen = new Set<string>();
+  while (cert !== undefined && 'raw' in cert && cert.raw !== undefined && !seen.has(cert.fingerprint256)) {
+    seen.add(cert.fingerprint256);
+    chain.push(new X509Certificate(cert.raw));
+    if (cert.issuerCertificate === undefined || cert.issuerCertificate === cert) break;
+    cert = cert.issuerCertificate;
+  }
+  return chain;
 }

@@ -6,10 +6,13 @@
  */
 import type tls from 'node:tls';
 import type { Clock } from '../core/clock.ts';
+import { ElbError, ErrorCodes } from '../core/errors.ts';
 import { defaultStateDir, openLocalCa, type LocalCertificateAuthority } from './ca.ts';
 import { CertificateStore, listenerNames, type CertificateFile, type CertificateIssuer } from './certificates.ts';
-import { TlsFrontEnd } from './front-end.ts';
+import { TlsFrontEnd, type FrontEndMutualAuthentication } from './front-end.ts';
 import { backendPolicyFor, DEFAULT_SSL_POLICY, nodeTlsOptions, sslPolicy } from './policies.ts';
+import type { PemHeaderEncoding } from './client-certificate.ts';
+import { loadTrustStore, type TrustStore, type TrustStoreFiles } from './trust-store.ts';
 
 export interface TlsProviderOptions {
   /** Certificate ARNs mapped to PEM files (the config's `certificates:`). */
@@ -17,6 +20,18 @@ export interface TlsProviderOptions {
   /** Issues the certificates no file provides (the local CA; tests give their own). */
   readonly issuer: CertificateIssuer;
   readonly clock: Clock;
+  /** Trust stores by name (the config's `trustStores:`), read when a verify-mode listener first needs one. */
+  readonly trustStores?: readonly TrustStoreFiles[];
+}
+
+/** A listener's mutual TLS as the config has it (spec 12.1.7), with the emulator's two choices. */
+export interface ListenerMutualAuthentication {
+  readonly mode: 'off' | 'passthrough' | 'verify';
+  readonly trustStore?: string;
+  readonly ignoreClientCertificateExpiry: boolean;
+  readonly advertiseTrustStoreCaNames: 'on' | 'off';
+  readonly passthroughWithoutCertificate: 'forward' | 'reject';
+  readonly pemEncoding: PemHeaderEncoding;
 }
 
 /** An HTTPS (ALB) or TLS (NLB) listener, as far as TLS is concerned. */
@@ -30,6 +45,8 @@ export interface SecureListener {
   readonly address: string;
   /** Host names its rules (or Ingress) name, for an issued certificate. */
   readonly hosts: readonly string[];
+  /** ALB HTTPS listeners: mutual TLS. */
+  readonly mutualAuthentication?: ListenerMutualAuthentication;
 }
 
 /** TLS towards HTTPS/TLS targets: options for `tls.connect`, and the policy's name as a key. */
@@ -74,10 +91,41 @@ export class TlsProvider {
   readonly #store: CertificateStore;
   readonly #clock: Clock;
   readonly #backends = new Map<string, BackendTlsOptions>();
+  #trustStoreFiles = new Map<string, TrustStoreFiles>();
+  readonly #trustStores = new Map<string, Promise<TrustStore>>();
 
   constructor(options: TlsProviderOptions) {
     this.#store = new CertificateStore(options.certificates, options.issuer);
     this.#clock = options.clock;
+    this.setTrustStores(options.trustStores ?? []);
+  }
+
+  /** The trust stores from now on (a changed or removed one is read again on next use). */
+  setTrustStores(files: readonly TrustStoreFiles[]): void {
+    const next = new Map(files.map((f) => [f.name, f]));
+    for (const [name, old] of this.#trustStoreFiles) {
+      const now = next.get(name);
+      if (now === undefined || JSON.stringify(now) !== JSON.stringify(old)) this.#trustStores.delete(name);
+    }
+    this.#trustStoreFiles = next;
+  }
+
+  /** A trust store given by `setTrustStores` or made in memory (the ELBv2 API), read and checked once. */
+  trustStore(name: string): Promise<TrustStore> {
+    let store = this.#trustStores.get(name);
+    if (store === undefined) {
+      const files = this.#trustStoreFiles.get(name);
+      if (files === undefined) return Promise.reject(new ElbError(ErrorCodes.NOT_FOUND, `TrustStoreNotFound: trust store ${JSON.stringify(name)} is not defined; defined: ${[...this.#trustStoreFiles.keys()].join(', ') || 'none'}`));
+      store = loadTrustStore(files);
+      store.catch(() => this.#trustStores.delete(name));
+      this.#trustStores.set(name, store);
+    }
+    return store;
+  }
+
+  /** A trust store the ELBv2 API holds (bundle and CRLs in memory), replacing any of that name. */
+  putTrustStore(store: TrustStore): void {
+    this.#trustStores.set(store.name, Promise.resolve(store));
   }
 
   /** The front end of one secure listener: resolves (or issues) its certificates. */
@@ -87,7 +135,9 @@ export class TlsProvider {
     const names = listenerNames(listener.address, listener.hosts);
     const arns = listener.certificateArns.length > 0 ? listener.certificateArns : [localCertificateArn(listener.loadBalancer)];
     const certificates = await Promise.all(arns.map((arn) => this.#store.resolve(arn, names)));
+    const mutualAuthentication = await this.#mutualAuthentication(listener.mutualAuthentication);
     return new TlsFrontEnd({
+      ...(mutualAuthentication !== undefined ? { mutualAuthentication } : {}),
       policyName,
       policy,
       defaultCertificate: certificates[0]!,
@@ -97,6 +147,19 @@ export class TlsProvider {
       loadBalancerType: listener.loadBalancerType,
       clock: this.#clock,
     });
+  }
+
+  async #mutualAuthentication(m: ListenerMutualAuthentication | undefined): Promise<FrontEndMutualAuthentication | undefined> {
+    if (m === undefined || m.mode === 'off') return undefined;
+    const trustStore = m.mode === 'verify' && m.trustStore !== undefined ? await this.trustStore(m.trustStore) : undefined;
+    return {
+      mode: m.mode,
+      ...(trustStore !== undefined ? { trustStore } : {}),
+      ignoreClientCertificateExpiry: m.ignoreClientCertificateExpiry,
+      advertiseTrustStoreCaNames: m.advertiseTrustStoreCaNames === 'on',
+      passthroughWithoutCertificate: m.passthroughWithoutCertificate,
+      pemEncoding: m.pemEncoding,
+    };
   }
 
   /**

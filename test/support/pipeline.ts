@@ -237,7 +237,7 @@ export function pipelineFixture(options: FixtureOptions = {}): Fixture {
   const choices = new Map<ForwardActionConfig, ForwardChoice>();
   const records: RequestRecord[] = [];
   const listener = config.loadBalancers[0]!.listeners[0]!;
-  const settings = { idleTimeoutMs: 60_000, clientKeepAliveMs: 3_600_000, xffMode: 'append' as const, xffClientPort: false, preserveHost: false, tlsVersionAndCipherHeaders: false, http2: true, desyncMitigationMode: 'defensive' as const, dropInvalidHeaderFields: false };
+  const settings = { idleTimeoutMs: 60_000, clientKeepAliveMs: 3_600_000, xffMode: 'append' as const, xffClientPort: false, preserveHost: false, tlsVersionAndCipherHeaders: false, http2: true, desyncMitigationMode: 'defensive' as const, dropInvalidHeaderFields: false, connectionLogs: false };
   const runtime: ListenerRuntime = {
     loadBalancer: 'app',
     protocol: 'http',
@@ -258,6 +258,7 @@ export function pipelineFixture(options: FixtureOptions = {}): Fixture {
     upstream,
     random: seededRandom(options.seed ?? 1),
     observer: (r) => records.push(r),
+    connectionObserver: undefined,
     tunnels: new Set(),
     http2: { requestsPerConnection: 10_000, grpcStatusOnErrors: false },
     responseHeaders: undefined,

@@ -53,6 +53,8 @@ export interface ClientConnectionOptions {
   readonly events: ConnectionEvents;
   /** The TLS session, on an HTTPS listener (it goes with every request's client address). */
   readonly tls?: TlsSession;
+  /** The connection's trace ID (access log field 30). */
+  readonly connTraceId?: string;
   /** Called once when the socket has closed. */
   readonly onClose: (connection: ClientConnection) => void;
 }
@@ -147,7 +149,12 @@ export class ClientConnection {
   constructor(socket: Socket, options: ClientConnectionOptions) {
     this.socket = socket;
     this.#o = options;
-    this.client = { ip: plainIp(socket.remoteAddress), port: socket.remotePort ?? 0, ...(options.tls !== undefined ? { tls: options.tls } : {}) };
+    this.client = {
+      ip: plainIp(socket.remoteAddress),
+      port: socket.remotePort ?? 0,
+      ...(options.tls !== undefined ? { tls: options.tls } : {}),
+      ...(options.connTraceId !== undefined ? { connTraceId: options.connTraceId } : {}),
+    };
     const now = options.clock.now();
     this.connectedAtMs = now;
     this.#phaseSinceMs = now;

@@ -33,10 +33,10 @@ class ClientSession {
   #lastActivityMs: number;
   #goingAway = false;
 
-  constructor(session: http2.ServerHttp2Session, socket: Socket, runtime: ListenerRuntime, tls: TlsSession | undefined) {
+  constructor(session: http2.ServerHttp2Session, socket: Socket, runtime: ListenerRuntime, tls: TlsSession | undefined, connTraceId?: string) {
     this.session = session;
     this.#runtime = runtime;
-    this.#client = { ip: plainIp(socket.remoteAddress), port: socket.remotePort ?? 0, ...(tls !== undefined ? { tls } : {}) };
+    this.#client = { ip: plainIp(socket.remoteAddress), port: socket.remotePort ?? 0, ...(tls !== undefined ? { tls } : {}), ...(connTraceId !== undefined ? { connTraceId } : {}) };
     const now = runtime.clock.now();
     this.#connectedMs = now;
     this.#lastActivityMs = now;
@@ -152,12 +152,12 @@ export class Http2FrontEnd {
   }
 
   /** Takes over a TLS connection whose ALPN chose `h2`. */
-  adopt(socket: TLSSocket, tls: TlsSession): void {
+  adopt(socket: TLSSocket, tls: TlsSession, connTraceId?: string): void {
     const server = this.#server;
     // The server makes the session and tells of it inside `emit('connection')`.
     const onSession = (session: http2.ServerHttp2Session) => {
       server.off('session', onSession);
-      const client = new ClientSession(session, socket, this.#runtime, tls);
+      const client = new ClientSession(session, socket, this.#runtime, tls, connTraceId);
       this.#sessions.add(client);
       session.once('close', () => this.#sessions.delete(client));
     };

@@ -15,6 +15,7 @@ import type { ClientAddress, RequestBody, ResponseSink } from '../exchange.ts';
 import type { ForwardHeaderOptions } from '../headers.ts';
 import { COMPLIANT, type DesyncClassification } from '../desync.ts';
 import type { RereadHead } from '../http1/llhttp.ts';
+import type { ConnectionRecord } from '../connection-log.ts';
 import type { RequestRecord } from '../request-record.ts';
 import type { ResponseHeaderRules } from '../response-headers.ts';
 import type { CompiledRules, RuleMatch } from '../rules.ts';
@@ -69,6 +70,8 @@ export interface ListenerRuntime {
   readonly random: Random;
   /** Receives each finished request's record; undefined when nobody listens (no record is built). */
   observer: ((record: RequestRecord) => void) | undefined;
+  /** Receives a record per connection attempt while `settings.connectionLogs` (spec 12.1.8); undefined when nobody listens. */
+  connectionObserver: ((record: ConnectionRecord) => void) | undefined;
   /** Open WebSocket tunnels: the listener's sweep applies the idle timeout, its shutdown closes them. */
   readonly tunnels: Set<Tunnel>;
   /** HTTP/2 to clients (HTTPS listeners) and gRPC: the load balancer's emulator settings. */

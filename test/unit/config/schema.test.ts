@@ -103,7 +103,7 @@ describe('parseConfig: defaults', () => {
   });
 
   it('returns an empty configuration for undefined input', () => {
-    expect(parseConfig(undefined)).toEqual({ targetGroups: [], loadBalancers: [], certificates: [] });
+    expect(parseConfig(undefined)).toEqual({ targetGroups: [], loadBalancers: [], certificates: [], trustStores: [] });
   });
 
   it('fills redirect defaults that keep every component of the original URL', () => {

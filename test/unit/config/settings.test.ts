@@ -133,6 +133,7 @@ describe('applicationLoadBalancerSettings and tcpListenerSettings (spec 4.6)', (
       http2: true,
       desyncMitigationMode: 'defensive',
       dropInvalidHeaderFields: false,
+      connectionLogs: false,
     } satisfies ApplicationLoadBalancerSettings);
   });
 
@@ -147,6 +148,8 @@ describe('applicationLoadBalancerSettings and tcpListenerSettings (spec 4.6)', (
       'routing.http2.enabled': 'false',
       'routing.http.desync_mitigation_mode': 'strictest',
       'routing.http.drop_invalid_header_fields.enabled': 'true',
+      'connection_logs.s3.enabled': 'true',
+      'connection_logs.s3.bucket': 'logs',
     });
     expect(applicationLoadBalancerSettings(a)).toStrictEqual({
       idleTimeoutMs: 1_000,
@@ -158,6 +161,7 @@ describe('applicationLoadBalancerSettings and tcpListenerSettings (spec 4.6)', (
       http2: false,
       desyncMitigationMode: 'strictest',
       dropInvalidHeaderFields: true,
+      connectionLogs: true,
     });
   });
 
@@ -188,8 +192,8 @@ describe('settings: a resolved map missing a key is a bug, not a default', () =>
     ...missingKeys('TCP listener', tcpListenerAttributes, tcpListenerSettings),
   ];
 
-  it('covers every key of the four catalogues (11 ALB target group, 10 NLB target group, 9 ALB, 1 TCP listener)', () => {
-    expect(cases).toHaveLength(11 + 10 + 9 + 1);
+  it('covers every key of the four catalogues (11 ALB target group, 10 NLB target group, 10 ALB, 1 TCP listener)', () => {
+    expect(cases).toHaveLength(11 + 10 + 10 + 1);
   });
 
   it.each(cases)('throws, naming the key: %s', (_case, attributes, read, key) => {
