@@ -298,7 +298,60 @@ describe('mutual TLS verify', () => {
   });
 });
 
+describe('trust store files', () => {
+  it('refuse to start a verify listener whose bundle breaks a rule: InvalidCaCertificatesBundle naming the file and the rule', async () => {
+    const bad = join(stateDir, 'bad-bundle.pem');
+    await writeFile(bad, `${clientCa.pem}\n${otherCa.pem}`);
+    const config: ConfigInput = {
+      trustStores: [{ name: 'bad', caCertificatesBundleFile: bad }],
+      targetGroups: [{ name: 'echo', protocol: 'HTTP', targets: [] }],
+      loadBalancers: [{ name: 'mtls', listeners: [{ port: 0, protocol: 'HTTPS', mutualAuthentication: { mode: 'verify', trustStore: 'bad' }, defaultActions: [{ type: 'forward', targetGroupName: 'echo' }] }] }],
+    };
+    await expect(startLocalElb({ config, stateDir })).rejects.toThrow(new RegExp(`InvalidCaCertificatesBundle: trust store bad: ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: line \\d+ is blank; a bundle holds no blank lines`));
+  });
+});
+
 describe('connection log', () => {
+  it('logs a plain handshake failure (no shared protocol version) as Failed:UnmappedConnectionError, and counts it', async () => {
+    const w = await alb({ mode: 'off' });
+    // ELBSecurityPolicy-2016-08 stops at TLS 1.2.
+    const r = await curl(w.url, undefined, ['--tlsv1.3']);
+    expect(r.code).not.toBe(0);
+    await waitFor(() => w.connections[0], { what: 'the failed connection logged' });
+    expect(w.connections[0]).toMatchObject({ tlsVerifyStatus: 'Failed:UnmappedConnectionError' });
+    expect(w.connections[0]!.tlsHandshakeLatencyMs).toBeUndefined();
+    expect(await metricSum(w.elb, 'ClientTLSNegotiationErrorCount')).toBe(1);
+  });
+
+  it('writes nothing while connection_logs.s3.enabled is false, and - for the TLS fields of an HTTP listener', async () => {
+    const target = await echoTarget();
+    const config = (enabled: string): ConfigInput => ({
+      targetGroups: [{ name: 'echo', protocol: 'HTTP', targets: [{ id: '127.0.0.1', port: target.port }] }],
+      loadBalancers: [{ name: 'plain', attributes: { 'connection_logs.s3.enabled': enabled, 'connection_logs.s3.bucket': 'b' }, listeners: [{ port: 0, defaultActions: [{ type: 'forward', targetGroupName: 'echo' }] }] }],
+    });
+    for (const enabled of ['false', 'true']) {
+      const elb = await startLocalElb({ config: config(enabled), stateDir });
+      defer(() => elb.close());
+      const records: ConnectionRecord[] = [];
+      const requests: RequestRecord[] = [];
+      elb.applicationLoadBalancer('plain').onConnection((r) => records.push(r));
+      elb.applicationLoadBalancer('plain').onRequest((r) => requests.push(r));
+      await waitHealthy(elb.targetGroup('echo'), 1);
+      const res = await fetch(elb.url('plain'));
+      await res.text();
+      await waitFor(() => requests[0], { what: 'the request record' });
+      if (enabled === 'false') {
+        expect(records).toEqual([]);
+        continue;
+      }
+      expect(records).toHaveLength(1);
+      const fields = connectionLogLine(records[0]!).split(' ');
+      expect(fields.slice(4, 11)).toEqual(['-', '-', '-', '-', '-', '-', '-']);
+      expect(fields[11]).toBe(records[0]!.connTraceId);
+      expect(accessLogLine(requests[0]!).match(/"[^"]*"|\S+/g)![29]).toBe(records[0]!.connTraceId);
+    }
+  });
+
   it('writes one Success line per connection with the leaf fields and handshake latency, whose conn_trace_id every access-log line of that connection repeats', async () => {
     const w = await alb({ mode: 'verify', trustStore: 'clients' });
     // Two requests on one keep-alive connection, then one on another.
