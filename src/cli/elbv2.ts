@@ -46,13 +46,15 @@ export async function startElbv2ForCli(
   logger: Logger,
   out: NodeJS.WritableStream,
   managed?: ManagedResources,
+  /** The state directory (`--state-dir`): trust store bundles and CRLs are read from its `s3/` unless $LOCAL_ELB_S3_DIR says otherwise. */
+  stateDir?: string,
 ): Promise<Elbv2Endpoint | undefined> {
   if (where === false) return undefined;
-  const { startElbv2Endpoint } = await import('../elbv2/server.ts');
+  const [{ startElbv2Endpoint }, { defaultS3Dir }, { defaultStateDir }] = await Promise.all([import('../elbv2/server.ts'), import('../elbv2/trust-stores.ts'), import('../tls/ca.ts')]);
   const { isElbError, ErrorCodes } = await import('../core/errors.ts');
   let endpoint;
   try {
-    endpoint = await startElbv2Endpoint(runtime, { ...(where ?? DEFAULT_ELBV2_ENDPOINT), logger, ...(managed ? { managed } : {}) });
+    endpoint = await startElbv2Endpoint(runtime, { ...(where ?? DEFAULT_ELBV2_ENDPOINT), logger, ...(managed ? { managed } : {}), s3Dir: defaultS3Dir(stateDir ?? defaultStateDir()) });
   } catch (err) {
     if (where !== undefined || !isElbError(err, ErrorCodes.LISTEN_FAILED)) throw err;
     logger.warn(
@@ -106,7 +108,7 @@ export async function startElbv2ForKind(
   await own.start();
   let endpoint: Elbv2Endpoint | undefined;
   try {
-    endpoint = where === false ? undefined : await startElbv2ForCli(own, where, logger, out, controllerView);
+    endpoint = where === false ? undefined : await startElbv2ForCli(own, where, logger, out, controllerView, options.stateDir);
   } catch (err) {
     await own.close();
     throw err;

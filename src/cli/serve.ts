@@ -68,7 +68,7 @@ export async function serve(opts: ServeOptions, out: NodeJS.WritableStream = pro
   }, (m) => logger.info(m));
   try {
     if (opts.admin !== false) admin = await startAdminServer(elb, { ...opts.admin, logger });
-    elbv2 = await startElbv2ForCli(elb.runtime, opts.elbv2Endpoint, logger, out);
+    elbv2 = await startElbv2ForCli(elb.runtime, opts.elbv2Endpoint, logger, out, undefined, opts.stateDir);
   } catch (err) {
     await admin?.close();
     await elb.close();

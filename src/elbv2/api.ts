@@ -263,6 +263,18 @@ export class Elbv2Api {
       ...(secure ? { Certificates: (config.certificates ?? []).slice(0, 1).map((c) => ({ CertificateArn: c.certificateArn })), SslPolicy: config.sslPolicy } : {}),
       DefaultActions: config.defaultActions.map((a) => actionShape(a, (name) => this.targetGroupArn(name))),
       ...(config.protocol === 'TLS' ? { AlpnPolicy: [config.alpnPolicy ?? 'None'] } : {}),
+      ...(config.mutualAuthentication !== undefined ? { MutualAuthentication: this.#mutualAuthenticationShape(config) } : {}),
+    };
+  }
+
+  #mutualAuthenticationShape(config: ListenerConfig): Result {
+    const m = config.mutualAuthentication!;
+    const arn = m.trustStore !== undefined ? this.catalog.trustStoreArn(m.trustStore, this.runtime.config.trustStores) : undefined;
+    return {
+      Mode: m.mode,
+      ...(arn !== undefined ? { TrustStoreArn: arn } : {}),
+      IgnoreClientCertificateExpiry: m.ignoreClientCertificateExpiry,
+      ...(m.mode === 'verify' ? { AdvertiseTrustStoreCaNames: m.advertiseTrustStoreCaNames } : {}),
     };
   }
 

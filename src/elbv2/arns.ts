@@ -33,6 +33,7 @@ const prefix = (c: Caller) => `arn:aws:elasticloadbalancing:${c.region}:${c.acco
 
 export const loadBalancerArn = (c: Caller, type: LoadBalancerTypeSegment, name: string, id: string) => `${prefix(c)}:loadbalancer/${type}/${name}/${id}`;
 export const targetGroupArn = (c: Caller, name: string, id: string) => `${prefix(c)}:targetgroup/${name}/${id}`;
+export const trustStoreArn = (c: Caller, name: string, id: string) => `${prefix(c)}:truststore/${name}/${id}`;
 /** `lbArn`'s resource part carries over: `listener/app/<lb>/<lb-id>/<listener-id>`. */
 export const listenerArn = (lbArn: string, id: string) => `${lbArn.replace(':loadbalancer/', ':listener/')}/${id}`;
 export const ruleArn = (listener: string, id: string) => `${listener.replace(':listener/', ':listener-rule/')}/${id}`;

@@ -13,7 +13,7 @@ import type { ListenerConfig, LoadBalancerConfig, RuleConfig } from '../config/s
 import type { LoadBalancer } from '../runtime/runtime.ts';
 import type { TargetGroup } from '../targets/target-group.ts';
 import { createHash } from 'node:crypto';
-import { listenerArn, loadBalancerArn, newId, ruleArn, targetGroupArn, typeSegment, type Caller } from './arns.ts';
+import { listenerArn, loadBalancerArn, newId, ruleArn, targetGroupArn, trustStoreArn, typeSegment, type Caller } from './arns.ts';
 
 export interface LoadBalancerRecord {
   readonly arn: string;
@@ -52,6 +52,21 @@ export interface RuleRecord {
   readonly tags: Map<string, string>;
 }
 
+/** A trust store (spec 12.1.7): its ARN, status, tags, where its bundle came from, and its revocations by ID. */
+export interface TrustStoreRecord {
+  readonly arn: string;
+  readonly caller: Caller;
+  readonly tags: Map<string, string>;
+  /** `CREATING` until it has been described once after its creation (as load balancers' `provisioning`), then `ACTIVE`. */
+  status: 'CREATING' | 'ACTIVE';
+  /** The CA bundle file (the S3 object's local stand-in). */
+  bundleFile: string;
+  /** CRLs by revocation ID, in the order added. */
+  revocations: Array<{ readonly id: number; readonly file: string }>;
+  /** The next revocation ID: IDs only increase and are never reused (spec 12.1.7). */
+  nextRevocationId: number;
+}
+
 export const LOCAL_VPC = 'vpc-00000000000000000';
 
 /**
@@ -71,6 +86,7 @@ export class Catalog {
   readonly #targetGroups = new Map<string, TargetGroupRecord>();
   readonly #listeners = new WeakMap<ListenerConfig, ListenerRecord>();
   readonly #rules = new WeakMap<RuleConfig, RuleRecord>();
+  readonly #trustStores = new Map<string, TrustStoreRecord>();
 
   constructor(defaults: Caller) {
     this.defaults = defaults;
@@ -180,5 +196,42 @@ export class Catalog {
 
   setRule(config: RuleConfig, record: RuleRecord): void {
     this.#rules.set(config, record);
+  }
+
+  /**
+   * The record of a trust store, made on first sight for one the config file defines: ACTIVE,
+   * its ARN's id from SHA-256 over the name (the same at every start), its CRLs numbered from 1.
+   */
+  trustStore(config: { readonly name: string; readonly caCertificatesBundleFile: string; readonly revocationFiles: readonly string[] }): TrustStoreRecord {
+    let record = this.#trustStores.get(config.name);
+    if (record === undefined) {
+      record = {
+        arn: trustStoreArn(this.defaults, config.name, createHash('sha256').update(`truststore/${config.name}`).digest('hex').slice(0, 16)),
+        caller: this.defaults,
+        tags: new Map(),
+        status: 'ACTIVE',
+        bundleFile: config.caCertificatesBundleFile,
+        revocations: config.revocationFiles.map((file, i) => ({ id: i + 1, file })),
+        nextRevocationId: config.revocationFiles.length + 1,
+      };
+      this.#trustStores.set(config.name, record);
+    }
+    return record;
+  }
+
+  newTrustStore(name: string, caller: Caller, bundleFile: string, tags: Map<string, string>): TrustStoreRecord {
+    const record: TrustStoreRecord = { arn: trustStoreArn(caller, name, newId()), caller, tags, status: 'CREATING', bundleFile, revocations: [], nextRevocationId: 1 };
+    this.#trustStores.set(name, record);
+    return record;
+  }
+
+  /** The ARN of the store called `name` among `stores` (the runtime's), if it is one. */
+  trustStoreArn(name: string, stores: ReadonlyArray<{ readonly name: string; readonly caCertificatesBundleFile: string; readonly revocationFiles: readonly string[] }>): string | undefined {
+    const config = stores.find((s) => s.name === name);
+    return config === undefined ? undefined : this.trustStore(config).arn;
+  }
+
+  forgetTrustStore(name: string): void {
+    this.#trustStores.delete(name);
   }
 }

@@ -18,10 +18,12 @@ export type InputTargetGroup = NonNullable<ConfigInput['targetGroups']>[number];
 export type InputLoadBalancer = NonNullable<ConfigInput['loadBalancers']>[number];
 export type InputListener = InputLoadBalancer['listeners'][number];
 export type InputRule = NonNullable<InputListener['rules']>[number];
+export type InputTrustStore = NonNullable<ConfigInput['trustStores']>[number];
 
 export class Draft {
   readonly targetGroups: InputTargetGroup[];
   readonly loadBalancers: InputLoadBalancer[];
+  readonly trustStores: InputTrustStore[];
   readonly #certificates: ConfigInput['certificates'];
   readonly #listenerRecords = new Map<InputListener, ListenerRecord>();
   readonly #ruleRecords = new Map<InputRule, RuleRecord>();
@@ -35,6 +37,7 @@ export class Draft {
     const printed = printableConfig(snapshot);
     this.targetGroups = structuredClone(printed.targetGroups ?? []) as InputTargetGroup[];
     this.#certificates = printed.certificates;
+    this.trustStores = structuredClone(printed.trustStores ?? []) as InputTrustStore[];
     this.loadBalancers = snapshot.loadBalancers.map((lb) => {
       const record = catalog.loadBalancer(runtime.loadBalancer(lb.name));
       const listeners = lb.listeners.map((l) => {
@@ -91,7 +94,12 @@ export class Draft {
 
   /** Validates the edited config and applies it; a config issue becomes AWS's error (ValidationError unless the issue names another code). */
   async commit(): Promise<Config> {
-    const input: ConfigInput = { targetGroups: this.targetGroups, loadBalancers: this.loadBalancers, ...(this.#certificates ? { certificates: this.#certificates } : {}) };
+    const input: ConfigInput = {
+      targetGroups: this.targetGroups,
+      loadBalancers: this.loadBalancers,
+      ...(this.#certificates ? { certificates: this.#certificates } : {}),
+      ...(this.trustStores.length > 0 ? { trustStores: this.trustStores } : {}),
+    };
     let next: Config;
     try {
       next = parseConfig(input, 'the request');
@@ -122,8 +130,8 @@ export class Draft {
  */
 export function apiErrorOf(err: ConfigError): ApiError {
   const first = err.issues[0]!;
-  const named = /\((SSLPolicyNotFound|ALPNPolicyNotFound|InvalidConfigurationRequest|ValidationError)(?::\s*([^)]*))?\)/.exec(first.message);
-  const code = (named?.[1] ?? 'ValidationError') as 'SSLPolicyNotFound' | 'ALPNPolicyNotFound' | 'InvalidConfigurationRequest' | 'ValidationError';
+  const named = /\((SSLPolicyNotFound|ALPNPolicyNotFound|InvalidConfigurationRequest|ValidationError|TrustStoreNotFound|DuplicateTrustStoreName)(?::\s*([^)]*))?\)/.exec(first.message);
+  const code = (named?.[1] ?? 'ValidationError') as 'SSLPolicyNotFound' | 'ALPNPolicyNotFound' | 'InvalidConfigurationRequest' | 'ValidationError' | 'TrustStoreNotFound' | 'DuplicateTrustStoreName';
   const message = named?.[2] ?? err.issues.map((i) => `${i.path ? `${i.path}: ` : ''}${i.message}`).join('; ');
   return new ApiError(code, message, { cause: err });
 }

@@ -47,6 +47,18 @@ export const API_ERRORS = {
   TooManyTargets: 400,
   TooManyUniqueTargetGroupsPerLoadBalancer: 400,
   UnsupportedProtocol: 400,
+  // Trust stores (spec 12.1.7).
+  CaCertificatesBundleNotFound: 400,
+  DuplicateTrustStoreName: 400,
+  InvalidCaCertificatesBundle: 400,
+  InvalidRevocationContent: 400,
+  RevocationContentNotFound: 400,
+  RevocationIdNotFound: 400,
+  TooManyTrustStoreRevocationEntries: 400,
+  TooManyTrustStores: 400,
+  TrustStoreInUse: 400,
+  TrustStoreNotFound: 400,
+  TrustStoreNotReady: 400,
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERRORS;

@@ -14,6 +14,7 @@ import { Draft, type InputListener } from './draft.ts';
 import { ApiError } from './errors.ts';
 import { attributeError, attributeList, readAttributes } from './load-balancers.ts';
 import type { Members } from './query.ts';
+import { trustStoreByArn } from './trust-stores.ts';
 
 const LISTENER_PROTOCOLS = ['HTTP', 'HTTPS', 'TCP', 'TLS', 'UDP', 'TCP_UDP', 'GENEVE', 'QUIC', 'TCP_QUIC'] as const;
 type ListenerProtocol = ListenerConfig['protocol'];
@@ -110,13 +111,48 @@ function secureSettings(params: Members, lb: LoadBalancer, protocol: ListenerPro
   return { certificates: certificates.map((c) => ({ certificateArn: c.certificateArn })), sslPolicy: sslPolicyName, ...(alpnPolicy !== undefined ? { alpnPolicy } : {}) };
 }
 
+const MTLS_MODES = ['off', 'passthrough', 'verify'] as const;
+
+/**
+ * `MutualAuthentication` of a new or changed listener (spec 12.1.7): HTTPS only; the trust
+ * store by ARN (TrustStoreNotFound; TrustStoreNotReady while it is CREATING). Absent on
+ * ModifyListener keeps what the listener had (an HTTPS listener that becomes HTTP drops it).
+ */
+function mutualAuthentication(api: Elbv2Api, params: Members, protocol: ListenerProtocol, before: ListenerConfig | undefined): Pick<InputListener, 'mutualAuthentication'> {
+  const m = params.structure('MutualAuthentication');
+  if (m === undefined) return protocol === 'HTTPS' && before?.mutualAuthentication !== undefined ? { mutualAuthentication: { ...before.mutualAuthentication } } : {};
+  const mode = m.choice('Mode', MTLS_MODES) ?? 'off';
+  if (protocol !== 'HTTPS') {
+    if (mode !== 'off') throw new ApiError('InvalidConfigurationRequest', `Mutual authentication is supported on HTTPS listeners only: this one is ${protocol}`);
+    return {};
+  }
+  const arn = m.string('TrustStoreArn');
+  let trustStore: string | undefined;
+  if (arn !== undefined && arn !== '') {
+    const entry = trustStoreByArn(api, arn);
+    if (entry.record.status !== 'ACTIVE') throw new ApiError('TrustStoreNotReady', `Trust store '${arn}' is not active yet (${entry.record.status}): describe it until it is ACTIVE`);
+    trustStore = entry.config.name;
+  }
+  if (mode === 'verify' && trustStore === undefined) throw new ApiError('ValidationError', 'A trust store ARN must be specified when the mutual authentication mode is verify');
+  const ignore = m.boolean('IgnoreClientCertificateExpiry');
+  const advertise = m.choice('AdvertiseTrustStoreCaNames', ['on', 'off'] as const);
+  return {
+    mutualAuthentication: {
+      mode,
+      ...(trustStore !== undefined ? { trustStore } : {}),
+      ...(ignore !== undefined ? { ignoreClientCertificateExpiry: ignore } : {}),
+      ...(advertise !== undefined ? { advertiseTrustStoreCaNames: advertise } : {}),
+    },
+  };
+}
+
 export const listenerHandlers: Record<string, Handler> = {
   async CreateListener({ api, params }: Call): Promise<Result> {
     const { lb, record: lbRecord } = api.loadBalancer(params.string('LoadBalancerArn', { required: true }));
     api.assertOwned(lb, lbRecord.arn);
     const protocol = readProtocol(params, lb) ?? (lb.config.type === 'network' ? 'TCP' : 'HTTP');
     const port = params.integer('Port', { required: true, min: 1, max: 65535 });
-    const secure = secureSettings(params, lb, protocol, undefined);
+    const secure = { ...secureSettings(params, lb, protocol, undefined), ...mutualAuthentication(api, params, protocol, undefined) };
     const defaultActions = readActions(api, params.structures('DefaultActions', { required: true })!, lb, protocol);
     const tags = tagsOf(params);
     const same = api.listeners().find((l) => l.lb === lb && l.config.port === port);
@@ -145,12 +181,12 @@ export const listenerHandlers: Record<string, Handler> = {
     if (port !== before.port && api.listeners().some((l) => l.lb === lb && l.config.port === port)) {
       throw new ApiError('DuplicateListener', `A listener already exists on port ${port} of load balancer '${entry.lbRecord.arn}'`);
     }
-    const secure = secureSettings(params, lb, protocol, before);
+    const secure = { ...secureSettings(params, lb, protocol, before), ...mutualAuthentication(api, params, protocol, before) };
     const actions = params.structures('DefaultActions');
     const defaultActions = actions !== undefined && actions.length > 0 ? readActions(api, actions, lb, protocol) : undefined;
     const draft = new Draft(api.runtime, api.catalog);
     const { lb: inputLb, listener, index } = draft.listener(entry.record);
-    const { sslPolicy: _p, certificates: _c, alpnPolicy: _a, ...plain } = listener;
+    const { sslPolicy: _p, certificates: _c, alpnPolicy: _a, mutualAuthentication: _m, ...plain } = listener;
     const next = { ...plain, port, protocol, ...secure, ...(defaultActions !== undefined ? { defaultActions } : {}) } as InputListener;
     inputLb.listeners[index] = next;
     draft.bindListener(next, entry.record);

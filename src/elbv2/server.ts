@@ -24,6 +24,8 @@ import { decodeForm, Members } from './query.ts';
 import { ruleHandlers } from './rules.ts';
 import { tagHandlers } from './tags.ts';
 import { targetGroupHandlers } from './target-groups.ts';
+import { defaultS3Dir, trustStoreHandlers } from './trust-stores.ts';
+import { defaultStateDir } from '../tls/ca.ts';
 import { xmlError, xmlResponse } from './xml.ts';
 
 /** The API version of ELBv2; Classic ELB (2012-06-01) shares the service name and is not emulated. */
@@ -45,6 +47,8 @@ export interface Elbv2EndpointOptions {
   readonly addressPrefix?: string;
   /** Load balancers and target groups to describe but not change (`local-elb kind`: the controller's). */
   readonly managed?: ManagedResources;
+  /** Where S3 objects are (trust store bundles and CRLs): `<s3Dir>/<bucket>/<key>`. Default `$LOCAL_ELB_S3_DIR`, else `<state dir>/s3`. */
+  readonly s3Dir?: string;
 }
 
 export interface Elbv2Endpoint {
@@ -56,7 +60,7 @@ export interface Elbv2Endpoint {
 }
 
 /** The ELBv2 API over `runtime`, every action this endpoint answers. */
-export function elbv2Api(runtime: ElbRuntime, options: Pick<Elbv2EndpointOptions, 'defaults' | 'addressPrefix' | 'managed'> = {}): Elbv2Api {
+export function elbv2Api(runtime: ElbRuntime, options: Pick<Elbv2EndpointOptions, 'defaults' | 'addressPrefix' | 'managed' | 's3Dir'> = {}): Elbv2Api {
   const catalog = new Catalog(options.defaults ?? { account: DEFAULT_ACCOUNT, region: DEFAULT_REGION });
   return new Elbv2Api(runtime, catalog, {
     ...loadBalancerHandlers({ addressPrefix: options.addressPrefix ?? '127.250' }),
@@ -65,6 +69,7 @@ export function elbv2Api(runtime: ElbRuntime, options: Pick<Elbv2EndpointOptions
     ...ruleHandlers,
     ...tagHandlers,
     ...accountHandlers,
+    ...trustStoreHandlers({ s3Dir: options.s3Dir ?? defaultS3Dir(defaultStateDir()) }),
   }, options.managed);
 }
 

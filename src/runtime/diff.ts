@@ -127,9 +127,9 @@ export function listenerChanges(
   return unchanged ? undefined : changes;
 }
 
-/** What only a new socket can change on an ALB listener: its TLS front end. */
+/** What only a new socket can change on an ALB listener: its TLS front end (policy, certificates, mutual TLS). */
 function socketChanged(a: ListenerConfig, b: ListenerConfig): boolean {
-  return a.sslPolicy !== b.sslPolicy || a.alpnPolicy !== b.alpnPolicy || !deepEqual(a.certificates, b.certificates);
+  return a.sslPolicy !== b.sslPolicy || a.alpnPolicy !== b.alpnPolicy || !deepEqual(a.certificates, b.certificates) || !deepEqual(a.mutualAuthentication, b.mutualAuthentication);
 }
 
 /** The target groups a listener's default actions and rules forward to. */

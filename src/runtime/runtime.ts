@@ -216,7 +216,7 @@ export class ElbRuntime implements ElbView {
     if (this.#closed) throw new ElbError(ErrorCodes.INVALID_ARGUMENT, 'the runtime is closed');
     const diff = diffConfig(this.snapshot(), next, options);
     // Trust stores first: a listener that starts below reads the new ones.
-    this.#tls.setTrustStores(next.trustStores);
+    await this.#tls.setTrustStores(next.trustStores);
     const nextGroups = new Map(next.targetGroups.map((g) => [g.name, g]));
     for (const config of diff.targetGroups.added) this.#groups.set(config.name, this.#newGroup(config));
     const retired: TargetGroup[] = [];

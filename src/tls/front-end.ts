@@ -29,8 +29,8 @@ export interface TlsFrontEndOptions {
 /** Mutual TLS as the front end applies it (the listener's settings with its trust store loaded). */
 export interface FrontEndMutualAuthentication {
   readonly mode: 'passthrough' | 'verify';
-  /** verify mode. */
-  readonly trustStore?: TrustStore;
+  /** verify mode: the trust store as it is now (ModifyTrustStore and revocations apply to open listeners). */
+  readonly trustStore?: () => TrustStore;
   readonly ignoreClientCertificateExpiry: boolean;
   /** The trust store's CA names go in the CertificateRequest. */
   readonly advertiseTrustStoreCaNames: boolean;
@@ -143,7 +143,7 @@ export class TlsFrontEnd {
       return mtls.mode === 'passthrough' ? { ok: true, certificate: undefined } : { ok: false, failure: 'ClientCertInvalid', info: undefined };
     }
     if (mtls.mode === 'verify') {
-      const verdict = mtls.trustStore!.verify(chain, nowMs, mtls.ignoreClientCertificateExpiry);
+      const verdict = mtls.trustStore!().verify(chain, nowMs, mtls.ignoreClientCertificateExpiry);
       if (!verdict.ok) return { ok: false, failure: verdict.failure, info };
     }
     return {
@@ -159,7 +159,8 @@ export class TlsFrontEnd {
     return {
       requestCert: true,
       rejectUnauthorized: false,
-      ...(mtls.advertiseTrustStoreCaNames && mtls.trustStore !== undefined ? { ca: [...mtls.trustStore.caPems] } : {}),
+      // The names as the listener started: a TLS context's CA list is fixed once made.
+      ...(mtls.advertiseTrustStoreCaNames && mtls.trustStore !== undefined ? { ca: [...mtls.trustStore().caPems] } : {}),
     };
   }
 

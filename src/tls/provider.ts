@@ -93,21 +93,31 @@ export class TlsProvider {
   readonly #backends = new Map<string, BackendTlsOptions>();
   #trustStoreFiles = new Map<string, TrustStoreFiles>();
   readonly #trustStores = new Map<string, Promise<TrustStore>>();
+  /** The stores read so far, by name: what verify-mode listeners check against. */
+  readonly #loaded = new Map<string, TrustStore>();
 
   constructor(options: TlsProviderOptions) {
     this.#store = new CertificateStore(options.certificates, options.issuer);
     this.#clock = options.clock;
-    this.setTrustStores(options.trustStores ?? []);
+    this.#trustStoreFiles = new Map((options.trustStores ?? []).map((f) => [f.name, f]));
   }
 
-  /** The trust stores from now on (a changed or removed one is read again on next use). */
-  setTrustStores(files: readonly TrustStoreFiles[]): void {
+  /**
+   * The trust stores from now on: a changed one that listeners use is read again now (so they
+   * check against its new bundle and CRLs; a bad file rejects, naming it), a removed one is let go.
+   */
+  async setTrustStores(files: readonly TrustStoreFiles[]): Promise<void> {
     const next = new Map(files.map((f) => [f.name, f]));
+    const reload: string[] = [];
     for (const [name, old] of this.#trustStoreFiles) {
       const now = next.get(name);
-      if (now === undefined || JSON.stringify(now) !== JSON.stringify(old)) this.#trustStores.delete(name);
+      if (now !== undefined && JSON.stringify(now) === JSON.stringify(old)) continue;
+      this.#trustStores.delete(name);
+      if (now === undefined) this.#loaded.delete(name);
+      else if (this.#loaded.has(name)) reload.push(name);
     }
     this.#trustStoreFiles = next;
+    await Promise.all(reload.map((name) => this.trustStore(name)));
   }
 
   /** A trust store given by `setTrustStores` or made in memory (the ELBv2 API), read and checked once. */
@@ -116,17 +126,16 @@ export class TlsProvider {
     if (store === undefined) {
       const files = this.#trustStoreFiles.get(name);
       if (files === undefined) return Promise.reject(new ElbError(ErrorCodes.NOT_FOUND, `TrustStoreNotFound: trust store ${JSON.stringify(name)} is not defined; defined: ${[...this.#trustStoreFiles.keys()].join(', ') || 'none'}`));
-      store = loadTrustStore(files);
+      store = loadTrustStore(files).then((loaded) => {
+        this.#loaded.set(name, loaded);
+        return loaded;
+      });
       store.catch(() => this.#trustStores.delete(name));
       this.#trustStores.set(name, store);
     }
     return store;
   }
 
-  /** A trust store the ELBv2 API holds (bundle and CRLs in memory), replacing any of that name. */
-  putTrustStore(store: TrustStore): void {
-    this.#trustStores.set(store.name, Promise.resolve(store));
-  }
 
   /** The front end of one secure listener: resolves (or issues) its certificates. */
   async frontEnd(listener: SecureListener): Promise<TlsFrontEnd> {
@@ -151,10 +160,11 @@ export class TlsProvider {
 
   async #mutualAuthentication(m: ListenerMutualAuthentication | undefined): Promise<FrontEndMutualAuthentication | undefined> {
     if (m === undefined || m.mode === 'off') return undefined;
-    const trustStore = m.mode === 'verify' && m.trustStore !== undefined ? await this.trustStore(m.trustStore) : undefined;
+    const name = m.mode === 'verify' ? m.trustStore : undefined;
+    if (name !== undefined) await this.trustStore(name);
     return {
       mode: m.mode,
-      ...(trustStore !== undefined ? { trustStore } : {}),
+      ...(name !== undefined ? { trustStore: () => this.#loaded.get(name)! } : {}),
       ignoreClientCertificateExpiry: m.ignoreClientCertificateExpiry,
       advertiseTrustStoreCaNames: m.advertiseTrustStoreCaNames === 'on',
       passthroughWithoutCertificate: m.passthroughWithoutCertificate,
