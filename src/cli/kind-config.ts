@@ -11,22 +11,25 @@ import { readFile } from 'node:fs/promises';
 import { ConfigError, type ConfigIssue } from '../core/errors.ts';
 import { parseConfig, type CertificateConfig, type Config } from '../config/schema.ts';
 import { serverCertificate } from '../tls/certificates.ts';
+import { loadTrustStore } from '../tls/trust-store.ts';
 import { readYamlFile, relativeToFile } from './config-file.ts';
 
 export interface KindConfig {
   /** ARNs → PEM files, with absolute paths. */
   readonly certificates: readonly CertificateConfig[];
+  /** Trust stores (`mutual-authentication`'s `trustStore`, a LoadBalancerConfiguration's), files with absolute paths, checked. */
+  readonly trustStores: Config['trustStores'];
   /** The file's load balancers and target groups (with its certificates), parsed: what runs beside the controller. */
   readonly elb: Config;
 }
 
-const FIELDS = ['certificates', 'targetGroups', 'loadBalancers'];
+const FIELDS = ['certificates', 'trustStores', 'targetGroups', 'loadBalancers'];
 
 /** Reads and checks a kind config file; every error is one ConfigError naming the file. */
 export async function loadKindConfig(path: string): Promise<KindConfig> {
   const raw = (await readYamlFile(path, 'the kind config file')) ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ConfigError(path, [{ path: '', message: `must be a mapping with certificates, targetGroups or loadBalancers: got ${Array.isArray(raw) ? 'a list' : JSON.stringify(raw)}` }]);
+    throw new ConfigError(path, [{ path: '', message: `must be a mapping with certificates, trustStores, targetGroups or loadBalancers: got ${Array.isArray(raw) ? 'a list' : JSON.stringify(raw)}` }]);
   }
   const unknown = Object.keys(raw).filter((k) => !FIELDS.includes(k));
   if (unknown.length > 0) {
@@ -61,6 +64,16 @@ export async function loadKindConfig(path: string): Promise<KindConfig> {
       }
     }),
   );
+  // Each trust store's bundle and CRLs are read and checked now (AWS's bundle rules), one error naming the entry.
+  await Promise.all(
+    elb.trustStores.map(async (t, i) => {
+      try {
+        await loadTrustStore(t, `trust store ${t.name}`);
+      } catch (err) {
+        issues.push({ path: `trustStores[${i}]`, message: (err as Error).message });
+      }
+    }),
+  );
   if (issues.length > 0) throw new ConfigError(path, issues.sort((x, y) => x.path.localeCompare(y.path)));
-  return { certificates, elb };
+  return { certificates, trustStores: elb.trustStores, elb };
 }

@@ -85,7 +85,7 @@ export async function kind(opts: KindOptions, out: NodeJS.WritableStream = proce
     addressPrefix: opts.addressPrefix,
     loadBalancerClass: opts.loadBalancerClass,
     ...(opts.listenAddress ? { listenAddress: opts.listenAddress } : {}),
-    ...(kindConfig ? { certificates: kindConfig.certificates } : {}),
+    ...(kindConfig ? { certificates: kindConfig.certificates, trustStores: kindConfig.trustStores } : {}),
     ...(opts.stateDir !== undefined ? { stateDir: opts.stateDir } : {}),
     targetGroupDirectory: { targetGroups: () => elbv2?.directory.targetGroups() ?? [] },
     targetGroupArn: (name) => elbv2!.targetGroupArn(name),

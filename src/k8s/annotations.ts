@@ -117,7 +117,7 @@ export const ANNOTATIONS: readonly AnnotationEntry[] = [
   ing('conditions.${conditions-name}', 'emulated', "the rule's extra conditions (host-header, path-pattern, http-header, http-request-method, query-string, source-ip)"),
   ing('use-regex-path-match', 'emulated', "\"true\": ImplementationSpecific paths are path-pattern regexValues (the leading / stripped), as the controller sends them"),
   ingAndSvc('target-node-labels', 'emulated', TARGET_NODE_LABELS_NOTE),
-  ing('mutual-authentication', 'warned', 'mutual TLS is not emulated: HTTPS listeners do not ask for client certificates'),
+  ing('mutual-authentication', 'emulated', "the HTTPS listeners' mutual TLS (off, passthrough, verify) by port; trust stores by name or ARN from `local-elb kind --config`'s trustStores:"),
   ingAndSvc('multi-cluster-target-group', 'no-local-effect', "lets other clusters' targets share the target group; a kind-made target group holds this cluster's targets only"),
   ing('listener-attributes.${Protocol}-${Port}', 'emulated', "the listener's attributes (response headers and the like), merged key by key with IngressClassParams listeners"),
   ing('minimum-load-balancer-capacity', 'no-local-effect', 'reserves AWS capacity units (LCUs); capacity is this machine'),

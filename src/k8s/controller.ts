@@ -33,7 +33,7 @@ import { ElbError, ErrorCodes, isElbError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { ElbMetrics } from '../core/metrics.ts';
 import type { Random } from '../core/random.ts';
-import { attributesWithoutLocalEffect, type CertificateConfig, type ConfigInput } from '../config/schema.ts';
+import { attributesWithoutLocalEffect, type CertificateConfig, type ConfigInput, type TrustStoreConfig } from '../config/schema.ts';
 import { ElbRuntime, type ElbView } from '../runtime/runtime.ts';
 import { TargetRegistrar } from '../runtime/registrar.ts';
 import { realClock } from '../core/clock.ts';
@@ -85,6 +85,8 @@ export interface KubernetesControllerOptions {
    * `certificate-arn` and `aws-load-balancer-ssl-cert` name. Other ARNs are issued by the local CA.
    */
   readonly certificates?: readonly CertificateConfig[];
+  /** Trust stores (`local-elb kind --config`'s `trustStores:`) given to every load balancer: what `mutual-authentication` names. */
+  readonly trustStores?: readonly TrustStoreConfig[];
   /** Where the local CA lives (default `$LOCAL_ELB_STATE_DIR`, else `~/.local-elb`). */
   readonly stateDir?: string;
   /** Issues the certificates no file provides (default: the local CA in `stateDir`). */
@@ -376,7 +378,10 @@ export class KubernetesController {
     for (const stack of stacks) {
       let running = this.#stacks.get(stack.key);
       const address = this.#addressFor(stack.key);
-      const config = withRegistrationDelay({ ...withAddress(stack.config, address), certificates: [...(this.#o.certificates ?? [])] }, this.#o.registrationDelaySeconds?.[stack.type]);
+      const config = withRegistrationDelay(
+        { ...withAddress(stack.config, address), certificates: [...(this.#o.certificates ?? [])], trustStores: [...(this.#o.trustStores ?? [])] },
+        this.#o.registrationDelaySeconds?.[stack.type],
+      );
       // The hosts an issued certificate covers are part of the shape: a new host means a new certificate.
       const signature = shapeSignature({ config, certificateHosts: stack.certificateHosts });
       if (running === undefined || running.signature !== signature) {

@@ -526,6 +526,63 @@ interface ListenPortConfig {
   readonly sslPolicy?: string;
   /** HTTPS only: certificate ARNs, the first the default; empty for HTTP. */
   readonly certificates: readonly string[];
+  /** HTTPS only: the `mutual-authentication` entry for this port, if the Ingress has one. */
+  readonly mutualAuthentication?: IngressMutualAuthentication;
+}
+
+/** One port's entry of `mutual-authentication`, with the controller's defaults (verify: ignoreClientCertificateExpiry false). */
+interface IngressMutualAuthentication {
+  readonly mode: 'off' | 'passthrough' | 'verify';
+  readonly trustStore?: string;
+  readonly ignoreClientCertificateExpiry?: boolean;
+  readonly advertiseTrustStoreCaNames?: 'on' | 'off';
+}
+
+/**
+ * `alb.ingress.kubernetes.io/mutual-authentication` (spec 12.7.1): a JSON list of `{port, mode,
+ * trustStore, ignoreClientCertificateExpiry, advertiseTrustStoreCaNames}` by port, checked with
+ * the controller's rules and messages (pkg/ingress/model_build_listener.go). The trust store is
+ * a name or an ARN; here a name of `local-elb kind --config`'s `trustStores:` (an ARN is read
+ * for its name part). Entries for ports that are not HTTPS listen ports are not used, as the
+ * controller uses them only for HTTPS ports.
+ */
+function memberMutualAuthentication(m: Member, fail: (message: string) => never): Map<number, IngressMutualAuthentication> | undefined {
+  const raw = m.annotations[`${ING}mutual-authentication`];
+  if (raw === undefined) return undefined;
+  let entries: unknown;
+  try {
+    entries = JSON.parse(raw);
+  } catch (err) {
+    return fail(`failed to parse mutualAuthentication configuration from ingress annotation: \`${raw}\`: ${(err as Error).message}`);
+  }
+  const isEntry = (e: unknown): e is Record<string, unknown> => e !== null && typeof e === 'object' && !Array.isArray(e);
+  if (!Array.isArray(entries) || !entries.every(isEntry)) return fail(`failed to parse mutualAuthentication configuration from ingress annotation: \`${raw}\`: expected a JSON list of {"port": …, "mode": …}`);
+  if (entries.length === 0) fail(`empty mutualAuthentication configuration from ingress annotation: \`${raw}\``);
+  const out = new Map<number, IngressMutualAuthentication>();
+  for (const e of entries) {
+    const port = typeof e['port'] === 'number' ? e['port'] : NaN;
+    const mode = typeof e['mode'] === 'string' ? e['mode'] : '';
+    const trustStore = typeof e['trustStore'] === 'string' ? e['trustStore'] : '';
+    const ignore = typeof e['ignoreClientCertificateExpiry'] === 'boolean' ? e['ignoreClientCertificateExpiry'] : undefined;
+    const advertise = typeof e['advertiseTrustStoreCaNames'] === 'string' ? e['advertiseTrustStoreCaNames'] : undefined;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`listen port must be within [1, 65535]: ${String(e['port'])}`);
+    if (mode === '') fail(`mutualAuthentication mode cannot be empty for port ${port}`);
+    if (mode !== 'off' && mode !== 'passthrough' && mode !== 'verify') fail(`mutualAuthentication mode value must be among [off, passthrough, verify] for port ${port} : ${mode}`);
+    if (mode === 'verify' && trustStore === '') fail(`trustStore is required when mutualAuthentication mode is verify for port ${port}`);
+    if (mode !== 'verify' && trustStore !== '') fail(`Mutual Authentication mode ${mode} does not support trustStore for port ${port}`);
+    if (mode !== 'verify' && ignore !== undefined) fail(`Mutual Authentication mode ${mode} does not support ignoring client certificate expiry for port ${port}`);
+    if (advertise !== undefined) {
+      if (mode !== 'verify') fail(`Mutual Authentication mode ${mode} does not support advertiseTrustStoreCaNames for port ${port}`);
+      if (advertise !== 'on' && advertise !== 'off') fail(`advertiseTrustStoreCaNames only supports the values "on" and "off" got value ${advertise} for port ${port}`);
+    }
+    out.set(port, {
+      mode: mode as IngressMutualAuthentication['mode'],
+      ...(trustStore !== '' ? { trustStore } : {}),
+      ...(mode === 'verify' ? { ignoreClientCertificateExpiry: ignore ?? false } : {}),
+      ...(advertise !== undefined ? { advertiseTrustStoreCaNames: advertise as 'on' | 'off' } : {}),
+    });
+  }
+  return out;
 }
 
 /** The target groups, targets and problems one Ingress group builds up. */
@@ -596,9 +653,16 @@ function memberListenPorts(m: Member, localArn: string, notices: string[]): Map<
         `that match the Ingress hosts; local-elb's CA issues one for ${hosts.length > 0 ? hosts.join(', ') : 'localhost and the load balancer address (the Ingress has no hosts)'} instead (trust it: local-elb ca path)`,
     );
   }
+  const mtls = memberMutualAuthentication(m, fail);
   const out = new Map<number, ListenPortConfig>();
   for (const [port, protocol] of protocols) {
-    out.set(port, protocol === 'HTTPS' ? { protocol, ...(policy !== undefined ? { sslPolicy: policy } : {}), certificates } : { protocol, certificates: [] });
+    const mutualAuthentication = mtls?.get(port);
+    out.set(
+      port,
+      protocol === 'HTTPS'
+        ? { protocol, ...(policy !== undefined ? { sslPolicy: policy } : {}), certificates, ...(mutualAuthentication !== undefined ? { mutualAuthentication } : {}) }
+        : { protocol, certificates: [] },
+    );
   }
   return out;
 }
@@ -615,8 +679,15 @@ function mergeListenPort(port: number, configs: ReadonlyArray<{ readonly key: st
   };
   const first = configs[0]!;
   let policy: { key: string; name: string } | undefined;
+  let mtls: { key: string; value: IngressMutualAuthentication } | undefined;
   for (const { key, config } of configs) {
     if (config.protocol !== first.config.protocol) fail(`conflicting protocol, ${first.key}: ${first.config.protocol} | ${key}: ${config.protocol}`);
+    if (config.mutualAuthentication !== undefined) {
+      if (mtls === undefined) mtls = { key, value: config.mutualAuthentication };
+      else if (JSON.stringify(mtls.value) !== JSON.stringify(config.mutualAuthentication)) {
+        fail(`conflicting mTLS Attributes, ${mtls.key}: ${JSON.stringify(mtls.value)} | ${key}: ${JSON.stringify(config.mutualAuthentication)}`);
+      }
+    }
     if (config.sslPolicy === undefined) continue;
     if (policy === undefined) policy = { key, name: config.sslPolicy };
     else if (policy.name !== config.sslPolicy) fail(`conflicting sslPolicy, ${policy.key}: ${policy.name} | ${key}: ${config.sslPolicy}`);
@@ -632,7 +703,7 @@ function mergeListenPort(port: number, configs: ReadonlyArray<{ readonly key: st
       certificates.push(arn);
     });
   });
-  return { protocol: 'HTTPS', sslPolicy: policy?.name ?? DEFAULT_SSL_POLICY, certificates };
+  return { protocol: 'HTTPS', sslPolicy: policy?.name ?? DEFAULT_SSL_POLICY, certificates, ...(mtls !== undefined ? { mutualAuthentication: mtls.value } : {}) };
 }
 
 /**
@@ -832,6 +903,7 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
         protocol: config.protocol,
         ...(config.protocol === 'HTTPS' ? { sslPolicy: config.sslPolicy! } : {}),
         ...(config.certificates.length > 0 ? { certificates: config.certificates.map((certificateArn) => ({ certificateArn })) } : {}),
+        ...(config.mutualAuthentication !== undefined ? { mutualAuthentication: { ...config.mutualAuthentication } } : {}),
         ...attributes,
         defaultActions: defaultAction === undefined ? [{ type: 'fixed-response', fixedResponseConfig: { statusCode: '404', contentType: 'text/plain' } }] : guarded(defaultAction, defaultAuth),
         // The controller's rule optimiser runs per listener (spec 15.5.1), then priorities are 1, 2, 3, …

@@ -234,7 +234,8 @@ export interface ListenerConfiguration {
   readonly sslPolicy?: string;
   readonly alpnPolicy?: string;
   readonly targetGroupStickiness?: boolean;
-  readonly mutualAuthentication?: { readonly mode?: string };
+  /** ALB HTTPS listeners (spec 15: the controller's MutualAuthenticationAttributes): the trust store by name or ARN. */
+  readonly mutualAuthentication?: { readonly mode?: string; readonly trustStore?: string; readonly ignoreClientCertificateExpiry?: boolean; readonly advertiseTrustStoreCaNames?: string };
   readonly listenerAttributes?: readonly KeyValue[];
   readonly quicEnabled?: boolean;
 }

@@ -263,8 +263,10 @@ function buildModel(
     const { protocol, hostnames } = portConfig(attachment.listeners, port, attachment);
     const lsCfg = listenerConfiguration(spec, protocol, port);
     const attributes = Object.fromEntries((lsCfg?.listenerAttributes ?? []).map((a) => [a.key, a.value]));
-    if (lsCfg?.mutualAuthentication?.mode !== undefined && lsCfg.mutualAuthentication.mode !== 'off') {
-      problems.push(`listener ${protocol}:${port}: mutualAuthentication mode ${lsCfg.mutualAuthentication.mode} (LoadBalancerConfiguration) is not emulated by local-elb`);
+    const mtls = lsCfg?.mutualAuthentication;
+    // NLB TLS listeners' mutual TLS is not emulated; on ALB HTTPS listeners it is (README "Mutual TLS (ALB)").
+    if (protocol === 'TLS' && mtls?.mode !== undefined && mtls.mode !== 'off') {
+      problems.push(`listener ${protocol}:${port}: mutualAuthentication mode ${mtls.mode} (LoadBalancerConfiguration) is not emulated by local-elb on NLB TLS listeners`);
     }
     if (lsCfg?.quicEnabled === true) problems.push(`listener ${protocol}:${port}: quicEnabled (LoadBalancerConfiguration) is not emulated by local-elb; the listener stays ${protocol}`);
     const secure = protocol === 'HTTPS' || protocol === 'TLS';
@@ -283,6 +285,16 @@ function buildModel(
       }
       tls.sslPolicy = lsCfg?.sslPolicy ?? DEFAULT_SSL_POLICY;
       tls.certificates = certificates.map((certificateArn) => ({ certificateArn }));
+      // As the controller builds it (pkg/gateway/model/model_build_listener.go): verify takes the trust store (name or ARN) and ignoreClientCertificateExpiry false unless set.
+      if (protocol === 'HTTPS' && mtls?.mode !== undefined) {
+        const verify = mtls.mode === 'verify';
+        tls.mutualAuthentication = {
+          mode: mtls.mode as 'off' | 'passthrough' | 'verify',
+          ...(verify && mtls.trustStore !== undefined ? { trustStore: mtls.trustStore } : {}),
+          ...(verify ? { ignoreClientCertificateExpiry: mtls.ignoreClientCertificateExpiry ?? false } : mtls.ignoreClientCertificateExpiry !== undefined ? { ignoreClientCertificateExpiry: mtls.ignoreClientCertificateExpiry } : {}),
+          ...(mtls.advertiseTrustStoreCaNames === 'on' || mtls.advertiseTrustStoreCaNames === 'off' ? { advertiseTrustStoreCaNames: mtls.advertiseTrustStoreCaNames } : {}),
+        };
+      }
       if (protocol === 'TLS') {
         const alpn = lsCfg?.alpnPolicy ?? 'None';
         if (!(ALPN_POLICIES as readonly string[]).includes(alpn)) throw new Error(`invalid ALPN policy ${alpn}, policy must be one of [${ALPN_POLICIES.join(', ')}]`);

@@ -165,6 +165,20 @@ describe('translateGateways: an ALB Gateway with HTTPRoutes (spec 15.1.5–15.1.
     expect(none.gateways[0]!.accepted).toEqual({ status: 'False', reason: 'Invalid', message: 'Check Gateway Events for more information.' });
   });
 
+  it("takes an HTTPS listener's mutualAuthentication from the LoadBalancerConfiguration as the controller builds it (verify: ignoreClientCertificateExpiry false unless set)", () => {
+    const https = gateway('web', 'alb', [listener('https', 'HTTPS', 8443)], { parametersRef: 'mtls' });
+    const route = httpRoute('r', [{ name: 'web' }], [{ backendRefs: [backend('blue', 80)] }], { hostnames: ['shop.example.com'] });
+    const cfg = (mutualAuthentication: Record<string, unknown>) =>
+      loadBalancerConfiguration('mtls', { listenerConfigurations: [{ protocolPort: 'HTTPS:8443', defaultCertificate: 'arn:aws:acm:eu-west-1:1:certificate/a', mutualAuthentication }] });
+    const verify = only(run({ gateways: [https], httpRoutes: [route], loadBalancerConfigurations: [cfg({ mode: 'verify', trustStore: 'clients', advertiseTrustStoreCaNames: 'on' })] }));
+    expect(verify.config.loadBalancers![0]!.listeners[0]!.mutualAuthentication).toEqual({ mode: 'verify', trustStore: 'clients', ignoreClientCertificateExpiry: false, advertiseTrustStoreCaNames: 'on' });
+    expect(verify.problems).toEqual([]);
+    const trustStores = [{ name: 'clients', caCertificatesBundleFile: '/ca.pem' }];
+    expect(parseConfig({ ...verify.config, trustStores }).loadBalancers[0]!.listeners[0]!.mutualAuthentication?.mode).toBe('verify');
+    const passthrough = only(run({ gateways: [https], httpRoutes: [route], loadBalancerConfigurations: [cfg({ mode: 'passthrough' })] }));
+    expect(passthrough.config.loadBalancers![0]!.listeners[0]!.mutualAuthentication).toEqual({ mode: 'passthrough' });
+  });
+
   it('gives a GRPCRoute on an HTTPS listener a GRPC target group with the gRPC health-check defaults', () => {
     const https = gateway('web', 'alb', [listener('https', 'HTTPS', 8443, { hostname: 'grpc.example.com' })]);
     const stack = only(run({ gateways: [https], grpcRoutes: [grpcRoute('g', [{ name: 'web' }], [{ matches: [{ method: { service: 'shop.Cart' } }], backendRefs: [backend('blue', 80)] }])] }));
