@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
 import WebSocket, { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.ts';
@@ -26,6 +27,7 @@ import { urlEncodePem } from '../../src/tls/client-certificate.ts';
 import { deferCleanups, waitHealthy } from '../support/alb.ts';
 import { metricSum } from '../support/metrics.ts';
 import { chainPem, issue, issueV1, makeCa, makeCrl, type TestCert } from '../support/mtls-certs.ts';
+import { startGrpcTarget } from '../support/grpc.ts';
 import { waitFor } from '../support/wait.ts';
 
 const run = promisify(execFile);
@@ -295,6 +297,35 @@ describe('mutual TLS verify', () => {
       ws.once('error', reject);
     });
     expect((JSON.parse(first) as Record<string, string>)['x-amzn-mtls-clientcert-subject']).toBe('CN=client_.com,OU=client-3,O=mTLS,ST=Washington,C=US');
+  });
+});
+
+describe('mutual TLS and gRPC', () => {
+  it('sends the verify headers as gRPC metadata to a GRPC target group (grpc-js client with a client certificate)', async () => {
+    const g = await startGrpcTarget({ methods: { '/mtls.Check/Who': { code: grpc.status.OK } } });
+    defer(() => g.close());
+    const config: ConfigInput = {
+      trustStores: [{ name: 'clients', caCertificatesBundleFile: files.bundle! }],
+      targetGroups: [{ name: 'grpc', protocol: 'HTTP', protocolVersion: 'GRPC', healthCheckIntervalSeconds: 5, healthyThresholdCount: 2, targets: [{ id: '127.0.0.1', port: g.port }] }],
+      loadBalancers: [
+        {
+          name: 'mtls',
+          listeners: [{ port: 0, protocol: 'HTTPS', mutualAuthentication: { mode: 'verify', trustStore: 'clients' }, defaultActions: [{ type: 'forward', targetGroupName: 'grpc' }] }],
+        },
+      ],
+    };
+    const elb = await startLocalElb({ config, stateDir });
+    defer(() => elb.close());
+    await waitHealthy(elb.targetGroup('grpc'), 1);
+    const target = `localhost:${elb.applicationLoadBalancer('mtls').ports[0]}`;
+    const client = new grpc.Client(target, grpc.credentials.createSsl(serverCaPem, Buffer.from(certs.good.keyPem), Buffer.from(certs.good.pem)));
+    defer(() => client.close());
+    await new Promise<void>((resolve, reject) =>
+      client.makeUnaryRequest('/mtls.Check/Who', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), (err) => (err ? reject(err) : resolve())),
+    );
+    const metadata = g.calls.at(-1)!.metadata;
+    expect(metadata['x-amzn-mtls-clientcert-serial-number']).toBe('03A5B1');
+    expect(metadata['x-amzn-mtls-clientcert-subject']).toBe('CN=client_.com,OU=client-3,O=mTLS,ST=Washington,C=US');
   });
 });
 
