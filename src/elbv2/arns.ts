@@ -39,7 +39,7 @@ export const listenerArn = (lbArn: string, id: string) => `${lbArn.replace(':loa
 export const ruleArn = (listener: string, id: string) => `${listener.replace(':listener/', ':listener-rule/')}/${id}`;
 
 /** Which kind of resource an ARN names (for tags and the matching `*NotFound`), or undefined for one that does not parse. */
-export function resourceKind(arn: string): 'loadbalancer' | 'targetgroup' | 'listener' | 'listener-rule' | undefined {
-  const m = /^arn:aws[\w-]*:elasticloadbalancing:[^:]*:[^:]*:(loadbalancer|targetgroup|listener|listener-rule)\//.exec(arn);
-  return m?.[1] as 'loadbalancer' | 'targetgroup' | 'listener' | 'listener-rule' | undefined;
+export function resourceKind(arn: string): 'loadbalancer' | 'targetgroup' | 'listener' | 'listener-rule' | 'truststore' | undefined {
+  const m = /^arn:aws[\w-]*:elasticloadbalancing:[^:]*:[^:]*:(loadbalancer|targetgroup|listener|listener-rule|truststore)\//.exec(arn);
+  return m?.[1] as 'loadbalancer' | 'targetgroup' | 'listener' | 'listener-rule' | 'truststore' | undefined;
 }

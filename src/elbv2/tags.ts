@@ -1,5 +1,5 @@
 /**
- * Tags (spec 14.6.6) on load balancers, target groups, listeners and rules: at most 50 per
+ * Tags (spec 14.6.6) on load balancers, target groups, listeners, rules and trust stores: at most 50 per
  * resource, a key repeated in one call is DuplicateTagKeys, an unknown resource its type's
  * `*NotFound`. DescribeTags adds the local tags (LOCAL_TAGS: where the resource is bound on
  * this machine), which are not stored and cannot be set.
@@ -7,6 +7,7 @@
 import { LOCAL_TAGS, MAX_TAGS, tagsOf, type Call, type Elbv2Api, type Handler, type Result } from './api.ts';
 import { resourceKind } from './arns.ts';
 import { ApiError } from './errors.ts';
+import { trustStoreByArn } from './trust-stores.ts';
 
 const LOCAL_PREFIX = 'local-elb:';
 
@@ -26,8 +27,10 @@ function tagsOfResource(api: Elbv2Api, arn: string): Map<string, string> {
       if (rule.record === undefined) throw new ApiError('ValidationError', 'A default rule takes no tags');
       return rule.record.tags;
     }
+    case 'truststore':
+      return trustStoreByArn(api, arn).record.tags;
     default:
-      throw new ApiError('ValidationError', `'${arn}' is not a valid load balancer, target group, listener or rule ARN`);
+      throw new ApiError('ValidationError', `'${arn}' is not a valid load balancer, target group, listener, rule or trust store ARN`);
   }
 }
 

@@ -10,6 +10,7 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  AddTagsCommand,
   AddTrustStoreRevocationsCommand,
   CreateListenerCommand,
   CreateLoadBalancerCommand,
@@ -76,16 +77,21 @@ function get(url: string, client: TestCert): Promise<number | string> {
 }
 
 describe('ELBv2 API: trust stores (AWS SDK v3)', () => {
-  it('creates a trust store from s3://bucket/key, describes it CREATING then ACTIVE, refuses a duplicate name, a missing object and a broken bundle with AWS’s codes', async () => {
+  it('creates a trust store from s3://bucket/key with tags (AddTags, DescribeTags), describes it CREATING then ACTIVE, refuses a duplicate name, a missing object and a broken bundle with AWS’s codes', async () => {
     const { client, put, s3Dir } = await startStack();
     const ca = await makeCa('CN=Client Root');
     await put('ca.pem', ca.pem);
-    const created = (await client.send(new CreateTrustStoreCommand({ Name: 'clients', CaCertificatesBundleS3Bucket: 'pki', CaCertificatesBundleS3Key: 'ca.pem' }))).TrustStores![0]!;
+    const created = (await client.send(new CreateTrustStoreCommand({ Name: 'clients', CaCertificatesBundleS3Bucket: 'pki', CaCertificatesBundleS3Key: 'ca.pem', Tags: [{ Key: 'team', Value: 'shop' }] }))).TrustStores![0]!;
     expect(created).toMatchObject({ Name: 'clients', Status: 'CREATING', NumberOfCaCertificates: 1, TotalRevokedEntries: 0 });
     expect(created.TrustStoreArn).toMatch(/^arn:aws:elasticloadbalancing:eu-west-1:111122223333:truststore\/clients\/[0-9a-f]{16}$/);
     const described = await client.send(new DescribeTrustStoresCommand({ Names: ['clients'] }));
     expect(described.TrustStores!.map((t) => t.Status)).toEqual(['CREATING']);
     expect((await client.send(new DescribeTrustStoresCommand({ TrustStoreArns: [created.TrustStoreArn!] }))).TrustStores![0]!.Status).toBe('ACTIVE');
+    await client.send(new AddTagsCommand({ ResourceArns: [created.TrustStoreArn!], Tags: [{ Key: 'env', Value: 'dev' }] }));
+    expect((await client.send(new DescribeTagsCommand({ ResourceArns: [created.TrustStoreArn!] }))).TagDescriptions![0]!.Tags).toEqual([
+      { Key: 'team', Value: 'shop' },
+      { Key: 'env', Value: 'dev' },
+    ]);
     expect((await client.send(new GetTrustStoreCaCertificatesBundleCommand({ TrustStoreArn: created.TrustStoreArn! }))).Location).toBe(`file://${join(s3Dir, 'pki', 'ca.pem')}`);
 
     expect((await awsError(client.send(new CreateTrustStoreCommand({ Name: 'clients', CaCertificatesBundleS3Bucket: 'pki', CaCertificatesBundleS3Key: 'ca.pem' })))).name).toBe('DuplicateTrustStoreNameException');
