@@ -7,7 +7,6 @@
  * health-check settings, under the same load. Both must log the same target-state events for
  * each pod, reach each state in the same order of pods, and lose no request.
  */
-import { randomInt } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -28,7 +27,7 @@ import { startFakeKubeApiServer } from '../support/fake-kube-apiserver.ts';
 import { albClass, ingress, lbService, namespace, node } from '../support/k8s-fixtures.ts';
 import { FakeKubelet } from '../support/kubelet.ts';
 import { waitFor } from '../support/wait.ts';
-import { testController } from '../support/k8s-world.ts';
+import { testController, testOctet } from '../support/k8s-world.ts';
 
 const app = fileURLToPath(new URL('../../examples/apps/graceful-server.mjs', import.meta.url));
 const POD_PORT = 8080;
@@ -178,14 +177,8 @@ async function startLocalRun() {
 }
 
 async function kindRun(avoidOctet: number): Promise<RunResult> {
-  const pick = (avoid: number[]) => {
-    for (;;) {
-      const n = randomInt(100, 250);
-      if (!avoid.includes(n)) return n;
-    }
-  };
-  const podOctet = pick([avoidOctet]);
-  const lbOctet = pick([avoidOctet, podOctet]);
+  const podOctet = testOctet([avoidOctet]);
+  const lbOctet = testOctet([avoidOctet, podOctet]);
   const api = await startFakeKubeApiServer({ bookmarkIntervalMs: 200 });
   cleanups.push(() => api.close());
   api.create(namespace('shop', { 'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled' }));

@@ -6,7 +6,6 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { randomInt } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,7 +19,7 @@ import { runCli, startCli } from '../support/cli.ts';
 import { requirePeer } from '../support/peers.ts';
 import { startTarget, type TestTarget } from '../support/targets.ts';
 import { waitFor } from '../support/wait.ts';
-import { testController } from '../support/k8s-world.ts';
+import { testAddressPrefix, testController } from '../support/k8s-world.ts';
 
 const kubectlBin = requirePeer('kubectl');
 
@@ -36,7 +35,7 @@ afterEach(async () => {
 async function world() {
   const api = await startFakeKubeApiServer({ bookmarkIntervalMs: 200 });
   cleanups.push(() => api.close());
-  const prefix = `127.${randomInt(100, 250)}`;
+  const prefix = testAddressPrefix();
   const controller = testController(api, { addressPrefix: prefix });
   cleanups.push(() => controller.stop());
   const target = async (name: string) => {
@@ -187,7 +186,7 @@ describe('KubernetesController with the fake API server', () => {
     api.create(node('worker', '127.0.0.1'), { keepStatus: true });
     api.create(lbService('echo', { ports: [{ name: 'http', port: 8086, targetPort: 8080, nodePort: echo.port }] }));
     const dir = mkdtempSync(join(tmpdir(), 'local-elb-kind-cli-'));
-    const cli = startCli(['kind', '--kubeconfig', api.writeKubeconfig(dir), '--address-prefix', `127.${randomInt(100, 250)}`, '--admin', '127.0.0.1:0', '--log-level', 'warn']);
+    const cli = startCli(['kind', '--kubeconfig', api.writeKubeconfig(dir), '--address-prefix', testAddressPrefix(), '--admin', '127.0.0.1:0', '--log-level', 'warn']);
     cleanups.push(async () => void (await cli.stop('SIGKILL')));
     const [, admin] = await cli.waitForStdout(/admin API on (http:\/\/\S+)/);
     const ip = await waitFor(() => serviceStatusIp(api, 'default', 'echo'), { what: 'EXTERNAL-IP' });
@@ -215,7 +214,7 @@ describe('KubernetesController with the fake API server', () => {
     const dir = mkdtempSync(join(tmpdir(), 'local-elb-kind-cli-'));
     // As root, drop CAP_NET_BIND_SERVICE (a non-root user lacks it already).
     const wrapper = root ? ['setpriv', '--bounding-set=-net_bind_service', '--inh-caps=-net_bind_service', '--'] : [];
-    const cli = startCli(['kind', '--kubeconfig', api.writeKubeconfig(dir), '--address-prefix', `127.${randomInt(100, 250)}`, '--no-admin', '--log-level', 'warn'], {}, wrapper);
+    const cli = startCli(['kind', '--kubeconfig', api.writeKubeconfig(dir), '--address-prefix', testAddressPrefix(), '--no-admin', '--log-level', 'warn'], {}, wrapper);
     cleanups.push(async () => void (await cli.stop('SIGKILL')));
     const events = () => api.list('v1', 'Event', 'default') as Array<{ reason: string; message: string; type: string; involvedObject: { name: string } }>;
     expect(await waitFor(() => events().find((e) => e.reason === 'PrivilegedPort' && e.involvedObject.name === 'echo'), { what: 'the PrivilegedPort Event' })).toMatchObject({ type: 'Warning' });

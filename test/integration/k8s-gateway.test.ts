@@ -11,7 +11,6 @@
  */
 import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
-import { randomInt } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
@@ -33,7 +32,7 @@ import { loadEcho, startGrpcTarget, type EchoResponse } from '../support/grpc.ts
 import { startTarget } from '../support/targets.ts';
 import { startHealthPort, startTcpTarget, startUdpTarget } from '../support/tcp.ts';
 import { waitFor } from '../support/wait.ts';
-import { testController } from '../support/k8s-world.ts';
+import { testAddressPrefix, testController } from '../support/k8s-world.ts';
 
 const kubectlBin = requirePeer('kubectl');
 const GW = 'gateway.networking.k8s.io/v1';
@@ -320,7 +319,7 @@ describe('Gateway API with the fake API server', () => {
     api.create(httpRoute('web', [{ name: 'web' }], [{ backendRefs: [backend('blue', 80)] }]));
     const dir = mkdtempSync(join(tmpdir(), 'local-elb-kind-gateway-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const cli = startCli(['kind', '--kubeconfig', api.writeKubeconfig(dir), '--address-prefix', `127.${randomInt(100, 250)}`, '--admin', '127.0.0.1:0', '--log-level', 'warn']);
+    const cli = startCli(['kind', '--kubeconfig', api.writeKubeconfig(dir), '--address-prefix', testAddressPrefix(), '--admin', '127.0.0.1:0', '--log-level', 'warn']);
     cleanups.push(async () => void (await cli.stop('SIGKILL')));
     const [, admin] = await cli.waitForStdout(/admin API on (http:\/\/\S+)/);
     const address = await programmedAddress(api, 'web');

@@ -5,7 +5,6 @@
  * Through the fake API server over real HTTP, pods as real local servers; polls with deadlines.
  */
 import { mkdtempSync } from 'node:fs';
-import { randomInt } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -16,7 +15,7 @@ import { albClass, endpointSlice, ingress, lbService, namespace, node, pod } fro
 import { runCli, startCli } from '../support/cli.ts';
 import { startTarget } from '../support/targets.ts';
 import { waitFor } from '../support/wait.ts';
-import { testController } from '../support/k8s-world.ts';
+import { testAddressPrefix, testController } from '../support/k8s-world.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -128,7 +127,7 @@ describe('local-elb kind registration timing', () => {
   it('runs local-elb kind --aws-timing --registration-delay nlb=2: the explicit NLB value over the preset, printed at start', async () => {
     const { api } = await cluster(8092);
     const dir = mkdtempSync(join(tmpdir(), 'local-elb-kind-timing-'));
-    const cli = startCli(['kind', '--kubeconfig', api.writeKubeconfig(dir), '--address-prefix', `127.${randomInt(100, 250)}`, '--admin', '127.0.0.1:0', '--aws-timing', '--registration-delay', 'nlb=2', '--log-format', 'json']);
+    const cli = startCli(['kind', '--kubeconfig', api.writeKubeconfig(dir), '--address-prefix', testAddressPrefix(), '--admin', '127.0.0.1:0', '--aws-timing', '--registration-delay', 'nlb=2', '--log-format', 'json']);
     cleanups.push(async () => void (await cli.stop('SIGKILL')));
     await cli.waitForStdout(/new targets register in 2 s on NLBs, 0 s on ALBs/);
     const [, admin] = await cli.waitForStdout(/admin API on (http:\/\/\S+)/);

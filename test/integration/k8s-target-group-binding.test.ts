@@ -8,7 +8,6 @@
  * the controller keeps bindings for an Ingress's target groups, which kubectl lists.
  */
 import { execFile } from 'node:child_process';
-import { randomInt } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,6 +24,7 @@ import { albClass, endpointSlice, ingress, lbService, namespace, node, pod } fro
 import { requirePeer } from '../support/peers.ts';
 import { startTarget } from '../support/targets.ts';
 import { waitFor } from '../support/wait.ts';
+import { testAddressPrefix } from '../support/k8s-world.ts';
 
 const kubectlBin = requirePeer('kubectl');
 const TGB = 'elbv2.k8s.aws/v1beta1';
@@ -78,7 +78,7 @@ async function world(options: { elbv2Endpoint?: boolean } = {}) {
   writeFileSync(config, CONFIG);
   const kubeconfig = api.writeKubeconfig(dir);
   const endpointArgs = options.elbv2Endpoint === false ? ['--no-elbv2-endpoint'] : ['--elbv2-endpoint', '127.0.0.1:0'];
-  const cli = startCli(['kind', '--kubeconfig', kubeconfig, '--config', config, '--address-prefix', `127.${randomInt(100, 250)}`, '--no-admin', ...endpointArgs, '--state-dir', join(dir, 'state')]);
+  const cli = startCli(['kind', '--kubeconfig', kubeconfig, '--config', config, '--address-prefix', testAddressPrefix(), '--no-admin', ...endpointArgs, '--state-dir', join(dir, 'state')]);
   cleanups.push(() => cli.stop());
   // Without the endpoint the client is made but never called.
   const endpoint = options.elbv2Endpoint === false ? 'http://127.0.0.1:1' : (await cli.waitForStdout(/ELBv2 API on (http:\/\/\S+)/))[1]!;

@@ -8,7 +8,7 @@
  * temporary state directory, never ~/.local-elb.
  */
 import { execFile } from 'node:child_process';
-import { X509Certificate, randomInt } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
@@ -25,7 +25,7 @@ import { albClass, ingress, lbService, node } from '../support/k8s-fixtures.ts';
 import { requirePeer } from '../support/peers.ts';
 import { startTarget } from '../support/targets.ts';
 import { waitFor } from '../support/wait.ts';
-import { testController } from '../support/k8s-world.ts';
+import { testAddressPrefix, testController } from '../support/k8s-world.ts';
 
 const ING = 'alb.ingress.kubernetes.io/';
 const ARN = 'arn:aws:acm:eu-west-1:111122223333:certificate/shop';
@@ -224,7 +224,7 @@ describe('TLS annotations through the controller and the fake API server', () =>
       // As root, drop CAP_NET_BIND_SERVICE (a non-root user lacks it already).
       const wrapper = root ? ['setpriv', '--bounding-set=-net_bind_service', '--inh-caps=-net_bind_service', '--'] : [];
       const cli = startCli(
-        ['--state-dir', stateDir, 'kind', '--kubeconfig', kubeconfig, '--config', files.kindConfig, '--address-prefix', `127.${randomInt(100, 250)}`, '--no-admin', '--log-level', 'warn'],
+        ['--state-dir', stateDir, 'kind', '--kubeconfig', kubeconfig, '--config', files.kindConfig, '--address-prefix', testAddressPrefix(), '--no-admin', '--log-level', 'warn'],
         { LOCAL_ELB_STATE_DIR: '' },
         wrapper,
       );
