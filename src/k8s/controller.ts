@@ -228,7 +228,7 @@ export class KubernetesController {
     });
   }
 
-  /** Starts the watches and applies the first state; resolves after that first reconcile. */
+  /** Starts the watches and applies the first state; resolves after that first reconcile (or, when a watch's first list failed, without it: the retry's list brings it). */
   async start(): Promise<void> {
     this.#stopped = false;
     // As a controller's caches sync before its first reconcile: the watches' first lists come in
@@ -343,6 +343,11 @@ export class KubernetesController {
     return this.#running;
   }
 
+  /** Every watch's cache has been filled by a list (IngressClassParams' only when the cluster serves it). */
+  #cachesListed(): boolean {
+    return Object.values(this.#informers).every((i) => i.listed) && (!this.#ingressClassParams.served || this.#ingressClassParams.listed);
+  }
+
   #snapshot(): ClusterSnapshot {
     const i = this.#informers;
     return {
@@ -360,6 +365,14 @@ export class KubernetesController {
 
   async #reconcile(): Promise<void> {
     if (this.#stopped) return;
+    // start() waits for each watch's first list attempt, and a failed one is retried after a
+    // backoff: until every cache has listed once, an empty one is not the cluster (an Ingress
+    // seen without its Service would be built, and reported, as a missing backend). The retry's
+    // list asks for the reconcile that follows.
+    if (!this.#cachesListed()) {
+      this.#log.debug({ event: 'k8s.waiting_for_lists' }, 'not reconciling yet: a watch has not listed');
+      return;
+    }
     this.#reconciles++;
     const snapshot = this.#snapshot();
     const result = translate(snapshot, this.#o.loadBalancerClass ? { loadBalancerClass: this.#o.loadBalancerClass } : {});

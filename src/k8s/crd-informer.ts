@@ -27,7 +27,6 @@ export class CustomResourceInformer<T extends KubernetesObject> {
   readonly #options: CustomResourceInformerOptions;
   #informer: ResilientInformer<T> | undefined;
   #version: string | undefined;
-  #listed = false;
   #discovering: Promise<void> | undefined;
   #stopped = false;
 
@@ -40,9 +39,9 @@ export class CustomResourceInformer<T extends KubernetesObject> {
     return this.#informer !== undefined;
   }
 
-  /** True once the first list has arrived (before it, an empty list means nothing). */
+  /** True once a list has filled the cache (before it, an empty list means nothing; a failed first list is retried). */
   get listed(): boolean {
-    return this.#listed;
+    return this.#informer?.listed ?? false;
   }
 
   /** The version watched (the first of `versions` the cluster serves); undefined before. */
@@ -74,7 +73,6 @@ export class CustomResourceInformer<T extends KubernetesObject> {
     await this.#discovering?.catch(() => {});
     await this.#informer?.stop();
     this.#informer = undefined;
-    this.#listed = false;
   }
 
   /** The watched objects; empty when the cluster does not serve the resource. */
@@ -115,6 +113,5 @@ export class CustomResourceInformer<T extends KubernetesObject> {
     this.#version = version;
     logger.info({ event: 'k8s.crd_watch', kind, apiVersion: groupVersion }, `watching ${kind} (${groupVersion})`);
     await informer.start();
-    this.#listed = true;
   }
 }

@@ -8,12 +8,14 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TargetHealth } from '../../src/targets/health.ts';
 import { startAlb, waitHealthy, type TestAlb } from '../support/alb.ts';
+import { refusedPort } from '../support/tcp.ts';
 import { startTarget, type TestTarget } from '../support/targets.ts';
 import { waitFor } from '../support/wait.ts';
 
 describe('health checks with unhealthyThresholdCount 2 and a 5 s interval', () => {
   let ok: TestTarget;
   let failing: TestTarget;
+  let dead: { port: number; close(): Promise<void> } | undefined;
   let deadPort: number;
   let alb: TestAlb;
   let afterFirstCheck: { ok: TargetHealth; failing: TargetHealth; dead: TargetHealth; bodies: string[] };
@@ -27,9 +29,10 @@ describe('health checks with unhealthyThresholdCount 2 and a 5 s interval', () =
     ok = await startTarget('ok');
     failing = await startTarget('failing');
     failing.healthStatus = 500;
-    const gone = await startTarget('gone');
-    await gone.close();
-    deadPort = gone.port;
+    // Refused for the whole file: a port listened on and closed could be taken meanwhile by any
+    // process on the machine, and its checks would then be answered.
+    dead = await refusedPort();
+    deadPort = dead.port;
     alb = await startAlb({ targetPorts: [ok.port, failing.port, deadPort] });
     await waitHealthy(alb.group, 1);
     await waitFor(() => failing.healthChecks === 1, { what: 'the first check of the failing target' });
@@ -47,6 +50,7 @@ describe('health checks with unhealthyThresholdCount 2 and a 5 s interval', () =
     await alb?.elb.close();
     await ok?.close();
     await failing?.close();
+    await dead?.close();
   });
 
   it('keeps failing targets initial after one failed check (below the threshold), and routes only to the healthy one', () => {

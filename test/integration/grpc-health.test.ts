@@ -23,6 +23,7 @@ import { healthCheckTls } from '../../src/tls/provider.ts';
 import { startGrpcTarget, type GrpcTarget } from '../support/grpc.ts';
 import { selfSignedCertificate, type KeyPair } from '../support/s-client.ts';
 import { startTarget, type TestTarget } from '../support/targets.ts';
+import { refusedPort } from '../support/tcp.ts';
 import { waitFor } from '../support/wait.ts';
 
 const HEALTH_PATH = '/AWS.ALB/healthcheck';
@@ -106,6 +107,7 @@ let recorder: Recorder;
 let secureRecorder: Recorder;
 let http1: TestTarget;
 let https1: TestTarget;
+let dead: { port: number; close(): Promise<void> } | undefined;
 let deadPort: number;
 
 beforeAll(async () => {
@@ -119,13 +121,14 @@ beforeAll(async () => {
   secureRecorder = await startRecorder(keys);
   http1 = await startTarget('http1', { healthPath: HEALTH_PATH });
   https1 = await startTarget('https1', { healthPath: HEALTH_PATH, https: { key: keys.key, cert: keys.cert } });
-  const gone = await startTarget('gone');
-  deadPort = gone.port;
-  await gone.close();
+  // Refused for the whole file (a port listened on and closed could be taken meanwhile).
+  dead = await refusedPort();
+  deadPort = dead.port;
 });
 
 afterAll(async () => {
   for (const s of [plain, secure, down, downSecure, recorder, secureRecorder, http1, https1]) await s?.close();
+  await dead?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

@@ -180,6 +180,26 @@ describe('KubernetesController with the fake API server', () => {
     expect(api.requests.filter((r) => r.method === 'GET' && !r.watch && r.path === '/api/v1/services').length).toBeGreaterThan(before);
   });
 
+  it('reconciles nothing until every watch has listed: a first list that failed is retried, and nothing is built or reported from the other caches alone', async () => {
+    const { api, controller, target } = await world();
+    const web = await target('web');
+    api.create(node('worker', '127.0.0.1'), { keepStatus: true });
+    api.create(albClass);
+    api.create(lbService('web', { type: 'NodePort', loadBalancerClass: null, ports: [{ name: 'http', port: 80, nodePort: web.port }] }));
+    api.create(ingress('web', [{ paths: [{ path: '/', pathType: 'Prefix', service: 'web', port: 80 }] }], { annotations: { 'alb.ingress.kubernetes.io/listen-ports': '[{"HTTP": 8087}]' } }));
+    // The first list of Services fails (an API server not quite up); its retry comes after a backoff.
+    api.injectError({ method: 'GET', path: '/api/v1/services', watch: false, code: 500 });
+    await controller.start();
+    const ip = await waitFor(() => (api.get('networking.k8s.io/v1', 'Ingress', 'default', 'web') as { status?: { loadBalancer?: { ingress?: Array<{ ip?: string }> } } }).status?.loadBalancer?.ingress?.[0]?.ip, { what: 'the Ingress address' });
+    await waitFor(async () => (await get(`http://${ip}:8087/`)).body === 'web', { what: 'traffic to the Service through the ALB' });
+    const lists = api.requests.filter((r) => r.method === 'GET' && !r.watch && r.path === '/api/v1/services').map((r) => r.status);
+    expect(lists.slice(0, 2)).toEqual([500, 200]);
+    // Without the Services, the Ingress's backend would have been a missing Service: an ALB
+    // answering 503 and a Warning saying so, from half a cluster.
+    const warnings = (api.list('v1', 'Event', 'default') as Array<{ type: string; reason: string; message: string; involvedObject: { name: string } }>).filter((e) => e.involvedObject.name === 'web' && e.type === 'Warning');
+    expect(warnings.map((e) => `${e.reason}: ${e.message}`)).toEqual([]);
+  });
+
   it('runs as the local-elb kind command: EXTERNAL-IP, the aws elbv2 verbs on its admin API, and a clean exit', async () => {
     const { api, target } = await world();
     const echo = await target('echo');

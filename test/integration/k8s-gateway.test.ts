@@ -230,7 +230,8 @@ describe('Gateway API with the fake API server', () => {
     );
     expect(reply).toBe('pg:SELECT 1');
 
-    const [entry] = parents(api, 'gateway.networking.k8s.io/v1alpha2', 'TCPRoute', 'pg');
+    // A route's status is written after its Gateway's (Programmed, waited for above), in the same reconcile.
+    const [entry] = await waitFor(() => (parents(api, 'gateway.networking.k8s.io/v1alpha2', 'TCPRoute', 'pg').length > 0 ? parents(api, 'gateway.networking.k8s.io/v1alpha2', 'TCPRoute', 'pg') : undefined), { what: 'the TCPRoute status' });
     expect(entry).toMatchObject({ parentRef: { name: 'db', sectionName: 'pg' }, controllerName: 'gateway.k8s.aws/nlb' });
     expect(entry!.conditions.map((c) => [c.type, c.status, c.reason])).toEqual([
       ['ResolvedRefs', 'True', 'ResolvedRefs'],
@@ -281,7 +282,7 @@ describe('Gateway API with the fake API server', () => {
       client.send('query', 15353, address);
       return replies.includes('dns:query');
     }, { intervalMs: 200, what: 'a UDP reply through the NLB' });
-    expect(parents(api, 'gateway.networking.k8s.io/v1alpha2', 'UDPRoute', 'dns')[0]).toMatchObject({ controllerName: 'gateway.k8s.aws/nlb', conditions: [{ type: 'ResolvedRefs', status: 'True' }, { type: 'Accepted', status: 'True' }] });
+    expect(await waitFor(() => parents(api, 'gateway.networking.k8s.io/v1alpha2', 'UDPRoute', 'dns')[0], { what: 'the UDPRoute status (written after the Gateway’s)' })).toMatchObject({ controllerName: 'gateway.k8s.aws/nlb', conditions: [{ type: 'ResolvedRefs', status: 'True' }, { type: 'Accepted', status: 'True' }] });
   });
 
   it('lets a cross-namespace backend in only with a ReferenceGrant, and takes it away when the grant goes', async () => {
@@ -359,7 +360,7 @@ describe('Gateway API with the fake API server', () => {
     cleanups.push(async () => client.close());
     const say = (text: string) => new Promise<EchoResponse>((resolve, reject) => client.Say({ text }, (err, res) => (err ? reject(err) : resolve(res))));
     expect(await say('hello through the Gateway')).toEqual({ text: 'hello through the Gateway' });
-    expect(parents(api, GW, 'GRPCRoute', 'greeter')[0]).toMatchObject({ controllerName: 'gateway.k8s.aws/alb', conditions: [{ type: 'ResolvedRefs', status: 'True' }, { type: 'Accepted', status: 'True' }] });
+    expect(await waitFor(() => parents(api, GW, 'GRPCRoute', 'greeter')[0], { what: 'the GRPCRoute status (written after the Gateway’s)' })).toMatchObject({ controllerName: 'gateway.k8s.aws/alb', conditions: [{ type: 'ResolvedRefs', status: 'True' }, { type: 'Accepted', status: 'True' }] });
     const events = api.list('v1', 'Event', 'default') as Array<{ reason: string; message: string; involvedObject: { name: string } }>;
     expect(events.find((e) => e.involvedObject.name === 'grpc' && e.reason === 'LocalCertificate')?.message).toMatch(/discovers the ACM certificates for greeter\.example\.com/);
   });

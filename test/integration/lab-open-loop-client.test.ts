@@ -7,6 +7,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getRequest, OpenLoopClient, type Answer } from '../../src/harness/lab-real/open-loop-client.ts';
+import { refusedPort } from '../support/tcp.ts';
 import { waitFor } from '../support/wait.ts';
 
 const closers: (() => Promise<void>)[] = [];
@@ -87,9 +88,10 @@ describe('OpenLoopClient', () => {
   ])('reports %s', async (_name, kind) => {
     let port: number;
     if (kind === 'refused') {
-      const probe = net.createServer();
-      port = await listen(probe);
-      await closers.pop()!(); // the port is closed again: nothing listens on it
+      // Held, not listened on and closed (which any process may take again): it refuses.
+      const held = await refusedPort();
+      closers.push(() => held.close());
+      port = held.port;
     } else {
       const server = net.createServer((socket) => socket.once('data', () => (kind === 'hangup' ? socket.destroy() : undefined)));
       port = await listen(server);

@@ -242,3 +242,29 @@ export async function startUdpClient(port: number, localAddress = '127.0.0.1'): 
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
 }
+
+/**
+ * A port on 127.0.0.1 that refuses connections for as long as it is held: the local port of a
+ * connection this opens to a server of its own. While that connection is open the port is bound,
+ * so nothing can listen on it (EADDRINUSE) and no `listen(0)` is given it; a port that was
+ * listened on and closed, by contrast, is free for any process on the machine to take again.
+ */
+export async function refusedPort(): Promise<{ port: number; close(): Promise<void> }> {
+  const accepted = new Set<Socket>();
+  const server = net.createServer((s) => {
+    accepted.add(s);
+    s.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const holder = net.connect({ host: '127.0.0.1', port: (server.address() as AddressInfo).port });
+  holder.on('error', () => {});
+  await new Promise<void>((resolve, reject) => holder.once('connect', () => resolve()).once('error', reject));
+  return {
+    port: holder.localPort!,
+    close: async () => {
+      holder.destroy();
+      for (const s of accepted) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -394,7 +394,12 @@ function withoutUnusedGates<T extends { targetGroups: readonly unknown[]; loadBa
   return { ...input, targetGroups };
 }
 
-describe('config round trip: parse → print → parse (local-elb validate)', () => {
+// CPU-bound: each case reads 300 generated configs back through the YAML parser, about 50 ms each
+// on a busy 2-core machine (a round trip took 36 s at a load average of 12, past the 30 s default).
+// A deadline for a hang, not a margin any result depends on.
+const PROPERTY_TIMEOUT_MS = 180_000;
+
+describe('config round trip: parse → print → parse (local-elb validate)', { timeout: PROPERTY_TIMEOUT_MS }, () => {
   it('generates configs that parse', () => {
     fc.assert(
       fc.property(validConfig, (input) => {

@@ -12,13 +12,23 @@ import { chromium80, CookieSealer, processSealer, requestCookies, responseCookie
 import { pipelineFixture, type Fixture, type FixtureOptions } from '../../support/pipeline.ts';
 
 let fixture: Fixture;
-afterEach(() => fixture.close());
+/** The fixtures the test made (the cookie helpers' tests make none): closed after it, once each. */
+const opened: Fixture[] = [];
+afterEach(() => {
+  for (const f of opened.splice(0)) f.close();
+});
+/** A pipeline fixture, as `fixture`, closed after the test. */
+function openFixture(options?: FixtureOptions): Fixture {
+  fixture = pipelineFixture(options);
+  opened.push(fixture);
+  return fixture;
+}
 
 const DAY_MS = 86_400_000;
 const TARGETS = [{ id: '10.0.0.1' }, { id: '10.0.0.2' }, { id: '10.0.0.3' }];
 
 function setup(attributes: Record<string, string>, options: Partial<FixtureOptions> = {}) {
-  fixture = pipelineFixture({ targetGroups: [{ name: 'web', protocol: 'HTTP', port: 80, attributes, targets: TARGETS }], ...options });
+  openFixture({ targetGroups: [{ name: 'web', protocol: 'HTTP', port: 80, attributes, targets: TARGETS }], ...options });
   return fixture.group('web');
 }
 
@@ -247,7 +257,7 @@ describe('application-based stickiness: AWSALBAPP-0…3 follow the application c
 
 describe('target group stickiness on weighted forwards: AWSALBTG (spec 3.4)', () => {
   function weighted(stickiness: { enabled: boolean; durationSeconds?: number } | undefined, attributes: Record<string, string> = {}) {
-    fixture = pipelineFixture({
+    openFixture({
       targetGroups: [
         { name: 'blue', protocol: 'HTTP', port: 80, attributes, targets: [{ id: '10.0.1.1' }, { id: '10.0.1.2' }] },
         { name: 'green', protocol: 'HTTP', port: 80, attributes, targets: [{ id: '10.0.2.1' }, { id: '10.0.2.2' }] },
