@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { ConfigIssue } from '../core/errors.ts';
 import { intIn, oneOf, show, strict } from './fields.ts';
+import { checkJwtValidationAction, isJwtValidationAction, type JwtValidationEmulatorConfig } from './jwt-validation.ts';
 
 /** `SessionCookieName`'s default: the shards are `AWSELBAuthSessionCookie-0`, `-1`, … (spec 13.2.4). */
 export const DEFAULT_SESSION_COOKIE_NAME = 'AWSELBAuthSessionCookie';
@@ -16,6 +17,8 @@ export const DEFAULT_SESSION_TIMEOUT_SECONDS = 604800;
 export const MAX_EXTRA_PARAMS = 10;
 
 export const AUTHENTICATE_ACTION_TYPES = ['authenticate-oidc', 'authenticate-cognito'] as const;
+/** The actions that come before the routing action, one per rule at most (spec 13.2.1). */
+export const AUTHENTICATION_ACTION_TYPES = [...AUTHENTICATE_ACTION_TYPES, 'jwt-validation'] as const;
 export const ROUTING_ACTION_TYPES = ['forward', 'redirect', 'fixed-response'] as const;
 
 const httpsUrl = z.string({ error: (iss) => `must be a full https:// URL: got ${show(iss.input)}` }).refine(
@@ -126,19 +129,30 @@ export function identityProviderOf(action: AuthenticateActionConfig): {
 
 /**
  * The actions of one rule or default rule (spec 6.3, 13.2.1): exactly one routing action
- * (forward, redirect, fixed-response), at most one authentication action before it, on HTTPS
- * listeners only; with two actions both carry `Order` (AWS: "required for rules with multiple
- * actions") and the routing action's is the highest. A config creates the action, so an OIDC
- * action gives its client secret.
+ * (forward, redirect, fixed-response), at most one authentication action (authenticate-oidc,
+ * authenticate-cognito or jwt-validation) before it, on HTTPS listeners only; with two actions
+ * both carry `Order` (AWS: "required for rules with multiple actions") and the routing action's
+ * is the highest. A config creates the action, so an OIDC action gives its client secret; a
+ * jwt-validation action's JWKS endpoint is https unless the load balancer's `emulator` allows http.
  */
-export function checkRuleActions(actions: ReadonlyArray<{ readonly type: string; readonly order?: number | undefined }>, path: string, listenerProtocol: string): ConfigIssue[] {
+export function checkRuleActions(
+  actions: ReadonlyArray<{ readonly type: string; readonly order?: number | undefined }>,
+  path: string,
+  listenerProtocol: string,
+  jwtEmulator: Pick<JwtValidationEmulatorConfig, 'allowHttpJwksEndpoint'> = { allowHttpJwksEndpoint: false },
+): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const routing = actions.filter((a) => (ROUTING_ACTION_TYPES as readonly string[]).includes(a.type));
-  const authenticating = actions.filter((a) => (AUTHENTICATE_ACTION_TYPES as readonly string[]).includes(a.type));
+  const authenticating = actions.filter((a) => (AUTHENTICATION_ACTION_TYPES as readonly string[]).includes(a.type));
   if (routing.length !== 1) issues.push({ path, message: `must hold exactly one routing action (forward, redirect or fixed-response): got ${routing.length}` });
-  if (authenticating.length > 1) issues.push({ path, message: `may hold at most one authentication action (authenticate-oidc or authenticate-cognito): got ${authenticating.length}` });
+  if (authenticating.length > 1) issues.push({ path, message: `may hold at most one authentication action (authenticate-oidc, authenticate-cognito or jwt-validation): got ${authenticating.length} (${authenticating.map((a) => a.type).join(', ')})` });
   actions.forEach((action, i) => {
     const at = `${path}[${i}]`;
+    if (isJwtValidationAction(action)) {
+      if (listenerProtocol !== 'HTTPS') issues.push({ path: `${at}.type`, message: `jwt-validation applies to HTTPS listeners only (spec 13.2.1); this listener is ${listenerProtocol}` });
+      issues.push(...checkJwtValidationAction(action, at, jwtEmulator));
+      return;
+    }
     if (!isAuthenticateAction(action)) return;
     if (listenerProtocol !== 'HTTPS') issues.push({ path: `${at}.type`, message: `${action.type} applies to HTTPS listeners only (spec 13.2.1); this listener is ${listenerProtocol}` });
     if (action.type === 'authenticate-oidc') {

@@ -27,6 +27,7 @@ import {
   checkAuthenticationEmulator,
   checkRuleActions,
 } from './authenticate.ts';
+import { jwtValidationActionSchema, jwtValidationEmulatorDefaults, jwtValidationEmulatorSchema } from './jwt-validation.ts';
 import { formatPath, intIn, numberIn, oneOf, secondsIn, show, strict } from './fields.ts';
 import { grpcRangeMessage, parseGrpcMatcher, parseMatcher } from './matcher.ts';
 import { captureGroupCount, replacementGroups, ruleRegexProblem } from './rule-regex.ts';
@@ -270,8 +271,8 @@ const redirectAction = strict({
     statusCode: oneOf(['HTTP_301', 'HTTP_302']),
   }),
 });
-const actionSchema = z.discriminatedUnion('type', [forwardAction, fixedResponseAction, redirectAction, authenticateOidcActionSchema, authenticateCognitoActionSchema], {
-  error: (iss) => `type must be one of forward | fixed-response | redirect | authenticate-oidc | authenticate-cognito: got ${show((iss.input as { type?: unknown } | undefined)?.type)}`,
+const actionSchema = z.discriminatedUnion('type', [forwardAction, fixedResponseAction, redirectAction, authenticateOidcActionSchema, authenticateCognitoActionSchema, jwtValidationActionSchema], {
+  error: (iss) => `type must be one of forward | fixed-response | redirect | authenticate-oidc | authenticate-cognito | jwt-validation: got ${show((iss.input as { type?: unknown } | undefined)?.type)}`,
 });
 const actionsSchema = z.array(actionSchema).min(1, { error: 'needs at least one action' });
 
@@ -387,7 +388,17 @@ const loadBalancerEmulatorSchema = strict({
   mtlsPassthroughWithoutCertificate: oneOf(['forward', 'reject']).default('forward'),
   /** The local identity provider of authenticate-oidc/-cognito actions (src/config/authenticate.ts, spec 13.2). */
   ...authenticationEmulatorFields,
-}).default({ http2RequestsPerConnection: 10_000, grpcStatusOnErrors: false, modifyLoadBalancerResponses: true, mtlsPemEncoding: 'escape-equals', mtlsPassthroughWithoutCertificate: 'forward', ...authenticationEmulatorDefaults });
+  /** jwt-validation actions where AWS does not say (src/config/jwt-validation.ts, README "JWT validation"). */
+  jwtValidation: jwtValidationEmulatorSchema.default({ ...jwtValidationEmulatorDefaults }),
+}).default({
+  http2RequestsPerConnection: 10_000,
+  grpcStatusOnErrors: false,
+  modifyLoadBalancerResponses: true,
+  mtlsPemEncoding: 'escape-equals',
+  mtlsPassthroughWithoutCertificate: 'forward',
+  ...authenticationEmulatorDefaults,
+  jwtValidation: { ...jwtValidationEmulatorDefaults },
+});
 
 const loadBalancerSchema = strict({
   name,
@@ -737,7 +748,7 @@ function resolveConfig(config: Parsed, issues: ConfigIssue[]): Config {
       } else if (!listenerAttributes.ok) issues.push(...listenerAttributes.issues);
       const priorities = new Set<number>();
       const checkActions = (actions: readonly ActionConfig[], path: string) => {
-        issues.push(...checkRuleActions(actions, path, protocol));
+        issues.push(...checkRuleActions(actions, path, protocol, lb.emulator.jwtValidation));
         actions.forEach((action, k) => {
           const apath = `${path}[${k}]`;
           if (action.type !== 'forward') {

@@ -465,7 +465,7 @@ export class KubernetesController {
     const extraNames = listenerNames(address, stack.certificateHosts);
     const certificateIssuer: CertificateIssuer = (names) => this.#issuer([...new Set([...names, ...extraNames])]);
     const start = async (c: ConfigInput) => {
-      const runtime = new ElbRuntime({ config: c, logger: this.#log, metrics: this.metrics, certificateIssuer, ...(this.#o.random ? { random: this.#o.random } : {}) });
+      const runtime = new ElbRuntime({ config: c, logger: this.#log, metrics: this.metrics, certificateIssuer, ...(this.#o.stateDir !== undefined ? { stateDir: this.#o.stateDir } : {}), ...(this.#o.random ? { random: this.#o.random } : {}) });
       await runtime.start();
       return runtime;
     };

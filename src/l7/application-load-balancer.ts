@@ -24,6 +24,8 @@ import { responseHeaderRules } from './response-headers.ts';
 import { Listener } from './listener.ts';
 import { AlbAuthentication } from './auth/authentication.ts';
 import { isAuthenticateAction } from '../config/authenticate.ts';
+import { isJwtValidationAction } from '../config/jwt-validation.ts';
+import { JwksCache } from './auth/jwks.ts';
 import type { AlbSettings, ForwardGroup, ListenerRuntime } from './pipeline/context.ts';
 import type { RequestRecord } from './request-record.ts';
 import { compileRules } from './rules.ts';
@@ -66,6 +68,8 @@ export class ApplicationLoadBalancer {
   #settings: AlbSettings;
   /** Made when a listener first has an authenticate action (spec 13.2). */
   #auth: AlbAuthentication | undefined;
+  /** Made when a listener first has a jwt-validation action: the JWKS keys every such action shares. */
+  #jwks: JwksCache | undefined;
 
   constructor(options: ApplicationLoadBalancerOptions) {
     this.#clock = options.clock ?? realClock;
@@ -138,6 +142,7 @@ export class ApplicationLoadBalancer {
       http2: { requestsPerConnection: this.#config.emulator.http2RequestsPerConnection, grpcStatusOnErrors: this.#config.emulator.grpcStatusOnErrors },
       responseHeaders: responseHeaderRules(l.attributes, this.#config.emulator.modifyLoadBalancerResponses),
       auth: this.#authenticationFor(l),
+      jwt: this.#jwtValidationFor(l),
     };
     return new Listener(runtime, l.port);
   }
@@ -249,6 +254,7 @@ export class ApplicationLoadBalancer {
         const l = old[change.from]!;
         l.runtime.rules = compileRules(change.config);
         l.runtime.auth = this.#authenticationFor(change.config);
+        l.runtime.jwt = this.#jwtValidationFor(change.config);
         l.runtime.responseHeaders = responseHeaderRules(change.config.attributes, config.emulator.modifyLoadBalancerResponses);
         l.runtime.headerOptions = headerOptions(this.#settings, l.runtime.port, l.runtime.protocol, listenerTlsHeaderNames(change.config), listenerMtlsHeaderNames(change.config));
         listeners.push(l);
@@ -377,6 +383,19 @@ export class ApplicationLoadBalancer {
       this.#auth.addStep(actions.find(isAuthenticateAction)!, priority, routing);
     }
     return this.#auth;
+  }
+
+  /** The JWKS keys and settings for a listener with a jwt-validation action (made on first need); undefined for one without. */
+  #jwtValidationFor(l: ListenerConfig): ListenerRuntime['jwt'] {
+    if (!l.defaultActions.some(isJwtValidationAction) && !l.rules.some((r) => r.actions.some(isJwtValidationAction))) return undefined;
+    const settings = this.#config.emulator.jwtValidation;
+    this.#jwks ??= new JwksCache({ clock: this.#clock, cacheMs: settings.jwksCacheSeconds * 1000, timeoutMs: settings.jwksTimeoutMs, trustedCas: () => this.#tls.outgoingTrust() });
+    return { jwks: this.#jwks, settings };
+  }
+
+  /** Requests made to JWKS endpoints so far (jwt-validation actions); 0 when no listener has one. */
+  get jwksFetches(): number {
+    return this.#jwks?.fetches ?? 0;
   }
 
   #updateObserver(): void {

@@ -9,6 +9,7 @@
  */
 import { BlockList, isIPv6 } from 'node:net';
 import { isAuthenticateAction, type AuthenticateActionConfig } from '../config/authenticate.ts';
+import { isJwtValidationAction, type JwtValidationActionConfig } from '../config/jwt-validation.ts';
 import type { ActionConfig, ConditionConfig, ListenerConfig } from '../config/schema.ts';
 import { compileTransforms, type CompiledTransforms } from './transforms.ts';
 
@@ -36,6 +37,8 @@ export interface RuleMatch {
   readonly evaluations: number;
   /** The rule's authenticate-oidc/-cognito action, run before `action` (spec 13.2). */
   readonly authenticate?: AuthenticateActionConfig | undefined;
+  /** The rule's jwt-validation action, run before `action` (README, "JWT validation"); a rule holds this or `authenticate`, not both. */
+  readonly jwtValidation?: JwtValidationActionConfig | undefined;
   /** The rule's transforms (spec 6.1), applied after matching; undefined for a rule without any and the default rule. */
   readonly transforms?: CompiledTransforms | undefined;
 }
@@ -129,20 +132,22 @@ export function compileRules(listener: Pick<ListenerConfig, 'rules' | 'defaultAc
       priority: r.priority,
       action: terminalAction(r.actions),
       authenticate: r.actions.find(isAuthenticateAction),
+      jwtValidation: r.actions.find(isJwtValidationAction),
       predicates: r.conditions.map(compileCondition),
       transforms: compileTransforms(r.transforms),
     }));
   const defaultAction = terminalAction(listener.defaultActions);
   const defaultAuthenticate = listener.defaultActions.find(isAuthenticateAction);
+  const defaultJwtValidation = listener.defaultActions.find(isJwtValidationAction);
   return {
-    onlyDefault: rules.length === 0 ? { action: defaultAction, priority: 0, evaluations: 0, authenticate: defaultAuthenticate } : undefined,
+    onlyDefault: rules.length === 0 ? { action: defaultAction, priority: 0, evaluations: 0, authenticate: defaultAuthenticate, jwtValidation: defaultJwtValidation } : undefined,
     match(facts) {
       let evaluations = 0;
       for (const rule of rules) {
         evaluations++;
-        if (rule.predicates.every((p) => p(facts))) return { action: rule.action, priority: rule.priority, evaluations, authenticate: rule.authenticate, transforms: rule.transforms };
+        if (rule.predicates.every((p) => p(facts))) return { action: rule.action, priority: rule.priority, evaluations, authenticate: rule.authenticate, jwtValidation: rule.jwtValidation, transforms: rule.transforms };
       }
-      return { action: defaultAction, priority: 0, evaluations, authenticate: defaultAuthenticate };
+      return { action: defaultAction, priority: 0, evaluations, authenticate: defaultAuthenticate, jwtValidation: defaultJwtValidation };
     },
   };
 }

@@ -113,7 +113,7 @@ export class ElbRuntime implements ElbView {
     for (const a of attributesWithoutLocalEffect(this.#config)) {
       logger.info({ event: 'config.attribute_without_local_effect', path: a.path, value: a.value }, `${a.path} = ${JSON.stringify(a.value)} is accepted and described back, with no local effect: ${a.why}`);
     }
-    this.#tls = new TlsProvider({ certificates: this.#config.certificates, trustStores: this.#config.trustStores, issuer: options.certificateIssuer ?? localCaIssuer(options.stateDir), clock });
+    this.#tls = new TlsProvider({ certificates: this.#config.certificates, trustStores: this.#config.trustStores, issuer: options.certificateIssuer ?? localCaIssuer(options.stateDir), clock, ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}) });
     for (const lbConfig of this.#config.loadBalancers) this.#balancers.set(lbConfig.name, this.#newLoadBalancer(lbConfig));
     this.#updateOwners();
     this.#removeHostCounts = this.metrics.addHostCounts(() =>

@@ -4,7 +4,7 @@
  * HTTPS/TLS target groups (spec 12.1.3, 12.2, 12.6.2). Certificates come from your files or
  * from the local CA, which is opened only when a certificate has to be issued.
  */
-import type tls from 'node:tls';
+import tls from 'node:tls';
 import type { Clock } from '../core/clock.ts';
 import { ElbError, ErrorCodes } from '../core/errors.ts';
 import { defaultStateDir, openLocalCa, type LocalCertificateAuthority } from './ca.ts';
@@ -22,6 +22,8 @@ export interface TlsProviderOptions {
   readonly clock: Clock;
   /** Trust stores by name (the config's `trustStores:`), read when a verify-mode listener first needs one. */
   readonly trustStores?: readonly TrustStoreFiles[];
+  /** Where the local CA lives (default `~/.local-elb`): outgoing https the load balancer makes itself (JWKS endpoints) trusts it. */
+  readonly stateDir?: string;
 }
 
 /** A listener's mutual TLS as the config has it (spec 12.1.7), with the emulator's two choices. */
@@ -96,9 +98,12 @@ export class TlsProvider {
   /** The stores read so far, by name: what verify-mode listeners check against. */
   readonly #loaded = new Map<string, TrustStore>();
 
+  readonly #stateDir: string | undefined;
+
   constructor(options: TlsProviderOptions) {
     this.#store = new CertificateStore(options.certificates, options.issuer);
     this.#clock = options.clock;
+    this.#stateDir = options.stateDir;
     this.#trustStoreFiles = new Map((options.trustStores ?? []).map((f) => [f.name, f]));
   }
 
@@ -118,6 +123,16 @@ export class TlsProvider {
     }
     this.#trustStoreFiles = next;
     await Promise.all(reload.map((name) => this.trustStore(name)));
+  }
+
+  /**
+   * The CA certificates https requests the load balancer makes on its own (JWKS endpoints of
+   * jwt-validation actions) chain to: the system's roots and the local CA (opened, and made on
+   * first use, under the state directory).
+   */
+  async outgoingTrust(): Promise<readonly string[]> {
+    const ca = await openLocalCa(this.#stateDir ?? defaultStateDir());
+    return [...tls.rootCertificates, ca.certPem];
   }
 
   /** A trust store given by `setTrustStores` or made in memory (the ELBv2 API), read and checked once. */

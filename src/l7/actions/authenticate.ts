@@ -194,7 +194,7 @@ function newRecord(tokens: Tokens, claims: Record<string, unknown> & { sub: stri
 }
 
 /** The client went away while the load balancer waited on the identity provider: the request ends as 460. */
-function clientLeft(ctx: RequestContext): boolean {
+export function clientLeft(ctx: RequestContext): boolean {
   if (!ctx.response.finished) return false;
   ctx.status = 460;
   ctx.producedBy = 'elb';

@@ -1,17 +1,20 @@
 /**
  * The act stage: runs the matched rule's terminal action (spec 6.3), each in src/l7/actions/,
- * after its authenticate action when it has one (spec 13.2). Forwarding goes on in the forward
+ * after its authenticate action (spec 13.2) or jwt-validation action (README, "JWT validation")
+ * when it has one. Forwarding goes on in the forward
  * stage; the other actions answer at once.
  */
 import { authenticate } from '../actions/authenticate.ts';
 import { fixedResponse } from '../actions/fixed-response.ts';
 import { forwardAction } from '../actions/forward.ts';
+import { validateJwt } from '../actions/jwt-validation.ts';
 import { redirect } from '../actions/redirect.ts';
 import type { RequestContext } from './context.ts';
 
 export function act(ctx: RequestContext): void {
-  const authenticateAction = ctx.match!.authenticate;
-  if (authenticateAction !== undefined) return authenticate(ctx, authenticateAction, () => route(ctx));
+  const match = ctx.match!;
+  if (match.authenticate !== undefined) return authenticate(ctx, match.authenticate, () => route(ctx));
+  if (match.jwtValidation !== undefined) return validateJwt(ctx, match.jwtValidation, () => route(ctx));
   route(ctx);
 }
 

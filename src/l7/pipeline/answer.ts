@@ -120,6 +120,27 @@ export const authenticationStatus = {
 
 export type AuthenticationOutcome = keyof typeof authenticationStatus;
 
+/**
+ * What a jwt-validation action answers itself (README, "JWT validation"). AWS documents only
+ * that it "rejects the request": 401 chosen for a missing or invalid token (as for the
+ * authenticate actions' deny), 500 when the JWKS endpoint cannot be read or breaks ALB's limits
+ * (AWS: the request is not forwarded). The keys are the request record's `errorCode`; AWS
+ * documents no access-log `error_reason` for them, so it stays `-`.
+ */
+export const jwtValidationStatus = {
+  /** No `Authorization: Bearer <token>`. */
+  JwtMissing: 401,
+  /** Bad signature, unknown key, not RS256, wrong `iss`, expired, not yet valid, an additional claim that does not match. */
+  JwtInvalid: 401,
+  JwksRequestFailed: 500,
+  JwksRequestTimeout: 500,
+  JwksResponseTooLarge: 500,
+  JwksTooManyKeys: 500,
+  JwksInvalidResponse: 500,
+} as const satisfies Record<string, number>;
+
+export type JwtValidationOutcome = keyof typeof jwtValidationStatus;
+
 /** The status for a failure while forwarding (spec 7.1). */
 export function statusForError(err: unknown): number {
   if (!isElbError(err)) return 502;
@@ -231,6 +252,15 @@ export function answerAuthentication(ctx: RequestContext, outcome: Authenticatio
   writeAnswer(ctx, status, statusText[status] ?? '', ['Server', SERVER_HEADER, 'Content-Type', 'text/html', ...headers, 'Content-Length', String(body.length)], body, { close: false, length: body.length });
   ctx.errorCode = outcome;
   if (outcome.startsWith('Auth')) ctx.errorReason = outcome;
+  finish(ctx);
+}
+
+/** Answers a jwt-validation action's refusal (see jwtValidationStatus) with the error page and `headers` (WWW-Authenticate). */
+export function answerJwtValidation(ctx: RequestContext, outcome: JwtValidationOutcome, headers: readonly string[] = []): void {
+  const status = jwtValidationStatus[outcome];
+  const body = Buffer.from(errorPage(status), 'latin1');
+  writeAnswer(ctx, status, statusText[status] ?? '', ['Server', SERVER_HEADER, 'Content-Type', 'text/html', ...headers, 'Content-Length', String(body.length)], body, { close: false, length: body.length });
+  ctx.errorCode = outcome;
   finish(ctx);
 }
 

@@ -25,6 +25,8 @@ import type { BackendTls, UpstreamExchange, UpstreamHandler, UpstreamRequest } f
 import type { UpstreamTarget } from '../upstream/pools.ts';
 import type { Tunnel } from '../tunnel.ts';
 import type { AlbAuthentication } from '../auth/authentication.ts';
+import type { JwksCache } from '../auth/jwks.ts';
+import type { JwtValidationEmulatorConfig } from '../../config/jwt-validation.ts';
 
 /** Load balancer attributes as the data path uses them (spec 4.6), typed once per change. */
 export type AlbSettings = ApplicationLoadBalancerSettings;
@@ -80,6 +82,8 @@ export interface ListenerRuntime {
   responseHeaders: ResponseHeaderRules | undefined;
   /** The load balancer's authenticate actions (spec 13.2) when this listener has one; it then also answers `/oauth2/idpresponse`. */
   auth?: AlbAuthentication | undefined;
+  /** The load balancer's JWKS keys and jwt-validation settings when this listener has a jwt-validation action; undefined otherwise. */
+  jwt?: { readonly jwks: JwksCache; readonly settings: JwtValidationEmulatorConfig } | undefined;
 }
 
 /** Sends one request to one target (over TLS when `backend` is given) and reports back through `handler`. */
@@ -147,6 +151,8 @@ export class RequestContext {
   forwardedHeaders: readonly string[];
   /** An authenticate action let the request through: `actions_executed` starts with `authenticate`. */
   authenticated = false;
+  /** A jwt-validation action let the request through: `actions_executed` starts with `jwt-validation` (README, "JWT validation"). */
+  jwtValidated = false;
   /** `Set-Cookie` values the load balancer adds to the target's response (a refreshed session). */
   setCookies: readonly string[] | undefined = undefined;
 

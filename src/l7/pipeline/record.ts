@@ -101,7 +101,7 @@ export function requestRecord(ctx: RequestContext, receivedBytes: number, sentBy
     ...(agent !== undefined ? { userAgent: agent } : {}),
     ...(ctx.traceId !== undefined ? { traceId: ctx.traceId } : {}),
     ...(ctx.match !== undefined ? { matchedRulePriority: ctx.match.priority } : {}),
-    actionsExecuted: ctx.authenticated ? ['authenticate', ...ctx.actionsExecuted] : ctx.actionsExecuted,
+    actionsExecuted: ctx.authenticated ? ['authenticate', ...ctx.actionsExecuted] : ctx.jwtValidated ? ['jwt-validation', ...ctx.actionsExecuted] : ctx.actionsExecuted,
     ...(ctx.redirectUrl !== undefined ? { redirectUrl: ctx.redirectUrl } : {}),
     ...(ctx.errorCode !== undefined ? { errorCode: ctx.errorCode } : {}),
     ...(ctx.errorReason !== undefined ? { errorReason: ctx.errorReason } : {}),

@@ -537,8 +537,8 @@ describe('parseConfig: cross references', () => {
   });
 
   it('rejects an unknown action type, naming it', () => {
-    const err = configError({ loadBalancers: [balancer({ listeners: [{ port: 80, defaultActions: [{ type: 'jwt-validation' }] }] })] });
-    expect(err.issues[0]!.message).toContain('type must be one of forward | fixed-response | redirect | authenticate-oidc | authenticate-cognito: got "jwt-validation"');
+    const err = configError({ loadBalancers: [balancer({ listeners: [{ port: 80, defaultActions: [{ type: 'lambda' }] }] })] });
+    expect(err.issues[0]!.message).toContain('type must be one of forward | fixed-response | redirect | authenticate-oidc | authenticate-cognito | jwt-validation: got "lambda"');
   });
 
   it('rejects a fixed-response status that AWS does not allow', () => {
