@@ -9,7 +9,11 @@ import type { ApiValue } from './xml.ts';
 import { ApiError } from './errors.ts';
 import { invalid, Members, type QueryValue } from './query.ts';
 
-export const ACTION_TYPES = ['forward', 'redirect', 'fixed-response', 'authenticate-oidc', 'authenticate-cognito'] as const;
+export const ACTION_TYPES = ['forward', 'redirect', 'fixed-response', 'authenticate-oidc', 'authenticate-cognito', 'jwt-validation'] as const;
+/** The authentication actions, placed before the routing action, HTTPS listeners only (spec 13.2.1). */
+export const AUTHENTICATION_ACTION_TYPES: ReadonlySet<string> = new Set(['authenticate-oidc', 'authenticate-cognito', 'jwt-validation']);
+/** Each authentication action's config member. */
+const AUTHENTICATION_CONFIG = { 'authenticate-oidc': 'AuthenticateOidcConfig', 'authenticate-cognito': 'AuthenticateCognitoConfig', 'jwt-validation': 'JwtValidationConfig' } as const;
 export const CONDITION_FIELDS = ['host-header', 'path-pattern', 'http-header', 'http-request-method', 'query-string', 'source-ip'] as const;
 export const TRANSFORM_TYPES = ['host-header-rewrite', 'url-rewrite'] as const;
 
@@ -69,9 +73,9 @@ export function actionInput(m: Members, targetGroupName: Resolve): Record<string
       };
     }
     default: {
-      const key = type === 'authenticate-oidc' ? 'AuthenticateOidcConfig' : 'AuthenticateCognitoConfig';
+      const key = AUTHENTICATION_CONFIG[type];
       const config = m.structure(key);
-      if (config === undefined) throw new ApiError('ValidationError', `An ${type} action needs an ${key}`);
+      if (config === undefined) throw new ApiError('ValidationError', `A${type.startsWith('a') ? 'n' : ''} ${type} action needs a${key.startsWith('A') ? 'n' : ''} ${key}`);
       return { ...base, [lowerFirst(key)]: camelize(config.node) };
     }
   }
@@ -196,7 +200,7 @@ function optionalStrings(m: Members, names: Readonly<Record<string, string>>): R
 const NUMBERS = new Set(['SessionTimeout', 'Weight', 'Order', 'DurationSeconds']);
 const BOOLEANS = new Set(['UseExistingClientSecret', 'Enabled']);
 
-/** Generic PascalCase → camelCase for the structures read as they are (authentication configs); maps (`entry.N.key`) become objects. */
+/** Generic PascalCase → camelCase for the structures read as they are (authentication and JWT validation configs); maps (`entry.N.key`) become objects. */
 function camelize(node: QueryValue, member = ''): unknown {
   if (typeof node === 'string') {
     if (NUMBERS.has(member)) {

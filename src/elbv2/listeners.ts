@@ -9,7 +9,7 @@ import { ALPN_POLICIES, listenerAttributeCatalogue, type ListenerConfig } from '
 import { DEFAULT_SSL_POLICY, SslPolicyNotFoundError, sslPolicy } from '../tls/policies.ts';
 import type { LoadBalancer } from '../runtime/runtime.ts';
 import { LIMITS, page, tagsOf, type Call, type Elbv2Api, type Handler, type Result } from './api.ts';
-import { actionInput } from './convert.ts';
+import { actionInput, AUTHENTICATION_ACTION_TYPES } from './convert.ts';
 import { Draft, type InputListener } from './draft.ts';
 import { ApiError } from './errors.ts';
 import { attributeError, attributeList, readAttributes } from './load-balancers.ts';
@@ -70,6 +70,7 @@ function readActions(api: Elbv2Api, members: Members[], lb: LoadBalancer, protoc
   if (terminal.length !== 1) throw new ApiError('InvalidLoadBalancerAction', 'A rule needs exactly one forward, redirect or fixed-response action');
   for (const action of actions) {
     if (network && action['type'] !== 'forward') throw new ApiError('InvalidLoadBalancerAction', `Network load balancers only forward: got action type '${String(action['type'])}'`);
+    if (AUTHENTICATION_ACTION_TYPES.has(String(action['type'])) && protocol !== 'HTTPS') throw new ApiError('InvalidLoadBalancerAction', 'Authentication actions are supported on HTTPS listeners only');
     if (action['type'] !== 'forward') continue;
     const names = (action['targetGroupName'] as string | undefined) !== undefined ? [action['targetGroupName'] as string] : ((action['forwardConfig'] as { targetGroups: Array<{ targetGroupName: string }> }).targetGroups.map((g) => g.targetGroupName));
     if (network && names.length > 1) throw new ApiError('TooManyTargetGroups', 'A network load balancer action forwards to one target group');

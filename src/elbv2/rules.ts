@@ -4,7 +4,7 @@
  * connection on it or on any other listener is touched.
  */
 import { LIMITS, page, tagsOf, type Call, type Handler, type Result } from './api.ts';
-import { actionInput, conditionInput, transformInput } from './convert.ts';
+import { actionInput, AUTHENTICATION_ACTION_TYPES, conditionInput, transformInput } from './convert.ts';
 import { Draft, type InputRule } from './draft.ts';
 import { ApiError } from './errors.ts';
 import type { Members } from './query.ts';
@@ -18,7 +18,7 @@ function readRuleActions(api: Elbv2Api, members: Members[], lb: LoadBalancer, pr
   if (terminal.length !== 1) throw new ApiError('InvalidLoadBalancerAction', 'A rule needs exactly one forward, redirect or fixed-response action');
   if (actions.length > 1 && actions.some((a) => a['order'] === undefined)) throw new ApiError('ValidationError', 'Each action needs an Order when a rule has several');
   for (const a of actions) {
-    if (String(a['type']).startsWith('authenticate-') && protocol !== 'HTTPS') throw new ApiError('InvalidLoadBalancerAction', 'Authentication actions are supported on HTTPS listeners only');
+    if (AUTHENTICATION_ACTION_TYPES.has(String(a['type'])) && protocol !== 'HTTPS') throw new ApiError('InvalidLoadBalancerAction', 'Authentication actions are supported on HTTPS listeners only');
     if (a['type'] !== 'forward') continue;
     const names = a['targetGroupName'] !== undefined ? [a['targetGroupName'] as string] : (a['forwardConfig'] as { targetGroups: Array<{ targetGroupName: string }> }).targetGroups.map((g) => g.targetGroupName);
     if (names.length > LIMITS['target-groups-per-action-on-application-load-balancer']) throw new ApiError('TooManyTargetGroups', 'An action forwards to at most 5 target groups');
