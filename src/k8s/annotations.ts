@@ -111,7 +111,7 @@ export const ANNOTATIONS: readonly AnnotationEntry[] = [
   ingAndSvc('auth-scope', 'emulated', 'the scope asked of the identity provider'),
   ingAndSvc('auth-session-cookie', 'emulated', 'the session cookie name'),
   ingAndSvc('auth-session-timeout', 'emulated', 'the session lifetime'),
-  ing('jwt-validation', 'warned', 'JWT validation is not emulated: requests are forwarded without their JWT being checked'),
+  ing('jwt-validation', 'emulated', "a jwt-validation action before each rule's routing action on HTTPS listeners (the bearer token checked against the JWKS endpoint's keys); not beside auth-type"),
   ing('actions.${action-name}', 'emulated', 'the action of a use-annotation backend: fixed-response, redirect or forward (camelCase or PascalCase)'),
   ing('transforms.${transforms-name}', 'emulated', "the rule's transforms (host-header-rewrite, url-rewrite)"),
   ing('conditions.${conditions-name}', 'emulated', "the rule's extra conditions (host-header, path-pattern, http-header, http-request-method, query-string, source-ip)"),

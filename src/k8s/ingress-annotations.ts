@@ -12,7 +12,7 @@ import type { ConfigInput } from '../config/schema.ts';
 import { decodeGoJson, GoJsonError, goPtr, goSlice, goString, goStruct, type GoType } from './go-json.ts';
 
 /** Annotation suffixes this module reads (`actions.` and friends take a backend name after the dot). */
-export const INGRESS_RULE_ANNOTATIONS = ['actions.', 'conditions.', 'transforms.', 'use-regex-path-match'] as const;
+export const INGRESS_RULE_ANNOTATIONS = ['actions.', 'conditions.', 'transforms.', 'use-regex-path-match', 'jwt-validation'] as const;
 
 type ListenerInput = NonNullable<ConfigInput['loadBalancers']>[number]['listeners'][number];
 type RuleInput = NonNullable<ListenerInput['rules']>[number];
@@ -276,6 +276,49 @@ export function parseTransformsAnnotation(annotations: Readonly<Record<string, s
     } else return { error: `unknown transform type: ${transform.type ?? ''} (annotation ${key})` };
   }
   return { value: out };
+}
+
+/** The controller's JwtValidationConfig and JwtAdditionalClaim (pkg/ingress/config_types.go). */
+const JWT_VALIDATION_TYPE = goStruct('ingress', 'JwtValidationConfig', {
+  jwksEndpoint: goString(),
+  issuer: goString(),
+  additionalClaims: goSlice(goStruct('ingress', 'JwtAdditionalClaim', { format: goString('ingress.jwtAdditionalClaimFormat'), name: goString(), values: goSlice(goString()) })),
+});
+
+/** What translate.ts puts before a rule's routing action on HTTPS listeners (order 1; the routing action gets 2). */
+export interface JwtValidationActionInput {
+  readonly type: 'jwt-validation';
+  readonly jwtValidationConfig: { readonly jwksEndpoint: string; readonly issuer: string; readonly additionalClaims?: ReadonlyArray<{ readonly format: string; readonly name: string; readonly values: readonly string[] }> };
+}
+
+interface DecodedJwtValidation {
+  readonly jwksEndpoint?: string;
+  readonly issuer?: string;
+  readonly additionalClaims?: ReadonlyArray<{ readonly format?: string; readonly name?: string; readonly values?: readonly string[] } | undefined>;
+}
+
+/**
+ * `jwt-validation` (the Ingress's, not its Services'; the controller's buildJwtValidationConfig):
+ * JSON decoded as Go does, jwksEndpoint and issuer required, each additional claim with a format,
+ * a name and values; the format's values and the fields' limits are AWS's to check (the config
+ * schema). Undefined when absent.
+ */
+export function parseJwtValidationAnnotation(annotations: Readonly<Record<string, string>>, prefix: string): AnnotationResult<JwtValidationActionInput | undefined> {
+  const parsed = parseJsonAnnotation(annotations, `${prefix}jwt-validation`, JWT_VALIDATION_TYPE);
+  if (parsed === undefined) return { value: undefined };
+  if ('error' in parsed) return parsed;
+  const config = (parsed.value ?? {}) as DecodedJwtValidation;
+  if (empty(config.jwksEndpoint)) return { error: 'jwksEndpoint is a required field for jwt validation' };
+  if (empty(config.issuer)) return { error: 'issuer is a required field for jwt validation' };
+  const claims: Array<{ format: string; name: string; values: string[] }> = [];
+  for (const c of config.additionalClaims ?? []) {
+    const claim = c ?? {};
+    if (empty(claim.format)) return { error: 'format is a required field for additional claims for jwt validation' };
+    if (empty(claim.name)) return { error: 'name is a required field for additional claims for jwt validation' };
+    if (none(claim.values)) return { error: 'values must not be empty for additional claims for jwt validation' };
+    claims.push({ format: claim.format!, name: claim.name!, values: [...claim.values!] });
+  }
+  return { value: { type: 'jwt-validation', jwtValidationConfig: { jwksEndpoint: config.jwksEndpoint!, issuer: config.issuer!, ...(claims.length > 0 ? { additionalClaims: claims } : {}) } } };
 }
 
 /** `use-regex-path-match`, read with Go's strconv.ParseBool; false when absent. */

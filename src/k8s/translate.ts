@@ -25,11 +25,13 @@ import {
   optimizeRules,
   parseActionAnnotation,
   parseConditionsAnnotation,
+  parseJwtValidationAnnotation,
   parseTransformsAnnotation,
   parseUseRegexPathMatch,
   ruleConditions,
   type ConditionInput,
   type IngressAction,
+  type JwtValidationActionInput,
   type TransformInput,
 } from './ingress-annotations.ts';
 import {
@@ -503,6 +505,8 @@ interface IngressPathRule {
   readonly transforms: readonly TransformInput[];
   /** An HTTPS listener puts it before `action` (spec 13.2.9; HTTP listeners ignore it, as the controller does). */
   readonly auth?: AuthenticateActionInput;
+  /** The Ingress's `jwt-validation`: an HTTPS listener puts it before `action` too (never beside `auth`). */
+  readonly jwtValidation?: JwtValidationActionInput;
 }
 
 /** An error the controller would fail the whole Ingress group's reconcile with. */
@@ -795,6 +799,7 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
   const rulesOf = new Map<string, IngressPathRule[]>();
   const defaultOf = new Map<string, ActionInput>();
   const defaultAuthOf = new Map<string, AuthenticateActionInput>();
+  const defaultJwtOf = new Map<string, JwtValidationActionInput>();
   members.forEach((m, memberIndex) => {
     type Backend = NonNullable<V1Ingress['spec']>['defaultBackend'];
     // A default backend's errors are not prefixed with the Ingress (as the controller's).
@@ -847,6 +852,8 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
         defaultOf.set(m.key, def.action);
         const defAuth = backendAuth(def.authService);
         if (defAuth !== undefined) defaultAuthOf.set(m.key, defAuth);
+        const defJwt = checked(parseJwtValidationAnnotation(m.annotations, ING), false);
+        if (defJwt !== undefined) defaultJwtOf.set(m.key, defJwt);
       }
     }
     const rules: IngressPathRule[] = [];
@@ -858,6 +865,7 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
         const conditions = checked(ruleConditions({ host: rule.host, path: p.path, pathType, useRegexPathMatch, conditions: backend.conditions }));
         if (backend.action === undefined) return;
         const auth = backendAuth(backend.authService);
+        const jwtValidation = checked(parseJwtValidationAnnotation(m.annotations, ING));
         rules.push({
           member: memberIndex,
           rule: ri,
@@ -868,6 +876,7 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
           action: backend.action,
           transforms: backend.transforms,
           ...(auth !== undefined ? { auth } : {}),
+          ...(jwtValidation !== undefined ? { jwtValidation } : {}),
         });
       });
     });
@@ -895,9 +904,17 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
       const defaultMember = on.find((m) => defaultOf.has(m.key));
       const defaultAction = defaultMember === undefined ? undefined : defaultOf.get(defaultMember.key);
       const defaultAuth = defaultMember === undefined ? undefined : defaultAuthOf.get(defaultMember.key);
-      // An authenticate action goes before the routing action on HTTPS listeners only (spec 13.2.9).
-      const guarded = (action: ActionInput, auth: AuthenticateActionInput | undefined): ActionInput[] =>
-        auth === undefined || config.protocol !== 'HTTPS' ? [action] : [{ ...auth, order: 1 } as ActionInput, { ...action, order: 2 } as ActionInput];
+      const defaultJwt = defaultMember === undefined ? undefined : defaultJwtOf.get(defaultMember.key);
+      // An authenticate or jwt-validation action goes before the routing action on HTTPS
+      // listeners only (spec 13.2.9); the controller refuses both on one backend (buildActions).
+      const guarded = (action: ActionInput, auth: AuthenticateActionInput | undefined, jwt: JwtValidationActionInput | undefined, ingress: string | undefined): ActionInput[] => {
+        if (config.protocol !== 'HTTPS') return [action];
+        if (auth !== undefined && jwt !== undefined) {
+          throw new IngressGroupError(`${ingress !== undefined ? `ingress: ${ingress}: ` : ''}authentication and jwt validation can't both be configured`);
+        }
+        const before = auth ?? jwt;
+        return before === undefined ? [action] : [{ ...before, order: 1 } as ActionInput, { ...action, order: 2 } as ActionInput];
+      };
       return {
         port,
         protocol: config.protocol,
@@ -905,12 +922,12 @@ function buildIngressGroup(snapshot: ClusterSnapshot, group: string, ingresses: 
         ...(config.certificates.length > 0 ? { certificates: config.certificates.map((certificateArn) => ({ certificateArn })) } : {}),
         ...(config.mutualAuthentication !== undefined ? { mutualAuthentication: { ...config.mutualAuthentication } } : {}),
         ...attributes,
-        defaultActions: defaultAction === undefined ? [{ type: 'fixed-response', fixedResponseConfig: { statusCode: '404', contentType: 'text/plain' } }] : guarded(defaultAction, defaultAuth),
+        defaultActions: defaultAction === undefined ? [{ type: 'fixed-response', fixedResponseConfig: { statusCode: '404', contentType: 'text/plain' } }] : guarded(defaultAction, defaultAuth, defaultJwt, undefined),
         // The controller's rule optimiser runs per listener (spec 15.5.1), then priorities are 1, 2, 3, …
         rules: optimizeRules(
           port,
           config.protocol,
-          ordered.map((r) => ({ conditions: r.conditions, actions: guarded(r.action, r.auth), ...(r.transforms.length > 0 ? { transforms: [...r.transforms] } : {}) })),
+          ordered.map((r) => ({ conditions: r.conditions, actions: guarded(r.action, r.auth, r.jwtValidation, members[r.member]!.key), ...(r.transforms.length > 0 ? { transforms: [...r.transforms] } : {}) })),
         ).map((r, i) => ({ priority: i + 1, ...r })),
       };
     });

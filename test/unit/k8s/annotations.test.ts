@@ -54,6 +54,7 @@ const PLAUSIBLE: Record<string, { value: string; with?: Record<string, string> }
   [`${INGRESS_PREFIX}ssl-redirect`]: { value: '443', with: { [`${INGRESS_PREFIX}listen-ports`]: '[{"HTTP": 80}, {"HTTPS": 443}]', [`${INGRESS_PREFIX}certificate-arn`]: ARN } },
   [`${INGRESS_PREFIX}certificate-arn`]: { value: ARN },
   [`${INGRESS_PREFIX}mutual-authentication`]: { value: '[{"port": 443, "mode": "passthrough"}]', with: { [`${INGRESS_PREFIX}certificate-arn`]: ARN } },
+  [`${INGRESS_PREFIX}jwt-validation`]: { value: '{"jwksEndpoint": "https://idp.example.test/jwks", "issuer": "https://idp.example.test"}', with: { [`${INGRESS_PREFIX}certificate-arn`]: ARN } },
   [`${INGRESS_PREFIX}ssl-policy`]: { value: 'ELBSecurityPolicy-TLS13-1-2-2021-06', with: { [`${INGRESS_PREFIX}certificate-arn`]: ARN } },
   [`${INGRESS_PREFIX}target-type`]: { value: 'ip' },
   [`${INGRESS_PREFIX}backend-protocol`]: { value: 'HTTPS' },
