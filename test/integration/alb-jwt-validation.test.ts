@@ -22,6 +22,7 @@ import type { RequestRecord } from '../../src/l7/request-record.ts';
 import { startLocalElb, type LocalElb } from '../../src/local-elb.ts';
 import { openLocalCa, type LocalCertificateAuthority } from '../../src/tls/ca.ts';
 import { deferCleanups, waitHealthy } from '../support/alb.ts';
+import { waitFor } from '../support/wait.ts';
 import { startTarget, type TestTarget } from '../support/targets.ts';
 
 const run = promisify(execFile);
@@ -34,7 +35,7 @@ async function rsaKey(kid: string): Promise<Key> {
   return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' } };
 }
 
-/** A JWKS server: `/jwks` the published keys, `/big` over 150 KB, `/many` 11 keys, `/down` a 503. */
+/** A JWKS server: `/jwks` the published keys, `/big` over 150 KB, `/many` 11 keys, `/hang` no answer (held until close), `/down` a 503. */
 interface JwksServer {
   readonly url: string;
   keys: JWK[];
@@ -51,16 +52,21 @@ async function startJwks(tls?: https.ServerOptions): Promise<JwksServer> {
     if (req.url === '/jwks') return json({ keys: server.keys });
     if (req.url === '/many') return json({ keys: Array.from({ length: 11 }, (_, i) => ({ ...server.keys[0], kid: `k${i}` })) });
     if (req.url === '/big') return json({ keys: server.keys, padding: 'x'.repeat(150 * 1024) });
+    if (req.url === '/hang') return void held.add(res);
     res.writeHead(503);
     res.end();
   };
+  const held = new Set<http.ServerResponse>();
   const srv = tls ? https.createServer(tls, handler) : http.createServer(handler);
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const server: JwksServer = {
     url: `${tls ? 'https' : 'http'}://127.0.0.1:${(srv.address() as AddressInfo).port}`,
     keys: [],
     requests: [],
-    close: () => new Promise<void>((r) => srv.close(() => r())),
+    close: () => {
+      for (const res of held) res.destroy();
+      return new Promise<void>((r) => srv.close(() => r()));
+    },
   };
   return server;
 }
@@ -114,6 +120,7 @@ function config(targetPort: number, emulator: Record<string, unknown> = {}): Con
               rule(5, '/down/*', jwtAction(`${secure.url}/down`)),
               rule(6, '/single/*', jwtAction(`${secure.url}/jwks`, [{ format: 'single-string', name: 'admin', values: ['true'] }])),
               rule(7, '/array/*', jwtAction(`${secure.url}/jwks`, [{ format: 'string-array', name: 'ver', values: ['6', '19'] }])),
+              rule(9, '/hang/*', jwtAction(`${secure.url}/hang`)),
               rule(8, '/scope/*', jwtAction(`${secure.url}/jwks`, [{ format: 'space-separated-values', name: 'scope', values: ['read:api', 'write'] }])),
             ],
           },
@@ -256,6 +263,21 @@ describe('jwt-validation: the JWKS endpoint', () => {
     expect(res.headers['www-authenticate']).toBeUndefined();
     expect(target.seen.length).toBe(seen);
     expect(records.at(-1)).toMatchObject({ elbStatusCode: 500, errorCode, actionsExecuted: ['jwt-validation'] });
+  });
+
+  it('answers 500 JwksRequestTimeout when the endpoint does not answer within jwksTimeoutMs on the clock', async () => {
+    const clock = new VirtualClock(Date.now());
+    const { url, target, records } = await start({ jwksTimeoutMs: 2000 }, clock);
+    const seen = target.seen.length;
+    const asked = secure.requests.filter((r) => r === '/hang').length;
+    const pending = get(`${url}/hang/x`, `Bearer ${await token({}, { nowMs: clock.now() })}`);
+    await waitFor(() => secure.requests.filter((r) => r === '/hang').length > asked, { what: 'the JWKS request' });
+    await clock.advance(1_999);
+    expect(records.filter((r) => r.errorCode === 'JwksRequestTimeout')).toEqual([]);
+    await clock.advance(1);
+    expect((await pending).status).toBe(500);
+    expect(target.seen.length).toBe(seen);
+    expect(records.at(-1)).toMatchObject({ elbStatusCode: 500, errorCode: 'JwksRequestTimeout', actionsExecuted: ['jwt-validation'] });
   });
 
   it('keeps the keys jwksCacheSeconds on the clock, and asks again for a kid it lacks (at most every 10 s) so a rotated key works', async () => {
