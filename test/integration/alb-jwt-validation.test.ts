@@ -23,6 +23,7 @@ import { startLocalElb, type LocalElb } from '../../src/local-elb.ts';
 import { openLocalCa, type LocalCertificateAuthority } from '../../src/tls/ca.ts';
 import { deferCleanups, waitHealthy } from '../support/alb.ts';
 import { waitFor } from '../support/wait.ts';
+import { metricSum } from '../support/metrics.ts';
 import { startTarget, type TestTarget } from '../support/targets.ts';
 
 const run = promisify(execFile);
@@ -216,6 +217,16 @@ describe('jwt-validation: an invalid or missing token is refused with 401 and WW
     const { url } = await start();
     const forged = await new SignJWT({ iss: ISSUER, exp: now() + hour }).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).sign(new TextEncoder().encode(k1.jwk.n!));
     expect((await get(`${url}/api/x`, `Bearer ${forged}`)).status).toBe(401);
+  });
+
+  it('counts its 401s in HTTPCode_ELB_4XX_Count and the JWKS 500s in HTTPCode_ELB_5XX_Count (AWS documents no JWT metric)', async () => {
+    const { elb, url } = await start();
+    await get(`${url}/api/x`);
+    await get(`${url}/api/x`, `Bearer ${await token({ iss: 'https://evil.example.test' })}`);
+    await get(`${url}/down/x`, `Bearer ${await token()}`);
+    expect(await metricSum(elb, 'HTTPCode_ELB_4XX_Count', { load_balancer: 'app' })).toBe(2);
+    expect(await metricSum(elb, 'HTTPCode_ELB_5XX_Count', { load_balancer: 'app' })).toBe(1);
+    expect(await metricSum(elb, 'ELBAuthFailure', { load_balancer: 'app' })).toBe(0);
   });
 
   it('leaves WWW-Authenticate out when emulator.jwtValidation.wwwAuthenticate is false', async () => {
