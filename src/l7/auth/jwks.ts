@@ -80,11 +80,13 @@ export class JwksCache {
   }
 
   #refresh(endpoint: string, entry: Entry): Promise<JwksResult> {
-    entry.inFlight ??= this.#fetch(endpoint).then((result) => {
-      entry.inFlight = undefined;
-      if (result.ok) entry.keys = result.keys;
-      return result;
-    });
+    entry.inFlight ??= this.#fetch(endpoint)
+      .catch((err: unknown): JwksResult => ({ ok: false, reason: 'JwksRequestFailed', detail: `${endpoint}: ${(err as Error).message}` }))
+      .then((result) => {
+        entry.inFlight = undefined;
+        if (result.ok) entry.keys = result.keys;
+        return result;
+      });
     return entry.inFlight;
   }
 
@@ -93,8 +95,16 @@ export class JwksCache {
     const url = new URL(endpoint);
     let ca: readonly string[] | undefined;
     if (url.protocol === 'https:') {
-      this.#ca ??= this.#options.trustedCas();
-      ca = await this.#ca;
+      // A failure to read the trusted CAs is not kept: the next fetch tries again.
+      this.#ca ??= this.#options.trustedCas().catch((err: unknown) => {
+        this.#ca = undefined;
+        throw err;
+      });
+      try {
+        ca = await this.#ca;
+      } catch (err) {
+        return { ok: false, reason: 'JwksRequestFailed', detail: `the trusted CA certificates could not be read: ${(err as Error).message}` };
+      }
     }
     const body = await get(url, ca, this.#options.clock, this.#options.timeoutMs);
     if (!body.ok) return body;
