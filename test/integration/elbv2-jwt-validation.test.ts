@@ -33,21 +33,12 @@ import { startElbv2Endpoint } from '../../src/elbv2/server.ts';
 import { startLocalElb } from '../../src/local-elb.ts';
 import { openLocalCa } from '../../src/tls/ca.ts';
 import { deferCleanups } from '../support/alb.ts';
+import { awsError, FAST_WAITER as fast } from '../support/elbv2-sdk.ts';
 import { startTarget } from '../support/targets.ts';
 
 const defer = deferCleanups();
-const fast = { maxWaitTime: 30, minDelay: 0.2, maxDelay: 0.5 };
 const ISSUER = 'https://idp.example.test';
 
-async function awsError(promise: Promise<unknown>): Promise<{ name: string; message: string; status: number | undefined }> {
-  try {
-    await promise;
-  } catch (err) {
-    const e = err as Error & { $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, message: e.message, status: e.$metadata?.httpStatusCode };
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('ELBv2 API: the jwt-validation action with the AWS SDK', () => {
   it('creates, describes and modifies it on listeners and rules; requests are checked through it; bad input gets AWS codes', async () => {

@@ -58,13 +58,12 @@ import { parseConfig } from '../../src/config/schema.ts';
 import { startElbv2Endpoint } from '../../src/elbv2/server.ts';
 import { startLocalElb } from '../../src/local-elb.ts';
 import { deferCleanups } from '../support/alb.ts';
+import { awsError, FAST_WAITER as fast } from '../support/elbv2-sdk.ts';
 import { startTcpTarget } from '../support/tcp.ts';
 import { startTarget } from '../support/targets.ts';
 import { waitFor } from '../support/wait.ts';
 
 const defer = deferCleanups();
-/** Waiters poll every 0.2–0.5 s instead of the SDK's 15–120 s, up to a deadline. */
-const fast = { maxWaitTime: 30, minDelay: 0.2, maxDelay: 0.5 };
 
 async function startStack(config: Parameters<typeof startLocalElb>[0]['config'] = {}) {
   // HTTPS listeners' certificates come from a local CA of the test's own.
@@ -85,15 +84,6 @@ async function startStack(config: Parameters<typeof startLocalElb>[0]['config'] 
 }
 
 /** The SDK's error for `promise`: its `name` is AWS's error shape (`…Exception`, or the common code itself). */
-async function awsError(promise: Promise<unknown>): Promise<{ name: string; message: string; status: number | undefined }> {
-  try {
-    await promise;
-  } catch (err) {
-    const e = err as Error & { $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, message: e.message, status: e.$metadata?.httpStatusCode };
-  }
-  throw new Error('expected the call to fail');
-}
 
 /** Where a listener is bound on this machine, from its `local-elb:url` tag. */
 async function listenerUrl(client: ElasticLoadBalancingV2Client, listenerArn: string): Promise<URL> {

@@ -27,21 +27,12 @@ import { describe, expect, it } from 'vitest';
 import { startElbv2Endpoint } from '../../src/elbv2/server.ts';
 import { startLocalElb } from '../../src/local-elb.ts';
 import { deferCleanups } from '../support/alb.ts';
+import { awsError, FAST_WAITER as fast } from '../support/elbv2-sdk.ts';
 import { startRecordingTarget } from '../support/recording-target.ts';
 import { waitFor } from '../support/wait.ts';
 
 const defer = deferCleanups();
-const fast = { maxWaitTime: 30, minDelay: 0.2, maxDelay: 0.5 };
 
-async function awsError(promise: Promise<unknown>): Promise<{ name: string; message: string; status: number | undefined }> {
-  try {
-    await promise;
-  } catch (err) {
-    const e = err as Error & { $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, message: e.message, status: e.$metadata?.httpStatusCode };
-  }
-  throw new Error('expected the call to fail');
-}
 
 const urlRewrite = (regex: string, replace: string): RuleTransform => ({ Type: 'url-rewrite', UrlRewriteConfig: { Rewrites: [{ Regex: regex, Replace: replace }] } });
 const hostRewrite = (regex: string, replace: string): RuleTransform => ({ Type: 'host-header-rewrite', HostHeaderRewriteConfig: { Rewrites: [{ Regex: regex, Replace: replace }] } });

@@ -35,11 +35,11 @@ import { describe, expect, it } from 'vitest';
 import { startElbv2Endpoint } from '../../src/elbv2/server.ts';
 import { startLocalElb } from '../../src/local-elb.ts';
 import { deferCleanups } from '../support/alb.ts';
+import { awsError, FAST_WAITER as fast } from '../support/elbv2-sdk.ts';
 import { issue, makeCa, makeCrl, type TestCert } from '../support/mtls-certs.ts';
 import { startTarget } from '../support/targets.ts';
 
 const defer = deferCleanups();
-const fast = { maxWaitTime: 30, minDelay: 0.2, maxDelay: 0.5 };
 
 async function startStack() {
   const stateDir = await mkdtemp(join(tmpdir(), 'local-elb-elbv2-ts-'));
@@ -56,14 +56,6 @@ async function startStack() {
   return { elb, client, put, s3Dir };
 }
 
-async function awsError(promise: Promise<unknown>): Promise<{ name: string; message: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    return { name: (err as Error).name, message: (err as Error).message };
-  }
-  throw new Error('expected the call to fail');
-}
 
 /** GET with a client certificate: the status, or the error code when the connection was refused. */
 function get(url: string, client: TestCert): Promise<number | string> {
