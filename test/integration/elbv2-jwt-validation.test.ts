@@ -7,9 +7,6 @@
  */
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   type Action,
   CreateListenerCommand,
@@ -19,7 +16,6 @@ import {
   DescribeListenersCommand,
   DescribeRulesCommand,
   DescribeTagsCommand,
-  ElasticLoadBalancingV2Client,
   ModifyListenerCommand,
   ModifyRuleCommand,
   RegisterTargetsCommand,
@@ -29,21 +25,17 @@ import {
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { Agent, request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { startElbv2Endpoint } from '../../src/elbv2/server.ts';
-import { startLocalElb } from '../../src/local-elb.ts';
 import { openLocalCa } from '../../src/tls/ca.ts';
 import { deferCleanups } from '../support/alb.ts';
-import { awsError, FAST_WAITER as fast } from '../support/elbv2-sdk.ts';
+import { awsError, FAST_WAITER as fast, startSdkStack } from '../support/elbv2-sdk.ts';
 import { startTarget } from '../support/targets.ts';
 
 const defer = deferCleanups();
 const ISSUER = 'https://idp.example.test';
 
-
 describe('ELBv2 API: the jwt-validation action with the AWS SDK', () => {
   it('creates, describes and modifies it on listeners and rules; requests are checked through it; bad input gets AWS codes', async () => {
-    const stateDir = await mkdtemp(join(tmpdir(), 'local-elb-elbv2-jwt-'));
-    defer(() => rm(stateDir, { recursive: true, force: true }));
+    const { elb, client, stateDir } = await startSdkStack(defer, { stateDirPrefix: 'local-elb-elbv2-jwt-' });
     const ca = await openLocalCa(stateDir);
     const { privateKey, publicKey } = await generateKeyPair('RS256');
     const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
@@ -56,12 +48,6 @@ describe('ELBv2 API: the jwt-validation action with the AWS SDK', () => {
     defer(() => new Promise<void>((r) => jwks.close(() => r())));
     const jwksEndpoint = `https://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`;
 
-    const elb = await startLocalElb({ config: {}, waitForPodsMs: 0, stateDir });
-    defer(() => elb.close());
-    const endpoint = await startElbv2Endpoint(elb.runtime, { port: 0 });
-    defer(() => endpoint.close());
-    const client = new ElasticLoadBalancingV2Client({ endpoint: endpoint.url, region: 'eu-west-1', credentials: { accessKeyId: '111122223333', secretAccessKey: 'x' }, maxAttempts: 1 });
-    defer(() => client.destroy());
     const target = await startTarget('app');
     defer(() => target.close());
     const agent = new Agent({ connect: { ca: ca.certPem } });

@@ -8,11 +8,8 @@
  * Everything listens on 127.0.0.x with port 0 but the API's listeners, which take their `Port`
  * on the load balancer's own loopback address where it is free, else a free port.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   AddListenerCertificatesCommand,
   AddTagsCommand,
@@ -58,32 +55,16 @@ import { parseConfig } from '../../src/config/schema.ts';
 import { startElbv2Endpoint } from '../../src/elbv2/server.ts';
 import { startLocalElb } from '../../src/local-elb.ts';
 import { deferCleanups } from '../support/alb.ts';
-import { awsError, FAST_WAITER as fast } from '../support/elbv2-sdk.ts';
+import { awsError, FAST_WAITER as fast, startSdkStack } from '../support/elbv2-sdk.ts';
 import { startTcpTarget } from '../support/tcp.ts';
 import { startTarget } from '../support/targets.ts';
 import { waitFor } from '../support/wait.ts';
 
 const defer = deferCleanups();
 
-async function startStack(config: Parameters<typeof startLocalElb>[0]['config'] = {}) {
-  // HTTPS listeners' certificates come from a local CA of the test's own.
-  const stateDir = await mkdtemp(join(tmpdir(), 'local-elb-elbv2-'));
-  defer(() => rm(stateDir, { recursive: true, force: true }));
-  const elb = await startLocalElb({ config, waitForPodsMs: 0, stateDir });
-  defer(() => elb.close());
-  const endpoint = await startElbv2Endpoint(elb.runtime, { port: 0 });
-  defer(() => endpoint.close());
-  const client = new ElasticLoadBalancingV2Client({
-    endpoint: endpoint.url,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: '111122223333', secretAccessKey: 'not-checked' },
-    maxAttempts: 1,
-  });
-  defer(() => client.destroy());
-  return { elb, endpoint, client };
+function startStack(config: Parameters<typeof startLocalElb>[0]['config'] = {}) {
+  return startSdkStack(defer, { config });
 }
-
-/** The SDK's error for `promise`: its `name` is AWS's error shape (`…Exception`, or the common code itself). */
 
 /** Where a listener is bound on this machine, from its `local-elb:url` tag. */
 async function listenerUrl(client: ElasticLoadBalancingV2Client, listenerArn: string): Promise<URL> {

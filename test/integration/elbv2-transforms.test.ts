@@ -5,9 +5,6 @@
  * is refused, and a real target seeing the rewritten request. (The AWS CLI installed here,
  * 2.9.19, predates transforms and regexValues: its model has neither member.)
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
@@ -15,7 +12,6 @@ import {
   CreateTargetGroupCommand,
   DescribeRulesCommand,
   DescribeTagsCommand,
-  ElasticLoadBalancingV2Client,
   ModifyRuleCommand,
   RegisterTargetsCommand,
   type RuleTransform,
@@ -24,10 +20,8 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { startElbv2Endpoint } from '../../src/elbv2/server.ts';
-import { startLocalElb } from '../../src/local-elb.ts';
 import { deferCleanups } from '../support/alb.ts';
-import { awsError, FAST_WAITER as fast } from '../support/elbv2-sdk.ts';
+import { awsError, FAST_WAITER as fast, startSdkStack } from '../support/elbv2-sdk.ts';
 import { startRecordingTarget } from '../support/recording-target.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -39,14 +33,7 @@ const hostRewrite = (regex: string, replace: string): RuleTransform => ({ Type: 
 
 describe('ELBv2 API: rule transforms and regexValues with the AWS SDK', () => {
   it('creates, describes, modifies and resets transforms; regexValues both ways; a target sees the rewrite; bad input gets AWS codes', async () => {
-    const stateDir = await mkdtemp(join(tmpdir(), 'local-elb-elbv2-transforms-'));
-    defer(() => rm(stateDir, { recursive: true, force: true }));
-    const elb = await startLocalElb({ config: {}, waitForPodsMs: 0, stateDir });
-    defer(() => elb.close());
-    const endpoint = await startElbv2Endpoint(elb.runtime, { port: 0 });
-    defer(() => endpoint.close());
-    const client = new ElasticLoadBalancingV2Client({ endpoint: endpoint.url, region: 'eu-west-1', credentials: { accessKeyId: '111122223333', secretAccessKey: 'x' }, maxAttempts: 1 });
-    defer(() => client.destroy());
+    const { elb, client } = await startSdkStack(defer, { stateDirPrefix: 'local-elb-elbv2-transforms-' });
     const target = await startRecordingTarget();
     defer(() => target.close());
 

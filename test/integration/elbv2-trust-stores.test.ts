@@ -23,7 +23,6 @@ import {
   DescribeTrustStoreAssociationsCommand,
   DescribeTrustStoreRevocationsCommand,
   DescribeTrustStoresCommand,
-  ElasticLoadBalancingV2Client,
   GetTrustStoreCaCertificatesBundleCommand,
   ModifyListenerCommand,
   ModifyTrustStoreCommand,
@@ -32,30 +31,21 @@ import {
   waitUntilTargetInService,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describe, expect, it } from 'vitest';
-import { startElbv2Endpoint } from '../../src/elbv2/server.ts';
-import { startLocalElb } from '../../src/local-elb.ts';
 import { deferCleanups } from '../support/alb.ts';
-import { awsError, FAST_WAITER as fast } from '../support/elbv2-sdk.ts';
+import { awsError, FAST_WAITER as fast, startSdkStack } from '../support/elbv2-sdk.ts';
 import { issue, makeCa, makeCrl, type TestCert } from '../support/mtls-certs.ts';
 import { startTarget } from '../support/targets.ts';
 
 const defer = deferCleanups();
 
 async function startStack() {
-  const stateDir = await mkdtemp(join(tmpdir(), 'local-elb-elbv2-ts-'));
-  defer(() => rm(stateDir, { recursive: true, force: true }));
-  const s3Dir = join(stateDir, 's3');
+  const s3Dir = await mkdtemp(join(tmpdir(), 'local-elb-elbv2-ts-s3-'));
+  defer(() => rm(s3Dir, { recursive: true, force: true }));
   await mkdir(join(s3Dir, 'pki'), { recursive: true });
-  const elb = await startLocalElb({ config: {}, waitForPodsMs: 0, stateDir });
-  defer(() => elb.close());
-  const endpoint = await startElbv2Endpoint(elb.runtime, { port: 0, s3Dir });
-  defer(() => endpoint.close());
-  const client = new ElasticLoadBalancingV2Client({ endpoint: endpoint.url, region: 'eu-west-1', credentials: { accessKeyId: '111122223333', secretAccessKey: 'x' }, maxAttempts: 1 });
-  defer(() => client.destroy());
+  const { elb, client } = await startSdkStack(defer, { stateDirPrefix: 'local-elb-elbv2-ts-', endpoint: { s3Dir } });
   const put = (key: string, text: string) => writeFile(join(s3Dir, 'pki', key), text);
   return { elb, client, put, s3Dir };
 }
-
 
 /** GET with a client certificate: the status, or the error code when the connection was refused. */
 function get(url: string, client: TestCert): Promise<number | string> {
