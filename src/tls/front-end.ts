@@ -4,7 +4,7 @@
  * 12.6.1), and what the access logs record about each session (spec 8.1 fields 15, 16, 19,
  * 20; 8.2). It builds `tls.Server` options; the listener owns the sockets.
  */
-import { X509Certificate } from 'node:crypto';
+import { constants, X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import type { Clock } from '../core/clock.ts';
 import { selectCertificates, type ServerCertificate } from './certificates.ts';
@@ -152,13 +152,18 @@ export class TlsFrontEnd {
     };
   }
 
-  /** `requestCert` (and the CA names to advertise) for a listener with mutual TLS. */
-  #clientCertificateOptions(): Pick<tls.TlsOptions, 'requestCert' | 'rejectUnauthorized' | 'ca'> {
+  /**
+   * `requestCert` (and the CA names to advertise) for a listener with mutual TLS, and no session
+   * resumption: AWS offers none while mutual TLS is on (spec 12.1.7), so every connection shows
+   * its certificate. Without tickets Node's server resumes nothing, on TLS 1.2 and 1.3 alike.
+   */
+  #clientCertificateOptions(): Pick<tls.TlsOptions, 'requestCert' | 'rejectUnauthorized' | 'ca' | 'secureOptions'> {
     const mtls = this.#o.mutualAuthentication;
     if (mtls === undefined) return {};
     return {
       requestCert: true,
       rejectUnauthorized: false,
+      secureOptions: constants.SSL_OP_NO_TICKET,
       // The names as the listener started: a TLS context's CA list is fixed once made.
       ...(mtls.advertiseTrustStoreCaNames && mtls.trustStore !== undefined ? { ca: [...mtls.trustStore().caPems] } : {}),
     };
@@ -180,8 +185,14 @@ export class TlsFrontEnd {
     const key = chosen.map((c) => c.fingerprint256).join(' ');
     let context = this.#contexts.get(key);
     if (context === undefined) {
-      const { ca } = this.#clientCertificateOptions();
-      context = tls.createSecureContext({ ...this.#o.policy, ...(ca !== undefined ? { ca } : {}), cert: chosen.map((c) => c.certPem), key: chosen.map((c) => c.keyPem) });
+      const { ca, secureOptions } = this.#clientCertificateOptions();
+      context = tls.createSecureContext({
+        ...this.#o.policy,
+        ...(ca !== undefined ? { ca } : {}),
+        ...(secureOptions !== undefined ? { secureOptions } : {}),
+        cert: chosen.map((c) => c.certPem),
+        key: chosen.map((c) => c.keyPem),
+      });
       this.#contexts.set(key, context);
     }
     return context;

@@ -11,6 +11,7 @@ import http2 from 'node:http2';
 import https from 'node:https';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -297,6 +298,38 @@ describe('mutual TLS verify', () => {
       ws.once('error', reject);
     });
     expect((JSON.parse(first) as Record<string, string>)['x-amzn-mtls-clientcert-subject']).toBe('CN=client_.com,OU=client-3,O=mTLS,ST=Washington,C=US');
+  });
+});
+
+describe('session resumption', () => {
+  /** Two GETs through one https.Agent (which keeps the session it is given), each on a new connection: was the second resumed? */
+  async function twoGets(w: World, name: string | undefined) {
+    const agent = new https.Agent({ keepAlive: false, maxCachedSessions: 10 });
+    defer(() => agent.destroy());
+    const get = () =>
+      new Promise<{ reused: boolean; headers: Record<string, string> }>((resolve, reject) => {
+        const req = https.get(w.url, { ca: serverCaPem, agent, ...(name !== undefined ? { cert: certsPem(name), key: certs[name as keyof typeof certs].keyPem } : {}) }, (res) => {
+          const reused = (res.socket as TLSSocket).isSessionReused();
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () => resolve({ reused, headers: JSON.parse(body) as Record<string, string> }));
+        });
+        req.on('error', reject);
+      });
+    const first = await get();
+    return { first, second: await get() };
+  }
+
+  it('is off while mutual TLS is on, so every connection presents its certificate and gets the headers; on without mutual TLS', async () => {
+    const plain = await twoGets(await alb({ mode: 'off' }), undefined);
+    expect([plain.first.reused, plain.second.reused]).toEqual([false, true]);
+    const verify = await twoGets(await alb({ mode: 'verify', trustStore: 'clients' }), 'good');
+    expect([verify.first.reused, verify.second.reused]).toEqual([false, false]);
+    expect(verify.second.headers['x-amzn-mtls-clientcert-serial-number']).toBe('03A5B1');
+    const passthrough = await twoGets(await alb({ mode: 'passthrough' }), 'good');
+    expect(passthrough.second.reused).toBe(false);
+    expect(passthrough.second.headers['x-amzn-mtls-clientcert']).toBe(urlEncodePem(certs.good.pem));
   });
 });
 
