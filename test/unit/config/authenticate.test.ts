@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { identityProviderOf } from '../../../src/config/authenticate.ts';
 import { parseConfig, type ConfigInput } from '../../../src/config/schema.ts';
-import { ConfigError } from '../../../src/core/errors.ts';
+import { actionsConfig as config, configIssues as issues } from '../../support/config-actions.ts';
 
 const oidc = (overrides: Record<string, unknown> = {}) => ({
   type: 'authenticate-oidc',
@@ -28,22 +28,6 @@ const cognito = (overrides: Record<string, unknown> = {}) => ({
 });
 const forward = { type: 'forward', order: 2, targetGroupName: 'web' };
 
-function config(actions: unknown[], options: { protocol?: 'HTTP' | 'HTTPS'; emulator?: Record<string, unknown> } = {}): ConfigInput {
-  return {
-    targetGroups: [{ name: 'web', protocol: 'HTTP', port: 80 }],
-    loadBalancers: [{ name: 'app', ...(options.emulator ? { emulator: options.emulator } : {}), listeners: [{ port: 443, protocol: options.protocol ?? 'HTTPS', defaultActions: actions }] }],
-  } as ConfigInput;
-}
-
-function issues(input: ConfigInput): Array<{ path: string; message: string }> {
-  try {
-    parseConfig(input);
-  } catch (err) {
-    if (err instanceof ConfigError) return [...err.issues];
-    throw err;
-  }
-  return [];
-}
 
 describe('authenticate actions: defaults (spec 13.2.2)', () => {
   it('fills SessionCookieName, Scope, SessionTimeout and OnUnauthenticatedRequest as AWS does', () => {

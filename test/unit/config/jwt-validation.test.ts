@@ -5,8 +5,8 @@
  * before the routing action, HTTPS listeners only, and the emulator settings' defaults.
  */
 import { describe, expect, it } from 'vitest';
-import { parseConfig, type ConfigInput } from '../../../src/config/schema.ts';
-import { ConfigError } from '../../../src/core/errors.ts';
+import { parseConfig } from '../../../src/config/schema.ts';
+import { actionsConfig as config, configIssues as issues } from '../../support/config-actions.ts';
 
 const jwt = (overrides: Record<string, unknown> = {}, order: number | null = 1) => ({
   type: 'jwt-validation',
@@ -20,22 +20,6 @@ const oidc = {
   authenticateOidcConfig: { issuer: 'https://i.test', authorizationEndpoint: 'https://i.test/a', tokenEndpoint: 'https://i.test/t', userInfoEndpoint: 'https://i.test/u', clientId: 'c', clientSecret: 's' },
 };
 
-function config(actions: unknown[], options: { protocol?: 'HTTP' | 'HTTPS'; emulator?: Record<string, unknown> } = {}): ConfigInput {
-  return {
-    targetGroups: [{ name: 'web', protocol: 'HTTP', port: 80 }],
-    loadBalancers: [{ name: 'app', ...(options.emulator ? { emulator: options.emulator } : {}), listeners: [{ port: 443, protocol: options.protocol ?? 'HTTPS', defaultActions: actions }] }],
-  } as ConfigInput;
-}
-
-function issues(input: ConfigInput): Array<{ path: string; message: string }> {
-  try {
-    parseConfig(input);
-  } catch (err) {
-    if (err instanceof ConfigError) return [...err.issues];
-    throw err;
-  }
-  return [];
-}
 
 const at = 'loadBalancers[0].listeners[0].defaultActions';
 
